@@ -1,0 +1,1 @@
+"""Entry points: the ``mmagent`` command line (and, later, batch jobs and the desktop app)."""

@@ -1,0 +1,221 @@
+"""The ``mmagent`` command. The only place that turns exceptions into exit codes.
+
+Exit codes: 0 success (an honest "not found in memory" included), 1 an error (bad input,
+store in use, ...; one line on stderr naming the file and the reason), 2 usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXAMPLES = """\
+examples:
+  mmagent index meeting.mp4 --store ./mem
+  mmagent ask "when is the Globex invoice due?" --store ./mem
+  mmagent ask "what was said about the budget?" --before 600 --json
+  mmagent sources --store ./mem
+  mmagent sample demo.mp4
+"""
+
+
+def _quiet_third_parties() -> None:
+    # offline by default: models come from packages or local paths (set HF_HUB_OFFLINE=0 to allow the hub)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mmagent",
+        description="Index video into a multimodal memory and ask it questions, with cited timestamps.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
+        p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
+
+    p = sub.add_parser("index", help="index video / audio files", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    common(p)
+
+    p = sub.add_parser("ask", help="ask a question; the answer cites moments", epilog='example: mmagent ask "who leads the move?" --json')
+    p.add_argument("question", metavar="QUESTION")
+    p.add_argument("--source", action="append", default=[], metavar="ID", help="only this source (id, id prefix or path); repeatable")
+    p.add_argument("--before", type=float, metavar="SECONDS", help="answer as of this time: nothing later is visible")
+    p.add_argument("--llm", choices=["transformers", "none"], help="answer writer (none: quote the evidence)")
+    common(p)
+
+    p = sub.add_parser("entities", help="list people and other entities (entity memory arrives with the reduce stage)")
+    common(p)
+
+    p = sub.add_parser("sources", help="list indexed sources")
+    common(p)
+
+    p = sub.add_parser("sample", help="write the sample video used by the quick start (needs espeak-ng)")
+    p.add_argument("out", type=Path, metavar="OUT.mp4")
+    p.add_argument("--json", action="store_true", help="print the script (what is said and shown when) as JSON")
+    return parser
+
+
+def _fmt_time(seconds: float) -> str:
+    m, s = divmod(seconds, 60)
+    h, m = divmod(int(m), 60)
+    return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def cmd_index(agent: Any, args: argparse.Namespace) -> int:
+    from perception.errors import MediaError
+
+    results, failures = [], []
+    for raw in args.paths:
+        _stderr(f"indexing {raw} ...")
+        try:
+            res = agent.index(raw, progress=_stderr if not args.json else None)
+        except MediaError as exc:
+            _stderr(f"mmagent: error: {exc}")
+            failures.append({"path": exc.path, "error": exc.reason})
+            continue
+        results.append(res)
+        if res.reused:
+            _stderr(f"{raw}: already indexed ({res.clips} clips), nothing added")
+        else:
+            rtf = res.seconds / res.duration if res.duration else 0.0
+            _stderr(f"{raw}: {res.clips} clips, {res.memories_added} memories added in {res.seconds:.1f} s (real-time factor {rtf:.3f})")
+    if args.json:
+        doc: dict[str, Any] = {"sources": [r.to_json() for r in results]}
+        if failures:
+            doc["errors"] = failures
+        print(json.dumps(doc))
+    else:
+        for r in results:
+            print(f"{r.source_id}  {r.path}  {_fmt_time(r.duration)}  clips={r.clips}  added={r.memories_added}")
+    return 1 if failures else 0
+
+
+def _resolve_sources(agent: Any, wanted: Sequence[str]) -> tuple[str, ...]:
+    from mmagent.errors import SettingsError
+
+    if not wanted:
+        return ()
+    known = agent.sources()
+    out = []
+    for w in wanted:
+        path = str(Path(w).resolve()) if Path(w).exists() else None
+        match = [s.source_id for s in known if s.source_id.startswith(w) or (path and s.path == path)]
+        if len(match) != 1:
+            reason = "no indexed source matches it" if not match else "it matches several sources"
+            raise SettingsError(f"--source {w}: {reason} (see: mmagent sources)")
+        out.append(match[0])
+    return tuple(out)
+
+
+def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
+    from mmagent.errors import SettingsError
+
+    if not args.question.strip():
+        raise SettingsError("the question is empty")
+    began = time.perf_counter()
+    answer = agent.ask(args.question, sources=_resolve_sources(agent, args.source), before=args.before)
+    if args.json:
+        print(json.dumps(answer.to_json()))
+        return 0
+    print(answer.answer)
+    if answer.note:
+        print(f"  ({answer.note})")
+    if answer.evidence:
+        print("Evidence:")
+        for k, e in enumerate(answer.evidence, 1):
+            print(f"  [{k}] {Path(e.path).name} {_fmt_time(e.start)}-{_fmt_time(e.end)} {e.modality}: \"{e.text}\"  (score {e.score:.2f})")
+    _stderr(f"answered in {time.perf_counter() - began:.1f} s")
+    return 0
+
+
+def cmd_entities(agent: Any, args: argparse.Namespace) -> int:
+    # Entity memory (faces, voices, people) is built by the reduce stage; until a store holds
+    # entities the list is empty, never invented.
+    entities: list[dict[str, Any]] = []
+    if args.json:
+        print(json.dumps({"entities": entities}))
+    else:
+        print("no entities in this store yet")
+    return 0
+
+
+def cmd_sources(agent: Any, args: argparse.Namespace) -> int:
+    entries = agent.sources()
+    if args.json:
+        print(json.dumps({"sources": [e.__dict__ for e in entries]}))
+    else:
+        for e in entries:
+            print(f"{e.source_id}  {e.path}  {_fmt_time(e.duration)}  clips={e.clips}  memories={e.memories}")
+        if not entries:
+            print("no sources indexed in this store")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from mmagent.samples import make_demo_video
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    script = make_demo_video(args.out)
+    if args.json:
+        print(json.dumps({"path": str(args.out), "script": script}))
+    else:
+        print(args.out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_third_parties()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    from memory.errors import MemoryError_
+    from mmagent import MMAgent, MMAgentError, Settings
+    from models.errors import ModelError
+    from perception.errors import PerceptionError
+
+    try:
+        if args.command == "sample":
+            return cmd_sample(args)
+        overrides: dict[str, Any] = {"store": args.store}
+        if getattr(args, "llm", None):
+            overrides["llm"] = args.llm
+        settings = Settings.load(**overrides)
+        with MMAgent(settings) as agent:
+            handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources}[args.command]
+            return handler(agent, args)
+    except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
+        _stderr(f"mmagent: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        _stderr("mmagent: interrupted; finished sources are kept, the rest resumes on the next run")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

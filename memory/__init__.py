@@ -1,0 +1,19 @@
+"""The reduce stage and the store: memory records in Qdrant (Qdrant Edge embedded by default).
+
+Imports :mod:`perception` and :mod:`models` only.
+"""
+
+from memory.errors import MemoryError_, StoreInUse, StoreModelMismatch
+from memory.records import MemoryRecord
+from memory.store import EdgeStore, Hit, MemoryStore, open_store
+
+__all__ = [
+    "EdgeStore",
+    "Hit",
+    "MemoryError_",
+    "MemoryRecord",
+    "MemoryStore",
+    "StoreInUse",
+    "StoreModelMismatch",
+    "open_store",
+]

@@ -1,0 +1,84 @@
+"""Memory records: what goes into the store, one point each."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+_NAMESPACE = uuid.UUID("6f1c2a52-3f43-4c8e-9a57-6d2f1f7f0b11")
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A citable piece of a memory: one spoken sentence or one on-screen line, with its time."""
+
+    start: float
+    end: float
+    text: str
+    modality: str  # "speech" | "screen"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "text": self.text, "modality": self.modality}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Snippet:
+        return cls(float(d["start"]), float(d["end"]), str(d["text"]), str(d["modality"]))
+
+
+@dataclass(frozen=True)
+class MemoryRecord:
+    kind: str  # "episodic" (later: "semantic", "visual")
+    level: str  # "clip" (later: "scene", "hour", "day")
+    source_id: str
+    t_start: float
+    t_end: float
+    text: str
+    path: str = ""
+    entity_ids: tuple[str, ...] = ()
+    wall_time: float | None = None
+    snippets: tuple[Snippet, ...] = ()
+    provenance: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def id(self) -> str:
+        """Deterministic: the same source, span, kind and content give the same point id."""
+        content = hashlib.sha256(self.text.encode()).hexdigest()[:16]
+        key = f"{self.source_id}|{self.kind}|{self.level}|{self.t_start:.3f}|{self.t_end:.3f}|{content}"
+        return str(uuid.uuid5(_NAMESPACE, key))
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "level": self.level,
+            "source_id": self.source_id,
+            "path": self.path,
+            "t_start": self.t_start,
+            "t_end": self.t_end,
+            "wall_time": self.wall_time,
+            "entity_ids": list(self.entity_ids),
+            "text": self.text,
+            "snippets": [s.to_json() for s in self.snippets],
+            "provenance": self.provenance,
+            "schema_version": self.schema_version,
+        }
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> MemoryRecord:
+        return cls(
+            kind=p["kind"],
+            level=p["level"],
+            source_id=p["source_id"],
+            t_start=float(p["t_start"]),
+            t_end=float(p["t_end"]),
+            text=p["text"],
+            path=p.get("path", ""),
+            entity_ids=tuple(p.get("entity_ids") or ()),
+            wall_time=p.get("wall_time"),
+            snippets=tuple(Snippet.from_json(s) for s in p.get("snippets") or ()),
+            provenance=p.get("provenance") or {},
+            schema_version=int(p.get("schema_version", SCHEMA_VERSION)),
+        )

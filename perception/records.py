@@ -1,0 +1,91 @@
+"""Records owned by the perception layer. Plain dataclasses that round-trip through JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from models.base import Segment, Word
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    t: float
+    text: str
+    score: float
+    box: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A sampled frame. ``ocr_ran`` says whether OCR looked at it (change detection decides);
+    ``image`` is the saved JPEG relative to the clip cache folder, when one was saved."""
+
+    t: float
+    ocr_ran: bool
+    ocr: tuple[OcrLine, ...] = ()
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class ClipObservation:
+    source_id: str
+    clip_index: int
+    start: float
+    end: float
+    segments: tuple[Segment, ...] = ()
+    keyframes: tuple[Keyframe, ...] = ()
+    producer: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def transcript(self) -> str:
+        return " ".join(s.text for s in self.segments)
+
+    def ocr_lines(self) -> list[OcrLine]:
+        """Distinct on-screen lines in order of first appearance."""
+        seen: set[str] = set()
+        lines = []
+        for kf in self.keyframes:
+            for line in kf.ocr:
+                key = " ".join(line.text.lower().split())
+                if key not in seen:
+                    seen.add(key)
+                    lines.append(line)
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClipObservation:
+        if data.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(f"clip observation schema {data.get('schema_version')} is not {SCHEMA_VERSION}")
+        segments = tuple(
+            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]))
+            for s in data["segments"]
+        )
+        keyframes = tuple(
+            Keyframe(
+                k["t"],
+                k["ocr_ran"],
+                tuple(
+                    OcrLine(o["t"], o["text"], o["score"], tuple(tuple(p) for p in o["box"]))
+                    for o in k["ocr"]
+                ),
+                k["image"],
+            )
+            for k in data["keyframes"]
+        )
+        return cls(
+            data["source_id"],
+            data["clip_index"],
+            data["start"],
+            data["end"],
+            segments,
+            keyframes,
+            data["producer"],
+            data["schema_version"],
+        )

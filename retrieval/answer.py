@@ -1,0 +1,166 @@
+"""Ask v0: hybrid retrieval, sentence-level citations, a grounded answer or an honest "not found".
+
+1. Hybrid search (dense + keyword, fused by Qdrant) over episodic memories in scope.
+2. Each candidate memory is split into its citable snippets (a spoken sentence, an on-screen
+   line) and each snippet is scored against the question: meaning (cosine) plus exact terms.
+3. Nothing relevant enough → "Not found in memory", no evidence. Otherwise the best snippets
+   are the evidence, with their own start / end, not just the 30 s clip's.
+4. The LLM writes the answer from the evidence. Its reply is kept only if its words are
+   supported by the evidence; otherwise the answer is the best evidence quoted, and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from memory import keywords
+from memory.records import Snippet
+from memory.store import Hit, MemoryStore, Scope
+from models.base import LLM, ChatMessage, TextEmbedder
+from retrieval.prompts import render
+from retrieval.records import Answer, Evidence
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = "Not found in memory."
+
+
+@dataclass(frozen=True)
+class AnswerOptions:
+    candidates: int = 6  # memories read per question
+    evidence: int = 3  # snippets cited
+    min_relevance: float = 0.35  # below this, "not found in memory"
+    keyword_weight: float = 0.5
+    echo_penalty: float = 0.3
+    quote_margin: float = 0.15  # quote a second snippet when it scores this close to the best
+    support_ratio: float = 0.75  # share of the LLM answer's terms found in the evidence / question
+    max_new_tokens: int = 48
+
+
+@dataclass(frozen=True)
+class _Scored:
+    hit: Hit
+    snippet: Snippet
+    relevance: float
+
+
+class Retriever:
+    def __init__(
+        self,
+        store: MemoryStore,
+        embedder: TextEmbedder,
+        llm: LLM | None,
+        options: AnswerOptions = AnswerOptions(),
+        llm_unavailable: str = "",
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.llm = llm
+        self.options = options
+        self.llm_unavailable = llm_unavailable
+
+    def ask(self, question: str, scope: Scope = Scope()) -> Answer:
+        question = " ".join(question.split())
+        if not question:
+            raise ValueError("the question is empty")
+        if self.store.count(scope) == 0:
+            return Answer(NOT_FOUND, (), 1, "not_found", "nothing is indexed in the requested scope")
+        qvec = self.embedder.embed(question)
+        hits = self.store.search(qvec, question, scope, self.options.candidates)
+        scored = self._score_snippets(question, qvec, hits, scope.before)
+        if not scored or scored[0].relevance < self.options.min_relevance:
+            best = f" (best match scored {scored[0].relevance:.2f})" if scored else ""
+            return Answer(NOT_FOUND, (), 1, "not_found", "no memory is relevant enough" + best)
+        chosen = [s for s in scored[: self.options.evidence] if s.relevance >= self.options.min_relevance]
+        evidence = tuple(
+            Evidence(
+                source_id=s.hit.record.source_id,
+                path=s.hit.record.path,
+                start=s.snippet.start,
+                end=s.snippet.end,
+                kind=s.hit.record.kind,
+                memory_id=s.hit.id,
+                text=s.snippet.text,
+                score=round(s.relevance, 4),
+                modality=s.snippet.modality,
+            )
+            for s in chosen
+        )
+        text, mode, note = self._compose(question, chosen)
+        return Answer(text, evidence, 1, mode, note)
+
+    # -- scoring -----------------------------------------------------------------------------
+
+    def _score_snippets(
+        self, question: str, qvec: np.ndarray, hits: Sequence[Hit], before: float | None
+    ) -> list[_Scored]:
+        pairs: list[tuple[Hit, Snippet]] = []
+        seen: set[tuple[str, str]] = set()
+        for hit in hits:
+            for snip in hit.record.snippets:
+                if before is not None:
+                    if snip.start >= before:
+                        continue
+                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality)
+                key = (hit.record.source_id, " ".join(snip.text.lower().split()))
+                if key not in seen:
+                    seen.add(key)
+                    pairs.append((hit, snip))
+        if not pairs:
+            return []
+        vectors = self.embedder.embed_batch([s.text for _, s in pairs])
+        cosines = vectors @ qvec
+        q_terms = keywords.terms(question)
+        out = []
+        for (hit, snip), cos in zip(pairs, cosines):
+            s_terms = keywords.terms(snip.text)
+            overlap = len(q_terms & s_terms) / len(q_terms) if q_terms else 0.0
+            relevance = float(cos) + self.options.keyword_weight * overlap
+            if s_terms <= q_terms:  # it only repeats the question (a title, a heading): no answer in it
+                relevance -= self.options.echo_penalty
+            out.append(_Scored(hit, snip, relevance))
+        out.sort(key=lambda s: (-s.relevance, s.snippet.start))
+        return out
+
+    # -- answer text -------------------------------------------------------------------------
+
+    def _compose(self, question: str, chosen: Sequence[_Scored]) -> tuple[str, str, str]:
+        close = [s for s in chosen if s.relevance >= chosen[0].relevance - self.options.quote_margin]
+        quote = "From memory: " + " ".join(f'"{s.snippet.text}"' for s in close[:2])
+        if self.llm is None:
+            return quote, "extractive", self.llm_unavailable or "no language model configured"
+        memories = "\n".join(f"- {s.snippet.text}" for s in chosen)
+        conversation = [
+            ChatMessage("system", render("answer_system")),
+            ChatMessage("user", render("answer_user", memories=memories, question=question)),
+        ]
+        reply = self.llm.generate(conversation, self.options.max_new_tokens).strip()
+        reply = reply.splitlines()[0].strip() if reply else ""
+        if self._supported(reply, question, chosen):
+            return reply, "llm", f"answered by {self.llm.model_id} from the cited evidence"
+        log.info("LLM reply %r is not supported by the evidence; quoting instead", reply)
+        return quote, "extractive", f"{self.llm.model_id}'s reply was not supported by the evidence, so the best evidence is quoted"
+
+    def _supported(self, reply: str, question: str, chosen: Sequence[_Scored]) -> bool:
+        if not reply or "not in memory" in reply.lower():
+            return False
+        reply_terms = keywords.terms(reply)
+        allowed = keywords.terms(question)
+        for s in chosen:
+            allowed |= keywords.terms(s.snippet.text)
+        # the answer must say something the question did not, and that must be in the evidence
+        new = reply_terms - keywords.terms(question)
+        if not new:
+            return False
+        # numbers, dates and codes are what small models make up: every one must be in the evidence
+        if any(term not in allowed for term in new if term in _digit_terms(reply)):
+            return False
+        return len(new & allowed) / len(new) >= self.options.support_ratio
+
+
+def _digit_terms(text: str) -> set[int]:
+    return set().union(*(keywords.terms(tok) for tok in text.split() if any(c.isdigit() for c in tok)))

@@ -1,0 +1,41 @@
+"""Records owned by retrieval: the answer and the evidence it cites (DESIGN.md's JSON contract)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source_id: str
+    path: str
+    start: float
+    end: float
+    kind: str  # memory kind: "episodic"
+    memory_id: str
+    text: str
+    score: float
+    modality: str = ""  # "speech" | "screen"
+
+
+@dataclass(frozen=True)
+class Answer:
+    answer: str
+    evidence: tuple[Evidence, ...]
+    rounds: int
+    mode: str  # "llm" | "extractive" | "not_found"
+    note: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.mode != "not_found"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "evidence": [asdict(e) for e in self.evidence],
+            "rounds": self.rounds,
+            "mode": self.mode,
+            "note": self.note,
+        }

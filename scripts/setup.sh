@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Set-up for a fresh machine (Debian/Ubuntu, Python 3.11), idempotent: a second run reuses
+# what is installed. Installs only from the package registries (Debian's and PyPI).
+#   - Debian: espeak-ng (speech for the sample video); the OpenGL / GLib runtime OpenCV needs
+#   - .venv: torch 2.13.0 CPU wheel first, then mmagent with its pinned dependencies
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+ldconfig -p 2>/dev/null | grep -q 'libGL\.so\.1' || missing+=(libgl1)
+ldconfig -p 2>/dev/null | grep -q 'libgthread-2\.0\.so\.0' || missing+=(libglib2.0-0)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY="${PYTHON:-}"
+if [ -z "$PY" ]; then
+  for cand in python3.11 python3; do
+    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+      PY="$cand"; break
+    fi
+  done
+fi
+[ -n "$PY" ] || { echo "setup: mmagent needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+if [ "$(cat .venv/.mmagent-setup 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing Python packages into .venv (first run: a few minutes)" >&2
+  .venv/bin/python -m pip install -q --upgrade pip 'setuptools>=68,<80' wheel
+  # the CPU build of torch; a plain "torch" would pull a multi-GB CUDA build
+  .venv/bin/python -m pip install -q torch==2.13.0
+  .venv/bin/python -m pip install -q -e '.[test]'
+  echo "$want" > .venv/.mmagent-setup
+fi

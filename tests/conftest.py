@@ -1,0 +1,65 @@
+"""Shared fixtures: real media from ../shared/data, real models loaded once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+GRID = DATA / "video" / "grid"
+
+
+def need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real media not found: {path} (the tests read ../shared/data beside the checkout)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return need(DATA)
+
+
+@pytest.fixture(scope="session")
+def grid_transcripts() -> dict[str, str]:
+    tsv = need(GRID / "transcripts_from_filenames.tsv")
+    rows = [line.split("\t") for line in tsv.read_text().splitlines() if line.strip()]
+    return {name: text for name, text in rows}
+
+
+@pytest.fixture(scope="session")
+def grid_video(tmp_path_factory: pytest.TempPathFactory, grid_transcripts: dict[str, str]) -> tuple[Path, list[tuple[str, float, float]]]:
+    """The 11 GRID clips joined into one 33 s video; returns it with (transcript, start, end) each."""
+    from mmagent.samples import concat_videos
+
+    names = sorted(grid_transcripts)
+    out = tmp_path_factory.mktemp("grid") / "grid.mp4"
+    spans = concat_videos([GRID / n for n in names], out)
+    return out, [(grid_transcripts[n], a, b) for n, (a, b) in zip(names, spans)]
+
+
+@pytest.fixture(scope="session")
+def asr():  # type: ignore[no-untyped-def]
+    import models
+
+    return models.create("asr", "faster-whisper", threads=2)
+
+
+@pytest.fixture(scope="session")
+def ocr():  # type: ignore[no-untyped-def]
+    import models
+
+    return models.create("ocr", "rapidocr")
+
+
+@pytest.fixture(scope="session")
+def embedder():  # type: ignore[no-untyped-def]
+    import models
+
+    return models.create("text_embedder", "sentence-transformers")

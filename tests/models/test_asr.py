@@ -1,0 +1,58 @@
+import re
+
+import numpy as np
+import pytest
+
+from tests.conftest import DATA, need
+
+
+def norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+
+def load(path):  # type: ignore[no-untyped-def]
+    import av
+
+    with av.open(str(path)) as c:
+        r = av.AudioResampler(format="flt", layout="mono", rate=16000)
+        parts = [o.to_ndarray().reshape(-1) for f in c.decode(audio=0) for o in r.resample(f)]
+    return np.concatenate(parts)
+
+
+def test_jfk_sentence_with_word_times(asr) -> None:  # type: ignore[no-untyped-def]
+    audio = load(need(DATA / "speech" / "jfk.flac"))
+    segments = asr.transcribe(audio)
+    text = norm(" ".join(s.text for s in segments))
+    assert text == norm(
+        "And so my fellow Americans, ask not what your country can do for you, "
+        "ask what you can do for your country."
+    )
+    words = [w for s in segments for w in s.words]
+    assert len(words) == 22
+    assert all(a.start <= a.end <= b.start + 1e-3 for a, b in zip(words, words[1:]))
+    assert 0 <= words[0].start < 1.0 and 9.0 < words[-1].end <= 11.1
+
+
+def test_silence_costs_nothing(asr) -> None:  # type: ignore[no-untyped-def]
+    assert asr.transcribe(np.zeros(16000 * 20, dtype=np.float32)) == []
+
+
+def test_repeated_sentence_loop_is_repaired(asr, grid_video) -> None:  # type: ignore[no-untyped-def]
+    """tiny.en repeats "bin blue at f two now" over the next GRID sentence unless repaired."""
+    from perception.decode import _Progress, clip_spans, iter_clip_audio, probe
+
+    path, truth = grid_video
+    audio, _t0 = next(iter_clip_audio(path, clip_spans(probe(path).duration, 30), 0.0, _Progress()))
+    texts = [norm(s.text) for s in asr.transcribe(audio)]
+    assert len(texts) == len(set(texts)), texts
+    # the second sentence, "bin red by k seven now", is heard (tiny.en: "been read by k7 now")
+    assert ("read" in texts[1] or "red" in texts[1]) and "7" in texts[1], texts
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import models
+    from models.errors import ModelLoadError
+
+    broken = models.create("asr", "faster-whisper", model_path=str(tmp_path))
+    with pytest.raises(ModelLoadError, match="model.bin"):
+        broken.transcribe(np.ones(16000, dtype=np.float32))
