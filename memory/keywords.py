@@ -55,3 +55,16 @@ def query_vector(text: str) -> tuple[list[int], list[float]]:
 def terms(text: str) -> set[int]:
     """The set of keyword ids of a text (stemmed, stop words dropped)."""
     return set(query_vector(text)[0])
+
+
+def trigrams(text: str) -> set[str]:
+    """Character trigrams of the normalised text with spaces removed: robust to ASR word splits
+    and near-misses ("bin blue" heard as "Bimblue")."""
+    joined = normalise(text).replace(" ", "")
+    return {joined[i : i + 3] for i in range(len(joined) - 2)}
+
+
+def fuzzy_similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character trigrams, 0..1."""
+    ta, tb = trigrams(a), trigrams(b)
+    return len(ta & tb) / len(ta | tb) if ta and tb else 0.0

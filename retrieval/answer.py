@@ -35,6 +35,7 @@ class AnswerOptions:
     evidence: int = 3  # snippets cited
     min_relevance: float = 0.35  # below this, "not found in memory"
     keyword_weight: float = 0.5
+    fuzzy_weight: float = 0.5  # character-trigram similarity: recovers misheard words
     echo_penalty: float = 0.3
     quote_margin: float = 0.15  # quote a second snippet when it scores this close to the best
     support_ratio: float = 0.75  # share of the LLM answer's terms found in the evidence / question
@@ -119,7 +120,8 @@ class Retriever:
         for (hit, snip), cos in zip(pairs, cosines):
             s_terms = keywords.terms(snip.text)
             overlap = len(q_terms & s_terms) / len(q_terms) if q_terms else 0.0
-            relevance = float(cos) + self.options.keyword_weight * overlap
+            fuzzy = keywords.fuzzy_similarity(question, snip.text)
+            relevance = float(cos) + self.options.keyword_weight * overlap + self.options.fuzzy_weight * fuzzy
             if s_terms <= q_terms:  # it only repeats the question (a title, a heading): no answer in it
                 relevance -= self.options.echo_penalty
             out.append(_Scored(hit, snip, relevance))

@@ -1,0 +1,143 @@
+"""The command line end to end, on real media with the real models (the CLI code runs in-process
+through ``apps.cli.main``; one test runs the installed ``mmagent`` executable)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from apps.cli import main
+
+
+def run(capsys, *argv: str) -> tuple[int, dict, str]:  # type: ignore[no-untyped-def, type-arg]
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if "--json" in argv and out.strip() else {}), err
+
+
+@pytest.fixture(scope="module")
+def grid_store(tmp_path_factory, grid_video):  # type: ignore[no-untyped-def]
+    store = tmp_path_factory.mktemp("store")
+    assert main(["index", str(grid_video[0]), "--store", str(store), "--json"]) == 0
+    return store
+
+
+def overlaps(e: dict, start: float, end: float) -> bool:  # type: ignore[type-arg]
+    return e["start"] < end and e["end"] > start
+
+
+def test_every_grid_sentence_is_found_at_its_time(capsys, grid_store, grid_video) -> None:  # type: ignore[no-untyped-def]
+    path, truth = grid_video
+    capsys.readouterr()
+    for phrase, start, end in truth:
+        code, doc, _ = run(capsys, "ask", phrase, "--store", str(grid_store), "--json", "--llm", "none")
+        assert code == 0
+        assert doc["evidence"], phrase
+        top = doc["evidence"][0]
+        assert overlaps(top, start, end), (phrase, start, end, top)
+        assert top["end"] - top["start"] < 5  # sentence-level, not the 30 s clip
+        assert top["path"] == str(path.resolve()) and top["kind"] == "episodic"
+        assert set(top) >= {"source_id", "path", "start", "end", "kind", "memory_id", "text", "score"}
+        assert doc["rounds"] == 1
+
+
+def test_reindex_is_a_noop_and_a_reopened_store_answers_the_same(capsys, grid_store, grid_video) -> None:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    q = "lay red with p nine again"
+    _, first, _ = run(capsys, "ask", q, "--store", str(grid_store), "--json", "--llm", "none")
+    code, doc, _ = run(capsys, "index", str(grid_video[0]), "--store", str(grid_store), "--json")
+    assert code == 0
+    assert doc["sources"][0]["memories_added"] == 0 and doc["sources"][0]["clips"] == 2
+    _, second, _ = run(capsys, "ask", q, "--store", str(grid_store), "--json", "--llm", "none")
+    assert first == second
+
+
+def test_bad_file_fails_cleanly_and_the_store_still_answers(capsys, tmp_path, grid_video) -> None:  # type: ignore[no-untyped-def]
+    store = tmp_path / "store"
+    path, truth = grid_video
+    good = tmp_path / "good.mp4"
+    shutil.copy(path, good)
+    notes = tmp_path / "notes.mp4"
+    notes.write_text("not a video")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    code, doc, _ = run(capsys, "index", str(good), "--store", str(store), "--json")
+    assert code == 0 and doc["sources"][0]["memories_added"] == 2
+    snapshot = sorted(p.relative_to(store).as_posix() for p in (store / "sources").iterdir())
+    for bad, reason in ((notes, "not a video"), (cut, "truncated or damaged"), (tmp_path / "gone.mp4", "no such file")):
+        code, doc, err = run(capsys, "index", str(bad), "--store", str(store), "--json")
+        assert code == 1
+        lines = [line for line in err.splitlines() if line.startswith("mmagent: error:")]
+        assert len(lines) == 1 and str(bad) in lines[0] and reason in lines[0]
+        assert doc == {"sources": [], "errors": [{"path": str(bad), "error": doc["errors"][0]["error"]}]}
+    assert sorted(p.relative_to(store).as_posix() for p in (store / "sources").iterdir()) == snapshot
+    code, doc, _ = run(capsys, "ask", truth[3][0], "--store", str(store), "--json", "--llm", "none")
+    assert code == 0 and overlaps(doc["evidence"][0], truth[3][1], truth[3][2])
+    code, doc, _ = run(capsys, "sources", "--store", str(store), "--json")
+    assert len(doc["sources"]) == 1
+
+
+def test_good_and_bad_paths_in_one_call(capsys, tmp_path, grid_video) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "x.mp4"
+    bad.write_bytes(b"\x00" * 1000)
+    code, doc, _ = run(capsys, "index", str(bad), str(grid_video[0]), "--store", str(tmp_path / "s"), "--json")
+    assert code == 1  # partial failure is still a failure
+    assert len(doc["sources"]) == 1 and doc["errors"][0]["path"] == str(bad)
+
+
+def test_before_and_source_filters(capsys, grid_store, grid_video) -> None:  # type: ignore[no-untyped-def]
+    _, truth = grid_video
+    phrase, start, _end = truth[8]  # about 24 s in
+    capsys.readouterr()
+    _, doc, _ = run(capsys, "ask", phrase, "--store", str(grid_store), "--json", "--llm", "none", "--before", str(start))
+    assert all(e["start"] < start and e["end"] <= start for e in doc["evidence"])
+    _, listing, _ = run(capsys, "sources", "--store", str(grid_store), "--json")
+    sid = listing["sources"][0]["source_id"]
+    _, doc, _ = run(capsys, "ask", phrase, "--store", str(grid_store), "--json", "--llm", "none", "--source", sid[:8])
+    assert doc["evidence"] and all(e["source_id"] == sid for e in doc["evidence"])
+    code, _, err = run(capsys, "ask", phrase, "--store", str(grid_store), "--source", "ffff0000")
+    assert code == 1 and "no indexed source matches" in err
+
+
+def test_empty_store_and_unrelated_questions_are_not_found(capsys, tmp_path, grid_store) -> None:  # type: ignore[no-untyped-def]
+    code, doc, _ = run(capsys, "ask", "what is the invoice number?", "--store", str(tmp_path / "empty"), "--json")
+    assert code == 0 and doc["answer"] == "Not found in memory." and doc["evidence"] == []
+    code, doc, _ = run(capsys, "ask", "What is the capital of France?", "--store", str(grid_store), "--json")
+    assert code == 0 and doc["answer"] == "Not found in memory." and doc["evidence"] == []
+    code, doc, _ = run(capsys, "entities", "--store", str(grid_store), "--json")
+    assert code == 0 and doc == {"entities": []}
+
+
+def test_demo_meeting_with_the_bundled_llm(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The quick start's path: sample video → index → ask with SmolLM2, through the real executable."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    exe = shutil.which("mmagent")
+    assert exe, "the mmagent command is installed by scripts/setup.sh"
+    video, store = tmp_path / "meeting.mp4", tmp_path / "store"
+    done = subprocess.run([exe, "sample", str(video), "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    script = json.loads(done.stdout)["script"]
+    done = subprocess.run([exe, "index", str(video), "--store", str(store), "--json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([exe, "ask", "What is the invoice number for Globex?", "--store", str(store), "--json"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert "4471" in doc["answer"]
+    invoice_scene = script[1]
+    assert any("4471" in e["text"] and overlaps(e, invoice_scene["start"], invoice_scene["end"]) for e in doc["evidence"])
+    assert doc["mode"] in ("llm", "extractive")
+    # a second process while the store is in use is refused with the owner's PID
+    from memory.store import StoreLock
+
+    lock = StoreLock(store)
+    lock.acquire()
+    try:
+        busy = subprocess.run([exe, "ask", "invoice?", "--store", str(store)], capture_output=True, text=True, timeout=300)
+    finally:
+        lock.release()
+    assert busy.returncode == 1 and "in use by PID" in busy.stderr

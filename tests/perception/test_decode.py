@@ -1,0 +1,105 @@
+import shutil
+
+import numpy as np
+import pytest
+
+from perception.decode import (
+    _Progress,
+    clip_spans,
+    iter_clip_audio,
+    iter_clip_frames_decord,
+    iter_clip_frames_pyav,
+    probe,
+    sample_times,
+    source_id_for,
+)
+from perception.errors import CorruptMedia, EmptyMedia, MediaNotFound, NotMedia
+from tests.conftest import DATA, GRID, need
+
+
+def test_clip_spans_cover_the_source_exactly() -> None:
+    assert clip_spans(65.0, 30) == [(0, 30), (30, 60), (60, 65)]
+    assert clip_spans(60.4, 30) == [(0, 30), (30, 60.4)]  # a tail under 1 s joins the last clip
+    assert clip_spans(3.0, 30) == [(0, 3.0)]
+    assert sample_times((30.0, 35.0), 2.0) == [30.0, 32.0, 34.0]
+
+
+def test_probe_grid_clip() -> None:
+    info = probe(need(GRID / "bbaf2n.mpg"))
+    assert info.has_video and info.has_audio
+    assert (info.width, info.height) == (360, 288)
+    assert info.duration == pytest.approx(3.0, abs=0.1)
+
+
+def test_source_id_is_a_content_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = need(GRID / "bbaf2n.mpg")
+    copy = tmp_path / "renamed.mpg"
+    shutil.copy(src, copy)
+    assert source_id_for(src) == source_id_for(copy)
+    assert source_id_for(src) != source_id_for(GRID / "brbk7n.mpg")
+
+
+def test_audio_and_frames_per_clip(grid_video) -> None:  # type: ignore[no-untyped-def]
+    path, _truth = grid_video
+    info = probe(path)
+    spans = clip_spans(info.duration, 10)
+    progress = _Progress()
+    audio = list(iter_clip_audio(path, spans, 1.0, progress))
+    assert len(audio) == len(spans) == 4
+    first, t0 = audio[0]
+    assert t0 == 0.0 and len(first) == pytest.approx(11 * 16000, abs=1600)
+    second, t1 = audio[1]
+    assert t1 == 9.0 and len(second) == pytest.approx(12 * 16000, abs=1600)
+    assert progress.until == pytest.approx(info.duration, abs=0.2)
+    frames = list(iter_clip_frames_pyav(path, spans, 2.0, 1280, _Progress()))
+    assert [len(f) for f in frames] == [5, 5, 5, 2]
+    times = [t for clip in frames for t, _ in clip]
+    assert times[:3] == pytest.approx([0.0, 2.0, 4.0], abs=0.05)
+    assert frames[0][0][1].shape == (288, 360, 3)
+
+
+def test_decord_backend_gives_the_same_frames(grid_video) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("decord")
+    path, _ = grid_video
+    spans = clip_spans(probe(path).duration, 10)
+    a = list(iter_clip_frames_pyav(path, spans, 2.0, 1280, _Progress()))
+    b = list(iter_clip_frames_decord(path, spans, 2.0, 1280, _Progress()))
+    assert [[t for t, _ in c] for c in a] == [[pytest.approx(t, abs=0.045) for t, _ in c] for c in b]
+    for (_, ia), (_, ib) in zip(a[0], b[0]):
+        assert np.abs(ia.astype(int) - ib.astype(int)).mean() < 8  # same picture, codec rounding aside
+
+
+def test_hamilton_clip_has_audio_and_video() -> None:
+    info = probe(need(DATA / "faces" / "face_recognition" / "short_hamilton_clip.mp4"))
+    assert info.has_audio and info.has_video and info.duration == pytest.approx(10.0, abs=0.1)
+
+
+def _write(path, data: bytes):  # type: ignore[no-untyped-def]
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "make, error, reason",
+    [
+        (lambda d: d / "missing.mp4", MediaNotFound, "no such file"),
+        (lambda d: _write(d / "empty.mp4", b""), EmptyMedia, "empty"),
+        (lambda d: _write(d / "notes.mp4", b"meeting notes\n"), NotMedia, "not a video"),
+        (lambda d: shutil.copy(DATA / "screens" / "omniparser" / "word.png", d / "shot.mp4"), NotMedia, "still image"),
+        (lambda d: d, NotMedia, "folder"),
+    ],
+)
+def test_bad_inputs_are_named_errors(tmp_path, make, error, reason) -> None:  # type: ignore[no-untyped-def]
+    need(DATA)
+    path = make(tmp_path)
+    with pytest.raises(error, match=reason) as info:
+        probe(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_mp4_without_index_is_corrupt(grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, _ = grid_video
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises((CorruptMedia, NotMedia)):
+        probe(cut)

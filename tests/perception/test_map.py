@@ -1,0 +1,119 @@
+"""The map stage on real media: speech per clip with exact word ownership, OCR on change, caching."""
+
+import json
+
+import numpy as np
+import pytest
+
+from perception.decode import probe, source_id_for
+from perception.errors import CorruptMedia
+from perception.keyframes import ChangeDetector, ChangeOptions, signature
+from perception.map import PerceptionOptions, Perceiver
+
+
+def test_change_detector_reads_only_what_changed() -> None:
+    still = np.full((360, 640, 3), 200, dtype=np.uint8)
+    slide = still.copy()
+    slide[100:140, 50:400] = 0  # a line of "text" appears
+    det = ChangeDetector(ChangeOptions(max_staleness=10))
+    sig = signature(still)
+    assert det.should_read(0.0, sig)
+    det.mark_read(0.0, sig, np.zeros((8, 8), dtype=bool))
+    assert not det.should_read(2.0, signature(still))  # unchanged: no OCR
+    assert not det.should_read(4.0, signature(slide))  # small change, last read is fresh
+    assert det.should_read(12.0, signature(slide))  # small change, last read is stale
+    assert det.should_read(4.0, signature(255 - still))  # a cut
+
+
+def test_grid_clips_words_belong_to_one_clip(asr, ocr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, truth = grid_video
+    info = probe(path)
+    perceiver = Perceiver(PerceptionOptions(clip_seconds=10), asr, ocr)
+    clips = list(perceiver.observe(path, info, source_id_for(path), tmp_path / "cache"))
+    assert [(c.start, c.end) for c in clips] == [(0, 10), (10, 20), (20, 30), (30, info.duration)]
+    words = [w for c in clips for s in c.segments for w in s.words]
+    for c in clips:
+        for s in c.segments:
+            for w in s.words:
+                assert c.start <= (w.start + w.end) / 2 < c.end
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))  # no duplicates across clips
+    text = " ".join(c.transcript.lower() for c in clips)
+    for phrase in ("lay blue", "place white", "set blue", "please", "again"):
+        assert phrase in text
+    assert all(k.ocr == () for c in clips for k in c.keyframes)  # talking faces: no text on screen
+    ocr_reads = sum(k.ocr_ran for c in clips for k in c.keyframes)
+    assert ocr_reads < sum(len(c.keyframes) for c in clips)  # change detection skipped some
+
+    # cached: a second run reads the JSON and decodes nothing
+    files = sorted((tmp_path / "cache").glob("clip_*.json"))
+    assert len(files) == 4 and (tmp_path / "cache" / "complete.json").is_file()
+    again = list(Perceiver(PerceptionOptions(clip_seconds=10), _Exploding(), None).observe(
+        path, info, source_id_for(path), tmp_path / "cache"))
+    assert again == clips
+
+
+def test_interrupted_run_resumes_only_missing_clips(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, _ = grid_video
+    info = probe(path)
+    opts = PerceptionOptions(clip_seconds=10, ocr=False)
+    full = list(Perceiver(opts, asr, None).observe(path, info, "src", tmp_path / "a"))
+    # simulate a crash after two clips: copy those two, no completion marker
+    (tmp_path / "b").mkdir()
+    for i in (0, 1):
+        name = f"clip_{i:05d}.json"
+        (tmp_path / "b" / name).write_text((tmp_path / "a" / name).read_text())
+    counting = _Counting(asr)
+    resumed = list(Perceiver(opts, counting, None).observe(path, info, "src", tmp_path / "b"))
+    assert resumed == full
+    assert counting.calls == 2
+
+
+def test_truncated_faststart_mp4_is_detected(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path, _ = grid_video
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    info = probe(cut)  # the header (moov first) still declares the full length
+    assert info.duration > 30
+    with pytest.raises(CorruptMedia, match="truncated or damaged"):
+        list(Perceiver(PerceptionOptions(ocr=False), asr, None).observe(cut, info, "cut", tmp_path / "c"))
+    assert not (tmp_path / "c" / "complete.json").exists()
+
+
+def test_demo_video_ocr_and_speech(asr, ocr, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    from mmagent.samples import make_demo_video
+
+    video = tmp_path / "demo.mp4"
+    script = make_demo_video(video)
+    clips = list(Perceiver(PerceptionOptions(), asr, ocr).observe(video, probe(video), "demo", tmp_path / "c"))
+    shown = [line.text for c in clips for line in c.ocr_lines()]
+    assert any("4471" in s for s in shown), shown
+    assert any("Rotterdam" in s for s in shown), shown
+    said = " ".join(c.transcript for c in clips).lower()
+    assert "marketing budget" in said and "revised contract" in said
+    invoice = next(line for c in clips for line in c.ocr_lines() if "4471" in line.text)
+    scene = script[1]
+    assert scene["start"] <= invoice.t <= scene["end"]
+    saved = [k.image for c in clips for k in c.keyframes if k.image]
+    assert saved and all((tmp_path / "c" / s).is_file() for s in saved)
+    json.dumps([c.to_json() for c in clips])
+
+
+class _Exploding:
+    model_id = "faster-whisper:tiny.en"
+
+    def transcribe(self, audio):  # type: ignore[no-untyped-def]
+        raise AssertionError("should have been served from the cache")
+
+
+class _Counting:
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.calls = inner, 0
+        self.model_id = inner.model_id
+
+    def transcribe(self, audio):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.transcribe(audio)
