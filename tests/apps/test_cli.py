@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,8 +117,8 @@ def test_demo_meeting_with_the_bundled_llm(capsys, tmp_path) -> None:  # type: i
     """The quick start's path: sample video → index → ask with SmolLM2, through the real executable."""
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
-    exe = shutil.which("mmagent")
-    assert exe, "the mmagent command is installed by scripts/setup.sh"
+    exe = str(Path(sys.executable).with_name("mmagent"))
+    assert Path(exe).is_file(), "the mmagent command is installed by scripts/setup.sh"
     video, store = tmp_path / "meeting.mp4", tmp_path / "store"
     done = subprocess.run([exe, "sample", str(video), "--json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
@@ -141,3 +143,40 @@ def test_demo_meeting_with_the_bundled_llm(capsys, tmp_path) -> None:  # type: i
     finally:
         lock.release()
     assert busy.returncode == 1 and "in use by PID" in busy.stderr
+
+
+def _silent_video(path, text: str) -> None:  # type: ignore[no-untyped-def]
+    """A 5 s video with no audio track showing one line of text."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (320, 240), "white")
+    ImageDraw.Draw(image).text((10, 100), text, fill="black", font=ImageFont.load_default(size=24))
+    pixels = np.asarray(image)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(50):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, 10)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def test_video_without_audio_and_audio_without_video(capsys, tmp_path, data_dir) -> None:  # type: ignore[no-untyped-def]
+    silent = tmp_path / "silent.mp4"
+    _silent_video(silent, "Order 5521 shipped")
+    jfk = data_dir / "speech" / "jfk.flac"
+    store = str(tmp_path / "store")
+    code, doc, _ = run(capsys, "index", str(silent), str(jfk), "--store", store, "--json")
+    assert code == 0 and [s["memories_added"] for s in doc["sources"]] == [1, 1]
+    _, doc, _ = run(capsys, "ask", "which order shipped?", "--store", store, "--json", "--llm", "none")
+    assert "5521" in doc["answer"] and doc["evidence"][0]["modality"] == "screen"
+    _, doc, _ = run(capsys, "ask", "what should Americans ask?", "--store", store, "--json", "--llm", "none")
+    top = doc["evidence"][0]
+    assert top["modality"] == "speech" and "country" in top["text"] and top["end"] <= 11.1
