@@ -10,6 +10,7 @@ from perception.records import ClipObservation
 
 _SENTENCE_END = re.compile(r"[.!?]$")
 MAX_SNIPPET_WORDS = 24
+MAX_BLOCK_LINES = 8
 
 
 def speech_snippets(segments: tuple[Segment, ...]) -> list[Snippet]:
@@ -36,18 +37,31 @@ def speech_snippets(segments: tuple[Segment, ...]) -> list[Snippet]:
 
 
 def screen_snippets(clip: ClipObservation) -> list[Snippet]:
-    """Each distinct on-screen line, from the first keyframe showing it to the end of its run."""
-    read = [k for k in clip.keyframes if k.ocr_ran]
+    """What the screen showed, a block of lines per distinct read frame (a slide, a window), from
+    that frame until the next read frame that shows something else (or the clip's end). Lines of
+    one frame stay together: "Invoice #4471" and "Due: March 14" answer questions as a pair."""
+    shown: list[tuple[float, tuple[str, ...]]] = []
+    for kf in clip.keyframes:
+        if not kf.ocr_ran:
+            continue
+        lines = tuple(line.text for line in kf.ocr)
+        if not shown or lines != shown[-1][1]:
+            shown.append((kf.t, lines))
     out = []
-    for line in clip.ocr_lines():
-        # visible until the next keyframe that was read and no longer shows it (or clip end)
-        end = clip.end
-        for k in read:
-            if k.t > line.t and all(o.text != line.text for o in k.ocr):
-                end = k.t
-                break
-        out.append(Snippet(line.t, round(end, 3), line.text, "screen"))
+    for k, (t, lines) in enumerate(shown):
+        end = shown[k + 1][0] if k + 1 < len(shown) else clip.end
+        for block in _blocks(lines):
+            out.append(Snippet(t, round(end, 3), " | ".join(block), "screen"))
     return out
+
+
+def _blocks(lines: tuple[str, ...], max_lines: int = MAX_BLOCK_LINES, max_chars: int = 240) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    for line in lines:
+        if not blocks or len(blocks[-1]) >= max_lines or sum(map(len, blocks[-1])) + len(line) > max_chars:
+            blocks.append([])
+        blocks[-1].append(line)
+    return blocks
 
 
 def clip_memory(clip: ClipObservation, path: str) -> MemoryRecord | None:
@@ -60,7 +74,7 @@ def clip_memory(clip: ClipObservation, path: str) -> MemoryRecord | None:
     if speech:
         parts.append("Said: " + " ".join(s.text for s in speech))
     if screen:
-        parts.append("On screen: " + " | ".join(s.text for s in screen))
+        parts.append("On screen: " + " | ".join(line.text for line in clip.ocr_lines()))
     return MemoryRecord(
         kind="episodic",
         level="clip",

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,12 +22,14 @@ from memory import keywords
 from memory.records import Snippet
 from memory.store import Hit, MemoryStore, Scope
 from models.base import LLM, ChatMessage, TextEmbedder
+from retrieval import cues
 from retrieval.prompts import render
 from retrieval.records import Answer, Evidence
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Not found in memory."
+_NEGATION = re.compile(r"\bnot\b|n't\b|\bnever\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,11 @@ class AnswerOptions:
     keyword_weight: float = 0.5
     fuzzy_weight: float = 0.5  # character-trigram similarity: recovers misheard words
     echo_penalty: float = 0.3
+    cue_bonus: float = 0.15  # the snippet holds the kind of thing asked for (a date for "when")
     quote_margin: float = 0.15  # quote a second snippet when it scores this close to the best
     support_ratio: float = 0.75  # share of the LLM answer's terms found in the evidence / question
     max_new_tokens: int = 48
+    max_answer_words: int = 24
 
 
 @dataclass(frozen=True)
@@ -116,12 +121,15 @@ class Retriever:
         vectors = self.embedder.embed_batch([s.text for _, s in pairs])
         cosines = vectors @ qvec
         q_terms = keywords.terms(question)
+        kind = cues.wanted(question)
         out = []
         for (hit, snip), cos in zip(pairs, cosines):
             s_terms = keywords.terms(snip.text)
             overlap = len(q_terms & s_terms) / len(q_terms) if q_terms else 0.0
             fuzzy = keywords.fuzzy_similarity(question, snip.text)
             relevance = float(cos) + self.options.keyword_weight * overlap + self.options.fuzzy_weight * fuzzy
+            if kind is not None and cues.has(kind, snip.text, question):
+                relevance += self.options.cue_bonus
             if s_terms <= q_terms:  # it only repeats the question (a title, a heading): no answer in it
                 relevance -= self.options.echo_penalty
             out.append(_Scored(hit, snip, relevance))
@@ -142,6 +150,7 @@ class Retriever:
         ]
         reply = self.llm.generate(conversation, self.options.max_new_tokens).strip()
         reply = reply.splitlines()[0].strip() if reply else ""
+        reply = re.sub(r"^(the )?answer is:?\s*", "", reply, flags=re.IGNORECASE).strip()
         if self._supported(reply, question, chosen):
             return reply, "llm", f"answered by {self.llm.model_id} from the cited evidence"
         log.info("LLM reply %r is not supported by the evidence; quoting instead", reply)
@@ -150,6 +159,10 @@ class Retriever:
     def _supported(self, reply: str, question: str, chosen: Sequence[_Scored]) -> bool:
         if not reply or "not in memory" in reply.lower():
             return False
+        if len(reply.split()) > self.options.max_answer_words:
+            return False
+        if _NEGATION.search(reply) and not _NEGATION.search(chosen[0].snippet.text):
+            return False  # "X, not Y": small models add contrasts the evidence never made
         reply_terms = keywords.terms(reply)
         allowed = keywords.terms(question)
         for s in chosen:

@@ -16,6 +16,7 @@ echo "== 3. ask"
 for q in "What is the invoice number for Globex?" \
          "Who will send the revised contract to Globex?" \
          "What is the marketing budget for the second quarter?" \
+         "Where should visitors park?" \
          "What did they say about the football match?"; do
   echo
   echo "Q: $q"

@@ -64,3 +64,21 @@ def test_before_hides_later_moments(store, embedder) -> None:  # type: ignore[no
     answer = Retriever(store, embedder, None).ask("Who will send the revised contract?", Scope(before=30.0))
     assert all(e.start < 30.0 for e in answer.evidence)
     assert not any("Priya" in e.text for e in answer.evidence)
+
+
+def test_invented_contrasts_are_rejected(store, embedder) -> None:  # type: ignore[no-untyped-def]
+    llm = ScriptedLLM(["The contract will be sent by Globex, not by Priya."])
+    answer = Retriever(store, embedder, llm).ask("Who will send the revised contract?")
+    assert answer.mode == "extractive" and "Priya will send" in answer.answer
+
+
+def test_when_questions_prefer_snippets_with_dates(embedder, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    snips = (
+        Snippet(1.0, 4.0, "Globex invoice due soon.", "speech"),
+        Snippet(5.0, 8.0, "The Globex invoice is due on March 14th.", "speech"),
+    )
+    record = MemoryRecord("episodic", "clip", "s", 0.0, 30.0, " ".join(s.text for s in snips), "/v.mp4", snippets=snips)
+    with open_store(tmp_path, embedder.model_id, embedder.dim) as s:
+        s.upsert([record], embedder.embed_batch([record.text]))
+        answer = Retriever(s, embedder, None).ask("When is the Globex invoice due?")
+    assert answer.evidence[0].text == "The Globex invoice is due on March 14th."
