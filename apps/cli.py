@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import time
+from datetime import datetime
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
         p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
 
-    p = sub.add_parser("index", help="index video / audio files", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
+    p = sub.add_parser("index", help="index video / audio files and folders of screenshots", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
     p.add_argument("paths", nargs="+", metavar="PATH")
     common(p)
 
@@ -97,6 +98,8 @@ def cmd_index(agent: Any, args: argparse.Namespace) -> int:
             failures.append({"path": exc.path, "error": exc.reason})
             continue
         results.append(res)
+        for file, reason in res.skipped:
+            _stderr(f"mmagent: warning: {file}: {reason}, skipped")
         if res.reused:
             _stderr(f"{raw}: already indexed ({res.clips} clips), nothing added")
         else:
@@ -104,6 +107,9 @@ def cmd_index(agent: Any, args: argparse.Namespace) -> int:
             _stderr(f"{raw}: {res.clips} clips, {res.memories_added} memories added in {res.seconds:.1f} s (real-time factor {rtf:.3f})")
     if args.json:
         doc: dict[str, Any] = {"sources": [r.to_json() for r in results]}
+        for entry, r in zip(doc["sources"], results):
+            if r.skipped:
+                entry["skipped"] = [{"path": f, "reason": why} for f, why in r.skipped]
         if failures:
             doc["errors"] = failures
         print(json.dumps(doc))
@@ -146,7 +152,12 @@ def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
     if answer.evidence:
         print("Evidence:")
         for k, e in enumerate(answer.evidence, 1):
-            print(f"  [{k}] {Path(e.path).name} {_fmt_time(e.start)}-{_fmt_time(e.end)} {e.modality}: \"{e.text}\"  (score {e.score:.2f})")
+            if e.wall_time is not None:
+                when = datetime.fromtimestamp(e.wall_time).strftime("%Y-%m-%d %H:%M:%S")
+                where = f"{Path(e.image).name if e.image else Path(e.path).name} at {when}"
+            else:
+                where = f"{Path(e.path).name} {_fmt_time(e.start)}-{_fmt_time(e.end)}"
+            print(f"  [{k}] {where} {e.modality}: \"{e.text}\"  (score {e.score:.2f})")
     _stderr(f"answered in {time.perf_counter() - began:.1f} s")
     return 0
 

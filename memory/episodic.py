@@ -6,7 +6,7 @@ import re
 
 from memory.records import MemoryRecord, Snippet
 from models.base import Segment
-from perception.records import ClipObservation
+from perception.records import ClipObservation, Keyframe
 
 _SENTENCE_END = re.compile(r"[.!?]$")
 MAX_SNIPPET_WORDS = 24
@@ -40,18 +40,21 @@ def screen_snippets(clip: ClipObservation) -> list[Snippet]:
     """What the screen showed, a block of lines per distinct read frame (a slide, a window), from
     that frame until the next read frame that shows something else (or the clip's end). Lines of
     one frame stay together: "Invoice #4471" and "Due: March 14" answer questions as a pair."""
-    shown: list[tuple[float, tuple[str, ...]]] = []
+    shown: list[tuple[float, tuple[str, ...], Keyframe]] = []
     for kf in clip.keyframes:
         if not kf.ocr_ran:
             continue
         lines = tuple(line.text for line in kf.ocr)
         if not shown or lines != shown[-1][1]:
-            shown.append((kf.t, lines))
+            shown.append((kf.t, lines, kf))
     out = []
-    for k, (t, lines) in enumerate(shown):
+    for k, (t, lines, kf) in enumerate(shown):
         end = shown[k + 1][0] if k + 1 < len(shown) else clip.end
+        title = " - ".join(x for x in (kf.app, kf.window) if x)
+        image = kf.image if clip.wall_start is not None else None  # screenshots cite their file
         for block in _blocks(lines):
-            out.append(Snippet(t, round(end, 3), " | ".join(block), "screen"))
+            text = " | ".join(block)
+            out.append(Snippet(t, round(end, 3), f"[{title}] {text}" if title else text, "screen", image))
     return out
 
 
@@ -83,6 +86,7 @@ def clip_memory(clip: ClipObservation, path: str) -> MemoryRecord | None:
         t_end=clip.end,
         text="\n".join(parts),
         path=path,
+        wall_time=clip.wall_start,
         snippets=tuple(speech + screen),
         provenance={"clip_index": clip.clip_index, **clip.producer},
     )

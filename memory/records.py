@@ -19,13 +19,17 @@ class Snippet:
     end: float
     text: str
     modality: str  # "speech" | "screen"
+    image: str | None = None  # screen sources: the screenshot file that shows it
 
     def to_json(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "text": self.text, "modality": self.modality}
+        d: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text, "modality": self.modality}
+        if self.image:
+            d["image"] = self.image
+        return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Snippet:
-        return cls(float(d["start"]), float(d["end"]), str(d["text"]), str(d["modality"]))
+        return cls(float(d["start"]), float(d["end"]), str(d["text"]), str(d["modality"]), d.get("image"))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ from memory.store import MemoryStore, Scope, open_store
 from models.base import ASR, LLM, OCR, TextEmbedder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
+from perception.errors import EmptyMedia
 from perception.map import Perceiver, PerceptionOptions
+from perception.records import ClipObservation
+from perception.screens import list_captures, screen_clips, screens_source_id
 from retrieval.answer import Retriever
 from retrieval.records import Answer
 
@@ -36,6 +39,7 @@ class IndexResult:
     memories_added: int
     seconds: float = 0.0
     reused: bool = False
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +112,8 @@ class MMAgent:
         """Index one video or audio file. On any error nothing is written to the store."""
         began = time.perf_counter()
         path = Path(path).resolve()
+        if path.is_dir():
+            return self._index_screens(path, began)
         info = probe(path)
         source_id = source_id_for(path)
         perceiver = self.perceiver()
@@ -124,13 +130,37 @@ class MMAgent:
                 progress(f"{path.name}: clip {i}/{n}")
 
         clips = list(perceiver.observe(path, info, source_id, cache, on_clip))
+        added, memories = self._remember(clips, path)
+        catalog.put(SourceEntry(source_id, str(path), info.duration, len(clips), memories, perceiver.fingerprint, time.time()))
+        return IndexResult(source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began)
+
+    def _remember(self, clips: list[ClipObservation], path: Path) -> tuple[int, int]:
+        """Clip memories into the store, all at once, only after every clip was perceived."""
         records = [r for r in (clip_memory(c, str(path)) for c in clips) if r is not None]
         vectors = self.embedder.embed_batch([r.text for r in records])
-        added = store.upsert(records, vectors)
-        catalog.put(
-            SourceEntry(source_id, str(path), info.duration, len(clips), len(records), perceiver.fingerprint, time.time())
+        return self.store.upsert(records, vectors), len(records)
+
+    def _index_screens(self, folder: Path, began: float) -> IndexResult:
+        """A folder of screenshots: OCR on each distinct capture, clips by wall-clock windows."""
+        s = self.settings
+        captures, skipped = list_captures(folder)
+        source_id = screens_source_id(captures)
+        fingerprint = "screens-" + self.perceiver().fingerprint
+        catalog = Catalog(s.store)
+        self.store  # noqa: B018 - open and lock the store before the work
+        duration = captures[-1].wall_time - captures[0].wall_time + 1.0
+        done = catalog.get(source_id)
+        if done is not None and done.perception == fingerprint:
+            return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
+        clips = list(screen_clips(captures, source_id, s.clip_seconds, self._ocr, 1920, skipped))
+        if not any(k for c in clips for k in c.keyframes):
+            raise EmptyMedia(folder, "none of its screenshots could be read")
+        added, memories = self._remember(clips, folder)
+        catalog.put(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint, time.time()))
+        return IndexResult(
+            source_id, str(folder), duration, len(clips), added, time.perf_counter() - began,
+            skipped=tuple((str(k.path), k.reason) for k in skipped),
         )
-        return IndexResult(source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began)
 
     def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None) -> Answer:
         llm, why = self._llm_or_reason()

@@ -66,7 +66,7 @@ def probe(path: str | Path) -> MediaInfo:
     if not p.exists():
         raise MediaNotFound(p, "no such file")
     if p.is_dir():
-        raise NotMedia(p, "is a folder: indexing folders of screenshots is not supported yet, give video files")
+        raise NotMedia(p, "is a folder, not a video file")
     if p.stat().st_size == 0:
         raise EmptyMedia(p, "file is empty (0 bytes)")
     with _open(p) as container:

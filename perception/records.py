@@ -27,6 +27,8 @@ class Keyframe:
     ocr_ran: bool
     ocr: tuple[OcrLine, ...] = ()
     image: str | None = None
+    app: str | None = None  # screen captures: the application and window title, when known
+    window: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class ClipObservation:
     keyframes: tuple[Keyframe, ...] = ()
     producer: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+    wall_start: float | None = None  # screen sources: wall-clock time (epoch s) of ``start``
 
     @property
     def transcript(self) -> str:
@@ -76,6 +79,8 @@ class ClipObservation:
                     for o in k["ocr"]
                 ),
                 k["image"],
+                k.get("app"),
+                k.get("window"),
             )
             for k in data["keyframes"]
         )
@@ -88,4 +93,5 @@ class ClipObservation:
             keyframes,
             data["producer"],
             data["schema_version"],
+            data.get("wall_start"),
         )

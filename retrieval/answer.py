@@ -93,6 +93,8 @@ class Retriever:
                 text=s.snippet.text,
                 score=round(s.relevance, 4),
                 modality=s.snippet.modality,
+                wall_time=_wall(s),
+                image=s.snippet.image,
             )
             for s in chosen
         )
@@ -111,7 +113,7 @@ class Retriever:
                 if before is not None:
                     if snip.start >= before:
                         continue
-                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality)
+                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality, snip.image)
                 key = (hit.record.source_id, " ".join(snip.text.lower().split()))
                 if key not in seen:
                     seen.add(key)
@@ -179,3 +181,8 @@ class Retriever:
 
 def _digit_terms(text: str) -> set[int]:
     return set().union(*(keywords.terms(tok) for tok in text.split() if any(c.isdigit() for c in tok)))
+
+
+def _wall(s: _Scored) -> float | None:
+    record = s.hit.record
+    return None if record.wall_time is None else round(record.wall_time + s.snippet.start - record.t_start, 3)

@@ -17,6 +17,8 @@ class Evidence:
     text: str
     score: float
     modality: str = ""  # "speech" | "screen"
+    wall_time: float | None = None  # screen sources: wall-clock time (epoch seconds) of ``start``
+    image: str | None = None  # screen sources: the screenshot that shows it
 
 
 @dataclass(frozen=True)

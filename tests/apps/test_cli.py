@@ -180,3 +180,26 @@ def test_video_without_audio_and_audio_without_video(capsys, tmp_path, data_dir)
     _, doc, _ = run(capsys, "ask", "what should Americans ask?", "--store", store, "--json", "--llm", "none")
     top = doc["evidence"][0]
     assert top["modality"] == "speech" and "country" in top["text"] and top["end"] <= 11.1
+
+
+def test_folder_of_screenshots_answers_with_the_capture_and_its_time(capsys, tmp_path, data_dir) -> None:  # type: ignore[no-untyped-def]
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    src = data_dir / "screens" / "omniparser"
+    for name, stamp, app in (("windows.png", "2026-11-20T09:00:00Z", "Desktop"), ("onenote.png", "2026-11-20T09:01:30Z", "OneNote")):
+        shutil.copy(src / name, shots / name)
+        (shots / name).with_suffix(".json").write_text(json.dumps({"time": stamp, "app": app, "window": f"{app} window"}))
+    (shots / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n-truncated")
+    store = str(tmp_path / "store")
+    code, doc, err = run(capsys, "index", str(shots), "--store", store, "--json")
+    assert code == 0, err
+    source = doc["sources"][0]
+    assert source["memories_added"] == 2 and source["duration"] == pytest.approx(91.0)
+    assert [s["path"] for s in source["skipped"]] == [str(shots / "corrupt.png")]
+    assert "corrupt.png" in err and "skipped" in err
+    code, doc, _ = run(capsys, "ask", "When was the Windows license valid for 89 days?", "--store", store, "--json", "--llm", "none")
+    top = doc["evidence"][0]
+    assert top["image"] == str(shots / "windows.png") and top["modality"] == "screen"
+    assert top["wall_time"] == pytest.approx(1795165200.0) and "89 days" in top["text"]
+    _, again, _ = run(capsys, "index", str(shots), "--store", store, "--json")
+    assert again["sources"][0]["memories_added"] == 0

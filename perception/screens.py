@@ -1,0 +1,204 @@
+"""Screenshot folders as sources: each image is a capture with a wall-clock time and, when known,
+the application and window title. Captures go through the same clip / keyframe / OCR path as video
+frames, with times in seconds from the first capture and the wall clock kept beside them.
+
+Capture time, in this order: a sidecar ``NAME.json`` (``{"time": ISO-8601 or epoch seconds,
+"app": ..., "window": ...}``), the EXIF DateTimeOriginal / DateTime, a date-time or epoch in the
+file name (``2024-05-01_14-03-22.png``, ``1714572202.png``), the file's modification time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from models.base import OCR, ImageArray
+from perception.errors import EmptyMedia, MediaNotFound, NotMedia
+from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
+from perception.records import ClipObservation, Keyframe, OcrLine
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
+_STAMP = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})[T _-]?(\d{2})[-_.:h]?(\d{2})[-_.:m]?(\d{2})")
+_EPOCH = re.compile(r"(?<!\d)(1\d{9})(\d{3})?(?!\d)")
+
+
+@dataclass(frozen=True)
+class Capture:
+    path: Path
+    wall_time: float  # seconds since the epoch, UTC
+    time_from: str  # "sidecar" | "exif" | "filename" | "mtime"
+    app: str | None = None
+    window: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+def _parse_time(value: object) -> float | None:
+    if isinstance(value, (int, float)):
+        return float(value) / (1000.0 if value > 1e11 else 1.0)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.timestamp()
+    return None
+
+
+def _exif_time(path: Path) -> float | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            exif = image.getexif()
+            raw = exif.get_ifd(0x8769).get(36867) or exif.get(306)  # DateTimeOriginal, DateTime
+    except (OSError, UnidentifiedImageError):
+        return None
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(str(raw).strip(), "%Y:%m:%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def _name_time(name: str) -> float | None:
+    if m := _STAMP.search(name):
+        try:
+            return datetime(*map(int, m.groups()), tzinfo=timezone.utc).timestamp()  # type: ignore[misc]
+        except ValueError:
+            return None
+    if m := _EPOCH.search(name):
+        return int(m.group(1)) + (int(m.group(2)) / 1000 if m.group(2) else 0.0)
+    return None
+
+
+def _unreadable(path: Path) -> str | None:
+    """Why the image cannot be opened (the header is checked, not the pixels), or None."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        return str(exc).split(" '")[0] or type(exc).__name__
+    return None
+
+
+def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
+    """The folder's screenshots in time order, and the files that could not be used."""
+    if not folder.exists():
+        raise MediaNotFound(folder, "no such folder")
+    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not images:
+        raise NotMedia(folder, f"has no screenshots ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    captures, skipped = [], []
+    for path in images:
+        if path.stat().st_size == 0:
+            skipped.append(Skipped(path, "empty file"))
+            continue
+        if (problem := _unreadable(path)) is not None:
+            skipped.append(Skipped(path, f"unreadable image ({problem})"))
+            continue
+        app = window = None
+        wall, source = None, ""
+        sidecar = path.with_suffix(".json")
+        if sidecar.is_file():
+            try:
+                meta = json.loads(sidecar.read_text())
+            except ValueError as exc:
+                skipped.append(Skipped(sidecar, f"unreadable sidecar JSON ({exc}); using other times"))
+                meta = {}
+            if isinstance(meta, dict):
+                wall, source = _parse_time(meta.get("time")), "sidecar"
+                app, window = meta.get("app"), meta.get("window")
+        if wall is None:
+            wall, source = _exif_time(path), "exif"
+        if wall is None:
+            wall, source = _name_time(path.name), "filename"
+        if wall is None:
+            wall, source = path.stat().st_mtime, "mtime"
+        captures.append(Capture(path, wall, source, app, window))
+    if not captures:
+        raise EmptyMedia(folder, "none of its screenshots can be read")
+    captures.sort(key=lambda c: (c.wall_time, c.path.name))
+    return captures, skipped
+
+
+def screens_source_id(captures: list[Capture]) -> str:
+    """Content hash over the captures' bytes and times: the same screenshots, the same source."""
+    digest = hashlib.blake2b(digest_size=16)
+    for c in captures:
+        digest.update(hashlib.blake2b(c.path.read_bytes(), digest_size=16).digest())
+        digest.update(f"{c.wall_time:.3f}".encode())
+    return digest.hexdigest()
+
+
+def load_image(path: Path, max_side: int) -> ImageArray | None:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            rgb = image.convert("RGB")
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        log.warning("%s: unreadable image (%s)", path, exc)
+        return None
+    scale = min(1.0, max_side / max(rgb.size))
+    if scale < 1.0:
+        rgb = rgb.resize((int(rgb.width * scale), int(rgb.height * scale)))
+    return np.asarray(rgb)
+
+
+def screen_clips(
+    captures: list[Capture], source_id: str, clip_seconds: float, ocr: OCR | None, max_side: int,
+    skipped: list[Skipped], change: ChangeOptions = ChangeOptions(max_staleness=0.0),
+) -> Iterator[ClipObservation]:
+    """One ClipObservation per window of ``clip_seconds`` that holds captures. Any change on a
+    screen is worth reading (``max_staleness=0``): a changed cell matters as much as a new slide."""
+    if not captures:
+        raise EmptyMedia(Path("."), "no readable screenshots")
+    t0 = captures[0].wall_time
+    windows: dict[int, list[Capture]] = {}
+    for c in captures:
+        windows.setdefault(int((c.wall_time - t0) // clip_seconds), []).append(c)
+    for index in sorted(windows):
+        detector = ChangeDetector(change)
+        keyframes = []
+        for c in windows[index]:
+            image = load_image(c.path, max_side)
+            if image is None:
+                skipped.append(Skipped(c.path, "unreadable image"))
+                continue
+            t = round(c.wall_time - t0, 3)
+            sig = signature(image)
+            if ocr is None or not detector.should_read(t, sig):
+                keyframes.append(Keyframe(t, False, image=str(c.path), app=c.app, window=c.window))
+                continue
+            boxes = ocr.read(image)
+            h, w = image.shape[:2]
+            detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
+            lines = tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes)
+            keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window))
+        start = index * clip_seconds
+        end = round(max(start + 1.0, (windows[index][-1].wall_time - t0) + 1.0), 3)
+        yield ClipObservation(
+            source_id, index, float(start), min(end, start + clip_seconds), keyframes=tuple(keyframes),
+            producer={"ocr": ocr.model_id if ocr else None}, wall_start=t0 + start,
+        )
