@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
         p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
+        p.add_argument("--qdrant-url", metavar="URL", help="use the Qdrant server at URL (default: the embedded store)")
 
     p = sub.add_parser("index", help="index video / audio files and folders of screenshots", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -213,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sample":
             return cmd_sample(args)
-        overrides: dict[str, Any] = {"store": args.store}
+        overrides: dict[str, Any] = {"store": args.store, "qdrant_url": args.qdrant_url}
         if getattr(args, "llm", None):
             overrides["llm"] = args.llm
         settings = Settings.load(**overrides)

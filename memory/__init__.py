@@ -5,14 +5,14 @@ Imports :mod:`perception` and :mod:`models` only.
 
 from memory.errors import MemoryError_, StoreInUse, StoreModelMismatch
 from memory.records import MemoryRecord
-from memory.store import EdgeStore, Hit, MemoryStore, open_store
+from memory.store import Hit, MemoryStore, Scope, open_store
 
 __all__ = [
-    "EdgeStore",
     "Hit",
     "MemoryError_",
     "MemoryRecord",
     "MemoryStore",
+    "Scope",
     "StoreInUse",
     "StoreModelMismatch",
     "open_store",

@@ -3,7 +3,8 @@
 MemoryError_                 (trailing underscore: Python has a builtin MemoryError)
  ├── StoreInUse              another process owns the embedded store (its PID is named)
  ├── StoreModelMismatch      the store was built with another embedding model or dimension
- └── StoreCorrupt            the store folder is not an mmagent store, or its metadata is unreadable
+ ├── StoreCorrupt            the store folder is not an mmagent store, or its metadata is unreadable
+ └── StoreUnavailable        the Qdrant server cannot be reached or refused the request
 """
 
 
@@ -20,4 +21,8 @@ class StoreModelMismatch(MemoryError_):
 
 
 class StoreCorrupt(MemoryError_):
+    pass
+
+
+class StoreUnavailable(MemoryError_):
     pass

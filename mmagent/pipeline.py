@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import models
-from memory.catalog import Catalog, SourceEntry
+from memory.catalog import SourceEntry
 from memory.episodic import clip_memory
 from memory.store import MemoryStore, Scope, open_store
 from models.base import ASR, LLM, OCR, TextEmbedder
@@ -78,7 +78,8 @@ class MMAgent:
     @property
     def store(self) -> MemoryStore:
         if self._store is None:
-            self._store = open_store(self.settings.store, self.embedder.model_id, self.embedder.dim)
+            s = self.settings
+            self._store = open_store(s.store, self.embedder.model_id, self.embedder.dim, s.qdrant_url, s.collection)
         return self._store
 
     def perceiver(self) -> Perceiver:
@@ -117,9 +118,8 @@ class MMAgent:
         info = probe(path)
         source_id = source_id_for(path)
         perceiver = self.perceiver()
-        catalog = Catalog(self.settings.store)
-        store = self.store
-        done = catalog.get(source_id)
+        store = self.store  # open (and lock) the store before the work
+        done = store.get_source(source_id)
         if done is not None and done.perception == perceiver.fingerprint:
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
@@ -131,7 +131,7 @@ class MMAgent:
 
         clips = list(perceiver.observe(path, info, source_id, cache, on_clip))
         added, memories = self._remember(clips, path)
-        catalog.put(SourceEntry(source_id, str(path), info.duration, len(clips), memories, perceiver.fingerprint, time.time()))
+        store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, perceiver.fingerprint, time.time()))
         return IndexResult(source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began)
 
     def _remember(self, clips: list[ClipObservation], path: Path) -> tuple[int, int]:
@@ -146,17 +146,16 @@ class MMAgent:
         captures, skipped = list_captures(folder)
         source_id = screens_source_id(captures)
         fingerprint = "screens-" + self.perceiver().fingerprint
-        catalog = Catalog(s.store)
-        self.store  # noqa: B018 - open and lock the store before the work
+        store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
-        done = catalog.get(source_id)
+        done = store.get_source(source_id)
         if done is not None and done.perception == fingerprint:
             return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
         clips = list(screen_clips(captures, source_id, s.clip_seconds, self._ocr, 1920, skipped))
         if not any(k for c in clips for k in c.keyframes):
             raise EmptyMedia(folder, "none of its screenshots could be read")
         added, memories = self._remember(clips, folder)
-        catalog.put(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint, time.time()))
+        store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint, time.time()))
         return IndexResult(
             source_id, str(folder), duration, len(clips), added, time.perf_counter() - began,
             skipped=tuple((str(k.path), k.reason) for k in skipped),
@@ -180,7 +179,7 @@ class MMAgent:
         return llm, ""
 
     def sources(self) -> list[SourceEntry]:
-        return Catalog(self.settings.store).all()
+        return self.store.sources()
 
     def close(self) -> None:
         if self._store is not None:

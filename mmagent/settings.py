@@ -30,6 +30,8 @@ class Settings:
     llm_model: str | None = None  # a .gguf file, a model folder or a hub id; default: SmolLM2-135M
     device: str = "cpu"  # "cpu", "cuda", or "auto"
     threads: int = 0  # 0: all cores
+    qdrant_url: str | None = None  # a Qdrant server / cluster instead of the embedded store
+    collection: str = "mmagent"  # the collection on that server
 
     _ENV = {
         "store": "MMAGENT_HOME",
@@ -43,6 +45,8 @@ class Settings:
         "llm_model": "MMAGENT_LLM_MODEL",
         "device": "MMAGENT_DEVICE",
         "threads": "MMAGENT_THREADS",
+        "qdrant_url": "MMAGENT_QDRANT_URL",
+        "collection": "MMAGENT_COLLECTION",
     }
 
     @classmethod

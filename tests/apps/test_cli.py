@@ -203,3 +203,9 @@ def test_folder_of_screenshots_answers_with_the_capture_and_its_time(capsys, tmp
     assert top["wall_time"] == pytest.approx(1795165200.0) and "89 days" in top["text"]
     _, again, _ = run(capsys, "index", str(shots), "--store", store, "--json")
     assert again["sources"][0]["memories_added"] == 0
+
+
+def test_unreachable_qdrant_server_is_one_line_and_exit_1(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run(capsys, "ask", "anything?", "--store", str(tmp_path), "--qdrant-url", "http://127.0.0.1:9")
+    lines = [line for line in err.splitlines() if line.startswith("mmagent: error:")]
+    assert code == 1 and len(lines) == 1 and "127.0.0.1:9" in lines[0]

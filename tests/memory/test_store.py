@@ -1,5 +1,6 @@
 """The real Qdrant Edge engine under the store interface."""
 
+import os
 import subprocess
 import sys
 
@@ -9,10 +10,24 @@ import pytest
 from memory.errors import StoreInUse, StoreModelMismatch
 from memory.keywords import normalise
 from memory.records import MemoryRecord, Snippet
-from memory.store import EdgeStore, Scope, open_store
+from memory.catalog import SourceEntry
+from memory.edge import EdgeStore
+from memory.errors import StoreUnavailable
+from memory.qdrant_server import QdrantServerStore
+from memory.store import Scope, open_store
 from tests.fakes import HashEmbedder
 
 EMB = HashEmbedder()
+BACKENDS = ["edge", "qdrant-local"] + (["qdrant-server"] if os.environ.get("QDRANT_URL") else [])
+
+
+def make(backend: str, where, model_id: str = EMB.model_id, dim: int = EMB.dim):  # type: ignore[no-untyped-def]
+    """The same operations on every backend (qdrant-client's congruence idea)."""
+    if backend == "edge":
+        return open_store(where, model_id, dim)
+    if backend == "qdrant-local":
+        return QdrantServerStore(model_id, dim, "mem", path=str(where / "qdrant-local"))
+    return QdrantServerStore(model_id, dim, f"mmagent-test-{where.name}", url=os.environ["QDRANT_URL"])
 
 
 def rec(source: str, start: float, text: str) -> MemoryRecord:
@@ -32,12 +47,17 @@ def fill(store) -> int:  # type: ignore[no-untyped-def]
     return store.upsert(RECORDS, EMB.embed_batch([r.text for r in RECORDS]))
 
 
-def test_upsert_is_idempotent_and_persists(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with open_store(tmp_path, EMB.model_id, EMB.dim) as store:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upsert_is_idempotent_and_persists(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with make(backend, tmp_path) as store:
         assert fill(store) == 4
         assert fill(store) == 0  # deterministic ids: nothing new
         assert store.count() == 4
-    with open_store(tmp_path, EMB.model_id, EMB.dim) as store:  # reopened
+        entry = SourceEntry("a", "/v/a.mp4", 60.0, 2, 2, "fp", 1.0)
+        store.put_source(entry)
+        assert store.get_source("a") == entry and store.get_source("zz") is None
+    with make(backend, tmp_path) as store:  # reopened
+        assert store.sources() == [SourceEntry("a", "/v/a.mp4", 60.0, 2, 2, "fp", 1.0)]
         assert store.count() == 4
         assert store.count(Scope(source_ids=("b",))) == 2
         assert store.count(Scope(before=20)) == 2
@@ -45,8 +65,9 @@ def test_upsert_is_idempotent_and_persists(tmp_path) -> None:  # type: ignore[no
         assert back == sorted(RECORDS, key=lambda r: (r.source_id, r.t_start))
 
 
-def test_hybrid_search_finds_exact_terms_and_meaning(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with open_store(tmp_path, EMB.model_id, EMB.dim) as store:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hybrid_search_finds_exact_terms_and_meaning(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with make(backend, tmp_path) as store:
         fill(store)
         q = "invoice number 4471"
         hits = store.search(EMB.embed(q), q, Scope(), 3)
@@ -62,12 +83,13 @@ def test_hybrid_search_finds_exact_terms_and_meaning(tmp_path) -> None:  # type:
         assert all(h.record.t_start < 30 for h in hits)
 
 
-def test_store_refuses_another_embedding_model(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with open_store(tmp_path, EMB.model_id, EMB.dim) as store:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_store_refuses_another_embedding_model(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with make(backend, tmp_path) as store:
         fill(store)
     with pytest.raises(StoreModelMismatch, match="hash-embedder"):
-        open_store(tmp_path, "all-MiniLM-L6-v2", 384)
-    with open_store(tmp_path, EMB.model_id, EMB.dim) as store:  # still intact
+        make(backend, tmp_path, "all-MiniLM-L6-v2", 384)
+    with make(backend, tmp_path) as store:  # still intact
         assert store.count() == 4
 
 
@@ -104,3 +126,24 @@ def test_keyword_normalisation() -> None:
 def test_vectors_must_match_records(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with open_store(tmp_path, EMB.model_id, EMB.dim) as store, pytest.raises(ValueError):
         store.upsert(RECORDS, np.zeros((1, EMB.dim), dtype=np.float32))
+
+
+def test_backends_agree(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Congruence: the same records and queries give the same ranking on Edge and qdrant-client."""
+    stores = [make(b, tmp_path / b) for b in ("edge", "qdrant-local")]
+    try:
+        for store in stores:
+            fill(store)
+        for q in ("invoice number 4471", "Rotterdam warehouse", "budget", "parking level three"):
+            hits = [s.search(EMB.embed(q), q, Scope(), 4) for s in stores]
+            assert hits[0][0].record == hits[1][0].record, q  # the same best memory
+            # the same candidates with the same similarities (order among RRF ties may differ)
+            assert sorted((h.id, round(h.dense, 4)) for h in hits[0]) == sorted((h.id, round(h.dense, 4)) for h in hits[1])
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(StoreUnavailable, match="127.0.0.1:9"):
+        QdrantServerStore(EMB.model_id, EMB.dim, url="http://127.0.0.1:9", api_key=None)
