@@ -13,7 +13,7 @@ import models
 from memory.catalog import SourceEntry
 from memory.episodic import clip_memory
 from memory.store import MemoryStore, Scope, open_store
-from models.base import ASR, LLM, OCR, TextEmbedder
+from models.base import ASR, LLM, OCR, TextEmbedder, VoiceEncoder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
@@ -59,6 +59,7 @@ class MMAgent:
         self._store: MemoryStore | None = None
         self._asr: ASR | None = None
         self._ocr: OCR | None = None
+        self._voice: VoiceEncoder | None = None
         self._embedder: TextEmbedder | None = None
         self._llm: LLM | None = None
 
@@ -92,10 +93,12 @@ class MMAgent:
             )
         if self._ocr is None and s.ocr:
             self._ocr = models.create("ocr", "rapidocr", threads=s.resolved_threads())
+        if self._voice is None and s.voices:
+            self._voice = models.create("voice_encoder", "resemblyzer", device=s.resolved_device())
         options = PerceptionOptions(
             clip_seconds=s.clip_seconds, keyframe_interval=s.keyframe_interval, ocr=s.ocr, decoder=s.decoder
         )
-        return Perceiver(options, self._asr, self._ocr)
+        return Perceiver(options, self._asr, self._ocr, self._voice)
 
     def llm(self) -> LLM | None:
         if self.settings.llm == "none":

@@ -23,6 +23,7 @@ class Settings:
     clip_seconds: float = 30.0
     keyframe_interval: float = 2.0
     ocr: bool = True
+    voices: bool = True  # speaker turns with voice embeddings
     decoder: str = "pyav"  # or "decord"
     asr_model: str | None = None  # a faster-whisper model folder; default: bundled tiny.en
     embed_model: str | None = None  # a sentence-transformers folder; default: bundled MiniLM
@@ -38,6 +39,7 @@ class Settings:
         "clip_seconds": "MMAGENT_CLIP_SECONDS",
         "keyframe_interval": "MMAGENT_KEYFRAME_INTERVAL",
         "ocr": "MMAGENT_OCR",
+        "voices": "MMAGENT_VOICES",
         "decoder": "MMAGENT_DECODER",
         "asr_model": "MMAGENT_ASR_MODEL",
         "embed_model": "MMAGENT_EMBED_MODEL",

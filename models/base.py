@@ -79,6 +79,21 @@ class TextEmbedder(ABC):
         return self.embed_batch([text])[0]
 
 
+class VoiceEncoder(ABC):
+    """Speaker embeddings: 16 kHz mono float32 audio in, one L2-normalised vector per input."""
+
+    model_id: str = ""
+    dim: int = 0
+    sample_rate: int = 16000
+
+    @abstractmethod
+    def embed_batch(self, audios: Sequence[FloatArray]) -> FloatArray:
+        """Return (len(audios), dim); an input too short to hold a voice gives a zero row."""
+
+    def embed(self, audio: FloatArray) -> FloatArray:
+        return self.embed_batch([audio])[0]
+
+
 class OCR(ABC):
     """Text lines from RGB uint8 images (H, W, 3)."""
 

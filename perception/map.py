@@ -20,7 +20,7 @@ from pathlib import Path
 
 import cv2
 
-from models.base import ASR, OCR, ImageArray, Segment
+from models.base import ASR, OCR, ImageArray, Segment, VoiceEncoder
 from perception.decode import (
     FRAME_BACKENDS,
     MediaInfo,
@@ -31,6 +31,7 @@ from perception.decode import (
 from perception.errors import CorruptMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine
+from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class PerceptionOptions:
     keyframe_jpeg_side: int = 640
     decoder: str = "pyav"
     change: ChangeOptions = field(default_factory=ChangeOptions)
+    voices: VoiceOptions = field(default_factory=VoiceOptions)
 
     def fingerprint(self, *model_ids: str) -> str:
         """Hash of everything that changes the output (the decoder does not)."""
@@ -61,14 +63,19 @@ ProgressFn = Callable[[int, int], None]
 
 
 class Perceiver:
-    def __init__(self, options: PerceptionOptions, asr: ASR, ocr: OCR | None) -> None:
+    def __init__(
+        self, options: PerceptionOptions, asr: ASR, ocr: OCR | None, voice: VoiceEncoder | None = None
+    ) -> None:
         self.options = options
         self.asr = asr
         self.ocr = ocr if options.ocr else None
+        self.voice = voice
 
     @property
     def fingerprint(self) -> str:
         ids = [self.asr.model_id, self.ocr.model_id if self.ocr else "no-ocr"]
+        if self.voice is not None:  # added only when on, so stores made without voices stay valid
+            ids.append(self.voice.model_id)
         return self.options.fingerprint(*ids)
 
     def observe(
@@ -100,13 +107,15 @@ class Perceiver:
             "asr": self.asr.model_id,
             "ocr": self.ocr.model_id if self.ocr else None,
             "perception": self.fingerprint,
+            "voice": self.voice.model_id if self.voice else None,
         }
         for i, (span, (clip_audio, audio_t0), clip_frames) in enumerate(zip(spans, audio, frames)):
             clip = cached[i]
             if clip is None:
                 segments = self._speech(clip_audio, audio_t0, span)
                 keyframes = self._keyframes(clip_frames, cache_dir, i)
-                clip = ClipObservation(source_id, i, span[0], span[1], segments, keyframes, producer)
+                turns = speaker_turns(segments, clip_audio, audio_t0, self.voice, opts.voices) if self.voice else ()
+                clip = ClipObservation(source_id, i, span[0], span[1], segments, keyframes, producer, turns=turns)
                 _save_atomic(cache_dir / f"clip_{i:05d}.json", clip.to_json())
             if on_clip:
                 on_clip(i + 1, len(spans))

@@ -32,6 +32,18 @@ class Keyframe:
 
 
 @dataclass(frozen=True)
+class SpeakerTurn:
+    """Words spoken by one voice; ``voice`` is a clip-local label (v0, v1, ...), ``embedding``
+    the voice's vector over the turn's words (for identities across clips: the reduce stage)."""
+
+    start: float
+    end: float
+    text: str
+    voice: str
+    embedding: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ClipObservation:
     source_id: str
     clip_index: int
@@ -42,6 +54,7 @@ class ClipObservation:
     producer: dict[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     wall_start: float | None = None  # screen sources: wall-clock time (epoch s) of ``start``
+    turns: tuple[SpeakerTurn, ...] = ()  # who spoke which words (when a voice encoder ran)
 
     @property
     def transcript(self) -> str:
@@ -94,4 +107,8 @@ class ClipObservation:
             data["producer"],
             data["schema_version"],
             data.get("wall_start"),
+            tuple(
+                SpeakerTurn(t["start"], t["end"], t["text"], t["voice"], tuple(t["embedding"]))
+                for t in data.get("turns", ())
+            ),
         )

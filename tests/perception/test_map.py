@@ -117,3 +117,19 @@ class _Counting:
     def transcribe(self, audio):  # type: ignore[no-untyped-def]
         self.calls += 1
         return self.inner.transcribe(audio)
+
+
+def test_speaker_turns_are_part_of_the_clip_and_its_cache(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import models
+    from perception.records import ClipObservation
+
+    voice = models.create("voice_encoder", "resemblyzer")
+    path, _ = grid_video
+    info = probe(path)
+    perceiver = Perceiver(PerceptionOptions(clip_seconds=10, ocr=False), asr, None, voice)
+    clips = list(perceiver.observe(path, info, "grid", tmp_path / "v"))
+    first = clips[0]  # four different GRID speakers in 10 s
+    assert len({t.voice for t in first.turns}) >= 2
+    assert " ".join(t.text for t in first.turns) == " ".join(w.text for s in first.segments for w in s.words)
+    assert ClipObservation.from_json(json.loads(json.dumps(first.to_json()))) == first
+    assert perceiver.fingerprint != Perceiver(PerceptionOptions(clip_seconds=10, ocr=False), asr, None).fingerprint

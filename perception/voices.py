@@ -1,0 +1,111 @@
+"""Speaker turns inside a clip: who spoke which words, as clip-local voices with embeddings.
+
+Sliding windows (1.5 s, every 0.75 s) over the speech are embedded and grouped greedily by
+cosine similarity; each word takes the group of the window centred nearest to it; runs of words
+form turns, turns under ``min_turn`` seconds join a neighbour, and adjacent turns whose own
+embeddings match are merged. Turns then get clip-local voice labels (``v0``, ``v1``, ...) by
+the same similarity rule. Stable ids across clips and sources are the reduce stage's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.base import FloatArray, Segment, VoiceEncoder, Word
+from perception.records import SpeakerTurn
+
+
+@dataclass(frozen=True)
+class VoiceOptions:
+    window: float = 1.5
+    hop: float = 0.75
+    # cosine. Tuned on real speech (jfk, faster-whisper's two-speaker file, GRID, the Hamilton
+    # clip): GE2E on 1-6 s turns gives 0.68-0.80 within a speaker and 0.45-0.68 across speakers
+    same_voice: float = 0.70
+    min_turn: float = 1.0
+
+
+def _groups(vectors: FloatArray, threshold: float) -> list[int]:
+    """Greedy online grouping: join the most similar group if similar enough, else start one."""
+    labels: list[int] = []
+    sums: list[FloatArray] = []
+    for v in vectors:
+        if not v.any():
+            labels.append(labels[-1] if labels else 0)
+            if not sums:
+                sums.append(np.zeros_like(v))
+            continue
+        sims = [float(v @ (s / max(float(np.linalg.norm(s)), 1e-9))) for s in sums]
+        best = int(np.argmax(sims)) if sims else -1
+        if best >= 0 and sims[best] >= threshold:
+            sums[best] = sums[best] + v
+            labels.append(best)
+        else:
+            sums.append(v.copy())
+            labels.append(len(sums) - 1)
+    return labels
+
+
+def _cut(audio: FloatArray, t0: float, start: float, end: float, rate: int) -> FloatArray:
+    return audio[max(0, int((start - t0) * rate)) : max(0, int((end - t0) * rate))]
+
+
+def _voiced(audio: FloatArray, t0: float, words: Sequence[Word], rate: int) -> FloatArray:
+    """The audio of the words only, pauses left out: silence blurs a voice embedding."""
+    parts = [_cut(audio, t0, w.start, w.end, rate) for w in words]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+
+def speaker_turns(
+    segments: Sequence[Segment], audio: FloatArray, audio_t0: float, encoder: VoiceEncoder,
+    options: VoiceOptions = VoiceOptions(),
+) -> tuple[SpeakerTurn, ...]:
+    words: list[Word] = [w for s in segments for w in s.words]
+    if not words:
+        return ()
+    rate = encoder.sample_rate
+    first, last = words[0].start, words[-1].end
+    half = options.window / 2
+    centres = np.arange(first + half, max(last - half, first + half) + 1e-6, options.hop)
+    windows = encoder.embed_batch([_cut(audio, audio_t0, c - half, c + half, rate) for c in centres])
+    window_group = _groups(windows, options.same_voice)
+    word_group = [window_group[int(np.argmin(np.abs(centres - (w.start + w.end) / 2)))] for w in words]
+
+    runs: list[list[Word]] = []
+    run_groups: list[int] = []
+    for w, g in zip(words, word_group):
+        if runs and run_groups[-1] == g:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+            run_groups.append(g)
+    # short runs join the previous run (or the next one, at the start)
+    k = 0
+    while len(runs) > 1 and k < len(runs):
+        if runs[k][-1].end - runs[k][0].start < options.min_turn:
+            into = k - 1 if k > 0 else k + 1
+            runs[into] = sorted(runs[into] + runs[k], key=lambda w: w.start)
+            del runs[k], run_groups[k]
+            k = max(0, k - 1)
+        else:
+            k += 1
+    embeddings = encoder.embed_batch([_voiced(audio, audio_t0, r, rate) for r in runs])
+    # adjacent turns that sound the same are one turn
+    merged: list[tuple[list[Word], FloatArray]] = []
+    for run, emb in zip(runs, embeddings):
+        if merged and float(merged[-1][1] @ emb) >= options.same_voice:
+            words_ = merged[-1][0] + run
+            merged[-1] = (words_, encoder.embed(_voiced(audio, audio_t0, words_, rate)))
+        else:
+            merged.append((run, emb))
+    labels = _groups(np.stack([e for _, e in merged]), options.same_voice)
+    return tuple(
+        SpeakerTurn(
+            run[0].start, run[-1].end, " ".join(w.text for w in run), f"v{label}",
+            tuple(round(float(x), 5) for x in emb),
+        )
+        for (run, emb), label in zip(merged, labels)
+    )
