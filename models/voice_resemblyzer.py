@@ -97,9 +97,10 @@ class ResemblyzerEncoder(VoiceEncoder):
     model_id = "resemblyzer-ge2e"
     dim = 256
 
-    def __init__(self, weights: str | None = None, device: str = "cpu") -> None:
+    def __init__(self, weights: str | None = None, device: str = "cpu", batch_size: int = 64) -> None:
         self.weights = Path(weights) if weights else None
         self.device = device
+        self.batch_size = batch_size
         self._net: Any = None
 
     def _load(self) -> Any:
@@ -131,10 +132,13 @@ class ResemblyzerEncoder(VoiceEncoder):
         return self._net
 
     def embed_batch(self, audios: Sequence[FloatArray]) -> FloatArray:
+        """All partials of all inputs go through the LSTM in batches of ``batch_size``."""
         import torch
 
         net = self._load()
         out = np.zeros((len(audios), self.dim), dtype=np.float32)
+        partials: list[FloatArray] = []
+        owner: list[int] = []
         for i, wav in enumerate(audios):
             wav = normalise_volume(wav)
             if len(wav) < HOP * 10:
@@ -142,9 +146,18 @@ class ResemblyzerEncoder(VoiceEncoder):
             slices = partial_slices(len(wav))
             need = slices[-1].stop * HOP
             mels = mel_frames(np.pad(wav, (0, max(0, need - len(wav)))))
-            batch = np.stack([mels[s] for s in slices])
-            with torch.inference_mode():
-                partials = net(torch.from_numpy(batch).to(self.device)).cpu().numpy()
-            mean = partials.mean(axis=0)
+            partials.extend(mels[s] for s in slices)
+            owner.extend([i] * len(slices))
+        if not partials:
+            return out
+        embedded = []
+        with torch.inference_mode():
+            for k in range(0, len(partials), self.batch_size):
+                batch = torch.from_numpy(np.stack(partials[k : k + self.batch_size])).to(self.device)
+                embedded.append(net(batch).cpu().numpy())
+        vectors = np.concatenate(embedded)
+        owners = np.asarray(owner)
+        for i in np.unique(owners):
+            mean = vectors[owners == i].mean(axis=0)
             out[i] = mean / max(float(np.linalg.norm(mean)), 1e-9)
         return out
