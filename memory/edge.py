@@ -11,7 +11,7 @@ import numpy as np
 from memory import keywords
 from memory.catalog import Catalog, SourceEntry
 from memory.records import MemoryRecord
-from memory.store import Hit, MemoryStore, Scope, StoreLock, check_meta
+from memory.store import Hit, MemoryStore, Row, Scope, StoreLock, check_meta
 from models.base import FloatArray
 
 
@@ -65,25 +65,20 @@ class EdgeStore(MemoryStore):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def upsert(self, records: Sequence[MemoryRecord], vectors: FloatArray) -> int:
+    def _existing(self, ids: Sequence[str]) -> set[str]:
+        return {str(r.id) for r in self._shard.retrieve(list(ids), with_payload=False, with_vector=False)}
+
+    def _write(self, rows: Sequence[Row]) -> None:
         from qdrant_edge import Point, SparseVector, UpdateOperation
 
-        if len(records) != len(vectors):
-            raise ValueError("one vector per record")
-        if not records:
-            return 0
-        ids = [r.id for r in records]
-        known = {str(r.id) for r in self._shard.retrieve(ids, with_payload=False, with_vector=False)}
         points = []
-        for record, vector in zip(records, vectors):
-            idx, val = keywords.document_vector(record.text)
-            named: dict[str, Any] = {"text": vector.astype(np.float32).tolist()}
+        for record, dense, (idx, val) in rows:
+            named: dict[str, Any] = {"text": dense}
             if idx:
                 named["keywords"] = SparseVector(idx, val)
             points.append(Point(record.id, named, record.payload()))
         self._shard.update(UpdateOperation.upsert_points(points))
         self._shard.flush()
-        return sum(1 for i in ids if i not in known)
 
     # -- reads -------------------------------------------------------------------------------
 

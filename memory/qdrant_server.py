@@ -21,7 +21,7 @@ from memory import keywords
 from memory.catalog import SourceEntry
 from memory.errors import StoreCorrupt, StoreModelMismatch, StoreUnavailable
 from memory.records import SCHEMA_VERSION, MemoryRecord
-from memory.store import Hit, MemoryStore, Scope
+from memory.store import Hit, MemoryStore, Row, Scope
 from models.base import FloatArray
 from models.errors import ModelNotInstalled
 
@@ -90,24 +90,19 @@ class QdrantServerStore(MemoryStore):
 
     # -- memories ----------------------------------------------------------------------------
 
-    def upsert(self, records: Sequence[MemoryRecord], vectors: FloatArray) -> int:
+    def _existing(self, ids: Sequence[str]) -> set[str]:
+        return {str(p.id) for p in self.client.retrieve(self.collection, list(ids), with_payload=False)}
+
+    def _write(self, rows: Sequence[Row]) -> None:
         from qdrant_client import models as m
 
-        if len(records) != len(vectors):
-            raise ValueError("one vector per record")
-        if not records:
-            return 0
-        ids = [r.id for r in records]
-        known = {str(p.id) for p in self.client.retrieve(self.collection, ids, with_payload=False)}
         points = []
-        for record, vector in zip(records, vectors):
-            idx, val = keywords.document_vector(record.text)
-            named: dict[str, Any] = {"text": vector.astype(np.float32).tolist()}
+        for record, dense, (idx, val) in rows:
+            named: dict[str, Any] = {"text": dense}
             if idx:
                 named["keywords"] = m.SparseVector(indices=idx, values=val)
             points.append(m.PointStruct(id=record.id, vector=named, payload=record.payload()))
         self.client.upsert(self.collection, points, wait=True)
-        return sum(1 for i in ids if i not in known)
 
     def _filter(self, scope: Scope) -> Any:
         from qdrant_client import models as m

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from memory import keywords
 from memory.catalog import SourceEntry
 from memory.errors import StoreCorrupt, StoreInUse, StoreModelMismatch
 from memory.records import SCHEMA_VERSION, MemoryRecord
@@ -54,10 +57,32 @@ class Hit:
     dense: float  # cosine similarity of the query and the memory text
 
 
+# a record ready to write: the record, its dense vector, its sparse keyword vector (indices, values)
+Row = tuple[MemoryRecord, list[float], tuple[list[int], list[float]]]
+
+
 class MemoryStore(ABC):
-    @abstractmethod
     def upsert(self, records: Sequence[MemoryRecord], vectors: FloatArray) -> int:
         """Write records with their dense vectors; returns how many ids were new."""
+        if len(records) != len(vectors):
+            raise ValueError("one vector per record")
+        if not records:
+            return 0
+        ids = [r.id for r in records]
+        known = self._existing(ids)
+        rows = [
+            (r, v.astype(np.float32).tolist(), keywords.document_vector(r.text)) for r, v in zip(records, vectors)
+        ]
+        self._write(rows)
+        return sum(1 for i in ids if i not in known)
+
+    @abstractmethod
+    def _existing(self, ids: Sequence[str]) -> set[str]:
+        """Which of these point ids are stored already."""
+
+    @abstractmethod
+    def _write(self, rows: Sequence[Row]) -> None:
+        """Upsert the rows durably (flushed / acknowledged before returning)."""
 
     @abstractmethod
     def search(self, dense: FloatArray, text: str, scope: Scope, limit: int) -> list[Hit]:
