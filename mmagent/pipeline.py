@@ -13,7 +13,7 @@ import models
 from memory.catalog import SourceEntry
 from memory.episodic import clip_memory
 from memory.store import MemoryStore, Scope, open_store
-from models.base import ASR, LLM, OCR, TextEmbedder, VoiceEncoder
+from models.base import ASR, LLM, OCR, FaceEncoder, TextEmbedder, VoiceEncoder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
@@ -60,6 +60,7 @@ class MMAgent:
         self._asr: ASR | None = None
         self._ocr: OCR | None = None
         self._voice: VoiceEncoder | None = None
+        self._face: FaceEncoder | None = None
         self._embedder: TextEmbedder | None = None
         self._llm: LLM | None = None
 
@@ -95,10 +96,12 @@ class MMAgent:
             self._ocr = models.create("ocr", "rapidocr", threads=s.resolved_threads())
         if self._voice is None and s.voices:
             self._voice = models.create("voice_encoder", "resemblyzer", device=s.resolved_device())
+        if self._face is None and s.faces:
+            self._face = models.create("face_encoder", "dlib")
         options = PerceptionOptions(
             clip_seconds=s.clip_seconds, keyframe_interval=s.keyframe_interval, ocr=s.ocr, decoder=s.decoder
         )
-        return Perceiver(options, self._asr, self._ocr, self._voice)
+        return Perceiver(options, self._asr, self._ocr, self._voice, self._face)
 
     def llm(self) -> LLM | None:
         if self.settings.llm == "none":

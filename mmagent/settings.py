@@ -24,6 +24,7 @@ class Settings:
     keyframe_interval: float = 2.0
     ocr: bool = True
     voices: bool = True  # speaker turns with voice embeddings
+    faces: bool = True  # face tracks with face embeddings and crops
     decoder: str = "pyav"  # or "decord"
     asr_model: str | None = None  # a faster-whisper model folder; default: bundled tiny.en
     embed_model: str | None = None  # a sentence-transformers folder; default: bundled MiniLM
@@ -40,6 +41,7 @@ class Settings:
         "keyframe_interval": "MMAGENT_KEYFRAME_INTERVAL",
         "ocr": "MMAGENT_OCR",
         "voices": "MMAGENT_VOICES",
+        "faces": "MMAGENT_FACES",
         "decoder": "MMAGENT_DECODER",
         "asr_model": "MMAGENT_ASR_MODEL",
         "embed_model": "MMAGENT_EMBED_MODEL",

@@ -4,7 +4,7 @@ This layer imports nothing from the project. Backends import their heavy librari
 so ``import models`` costs nothing; pick a backend by name through :mod:`models.registry`.
 """
 
-from models.base import ASR, LLM, OCR, ChatMessage, Segment, TextBox, TextEmbedder, VoiceEncoder, Word
+from models.base import ASR, LLM, OCR, ChatMessage, Face, FaceEncoder, Segment, TextBox, TextEmbedder, VoiceEncoder, Word
 from models.registry import available, create
 
 __all__ = [
@@ -12,6 +12,8 @@ __all__ = [
     "LLM",
     "OCR",
     "ChatMessage",
+    "Face",
+    "FaceEncoder",
     "Segment",
     "TextBox",
     "TextEmbedder",

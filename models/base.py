@@ -94,6 +94,31 @@ class VoiceEncoder(ABC):
         return self.embed_batch([audio])[0]
 
 
+@dataclass(frozen=True)
+class Face:
+    """A detected face: ``box`` is (x0, y0, x1, y1) in pixels, ``embedding`` L2 distance-comparable."""
+
+    box: tuple[int, int, int, int]
+    score: float
+    embedding: tuple[float, ...] = ()
+
+
+class FaceEncoder(ABC):
+    """Face detection and identity embeddings on RGB uint8 images."""
+
+    model_id: str = ""
+    dim: int = 0
+    same_person: float = 0.6  # embedding distance under which two faces are one person
+
+    @abstractmethod
+    def detect_batch(self, images: Sequence[ImageArray]) -> list[list[Face]]:
+        """Faces in each image, without embeddings (cheap: used for tracking)."""
+
+    @abstractmethod
+    def embed_faces(self, image: ImageArray, boxes: Sequence[tuple[int, int, int, int]]) -> FloatArray:
+        """One embedding per box of ``image``, shape (len(boxes), dim)."""
+
+
 class OCR(ABC):
     """Text lines from RGB uint8 images (H, W, 3)."""
 

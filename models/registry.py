@@ -15,6 +15,7 @@ _BACKENDS: dict[str, dict[str, str]] = {
     "ocr": {"rapidocr": "models.ocr_rapidocr:RapidOCRBackend"},
     "llm": {"transformers": "models.llm_transformers:TransformersLLM"},
     "voice_encoder": {"resemblyzer": "models.voice_resemblyzer:ResemblyzerEncoder"},
+    "face_encoder": {"dlib": "models.face_dlib:DlibFaceEncoder"},
 }
 
 

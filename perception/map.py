@@ -20,7 +20,7 @@ from pathlib import Path
 
 import cv2
 
-from models.base import ASR, OCR, ImageArray, Segment, VoiceEncoder
+from models.base import ASR, OCR, FaceEncoder, ImageArray, Segment, VoiceEncoder
 from perception.decode import (
     FRAME_BACKENDS,
     MediaInfo,
@@ -29,6 +29,7 @@ from perception.decode import (
     iter_clip_audio,
 )
 from perception.errors import CorruptMedia
+from perception.faces import FaceOptions, face_tracks
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine
 from perception.voices import VoiceOptions, speaker_turns
@@ -48,6 +49,7 @@ class PerceptionOptions:
     decoder: str = "pyav"
     change: ChangeOptions = field(default_factory=ChangeOptions)
     voices: VoiceOptions = field(default_factory=VoiceOptions)
+    faces: FaceOptions = field(default_factory=FaceOptions)
 
     def fingerprint(self, *model_ids: str) -> str:
         """Hash of everything that changes the output (the decoder does not)."""
@@ -64,18 +66,21 @@ ProgressFn = Callable[[int, int], None]
 
 class Perceiver:
     def __init__(
-        self, options: PerceptionOptions, asr: ASR, ocr: OCR | None, voice: VoiceEncoder | None = None
+        self, options: PerceptionOptions, asr: ASR, ocr: OCR | None, voice: VoiceEncoder | None = None,
+        face: FaceEncoder | None = None,
     ) -> None:
         self.options = options
         self.asr = asr
         self.ocr = ocr if options.ocr else None
         self.voice = voice
+        self.face = face
 
     @property
     def fingerprint(self) -> str:
         ids = [self.asr.model_id, self.ocr.model_id if self.ocr else "no-ocr"]
-        if self.voice is not None:  # added only when on, so stores made without voices stay valid
-            ids.append(self.voice.model_id)
+        for optional in (self.voice, self.face):  # only when on: stores made without them stay valid
+            if optional is not None:
+                ids.append(optional.model_id)
         return self.options.fingerprint(*ids)
 
     def observe(
@@ -108,6 +113,7 @@ class Perceiver:
             "ocr": self.ocr.model_id if self.ocr else None,
             "perception": self.fingerprint,
             "voice": self.voice.model_id if self.voice else None,
+            "face": self.face.model_id if self.face else None,
         }
         for i, (span, (clip_audio, audio_t0), clip_frames) in enumerate(zip(spans, audio, frames)):
             clip = cached[i]
@@ -115,7 +121,10 @@ class Perceiver:
                 segments = self._speech(clip_audio, audio_t0, span)
                 keyframes = self._keyframes(clip_frames, cache_dir, i)
                 turns = speaker_turns(segments, clip_audio, audio_t0, self.voice, opts.voices) if self.voice else ()
-                clip = ClipObservation(source_id, i, span[0], span[1], segments, keyframes, producer, turns=turns)
+                faces = face_tracks(clip_frames, self.face, opts.faces, cache_dir, i) if self.face else ()
+                clip = ClipObservation(
+                    source_id, i, span[0], span[1], segments, keyframes, producer, turns=turns, faces=faces
+                )
                 _save_atomic(cache_dir / f"clip_{i:05d}.json", clip.to_json())
             if on_clip:
                 on_clip(i + 1, len(spans))

@@ -44,6 +44,21 @@ class SpeakerTurn:
 
 
 @dataclass(frozen=True)
+class FaceTrack:
+    """One face followed across a clip's sampled frames. ``embedding`` is the mean of the samples
+    that were embedded; ``box`` and ``crop`` (a JPEG under the clip cache) are from its best frame."""
+
+    track: str  # clip-local label: f0, f1, ...
+    start: float
+    end: float
+    box: tuple[int, int, int, int]
+    score: float
+    sightings: int
+    embedding: tuple[float, ...]
+    crop: str | None = None
+
+
+@dataclass(frozen=True)
 class ClipObservation:
     source_id: str
     clip_index: int
@@ -55,6 +70,7 @@ class ClipObservation:
     schema_version: int = SCHEMA_VERSION
     wall_start: float | None = None  # screen sources: wall-clock time (epoch s) of ``start``
     turns: tuple[SpeakerTurn, ...] = ()  # who spoke which words (when a voice encoder ran)
+    faces: tuple[FaceTrack, ...] = ()  # who was on screen (when a face encoder ran)
 
     @property
     def transcript(self) -> str:
@@ -110,5 +126,10 @@ class ClipObservation:
             tuple(
                 SpeakerTurn(t["start"], t["end"], t["text"], t["voice"], tuple(t["embedding"]))
                 for t in data.get("turns", ())
+            ),
+            tuple(
+                FaceTrack(f["track"], f["start"], f["end"], tuple(f["box"]), f["score"], f["sightings"],
+                          tuple(f["embedding"]), f.get("crop"))
+                for f in data.get("faces", ())
             ),
         )

@@ -133,3 +133,17 @@ def test_speaker_turns_are_part_of_the_clip_and_its_cache(asr, grid_video, tmp_p
     assert " ".join(t.text for t in first.turns) == " ".join(w.text for s in first.segments for w in s.words)
     assert ClipObservation.from_json(json.loads(json.dumps(first.to_json()))) == first
     assert perceiver.fingerprint != Perceiver(PerceptionOptions(clip_seconds=10, ocr=False), asr, None).fingerprint
+
+
+def test_faces_are_part_of_the_clip_and_its_cache(asr, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import models
+    from perception.records import ClipObservation
+    from tests.conftest import DATA, need
+
+    path = need(DATA / "faces" / "face_recognition" / "short_hamilton_clip.mp4")
+    face = models.create("face_encoder", "dlib")
+    perceiver = Perceiver(PerceptionOptions(keyframe_interval=1.0, ocr=False), asr, None, None, face)
+    (clip,) = list(perceiver.observe(path, probe(path), "ham", tmp_path / "f"))
+    assert clip.faces and max(f.sightings for f in clip.faces) >= 4
+    assert all(len(f.embedding) == 128 and (tmp_path / "f" / f.crop).is_file() for f in clip.faces if f.crop)
+    assert ClipObservation.from_json(json.loads(json.dumps(clip.to_json()))) == clip

@@ -1,0 +1,68 @@
+"""dlib faces on the reference photos and the Hamilton clip (Lin-Manuel Miranda performs in it)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from perception.faces import FaceOptions, face_tracks
+from tests.conftest import DATA, need
+
+FACES = DATA / "faces" / "face_recognition"
+
+
+@pytest.fixture(scope="module")
+def faces():  # type: ignore[no-untyped-def]
+    import models
+
+    return models.create("face_encoder", "dlib")
+
+
+def photo(name: str):  # type: ignore[no-untyped-def]
+    return np.asarray(Image.open(need(FACES / name)).convert("RGB"))
+
+
+def embed_one(faces, name: str):  # type: ignore[no-untyped-def]
+    image = photo(name)
+    found = faces.detect_batch([image])[0]
+    assert len(found) == 1, name
+    return faces.embed_faces(image, [found[0].box])[0]
+
+
+def test_reference_photos_are_different_people(faces) -> None:  # type: ignore[no-untyped-def]
+    names = ["lin-manuel-miranda.png", "obama.jpg", "biden.jpg", "alex-lacamoire.png"]
+    vectors = [embed_one(faces, n) for n in names]
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            assert np.linalg.norm(vectors[i] - vectors[j]) > faces.same_person, (names[i], names[j])
+
+
+def test_two_people_photo_has_two_faces(faces) -> None:  # type: ignore[no-untyped-def]
+    assert len(faces.detect_batch([photo("two_people.jpg")])[0]) == 2
+
+
+def test_performer_is_tracked_and_matches_his_photo(faces, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import av
+
+    with av.open(str(need(FACES / "short_hamilton_clip.mp4"))) as c:
+        frames = [(round(float(f.time), 3), f.to_ndarray(format="rgb24")) for i, f in enumerate(c.decode(video=0)) if i % 30 == 0]
+    calls = []
+    real_embed = faces.embed_faces
+
+    def counting(image, boxes):  # type: ignore[no-untyped-def]
+        calls.append(len(boxes))
+        return real_embed(image, boxes)
+
+    faces.embed_faces = counting
+    try:
+        tracks = face_tracks(frames, faces, FaceOptions(), tmp_path, 0)
+    finally:
+        faces.embed_faces = real_embed
+    lin = embed_one(faces, "lin-manuel-miranda.png")
+    matches = [t for t in tracks if np.linalg.norm(np.asarray(t.embedding) - lin) < faces.same_person]
+    assert matches, [(t.track, t.sightings) for t in tracks]
+    main = max(matches, key=lambda t: t.sightings)
+    assert main.sightings >= 4 and main.end - main.start >= 3.0
+    assert sum(calls) < sum(t.sightings for t in tracks)  # tracked faces are not re-embedded every frame
+    assert main.crop and (tmp_path / main.crop).is_file()
+    others = [t for t in tracks if t not in matches]
+    assert all(np.linalg.norm(np.asarray(t.embedding) - lin) > 0.6 for t in others)
