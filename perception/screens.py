@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,8 +23,6 @@ from models.base import OCR, ImageArray
 from perception.errors import EmptyMedia, MediaNotFound, NotMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import ClipObservation, Keyframe, OcrLine
-
-log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 _STAMP = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})[T _-]?(\d{2})[-_.:h]?(\d{2})[-_.:m]?(\d{2})")
@@ -150,7 +147,8 @@ def screens_source_id(captures: list[Capture]) -> str:
     return digest.hexdigest()
 
 
-def load_image(path: Path, max_side: int) -> ImageArray | None:
+def load_image(path: Path, max_side: int) -> tuple[ImageArray | None, str]:
+    """The image as RGB (shrunk to ``max_side``), or None and why it could not be decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -158,12 +156,11 @@ def load_image(path: Path, max_side: int) -> ImageArray | None:
             image.load()
             rgb = image.convert("RGB")
     except (OSError, UnidentifiedImageError, ValueError) as exc:
-        log.warning("%s: unreadable image (%s)", path, exc)
-        return None
+        return None, str(exc)
     scale = min(1.0, max_side / max(rgb.size))
     if scale < 1.0:
         rgb = rgb.resize((int(rgb.width * scale), int(rgb.height * scale)))
-    return np.asarray(rgb)
+    return np.asarray(rgb), ""
 
 
 def screen_clips(
@@ -173,7 +170,7 @@ def screen_clips(
     """One ClipObservation per window of ``clip_seconds`` that holds captures. Any change on a
     screen is worth reading (``max_staleness=0``): a changed cell matters as much as a new slide."""
     if not captures:
-        raise EmptyMedia(Path("."), "no readable screenshots")
+        raise ValueError("screen_clips needs at least one capture (list_captures gives none empty)")
     t0 = captures[0].wall_time
     windows: dict[int, list[Capture]] = {}
     for c in captures:
@@ -182,9 +179,9 @@ def screen_clips(
         detector = ChangeDetector(change)
         keyframes = []
         for c in windows[index]:
-            image = load_image(c.path, max_side)
-            if image is None:
-                skipped.append(Skipped(c.path, "unreadable image"))
+            image, problem = load_image(c.path, max_side)
+            if image is None:  # the header was fine (list_captures checked it), the pixels are not
+                skipped.append(Skipped(c.path, f"unreadable image ({problem})"))
                 continue
             t = round(c.wall_time - t0, 3)
             sig = signature(image)
