@@ -145,3 +145,51 @@ class LLM(ABC):
 
     def generate(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
         return self.generate_batch([conversation], max_new_tokens)[0]
+
+
+class ImageEmbedder(ABC):
+    """Images and texts into one L2-normalised space of size ``dim`` (CLIP / SigLIP style), so a
+    text query can find a keyframe and an image can find its neighbours."""
+
+    model_id: str = ""
+    dim: int = 0
+
+    @abstractmethod
+    def embed_images(self, images: Sequence[ImageArray]) -> FloatArray:
+        """RGB uint8 (H, W, 3) images → (len(images), dim), rows L2-normalised."""
+
+    @abstractmethod
+    def embed_texts(self, texts: Sequence[str]) -> FloatArray:
+        """Texts → (len(texts), dim) in the images' space, rows L2-normalised."""
+
+
+@dataclass(frozen=True, eq=False)
+class CaptionRequest:
+    """What a captioner sees of one clip. People are named by the clip-local labels used here
+    (``face_0``, ``voice_1``); the reduce stage maps them to stable ids.
+
+    ``frames`` are RGB uint8 images in time order with their ``times`` (seconds in the source);
+    ``speech`` is (voice label or "", text) per turn; ``faces`` the face labels seen;
+    ``screen_text`` the distinct on-screen lines; ``window`` "app - title" for screen captures."""
+
+    start: float
+    end: float
+    frames: tuple[ImageArray, ...] = ()
+    times: tuple[float, ...] = ()
+    speech: tuple[tuple[str, str], ...] = ()
+    faces: tuple[str, ...] = ()
+    screen_text: tuple[str, ...] = ()
+    window: str = ""
+
+
+class Captioner(ABC):
+    """A clip's frames and signals → short atomic sentences that name people by their labels."""
+
+    model_id: str = ""
+
+    @abstractmethod
+    def caption_batch(self, requests: Sequence[CaptionRequest]) -> list[list[str]]:
+        """One list of sentences per request (empty when there is nothing to say)."""
+
+    def caption(self, request: CaptionRequest) -> list[str]:
+        return self.caption_batch([request])[0]

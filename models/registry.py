@@ -16,6 +16,8 @@ _BACKENDS: dict[str, dict[str, str]] = {
     "llm": {"transformers": "models.llm_transformers:TransformersLLM"},
     "voice_encoder": {"resemblyzer": "models.voice_resemblyzer:ResemblyzerEncoder"},
     "face_encoder": {"dlib": "models.face_dlib:DlibFaceEncoder"},
+    "image_embedder": {},
+    "captioner": {},
 }
 
 
