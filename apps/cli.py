@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("index", help="index video / audio files and folders of screenshots", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
     p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--workers", type=int, metavar="N", help="perception processes (default: one per core)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run perception as a Ray Data job: 'local' or a cluster address")
+    p.add_argument("--image-model", metavar="DIR", help="a CLIP / SigLIP model folder: visual embeddings of keyframes")
+    p.add_argument("--captioner", choices=["composed", "qwen-vl", "openai", "none"], help="clip captions (default: composed)")
     common(p)
 
     p = sub.add_parser("ask", help="ask a question; the answer cites moments", epilog='example: mmagent ask "who leads the move?" --json')
@@ -86,6 +90,32 @@ def _stderr(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+class _ClipBar:
+    """Clips done / total with an ETA on stderr: redrawn in place on a terminal, a line every
+    10% otherwise (logs stay readable)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.began, self.first, self.last_pct = name, time.monotonic(), -1, -10
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.first < 0:  # clips already cached at the start do not count toward the rate
+            self.first, self.began = done, time.monotonic()
+            if done < total:
+                return
+        rate = (time.monotonic() - self.began) / max(1, done - self.first)
+        eta = _fmt_time(rate * (total - done)) if done > self.first else "?"
+        width = 24
+        bar = "#" * int(width * done / total) + "." * (width - int(width * done / total))
+        line = f"{self.name}: [{bar}] {done}/{total} clips, ETA {eta}"
+        pct = 100 * done // total
+        if self.tty:
+            print("\r" + line, end="\n" if done == total else "", file=sys.stderr, flush=True)
+        elif pct >= self.last_pct + 10 or done == total:
+            self.last_pct = pct
+            _stderr(line)
+
+
 def cmd_index(agent: Any, args: argparse.Namespace) -> int:
     from perception.errors import MediaError
 
@@ -93,7 +123,7 @@ def cmd_index(agent: Any, args: argparse.Namespace) -> int:
     for raw in args.paths:
         _stderr(f"indexing {raw} ...")
         try:
-            res = agent.index(raw, progress=_stderr if not args.json else None)
+            res = agent.index(raw, on_clip=_ClipBar(Path(raw).name))
         except MediaError as exc:
             _stderr(f"mmagent: error: {exc}")
             failures.append({"path": exc.path, "error": exc.reason})
@@ -106,6 +136,11 @@ def cmd_index(agent: Any, args: argparse.Namespace) -> int:
         else:
             rtf = res.seconds / res.duration if res.duration else 0.0
             _stderr(f"{raw}: {res.clips} clips, {res.memories_added} memories added in {res.seconds:.1f} s (real-time factor {rtf:.3f})")
+            if res.perception and args.verbose:
+                m = res.perception
+                stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.stages.items(), key=lambda kv: -kv[1]))
+                _stderr(f"  perception: {m.runner} x{m.workers}, {m.computed} clips computed, {m.reused} reused; "
+                        f"seconds per stage, summed over workers: {stages}")
     if args.json:
         doc: dict[str, Any] = {"sources": [r.to_json() for r in results]}
         for entry, r in zip(doc["sources"], results):
@@ -215,8 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sample":
             return cmd_sample(args)
         overrides: dict[str, Any] = {"store": args.store, "qdrant_url": args.qdrant_url}
-        if getattr(args, "llm", None):
-            overrides["llm"] = args.llm
+        for name in ("llm", "workers", "ray", "image_model", "captioner"):
+            if getattr(args, name, None) is not None:
+                overrides[name] = getattr(args, name)
         settings = Settings.load(**overrides)
         with MMAgent(settings) as agent:
             handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources}[args.command]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,16 +13,18 @@ import models
 from memory.catalog import SourceEntry
 from memory.episodic import clip_memory
 from memory.store import MemoryStore, Scope, open_store
-from models.base import ASR, LLM, OCR, FaceEncoder, TextEmbedder, VoiceEncoder
+from models.base import LLM, TextEmbedder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
-from perception.map import Perceiver, PerceptionOptions
+from perception.map import Perceiver, caption_request
 from perception.records import ClipObservation
 from perception.screens import list_captures, screen_clips, screens_source_id
 from retrieval.answer import Retriever
 from retrieval.records import Answer
 
+from mmagent.components import Components
+from mmagent.runner import ClipProgress, MapReport, run_map
 from mmagent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,7 @@ class IndexResult:
     seconds: float = 0.0
     reused: bool = False
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
+    perception: MapReport | None = None  # how the map stage ran (video sources)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +51,12 @@ class IndexResult:
             "duration": round(self.duration, 3),
             "clips": self.clips,
             "memories_added": self.memories_added,
+            "seconds": round(self.seconds, 3),
+            **({"perception": {
+                "runner": self.perception.runner, "workers": self.perception.workers,
+                "clips_computed": self.perception.computed, "clips_reused": self.perception.reused,
+                "stage_seconds": {k: round(v, 3) for k, v in sorted(self.perception.stages.items())},
+            }} if self.perception else {}),
         }
 
 
@@ -56,13 +65,11 @@ class MMAgent:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.components = Components(settings)
         self._store: MemoryStore | None = None
-        self._asr: ASR | None = None
-        self._ocr: OCR | None = None
-        self._voice: VoiceEncoder | None = None
-        self._face: FaceEncoder | None = None
         self._embedder: TextEmbedder | None = None
-        self._llm: LLM | None = None
+        self._perceiver: Perceiver | None = None
+        self.last_map: MapReport | None = None
 
     # -- components --------------------------------------------------------------------------
 
@@ -85,37 +92,16 @@ class MMAgent:
         return self._store
 
     def perceiver(self) -> Perceiver:
-        s = self.settings
-        if self._asr is None:
-            device = s.resolved_device()
-            self._asr = models.create(
-                "asr", "faster-whisper", model_path=s.asr_model, device=device.split(":")[0],
-                threads=s.resolved_threads(),
-            )
-        if self._ocr is None and s.ocr:
-            self._ocr = models.create("ocr", "rapidocr", threads=s.resolved_threads())
-        if self._voice is None and s.voices:
-            self._voice = models.create("voice_encoder", "resemblyzer", device=s.resolved_device())
-        if self._face is None and s.faces:
-            self._face = models.create("face_encoder", "dlib")
-        options = PerceptionOptions(
-            clip_seconds=s.clip_seconds, keyframe_interval=s.keyframe_interval, ocr=s.ocr, decoder=s.decoder
-        )
-        return Perceiver(options, self._asr, self._ocr, self._voice, self._face)
+        if self._perceiver is None:  # with the threads a pool worker gets: the same results
+            self._perceiver = Components(self.settings, self.settings.threads_per_worker()).perceiver()
+        return self._perceiver
 
     def llm(self) -> LLM | None:
-        if self.settings.llm == "none":
-            return None
-        if self._llm is None:
-            self._llm = models.create(
-                "llm", "transformers", model=self.settings.llm_model,
-                device=self.settings.resolved_device(), threads=self.settings.resolved_threads(),
-            )
-        return self._llm
+        return self.components.llm()
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def index(self, path: str | Path, progress: Progress | None = None) -> IndexResult:
+    def index(self, path: str | Path, on_clip: ClipProgress | None = None) -> IndexResult:
         """Index one video or audio file. On any error nothing is written to the store."""
         began = time.perf_counter()
         path = Path(path).resolve()
@@ -129,16 +115,14 @@ class MMAgent:
         if done is not None and done.perception == perceiver.fingerprint:
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
-        cache = self.settings.store / "perception" / source_id / perceiver.fingerprint
-
-        def on_clip(i: int, n: int) -> None:
-            if progress:
-                progress(f"{path.name}: clip {i}/{n}")
-
-        clips = list(perceiver.observe(path, info, source_id, cache, on_clip))
+        cache = perceiver.cache_dir(self.settings.store / "perception", source_id)
+        clips, self.last_map = run_map(self.settings, perceiver, path, info, source_id, cache, on_clip)
         added, memories = self._remember(clips, path)
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, perceiver.fingerprint, time.time()))
-        return IndexResult(source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began)
+        return IndexResult(
+            source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began,
+            perception=self.last_map,
+        )
 
     def _remember(self, clips: list[ClipObservation], path: Path) -> tuple[int, int]:
         """Clip memories into the store, all at once, only after every clip was perceived."""
@@ -151,13 +135,20 @@ class MMAgent:
         s = self.settings
         captures, skipped = list_captures(folder)
         source_id = screens_source_id(captures)
-        fingerprint = "screens-" + self.perceiver().fingerprint
+        signals = self.perceiver().signals
+        fingerprint = "screens-" + signals["keyframes"] + "-" + signals.get("captions", "none")
         store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
         done = store.get_source(source_id)
         if done is not None and done.perception == fingerprint:
             return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
-        clips = list(screen_clips(captures, source_id, s.clip_seconds, self._ocr, 1920, skipped))
+        clips = list(screen_clips(captures, source_id, s.clip_seconds, self.components.ocr(), 1920, skipped))
+        captioner = self.components.captioner()
+        if captioner is not None:  # the same captions as video clips get (screenshots as frames)
+            clips = [
+                replace(c, captions=tuple(captioner.caption(caption_request(c, folder, captioner, 4))))
+                for c in clips
+            ]
         if not any(k for c in clips for k in c.keyframes):
             raise EmptyMedia(folder, "none of its screenshots could be read")
         added, memories = self._remember(clips, folder)
@@ -177,10 +168,12 @@ class MMAgent:
             return None, "no language model configured (MMAGENT_LLM=none)"
         llm = self.llm()
         try:
-            llm.ensure_loaded()  # type: ignore[union-attr]
+            if hasattr(llm, "ensure_loaded"):
+                llm.ensure_loaded()
         except ModelError as exc:
             log.warning("the language model cannot run here: %s", exc)
-            self._llm = None
+            self.settings = self.settings.with_(llm="none")
+            self.components = Components(self.settings)
             return None, f"the language model cannot run here ({exc})"
         return llm, ""
 

@@ -25,13 +25,24 @@ class Settings:
     ocr: bool = True
     voices: bool = True  # speaker turns with voice embeddings
     faces: bool = True  # face tracks with face embeddings and crops
+    min_face: int = 60  # pixels: smaller faces are not looked for (40: finds smaller ones, 2x the work)
     decoder: str = "pyav"  # or "decord"
-    asr_model: str | None = None  # a faster-whisper model folder; default: bundled tiny.en
+    asr: str = "faster-whisper"  # or "openai-whisper" (a .pt checkpoint), "transformers-whisper" (a folder)
+    asr_model: str | None = None  # the model for that backend; default: the bundled tiny.en (faster-whisper)
+    asr_batch: int = 8  # faster-whisper's batched pipeline (2-3x faster); 1: one window at a time
     embed_model: str | None = None  # a sentence-transformers folder; default: bundled MiniLM
-    llm: str = "transformers"  # or "none": extractive answers only
+    image_model: str | None = None  # a CLIP / SigLIP folder: visual embeddings of keyframes
+    captioner: str = "composed"  # "composed" (from the signals), "qwen-vl", "openai" or "none"
+    caption_model: str | None = None  # qwen-vl: a model folder / hub id; openai: the model name
+    llm: str = "transformers"  # "openai" (a server at remote_url) or "none": extractive answers only
     llm_model: str | None = None  # a .gguf file, a model folder or a hub id; default: SmolLM2-135M
-    device: str = "cpu"  # "cpu", "cuda", or "auto"
+    remote_url: str | None = None  # an OpenAI-compatible server (vLLM, Ollama, llama.cpp, OpenAI)
+    device: str = "auto"  # "auto" (cuda when present), "cpu" or "cuda[:N]"
+    dtype: str = "auto"  # auto: bfloat16 / float16 on GPU, float32 on CPU
+    batch_size: int = 8  # images / captions per model call
     threads: int = 0  # 0: all cores
+    workers: int = 0  # perception processes; 0: one per core (CPU), one per GPU
+    ray: str | None = None  # "local" or a Ray cluster address: perception runs as a Ray Data job
     qdrant_url: str | None = None  # a Qdrant server / cluster instead of the embedded store
     collection: str = "mmagent"  # the collection on that server
 
@@ -42,8 +53,19 @@ class Settings:
         "ocr": "MMAGENT_OCR",
         "voices": "MMAGENT_VOICES",
         "faces": "MMAGENT_FACES",
+        "min_face": "MMAGENT_MIN_FACE",
         "decoder": "MMAGENT_DECODER",
+        "asr": "MMAGENT_ASR",
         "asr_model": "MMAGENT_ASR_MODEL",
+        "asr_batch": "MMAGENT_ASR_BATCH",
+        "image_model": "MMAGENT_IMAGE_MODEL",
+        "captioner": "MMAGENT_CAPTIONER",
+        "caption_model": "MMAGENT_CAPTION_MODEL",
+        "remote_url": "MMAGENT_REMOTE_URL",
+        "dtype": "MMAGENT_DTYPE",
+        "batch_size": "MMAGENT_BATCH_SIZE",
+        "workers": "MMAGENT_WORKERS",
+        "ray": "MMAGENT_RAY",
         "embed_model": "MMAGENT_EMBED_MODEL",
         "llm": "MMAGENT_LLM",
         "llm_model": "MMAGENT_LLM_MODEL",
@@ -72,8 +94,22 @@ class Settings:
             raise SettingsError("clip_seconds and keyframe_interval must be positive")
         if self.decoder not in ("pyav", "decord"):
             raise SettingsError(f"decoder must be 'pyav' or 'decord', not {self.decoder!r}")
-        if self.llm not in ("transformers", "none"):
-            raise SettingsError(f"MMAGENT_LLM must be 'transformers' or 'none', not {self.llm!r}")
+        if self.llm not in ("transformers", "openai", "none"):
+            raise SettingsError(f"MMAGENT_LLM must be 'transformers', 'openai' or 'none', not {self.llm!r}")
+        if self.captioner not in ("composed", "qwen-vl", "openai", "none"):
+            raise SettingsError(f"MMAGENT_CAPTIONER must be composed, qwen-vl, openai or none, not {self.captioner!r}")
+        if "openai" in (self.llm, self.captioner) and not self.remote_url:
+            raise SettingsError("an 'openai' backend needs the server's address: MMAGENT_REMOTE_URL=http://host:port/v1")
+        if self.captioner == "openai" and not self.caption_model:
+            raise SettingsError("the 'openai' captioner needs the model name: MMAGENT_CAPTION_MODEL")
+        if self.asr not in ("faster-whisper", "openai-whisper", "transformers-whisper"):
+            raise SettingsError(f"MMAGENT_ASR must be faster-whisper, openai-whisper or transformers-whisper, not {self.asr!r}")
+        if self.asr != "faster-whisper" and not self.asr_model:
+            raise SettingsError(f"the {self.asr} backend needs a model: MMAGENT_ASR_MODEL=/path/to/it")
+        if self.dtype not in ("auto", "float32", "float16", "bfloat16"):
+            raise SettingsError(f"dtype must be auto, float32, float16 or bfloat16, not {self.dtype!r}")
+        if self.asr_batch < 1 or self.batch_size < 1 or self.workers < 0:
+            raise SettingsError("asr_batch and batch_size must be at least 1, workers at least 0")
         if self.device not in ("cpu", "cuda", "auto") and not self.device.startswith("cuda:"):
             raise SettingsError(f"device must be cpu, cuda[:N] or auto, not {self.device!r}")
 
@@ -86,6 +122,23 @@ class Settings:
 
     def resolved_threads(self) -> int:
         return self.threads or (os.cpu_count() or 1)
+
+    def resolved_workers(self) -> int:
+        """Perception processes: one per core on a CPU (the models scale better across processes
+        than across threads), one per GPU otherwise."""
+        if self.workers:
+            return self.workers
+        if self.resolved_device().startswith("cuda"):
+            return 1
+        return max(1, min(self.resolved_threads(), 8))
+
+    def threads_per_worker(self) -> int:
+        """Every runner (in-process, pool, Ray) computes clips with this many threads, so they
+        give the same numbers: thread counts change floating-point sums in the models."""
+        return max(1, self.resolved_threads() // self.resolved_workers())
+
+    def resolved_dtype(self) -> str | None:
+        return None if self.dtype == "auto" else self.dtype
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

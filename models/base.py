@@ -186,6 +186,7 @@ class Captioner(ABC):
     """A clip's frames and signals → short atomic sentences that name people by their labels."""
 
     model_id: str = ""
+    uses_frames: bool = True  # False: the request's frames are left empty (nothing is read)
 
     @abstractmethod
     def caption_batch(self, requests: Sequence[CaptionRequest]) -> list[list[str]]:

@@ -3,6 +3,7 @@
 ModelError
  ├── ModelNotInstalled   a backend's package is missing; the message names the install command
  ├── ModelLoadError      weights missing or unreadable at the configured path
+ ├── ModelServerError    a model server unreachable, answering an HTTP error, or replying garbage
  └── UnknownBackend      no backend of that name for the role
 """
 
@@ -17,6 +18,10 @@ class ModelNotInstalled(ModelError):
 
 
 class ModelLoadError(ModelError):
+    pass
+
+
+class ModelServerError(ModelError):
     pass
 
 

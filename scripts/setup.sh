@@ -36,5 +36,7 @@ if [ "$(cat .venv/.mmagent-setup 2>/dev/null)" != "$want" ]; then
   # the CPU build of torch; a plain "torch" would pull a multi-GB CUDA build
   .venv/bin/python -m pip install -q torch==2.13.0
   .venv/bin/python -m pip install -q -e '.[test]'
+  # the "whisper" ASR backend; its other needs are pinned in pyproject.toml (triton is GPU-only)
+  .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
   echo "$want" > .venv/.mmagent-setup
 fi

@@ -14,7 +14,7 @@ FACES = DATA / "faces" / "face_recognition"
 def faces():  # type: ignore[no-untyped-def]
     import models
 
-    return models.create("face_encoder", "dlib")
+    return models.create("face_encoder", "dlib", min_face=40)  # the performer's face is small
 
 
 def photo(name: str):  # type: ignore[no-untyped-def]

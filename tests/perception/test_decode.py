@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from perception.decode import (
-    _Progress,
+    SceneOptions,
+    clip_audio,
+    clip_frames_decord,
+    clip_frames_pyav,
     clip_spans,
-    iter_clip_audio,
-    iter_clip_frames_decord,
-    iter_clip_frames_pyav,
     probe,
     sample_times,
     source_id_for,
@@ -43,29 +43,60 @@ def test_audio_and_frames_per_clip(grid_video) -> None:  # type: ignore[no-untyp
     path, _truth = grid_video
     info = probe(path)
     spans = clip_spans(info.duration, 10)
-    progress = _Progress()
-    audio = list(iter_clip_audio(path, spans, 1.0, progress))
-    assert len(audio) == len(spans) == 4
-    first, t0 = audio[0]
+    assert len(spans) == 4
+    first, t0, _ = clip_audio(path, spans[0], 1.0)
     assert t0 == 0.0 and len(first) == pytest.approx(11 * 16000, abs=1600)
-    second, t1 = audio[1]
+    second, t1, _ = clip_audio(path, spans[1], 1.0)
     assert t1 == 9.0 and len(second) == pytest.approx(12 * 16000, abs=1600)
-    assert progress.until == pytest.approx(info.duration, abs=0.2)
-    frames = list(iter_clip_frames_pyav(path, spans, 2.0, 1280, _Progress()))
+    _last, _t, until = clip_audio(path, spans[-1], 1.0)
+    assert until == pytest.approx(info.duration, abs=0.2)
+    frames = [clip_frames_pyav(path, span, 2.0, 1280)[0] for span in spans]
     assert [len(f) for f in frames] == [5, 5, 5, 2]
     times = [t for clip in frames for t, _ in clip]
     assert times[:3] == pytest.approx([0.0, 2.0, 4.0], abs=0.05)
     assert frames[0][0][1].shape == (288, 360, 3)
 
 
+def test_a_clip_decodes_the_same_alone_or_after_the_others(grid_video) -> None:  # type: ignore[no-untyped-def]
+    """Each clip seeks and reads on its own: what it decodes does not depend on the split."""
+    path, _ = grid_video
+    span = clip_spans(probe(path).duration, 10)[2]
+    a, _, _ = clip_audio(path, span, 1.0)
+    b, _, _ = clip_audio(path, span, 1.0)
+    assert np.array_equal(a, b)
+    # the seek lands on the right samples: the same stretch cut from a read from the start
+    whole, _, _ = clip_audio(path, (0.0, span[1]), 0.0)
+    lo = int((span[0] - 1.0) * 16000)
+    piece = whole[lo : lo + len(a)]
+    n = min(len(a), len(piece))
+    assert np.abs(a[: n] - piece[: n]).mean() < 1e-3
+
+
+def test_scene_cuts_add_keyframes_between_floor_samples(grid_video) -> None:  # type: ignore[no-untyped-def]
+    """The GRID clips are joined end to end: every join (each 3 s) is a cut in the picture."""
+    path, truth = grid_video
+    span = (0.0, 10.0)
+    floor, no_cuts, _ = clip_frames_pyav(path, span, 5.0, 1280, None)
+    frames, cuts, _ = clip_frames_pyav(path, span, 5.0, 1280, SceneOptions(step=0.5, cut=12.0))
+    assert [t for t, _ in floor] == pytest.approx([0.0, 5.0], abs=0.05) and not no_cuts
+    joins = [start for _, start, _ in truth if 0 < start < 10]
+    assert cuts, "no scene cut found at the joins"
+    for cut in cuts:  # each cut is within a check step after a join
+        assert any(0 <= cut - j <= 0.55 for j in joins), (cut, joins)
+    assert sorted(t for t, _ in frames) == [t for t, _ in frames]
+    assert len(frames) == len(floor) + len(cuts - {t for t, _ in floor})
+
+
 def test_decord_backend_gives_the_same_frames(grid_video) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("decord")
     path, _ = grid_video
-    spans = clip_spans(probe(path).duration, 10)
-    a = list(iter_clip_frames_pyav(path, spans, 2.0, 1280, _Progress()))
-    b = list(iter_clip_frames_decord(path, spans, 2.0, 1280, _Progress()))
-    assert [[t for t, _ in c] for c in a] == [[pytest.approx(t, abs=0.045) for t, _ in c] for c in b]
-    for (_, ia), (_, ib) in zip(a[0], b[0]):
+    span = clip_spans(probe(path).duration, 10)[1]
+    scene = SceneOptions(step=0.5, cut=12.0)
+    a, cuts_a, _ = clip_frames_pyav(path, span, 2.0, 1280, scene)
+    b, cuts_b, _ = clip_frames_decord(path, span, 2.0, 1280, scene)
+    assert [t for t, _ in a] == [pytest.approx(t, abs=0.045) for t, _ in b]
+    assert len(cuts_a) == len(cuts_b)
+    for (_, ia), (_, ib) in zip(a, b):
         assert np.abs(ia.astype(int) - ib.astype(int)).mean() < 8  # same picture, codec rounding aside
 
 

@@ -46,9 +46,10 @@ def test_grid_clips_words_belong_to_one_clip(asr, ocr, grid_video, tmp_path) -> 
 
     # cached: a second run reads the JSON and decodes nothing
     files = sorted((tmp_path / "cache").glob("clip_*.json"))
-    assert len(files) == 4 and (tmp_path / "cache" / "complete.json").is_file()
-    again = list(Perceiver(PerceptionOptions(clip_seconds=10), _Exploding(), None).observe(
-        path, info, source_id_for(path), tmp_path / "cache"))
+    assert len(files) == 4
+    cached = Perceiver(PerceptionOptions(clip_seconds=10), _Exploding(), ocr)
+    assert cached.pending(info, tmp_path / "cache") == []
+    again = list(cached.observe(path, info, source_id_for(path), tmp_path / "cache"))
     assert again == clips
 
 
@@ -57,7 +58,7 @@ def test_interrupted_run_resumes_only_missing_clips(asr, grid_video, tmp_path) -
     info = probe(path)
     opts = PerceptionOptions(clip_seconds=10, ocr=False)
     full = list(Perceiver(opts, asr, None).observe(path, info, "src", tmp_path / "a"))
-    # simulate a crash after two clips: copy those two, no completion marker
+    # simulate a crash after two clips: copy those two
     (tmp_path / "b").mkdir()
     for i in (0, 1):
         name = f"clip_{i:05d}.json"
@@ -76,7 +77,9 @@ def test_truncated_faststart_mp4_is_detected(asr, grid_video, tmp_path) -> None:
     assert info.duration > 30
     with pytest.raises(CorruptMedia, match="truncated or damaged"):
         list(Perceiver(PerceptionOptions(ocr=False), asr, None).observe(cut, info, "cut", tmp_path / "c"))
-    assert not (tmp_path / "c" / "complete.json").exists()
+    # the clips before the damage are kept for a resume; the damaged one is not
+    kept = sorted(p.name for p in (tmp_path / "c").glob("clip_*.json"))
+    assert "clip_00001.json" not in kept
 
 
 def test_demo_video_ocr_and_speech(asr, ocr, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -104,6 +107,7 @@ def test_demo_video_ocr_and_speech(asr, ocr, tmp_path) -> None:  # type: ignore[
 
 class _Exploding:
     model_id = "faster-whisper:tiny.en"
+    sample_rate = 16000
 
     def transcribe(self, audio):  # type: ignore[no-untyped-def]
         raise AssertionError("should have been served from the cache")
@@ -141,7 +145,7 @@ def test_faces_are_part_of_the_clip_and_its_cache(asr, tmp_path) -> None:  # typ
     from tests.conftest import DATA, need
 
     path = need(DATA / "faces" / "face_recognition" / "short_hamilton_clip.mp4")
-    face = models.create("face_encoder", "dlib")
+    face = models.create("face_encoder", "dlib", min_face=40)
     perceiver = Perceiver(PerceptionOptions(keyframe_interval=1.0, ocr=False), asr, None, None, face)
     (clip,) = list(perceiver.observe(path, probe(path), "ham", tmp_path / "f"))
     assert clip.faces and max(f.sightings for f in clip.faces) >= 4

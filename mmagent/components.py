@@ -1,0 +1,107 @@
+"""Models and the perceiver, built from settings. Used in the main process and in every
+perception worker (pool or Ray), so both build exactly the same thing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import models
+from models.base import ASR, LLM, OCR, Captioner, FaceEncoder, ImageEmbedder, VoiceEncoder
+from perception.map import Perceiver, PerceptionOptions
+
+from mmagent.settings import Settings
+
+
+def perception_options(s: Settings) -> PerceptionOptions:
+    return PerceptionOptions(
+        clip_seconds=s.clip_seconds, keyframe_interval=s.keyframe_interval, ocr=s.ocr, decoder=s.decoder
+    )
+
+
+class Components:
+    """Each model is created on first use and kept; weights load lazily inside the backends."""
+
+    def __init__(self, settings: Settings, threads: int | None = None) -> None:
+        self.s = settings
+        self.threads = threads or settings.resolved_threads()
+        self.device = settings.resolved_device()
+        self._cache: dict[str, Any] = {}
+
+    def _get(self, key: str, make: Any) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def asr(self) -> ASR:
+        s = self.s
+        if s.asr == "openai-whisper":
+            return self._get("asr", lambda: models.create(
+                "asr", "openai-whisper", model=s.asr_model, device=self.device, threads=self.threads,
+            ))
+        if s.asr == "transformers-whisper":
+            return self._get("asr", lambda: models.create(
+                "asr", "transformers-whisper", model=s.asr_model, device=self.device, dtype=s.resolved_dtype(),
+                batch_size=s.asr_batch, threads=self.threads,
+            ))
+        return self._get("asr", lambda: models.create(
+            "asr", "faster-whisper", model_path=s.asr_model, device=self.device.split(":")[0],
+            threads=self.threads, batch_size=s.asr_batch,
+        ))
+
+    def ocr(self) -> OCR | None:
+        if not self.s.ocr:
+            return None
+        return self._get("ocr", lambda: models.create("ocr", "rapidocr", threads=self.threads))
+
+    def voice(self) -> VoiceEncoder | None:
+        if not self.s.voices:
+            return None
+        return self._get("voice", lambda: models.create("voice_encoder", "resemblyzer", device=self.device))
+
+    def face(self) -> FaceEncoder | None:
+        if not self.s.faces:
+            return None
+        return self._get("face", lambda: models.create("face_encoder", "dlib", min_face=self.s.min_face))
+
+    def image(self) -> ImageEmbedder | None:
+        s = self.s
+        if not s.image_model:
+            return None  # visual memory is empty, not broken
+        return self._get("image", lambda: models.create(
+            "image_embedder", "transformers", model=s.image_model, device=self.device,
+            dtype=s.resolved_dtype(), batch_size=s.batch_size,
+        ))
+
+    def captioner(self) -> Captioner | None:
+        s = self.s
+        if s.captioner == "none":
+            return None
+        if s.captioner == "composed":
+            return self._get("captioner", lambda: models.create("captioner", "composed"))
+        if s.captioner == "qwen-vl":
+            options: dict[str, Any] = {"device": self.device, "dtype": s.resolved_dtype(),
+                                       "batch_size": s.batch_size, "threads": self.threads}
+            if s.caption_model:
+                options["model"] = s.caption_model
+            return self._get("captioner", lambda: models.create("captioner", "qwen-vl", **options))
+        return self._get("captioner", lambda: models.create(
+            "captioner", "openai", model=s.caption_model, base_url=s.remote_url,
+        ))
+
+    def llm(self) -> LLM | None:
+        s = self.s
+        if s.llm == "none":
+            return None
+        if s.llm == "openai":
+            return self._get("llm", lambda: models.create(
+                "llm", "openai", model=s.llm_model or "", base_url=s.remote_url,
+            ))
+        return self._get("llm", lambda: models.create(
+            "llm", "transformers", model=s.llm_model, device=self.device, threads=self.threads,
+        ))
+
+    def perceiver(self) -> Perceiver:
+        return Perceiver(
+            perception_options(self.s), self.asr(), self.ocr(), self.voice(), self.face(), self.image(),
+            self.captioner(),
+        )

@@ -1,0 +1,267 @@
+"""Run the map stage over the clips of a source: in this process, a local process pool, or Ray Data.
+
+Every clip is computed on its own and written atomically to the perception cache, so the three
+ways give the same observations, and a run killed at any moment resumes with the clips still
+missing. Models load once per worker, on its first clip.
+
+- in-process: short sources (a few clips: starting workers would cost more than it saves);
+- a process pool (the default): ``workers`` processes sharing the cores;
+- Ray Data (``--ray local`` or ``--ray ADDRESS``): decoding runs as CPU tasks upstream, the model
+  stages in an actor pool (``map_batches``). On a cluster the source and the store must be on a
+  path every node reads (a shared filesystem).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from perception.decode import ClipMedia, MediaInfo, Span
+from perception.errors import MediaError
+from perception.map import Perceiver, decode_clip
+from perception.records import ClipObservation
+
+from mmagent.components import Components, perception_options
+from mmagent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ClipProgress = Callable[[int, int], None]
+MIN_CLIPS_FOR_WORKERS = 4  # fewer pending clips run in-process
+
+
+@dataclass
+class MapReport:
+    """How the map stage ran: the runner, clips computed / reused, seconds per stage."""
+
+    runner: str = "in-process"
+    workers: int = 1
+    computed: int = 0
+    reused: int = 0
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Job:
+    path: str
+    info: MediaInfo
+    source_id: str
+    cache_dir: str
+
+
+def run_map(
+    settings: Settings, perceiver: Perceiver, path: Path, info: MediaInfo, source_id: str, cache_dir: Path,
+    on_clip: ClipProgress | None = None,
+) -> tuple[list[ClipObservation], MapReport]:
+    """All clips of the source, in order; computes the ones missing from the cache."""
+    spans = perceiver.spans(info)
+    pending = perceiver.pending(info, cache_dir)
+    report = MapReport(reused=len(spans) - len(pending), computed=len(pending))
+    job = _Job(str(path), info, source_id, str(cache_dir))
+    done = report.reused
+    if on_clip and done:
+        on_clip(done, len(spans))
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if on_clip:
+            on_clip(done, len(spans))
+
+    workers = min(settings.resolved_workers(), len(pending))
+    if settings.ray:
+        report.runner, report.workers = "ray", max(1, workers)
+        _run_ray(settings, job, [(i, spans[i]) for i in pending], report, tick)
+    elif workers > 1 and len(pending) >= MIN_CLIPS_FOR_WORKERS:
+        report.runner, report.workers = "pool", workers
+        _run_pool(settings, job, [(i, spans[i]) for i in pending], workers, report, tick)
+    elif pending:
+        import torch
+
+        before, threads = dict(perceiver.timings), torch.get_num_threads()
+        torch.set_num_threads(settings.threads_per_worker())  # as a pool worker would
+        try:
+            for i in pending:
+                perceiver.observe_clip(path, info, source_id, i, spans[i], cache_dir)
+                tick()
+        finally:
+            torch.set_num_threads(threads)
+        _add(report.stages, {k: v - before.get(k, 0.0) for k, v in perceiver.timings.items()})
+    return [perceiver.load(cache_dir, i) for i in range(len(spans))], report
+
+
+def _add(into: dict[str, float], more: dict[str, float]) -> None:
+    for k, v in more.items():
+        into[k] = into.get(k, 0.0) + v
+
+
+# -- a local process pool -----------------------------------------------------------------------
+
+_WORKER: Perceiver | None = None
+
+
+def _init_worker(settings: Settings, threads: int) -> None:
+    global _WORKER
+    import torch
+
+    torch.set_num_threads(threads)
+    _WORKER = Components(settings, threads).perceiver()
+
+
+def _work(job: _Job, index: int, span: Span) -> dict[str, float]:
+    """One clip in a worker; returns the seconds its stages took. Media errors come back as
+    ``(class name, path, reason)`` so the parent raises the same error."""
+    assert _WORKER is not None
+    before = dict(_WORKER.timings)
+    _WORKER.observe_clip(Path(job.path), job.info, job.source_id, index, span, Path(job.cache_dir))
+    return {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
+
+
+def _run_pool(
+    settings: Settings, job: _Job, todo: list[tuple[int, Span]], workers: int, report: MapReport,
+    tick: Callable[[], None],
+) -> None:
+    threads = settings.threads_per_worker()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(settings, threads)
+    )
+    try:
+        futures = {pool.submit(_work, job, i, span) for i, span in todo}
+        while futures:
+            finished, futures = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in finished:
+                _add(report.stages, future.result())  # a worker's error is raised here
+                tick()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# -- Ray Data -------------------------------------------------------------------------------------
+
+
+class _RayClipWorker:
+    """An actor of the pool: builds the models once, then computes clips decoded upstream."""
+
+    def __init__(self, settings: Settings, threads: int) -> None:
+        _init_worker(settings, threads)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        import numpy as np
+
+        assert _WORKER is not None
+        out: dict[str, list[Any]] = {"index": [], "seconds": []}
+        for k in range(len(batch["index"])):
+            job: _Job = batch["job"][k]
+            index = int(batch["index"][k])
+            media = _unpack(batch, k)
+            began = time.perf_counter()
+            _WORKER.observe_clip(
+                Path(job.path), job.info, job.source_id, index, (float(batch["start"][k]), float(batch["end"][k])),
+                Path(job.cache_dir), media,
+            )
+            out["index"].append(index)
+            out["seconds"].append(time.perf_counter() - began)
+        return {k: np.array(v) for k, v in out.items()}
+
+
+def _decode_row(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Upstream CPU task: decode what the clip's missing signals need."""
+    import numpy as np
+
+    job: _Job = row["job"]
+    span = (float(row["start"]), float(row["end"]))
+    media = decode_clip(Path(job.path), span, perception_options(settings), bool(row["audio"]), bool(row["frames"]))
+    row = dict(row)
+    row["samples"] = media.audio if media.audio is not None else np.zeros(0, dtype=np.float32)
+    row["has_audio"] = media.audio is not None
+    row["audio_t0"] = media.audio_t0
+    row["frame_times"] = np.array([t for t, _ in media.frames], dtype=np.float64)
+    row["images"] = np.stack([im for _, im in media.frames]) if media.frames else np.zeros((0, 1, 1, 3), np.uint8)
+    row["cuts"] = np.array(sorted(media.cuts), dtype=np.float64)
+    row["until"] = media.until
+    return row
+
+
+def _unpack(batch: dict[str, Any], k: int) -> ClipMedia:
+    import numpy as np
+
+    times = [float(t) for t in batch["frame_times"][k]]
+    images = batch["images"][k]
+    return ClipMedia(
+        np.asarray(batch["samples"][k], dtype=np.float32) if bool(batch["has_audio"][k]) else None,
+        float(batch["audio_t0"][k]),
+        [(t, np.ascontiguousarray(images[j])) for j, t in enumerate(times)],
+        frozenset(float(c) for c in batch["cuts"][k]),
+        float(batch["until"][k]),
+    )
+
+
+def _run_ray(
+    settings: Settings, job: _Job, todo: list[tuple[int, Span]], report: MapReport, tick: Callable[[], None]
+) -> None:
+    try:
+        import ray
+    except ImportError:
+        from models.errors import ModelNotInstalled
+
+        raise ModelNotInstalled("ray[data]", "distributed perception") from None
+    import ray.data
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster of our own
+    if not ray.is_initialized():
+        if settings.ray == "local":
+            ray.init(num_cpus=settings.resolved_threads(), include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        else:
+            ray.init(address=settings.ray, log_to_driver=False, configure_logging=False)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.verbose_progress = False
+    workers = report.workers
+    threads = settings.threads_per_worker()
+    probe = Components(settings, 1).perceiver()  # no weights load: only which streams each clip needs
+    cache = Path(job.cache_dir)
+    rows = []
+    for i, (start, end) in todo:
+        audio, frames = probe.needs(cache, i)
+        rows.append({"job": job, "index": i, "start": start, "end": end, "audio": audio, "frames": frames})
+    ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
+    # logical CPUs: the actors must leave room for the decoding tasks, or nothing feeds them
+    ds = ds.map(_decode_row, fn_kwargs={"settings": settings}, num_cpus=0.25)
+    ds = ds.map_batches(
+        _RayClipWorker, fn_constructor_kwargs={"settings": settings, "threads": threads},
+        batch_size=1, concurrency=workers, num_cpus=max(0.5, threads - 0.25),
+        # Ray sets OMP_NUM_THREADS to an actor's CPUs; CTranslate2's results change with it, so
+        # the actors get this process's value: the same observations as the pool and in-process
+        runtime_env={"env_vars": {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count() or 1))}},
+    )
+    try:
+        for row in ds.iter_rows():
+            _add(report.stages, {"clip_seconds_in_actors": float(row["seconds"])})
+            tick()
+    except Exception as exc:  # Ray wraps a worker's error: give back the media error it was
+        cause = _media_error(exc)
+        if cause is not None:
+            raise cause from None
+        raise
+
+
+def _media_error(exc: BaseException) -> MediaError | None:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, MediaError):
+            return current
+        cause = getattr(current, "cause", None)
+        if isinstance(cause, MediaError):
+            return cause
+        current = current.__cause__ or current.__context__
+    return None
