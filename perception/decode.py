@@ -214,7 +214,7 @@ class SceneOptions:
     """Scene cuts between the floor-rate samples: a small grey thumbnail every ``step`` seconds;
     a mean change of ``cut`` (0-255) or more from the previous one adds that frame as a keyframe."""
 
-    step: float = 0.5
+    step: float = 1.0
     cut: float = 30.0
 
 

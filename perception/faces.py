@@ -24,7 +24,8 @@ class FaceOptions:
     min_score: float = 0.3  # HOG detector score: low-confidence detections are mostly not faces
     min_sharpness: float = 20.0  # variance of the Laplacian of the grey crop
     track_iou: float = 0.3
-    reembed_after: float = 6.0  # seconds
+    reembed_after: float = 10.0  # seconds
+    max_embeddings: int = 3  # per track and clip: dlib's ResNet costs ~0.1 s a face on one CPU core
     merge_distance: float = 0.5  # tracks of one clip this close (and never on screen together) are one face
     save_crops: bool = True
 
@@ -88,7 +89,7 @@ def face_tracks(
             quality = face.score + min(face.box[2] - face.box[0], 200) / 100 + min(sharp, 500) / 500
             if quality > track.best[0]:
                 track.best = (quality, face.box, face.score, crop.copy())
-            if t - track.last_embedded >= options.reembed_after:
+            if t - track.last_embedded >= options.reembed_after and len(track.embeddings) < options.max_embeddings:
                 to_embed.append((track, face.box))
                 track.last_embedded = t
         if to_embed:
