@@ -1,7 +1,8 @@
 """Errors of the public API layer (the others come from the layers below, unchanged).
 
 MMAgentError
- └── SettingsError     a setting or MMAGENT_* variable has a value we cannot use
+ ├── SettingsError     a setting or MMAGENT_* variable has a value we cannot use
+ └── RunnerError       the perception workers could not run (a Ray cluster out of reach, a worker died)
 """
 
 
@@ -10,4 +11,8 @@ class MMAgentError(Exception):
 
 
 class SettingsError(MMAgentError):
+    pass
+
+
+class RunnerError(MMAgentError):
     pass

@@ -18,6 +18,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -29,6 +30,7 @@ from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
 
 from mmagent.components import Components, perception_options
+from mmagent.errors import RunnerError
 from mmagent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,6 +141,10 @@ def _run_pool(
             for future in finished:
                 _add(report.stages, future.result())  # a worker's error is raised here
                 tick()
+    except BrokenProcessPool:
+        raise RunnerError(
+            "a perception worker died (out of memory, or killed); finished clips are kept: run the same command again"
+        ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -216,11 +222,16 @@ def _run_ray(
 
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local cluster of our own
     if not ray.is_initialized():
-        if settings.ray == "local":
-            ray.init(num_cpus=settings.resolved_threads(), include_dashboard=False, log_to_driver=False,
-                     configure_logging=False)
-        else:
-            ray.init(address=settings.ray, log_to_driver=False, configure_logging=False)
+        if settings.ray != "local":
+            _check_reachable(settings.ray)
+        try:
+            if settings.ray == "local":
+                ray.init(num_cpus=settings.resolved_threads(), include_dashboard=False, log_to_driver=False,
+                         configure_logging=False)
+            else:
+                ray.init(address=settings.ray, log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise RunnerError(f"cannot start or reach the Ray cluster '{settings.ray}': {str(exc).splitlines()[0]}") from None
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.verbose_progress = False
@@ -251,6 +262,23 @@ def _run_ray(
         if cause is not None:
             raise cause from None
         raise
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Ray waits minutes on an address nobody answers at: fail in seconds, in one line."""
+    import socket
+
+    if address == "auto":
+        return
+    hostport = address.split("://", 1)[-1]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise RunnerError(f"a Ray address is 'local', 'auto' or HOST:PORT (or ray://HOST:PORT), not '{address}'")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise RunnerError(f"cannot start or reach the Ray cluster '{address}': {exc.strerror or exc}") from None
 
 
 def _media_error(exc: BaseException) -> MediaError | None:

@@ -118,3 +118,14 @@ class _CountingASR:
     def transcribe(self, audio):  # type: ignore[no-untyped-def]
         self.calls += 1
         return self.inner.transcribe(audio)
+
+
+def test_an_unreachable_ray_cluster_is_one_line_and_exit_1(grid_minute, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = dict(os.environ, MMAGENT_CLIP_SECONDS="10", RAY_AUTH_MODE="disabled")
+    done = subprocess.run(
+        [EXE, "index", str(grid_minute), "--store", str(tmp_path / "s"), "--ray", "127.0.0.1:9"],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("mmagent: error: cannot start or reach the Ray cluster '127.0.0.1:9'"), done.stderr
