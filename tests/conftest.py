@@ -44,6 +44,17 @@ def grid_video(tmp_path_factory: pytest.TempPathFactory, grid_transcripts: dict[
     return out, [(grid_transcripts[n], a, b) for n, (a, b) in zip(names, spans)]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():  # type: ignore[no-untyped-def]
+    """Tiny random-weight models run much faster on one thread than on two busy shared cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def asr():  # type: ignore[no-untyped-def]
     import models

@@ -145,6 +145,21 @@ def build_tiny_clip(folder: str | Path) -> Path:
     return out
 
 
+def _siglip_text(tokenizer: Any, max_length: int) -> dict[str, Any]:
+    """The tiny text tower SigLIP and SigLIP2 share."""
+    return {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "max_position_embeddings": max_length,
+        "projection_size": 32,
+        "pad_token_id": tokenizer.pad_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+    }
+
+
 def build_tiny_siglip(folder: str | Path) -> Path:
     """Write a tiny random SigLIP (dim 32, 32x32 images, patch 8, 16 text tokens) into ``folder``."""
     from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel
@@ -154,17 +169,7 @@ def build_tiny_siglip(folder: str | Path) -> Path:
     max_length = 16
     tokenizer = _unigram_tokenizer("PreTrainedTokenizerFast", max_length)
     config = SiglipConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "max_position_embeddings": max_length,
-            "projection_size": 32,
-            "pad_token_id": tokenizer.pad_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-        },
+        text_config=_siglip_text(tokenizer, max_length),
         vision_config={
             "hidden_size": 32,
             "intermediate_size": 64,
@@ -192,17 +197,7 @@ def build_tiny_siglip2(folder: str | Path) -> Path:
         "GemmaTokenizerFast", max_length, bos_token=None, add_bos_token=False, add_eos_token=True
     )
     config = Siglip2Config(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "max_position_embeddings": max_length,
-            "projection_size": 32,
-            "pad_token_id": tokenizer.pad_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-        },
+        text_config=_siglip_text(tokenizer, max_length),
         vision_config={
             "hidden_size": 32,
             "intermediate_size": 64,

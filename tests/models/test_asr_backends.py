@@ -34,14 +34,7 @@ SPECIALS = [
 MERGES = ["Ġ t", "h e", "Ġt he", "Ġ a", "i n", "Ġ s", "e r", "o u"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():  # type: ignore[no-untyped-def]
-    """These models are tiny: one thread is as fast and steadier on shared cores. Restored after."""
-    torch = pytest.importorskip("torch")
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # -- real audio --------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ transformers without torchvision, on a tiny random-weight model built here from 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -118,15 +117,7 @@ SPECIAL = [
 MIN_PIXELS, MAX_PIXELS = 56 * 56, 112 * 112
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """The tiny models gain nothing from threads; on shared cores, extra ones only spin."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
