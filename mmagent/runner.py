@@ -78,13 +78,15 @@ def run_map(
             on_clip(done, len(spans))
 
     workers = min(settings.resolved_workers(), len(pending))
-    if settings.ray:
+    if not pending:
+        pass  # everything is cached: no workers, no cluster
+    elif settings.ray:
         report.runner, report.workers = "ray", max(1, workers)
         _run_ray(settings, job, [(i, spans[i]) for i in pending], report, tick)
     elif workers > 1 and len(pending) >= MIN_CLIPS_FOR_WORKERS:
         report.runner, report.workers = "pool", workers
         _run_pool(settings, job, [(i, spans[i]) for i in pending], workers, report, tick)
-    elif pending:
+    else:
         import torch
 
         before, threads = dict(perceiver.timings), torch.get_num_threads()
