@@ -73,6 +73,8 @@ def mel_frames(wav: FloatArray) -> FloatArray:
 
 def normalise_volume(wav: FloatArray, target_dbfs: float = -30.0) -> FloatArray:
     """Raise quiet audio to -30 dBFS (never lower it), as Resemblyzer's preprocessing does."""
+    if wav.size == 0:
+        return wav
     rms = float(np.mean(wav.astype(np.float64) ** 2))
     if rms <= 0:
         return wav

@@ -30,9 +30,10 @@ STEREO = DATA / "speech" / "faster-whisper" / "stereo_diarization.wav"
 def test_same_speaker_is_closer_than_another(voice) -> None:  # type: ignore[no-untyped-def]
     jfk = load(DATA / "speech" / "jfk.flac")
     left, right = load(STEREO, 0), load(STEREO, 1)
-    e = voice.embed_batch([jfk[: 16000 * 5], jfk[16000 * 5 :], left, right, np.zeros(100, np.float32)])
-    assert e.shape == (5, 256) and np.allclose(np.linalg.norm(e[:4], axis=1), 1.0, atol=1e-4)
-    assert not e[4].any()  # too short to hold a voice
+    e = voice.embed_batch([jfk[: 16000 * 5], jfk[16000 * 5 :], left, right, np.zeros(100, np.float32),
+                           np.zeros(0, np.float32)])
+    assert e.shape == (6, 256) and np.allclose(np.linalg.norm(e[:4], axis=1), 1.0, atol=1e-4)
+    assert not e[4].any() and not e[5].any()  # too short (or empty) to hold a voice
     assert e[0] @ e[1] > 0.75  # JFK, first half vs second half
     assert e[0] @ e[2] < 0.6 and e[0] @ e[3] < 0.6 and e[2] @ e[3] < 0.7
 
