@@ -53,6 +53,10 @@ def _cut(audio: FloatArray, t0: float, start: float, end: float, rate: int) -> F
     return audio[max(0, int((start - t0) * rate)) : max(0, int((end - t0) * rate))]
 
 
+def _voiced_seconds(words: Sequence[Word]) -> float:
+    return sum(max(0.0, w.end - w.start) for w in words)
+
+
 def _voiced(audio: FloatArray, t0: float, words: Sequence[Word], rate: int) -> FloatArray:
     """The audio of the words only, pauses left out: silence blurs a voice embedding."""
     parts = [_cut(audio, t0, w.start, w.end, rate) for w in words]
@@ -93,12 +97,15 @@ def speaker_turns(
         else:
             k += 1
     embeddings = encoder.embed_batch([_voiced(audio, audio_t0, r, rate) for r in runs])
-    # adjacent turns that sound the same are one turn
+    # adjacent turns that sound the same are one turn. GE2E's utterance embedding is the mean of
+    # its 1.6 s partials, so the joined turn's is the duration-weighted mean of the two (no re-run)
     merged: list[tuple[list[Word], FloatArray]] = []
     for run, emb in zip(runs, embeddings):
-        if merged and float(merged[-1][1] @ emb) >= options.same_voice:
-            words_ = merged[-1][0] + run
-            merged[-1] = (words_, encoder.embed(_voiced(audio, audio_t0, words_, rate)))
+        if merged and emb.any() and float(merged[-1][1] @ emb) >= options.same_voice:
+            words_, prev = merged[-1]
+            a, b = _voiced_seconds(words_), _voiced_seconds(run)
+            joined = prev * a + emb * b
+            merged[-1] = (words_ + run, (joined / max(float(np.linalg.norm(joined)), 1e-9)).astype(np.float32))
         else:
             merged.append((run, emb))
     labels = _groups(np.stack([e for _, e in merged]), options.same_voice)
