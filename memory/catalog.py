@@ -18,6 +18,7 @@ class SourceEntry:
     memories: int
     perception: str  # the perception fingerprint that made its memories
     indexed_at: float
+    seq: int = 0  # order of indexing: later sources' statements are newer
 
 
 class Catalog:
@@ -29,6 +30,9 @@ class Catalog:
         if not path.is_file():
             return None
         return SourceEntry(**json.loads(path.read_text()))
+
+    def remove(self, source_id: str) -> None:
+        (self.folder / f"{source_id}.json").unlink(missing_ok=True)
 
     def put(self, entry: SourceEntry) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,22 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import Catalog, SourceEntry
-from memory.records import MemoryRecord
-from memory.store import Hit, MemoryStore, Row, Scope, StoreLock, check_meta
+from memory.records import SCHEMA_VERSION, MemoryRecord
+from memory.store import (
+    FLOAT_FIELDS,
+    KEYWORD_FIELDS,
+    Hit,
+    MemoryStore,
+    Row,
+    Scope,
+    StoreLock,
+    check_meta,
+    check_vectors,
+    migrate_payload,
+    named_vectors,
+    payload_of,
+    write_meta,
+)
 from models.base import FloatArray
 
 
@@ -24,44 +38,80 @@ class EdgeStore(MemoryStore):
         self._lock = StoreLock(folder)
         self._lock.acquire()
         try:
-            check_meta(folder, model_id, dim)
+            self._meta = check_meta(folder, model_id, dim)
             self.dim = dim
             self._catalog = Catalog(folder)
             self._shard = self._open_shard(folder / "qdrant", dim)
+            if int(self._meta.get("schema_version", 1)) < SCHEMA_VERSION:
+                self._migrate()
         except BaseException:
+            if getattr(self, "_shard", None) is not None:
+                self._shard.close()
             self._lock.release()
             raise
 
     @staticmethod
     def _open_shard(path: Path, dim: int) -> Any:
-        from qdrant_edge import (
-            Distance,
-            EdgeConfig,
-            EdgeShard,
-            EdgeSparseVectorParams,
-            EdgeVectorParams,
-            Modifier,
-            PayloadSchemaType,
-            TextIndexParams,
-            TokenizerType,
-            UpdateOperation,
-        )
+        from qdrant_edge import Distance, EdgeConfig, EdgeShard, EdgeSparseVectorParams, EdgeVectorParams, Modifier
 
+        if path.exists() and any(path.iterdir()):
+            return EdgeShard.load(str(path))  # its own config: named vectors added later included
         config = EdgeConfig(
             vectors={"text": EdgeVectorParams(size=dim, distance=Distance.Cosine)},
             sparse_vectors={"keywords": EdgeSparseVectorParams(modifier=Modifier.Idf)},
         )
-        if path.exists() and any(path.iterdir()):
-            return EdgeShard.load(str(path), config)
         shard = EdgeShard.create(str(path), config)
-        for name in ("kind", "level", "source_id", "entity_ids"):
-            shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
-        for name in ("t_start", "t_end", "wall_time"):
-            shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Float))
-        text_index = TextIndexParams(tokenizer=TokenizerType.Word, lowercase=True)
-        shard.update(UpdateOperation.create_field_index("text", text_index))
+        EdgeStore._create_indexes(shard, KEYWORD_FIELDS, FLOAT_FIELDS, text=True)
         shard.flush()
         return shard
+
+    @staticmethod
+    def _create_indexes(shard: Any, keyword: Sequence[str], floats: Sequence[str], text: bool) -> None:
+        from qdrant_edge import PayloadSchemaType, TextIndexParams, TokenizerType, UpdateOperation
+
+        for name in keyword:
+            shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Keyword))
+        for name in floats:
+            shard.update(UpdateOperation.create_field_index(name, PayloadSchemaType.Float))
+        if text:
+            text_index = TextIndexParams(tokenizer=TokenizerType.Word, lowercase=True)
+            shard.update(UpdateOperation.create_field_index("text", text_index))
+
+    def _migrate(self) -> None:
+        """Schema 1 → 2 in place: new payload fields and their indexes; the meta file last, so an
+        interrupted migration runs again on the next open."""
+        from qdrant_edge import ScrollRequest, UpdateOperation
+
+        self._create_indexes(self._shard, ("sources", "key", "status"), (), text=False)
+        offset = None
+        while True:
+            points, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=256, with_payload=True))
+            for point in points:
+                self._shard.update(UpdateOperation.overwrite_payload([point.id], migrate_payload(point.payload)))
+            if offset is None:
+                break
+        self._shard.flush()
+        self._meta["schema_version"] = SCHEMA_VERSION
+        write_meta(self.folder, self._meta)
+
+    # -- named vectors -----------------------------------------------------------------------
+
+    def vector_specs(self) -> dict[str, tuple[str, int]]:
+        return {k: (v["model_id"], int(v["dim"])) for k, v in self._meta.get("vectors", {}).items()}
+
+    def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
+        from qdrant_edge import Distance, UpdateOperation
+
+        new = check_vectors(f"store {self.folder}", self._meta.get("vectors", {}), specs)
+        if not new:
+            return
+        for name, (_, size) in new.items():
+            self._shard.update(UpdateOperation.create_dense_vector(name, size, Distance.Cosine))
+        self._shard.flush()
+        vectors = dict(self._meta.get("vectors", {}))
+        vectors.update({name: {"model_id": m, "dim": d} for name, (m, d) in new.items()})
+        self._meta["vectors"] = vectors
+        write_meta(self.folder, self._meta)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -73,12 +123,20 @@ class EdgeStore(MemoryStore):
 
         points = []
         for record, dense, (idx, val) in rows:
-            named: dict[str, Any] = {"text": dense}
+            named: dict[str, Any] = dict(dense)
             if idx:
                 named["keywords"] = SparseVector(idx, val)
-            points.append(Point(record.id, named, record.payload()))
-        self._shard.update(UpdateOperation.upsert_points(points))
+            points.append(Point(record.id, named, payload_of(record)))
+        for k in range(0, len(points), 512):
+            self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
         self._shard.flush()
+
+    def delete(self, ids: Sequence[str]) -> None:
+        from qdrant_edge import UpdateOperation
+
+        if ids:
+            self._shard.update(UpdateOperation.delete_points(list(ids)))
+            self._shard.flush()
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -86,14 +144,18 @@ class EdgeStore(MemoryStore):
         from qdrant_edge import FieldCondition, Filter, MatchAny, MatchValue, RangeFloat
 
         must: list[Any] = []
-        if scope.source_ids:
-            must.append(FieldCondition("source_id", match=MatchAny(list(scope.source_ids))))
+        for name, values in (("source_id", scope.source_ids), ("kind", scope.kinds), ("entity_ids", scope.entity_ids),
+                             ("sources", scope.sources_any), ("key", scope.keys)):
+            if values:
+                must.append(FieldCondition(name, match=MatchAny(list(values))))
         if scope.kind:
             must.append(FieldCondition("kind", match=MatchValue(scope.kind)))
         if scope.level:
             must.append(FieldCondition("level", match=MatchValue(scope.level)))
         if scope.before is not None:
             must.append(FieldCondition("t_start", range=RangeFloat(lt=scope.before)))
+        if scope.current:
+            must.append(FieldCondition("status", match=MatchValue("current")))
         return Filter(must=must) if must else None
 
     def search(self, dense: FloatArray, text: str, scope: Scope, limit: int) -> list[Hit]:
@@ -123,23 +185,46 @@ class EdgeStore(MemoryStore):
             hits.append(Hit(str(point.id), MemoryRecord.from_payload(point.payload), float(point.score), cosine))
         return hits
 
+    def search_vector(self, name: str, vector: FloatArray, scope: Scope, limit: int) -> list[Hit]:
+        from qdrant_edge import Query, QueryRequest
+
+        request = QueryRequest(
+            limit=limit, query=Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=name),
+            filter=self._filter(scope), with_payload=True,
+        )
+        return [
+            Hit(str(p.id), MemoryRecord.from_payload(p.payload), float(p.score), float(p.score))
+            for p in self._shard.query(request)
+        ]
+
     def count(self, scope: Scope = Scope()) -> int:
         from qdrant_edge import CountRequest
 
         return int(self._shard.count(CountRequest(exact=True, filter=self._filter(scope))))
 
     def scroll(self, scope: Scope = Scope()) -> Iterator[MemoryRecord]:
+        for record, _ in self.scroll_with(scope, ()):
+            yield record
+
+    def scroll_with(self, scope: Scope, vectors: Sequence[str]) -> Iterator[tuple[MemoryRecord, dict[str, FloatArray]]]:
         from qdrant_edge import ScrollRequest
 
         offset = None
         while True:
             records, offset = self._shard.scroll(
-                ScrollRequest(offset=offset, limit=256, filter=self._filter(scope), with_payload=True)
+                ScrollRequest(offset=offset, limit=256, filter=self._filter(scope), with_payload=True,
+                              with_vector=list(vectors) if vectors else False)
             )
             for r in records:
-                yield MemoryRecord.from_payload(r.payload)
+                yield MemoryRecord.from_payload(r.payload), named_vectors(r.vector, vectors)
             if offset is None:
                 return
+
+    def get(self, ids: Sequence[str], vectors: Sequence[str] = ()) -> list[tuple[MemoryRecord, dict[str, FloatArray]]]:
+        if not ids:
+            return []
+        found = self._shard.retrieve(list(ids), with_payload=True, with_vector=list(vectors) if vectors else False)
+        return [(MemoryRecord.from_payload(r.payload), named_vectors(r.vector, vectors)) for r in found]
 
     def get_source(self, source_id: str) -> SourceEntry | None:
         return self._catalog.get(source_id)
@@ -150,9 +235,13 @@ class EdgeStore(MemoryStore):
     def sources(self) -> list[SourceEntry]:
         return self._catalog.all()
 
+    def remove_source(self, source_id: str) -> None:
+        self._catalog.remove(source_id)
+
     def close(self) -> None:
         shard, self._shard = getattr(self, "_shard", None), None
         if shard is not None:
             shard.flush()
             shard.close()
         self._lock.release()
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -21,7 +21,18 @@ from memory import keywords
 from memory.catalog import SourceEntry
 from memory.errors import StoreCorrupt, StoreModelMismatch, StoreUnavailable
 from memory.records import SCHEMA_VERSION, MemoryRecord
-from memory.store import Hit, MemoryStore, Row, Scope
+from memory.store import (
+    FLOAT_FIELDS,
+    KEYWORD_FIELDS,
+    Hit,
+    MemoryStore,
+    Row,
+    Scope,
+    check_vectors,
+    migrate_payload,
+    named_vectors,
+    payload_of,
+)
 from models.base import FloatArray
 from models.errors import ModelNotInstalled
 
@@ -70,23 +81,72 @@ class QdrantServerStore(MemoryStore):
                 vectors_config={"text": m.VectorParams(size=dim, distance=m.Distance.COSINE)},
                 sparse_vectors_config={"keywords": m.SparseVectorParams(modifier=m.Modifier.IDF)},
             )
-            if not self._local:
-                for name in ("kind", "level", "source_id", "entity_ids"):
-                    c.create_payload_index(self.collection, name, m.PayloadSchemaType.KEYWORD)
-                for name in ("t_start", "t_end", "wall_time"):
-                    c.create_payload_index(self.collection, name, m.PayloadSchemaType.FLOAT)
-                text = m.TextIndexParams(type=m.TextIndexType.TEXT, tokenizer=m.TokenizerType.WORD, lowercase=True)
-                c.create_payload_index(self.collection, "text", text)
+            self._indexes(KEYWORD_FIELDS, FLOAT_FIELDS, text=True)
             meta = {"schema_version": SCHEMA_VERSION, "embedder": {"model_id": model_id, "dim": dim}, "created": time.time()}
             c.upsert(self.meta, [m.PointStruct(id=_META_ID, vector={}, payload=meta)])
+            self._meta = meta
             return
         stored = found[0].payload or {}
+        self._meta = dict(stored)
         have = (stored.get("embedder", {}).get("model_id"), stored.get("embedder", {}).get("dim"))
         if have != (model_id, dim):
             raise StoreModelMismatch(
                 f"collection {self.collection} was built with the embedding model {have[0]} ({have[1]}-d), "
                 f"but this run embeds with {model_id} ({dim}-d): use that model, or another collection"
             )
+        if int(stored.get("schema_version", 1)) < SCHEMA_VERSION:
+            self._migrate()
+
+    def _indexes(self, keyword: Sequence[str], floats: Sequence[str], text: bool) -> None:
+        from qdrant_client import models as m
+
+        if self._local:  # local mode: brute force, payload indexes do nothing
+            return
+        c = self.client
+        for name in keyword:
+            c.create_payload_index(self.collection, name, m.PayloadSchemaType.KEYWORD)
+        for name in floats:
+            c.create_payload_index(self.collection, name, m.PayloadSchemaType.FLOAT)
+        if text:
+            params = m.TextIndexParams(type=m.TextIndexType.TEXT, tokenizer=m.TokenizerType.WORD, lowercase=True)
+            c.create_payload_index(self.collection, "text", params)
+
+    def _migrate(self) -> None:
+        """Schema 1 → 2: new payload fields and indexes; the metadata last (re-runs if interrupted)."""
+        self._indexes(("sources", "key", "status"), (), text=False)
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, limit=256, offset=offset, with_payload=True)
+            for p in points:
+                self.client.overwrite_payload(self.collection, migrate_payload(p.payload or {}), points=[p.id], wait=True)
+            if offset is None:
+                break
+        self._meta["schema_version"] = SCHEMA_VERSION
+        self._save_meta()
+
+    def _save_meta(self) -> None:
+        from qdrant_client import models as m
+
+        self.client.upsert(self.meta, [m.PointStruct(id=_META_ID, vector={}, payload=self._meta)], wait=True)
+
+    # -- named vectors -----------------------------------------------------------------------
+
+    def vector_specs(self) -> dict[str, tuple[str, int]]:
+        return {k: (v["model_id"], int(v["dim"])) for k, v in self._meta.get("vectors", {}).items()}
+
+    def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
+        from qdrant_client import models as m
+
+        new = check_vectors(f"collection {self.collection}", self._meta.get("vectors", {}), specs)
+        if not new:
+            return
+        for name, (_, size) in new.items():
+            config = m.DenseVectorNameConfig(dense=m.DenseVectorConfig(size=size, distance=m.Distance.COSINE))
+            self.client.create_vector_name(self.collection, name, config)
+        vectors = dict(self._meta.get("vectors", {}))
+        vectors.update({name: {"model_id": mid, "dim": d} for name, (mid, d) in new.items()})
+        self._meta["vectors"] = vectors
+        self._save_meta()
 
     # -- memories ----------------------------------------------------------------------------
 
@@ -98,18 +158,29 @@ class QdrantServerStore(MemoryStore):
 
         points = []
         for record, dense, (idx, val) in rows:
-            named: dict[str, Any] = {"text": dense}
+            named: dict[str, Any] = dict(dense)
             if idx:
                 named["keywords"] = m.SparseVector(indices=idx, values=val)
-            points.append(m.PointStruct(id=record.id, vector=named, payload=record.payload()))
-        self.client.upsert(self.collection, points, wait=True)
+            points.append(m.PointStruct(id=record.id, vector=named, payload=payload_of(record)))
+        for k in range(0, len(points), 256):
+            self.client.upsert(self.collection, points[k : k + 256], wait=True)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        from qdrant_client import models as m
+
+        if ids:
+            self.client.delete(self.collection, m.PointIdsList(points=list(ids)), wait=True)
 
     def _filter(self, scope: Scope) -> Any:
         from qdrant_client import models as m
 
         must: list[Any] = []
-        if scope.source_ids:
-            must.append(m.FieldCondition(key="source_id", match=m.MatchAny(any=list(scope.source_ids))))
+        for name, values in (("source_id", scope.source_ids), ("kind", scope.kinds), ("entity_ids", scope.entity_ids),
+                             ("sources", scope.sources_any), ("key", scope.keys)):
+            if values:
+                must.append(m.FieldCondition(key=name, match=m.MatchAny(any=list(values))))
+        if scope.current:
+            must.append(m.FieldCondition(key="status", match=m.MatchValue(value="current")))
         if scope.kind:
             must.append(m.FieldCondition(key="kind", match=m.MatchValue(value=scope.kind)))
         if scope.level:
@@ -151,15 +222,35 @@ class QdrantServerStore(MemoryStore):
         return int(self.client.count(self.collection, count_filter=self._filter(scope), exact=True).count)
 
     def scroll(self, scope: Scope = Scope()) -> Iterator[MemoryRecord]:
+        for record, _ in self.scroll_with(scope, ()):
+            yield record
+
+    def scroll_with(self, scope: Scope, vectors: Sequence[str]) -> Iterator[tuple[MemoryRecord, dict[str, FloatArray]]]:
         offset = None
         while True:
             points, offset = self.client.scroll(
-                self.collection, scroll_filter=self._filter(scope), limit=256, offset=offset, with_payload=True
+                self.collection, scroll_filter=self._filter(scope), limit=256, offset=offset, with_payload=True,
+                with_vectors=list(vectors) if vectors else False,
             )
             for p in points:
-                yield MemoryRecord.from_payload(p.payload or {})
+                yield MemoryRecord.from_payload(p.payload or {}), named_vectors(p.vector, vectors)
             if offset is None:
                 return
+
+    def get(self, ids: Sequence[str], vectors: Sequence[str] = ()) -> list[tuple[MemoryRecord, dict[str, FloatArray]]]:
+        if not ids:
+            return []
+        found = self.client.retrieve(self.collection, list(ids), with_payload=True,
+                                     with_vectors=list(vectors) if vectors else False)
+        return [(MemoryRecord.from_payload(p.payload or {}), named_vectors(p.vector, vectors)) for p in found]
+
+    def search_vector(self, name: str, vector: FloatArray, scope: Scope, limit: int) -> list[Hit]:
+        result = self.client.query_points(
+            self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), using=name,
+            query_filter=self._filter(scope), limit=limit, with_payload=True,
+        )
+        return [Hit(str(p.id), MemoryRecord.from_payload(p.payload or {}), float(p.score), float(p.score))
+                for p in result.points]
 
     # -- catalog -----------------------------------------------------------------------------
 
@@ -181,5 +272,11 @@ class QdrantServerStore(MemoryStore):
             if offset is None:
                 return sorted(out, key=lambda e: e.source_id)
 
+    def remove_source(self, source_id: str) -> None:
+        from qdrant_client import models as m
+
+        self.client.delete(self.meta, m.PointIdsList(points=[str(uuid.uuid5(_SOURCES, source_id))]), wait=True)
+
     def close(self) -> None:
         self.client.close()
+

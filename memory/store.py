@@ -23,7 +23,7 @@ import json
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,12 +41,24 @@ META = "mmagent.json"
 
 @dataclass(frozen=True)
 class Scope:
-    """What a query may see. ``before``: only memories that start before this time (seconds)."""
+    """What a query may see. ``before``: only memories that start before this time (seconds).
+    ``kinds`` / ``entity_ids`` / ``sources_any``: any of; ``current``: hide superseded facts and
+    merged entities."""
 
     source_ids: tuple[str, ...] = ()
     kind: str | None = None
     level: str | None = None
     before: float | None = None
+    kinds: tuple[str, ...] = ()
+    entity_ids: tuple[str, ...] = ()
+    sources_any: tuple[str, ...] = ()
+    current: bool = False
+    keys: tuple[str, ...] = ()
+
+
+# payload fields with an index: keyword and float ones (the text index is separate)
+KEYWORD_FIELDS = ("kind", "level", "source_id", "entity_ids", "sources", "key", "status")
+FLOAT_FIELDS = ("t_start", "t_end", "wall_time")
 
 
 @dataclass(frozen=True)
@@ -57,24 +69,75 @@ class Hit:
     dense: float  # cosine similarity of the query and the memory text
 
 
-# a record ready to write: the record, its dense vector, its sparse keyword vector (indices, values)
-Row = tuple[MemoryRecord, list[float], tuple[list[int], list[float]]]
+# a record ready to write: the record, its named dense vectors, its sparse keyword vector (indices, values)
+Row = tuple[MemoryRecord, dict[str, list[float]], tuple[list[int], list[float]]]
+
+
+def payload_of(record: MemoryRecord) -> dict[str, Any]:
+    """The stored payload: the record's, plus ``status`` (current / superseded) for ``Scope.current``."""
+    p = record.payload()
+    p["status"] = "superseded" if record.attrs.get("superseded_by") or record.attrs.get("merged_into") else "current"
+    return p
+
+
+def named_vectors(vector: Any, names: Sequence[str]) -> dict[str, FloatArray]:
+    """The named vectors asked for, from a point's vector field (a dict on both backends)."""
+    if not names or not isinstance(vector, dict):
+        return {}
+    return {n: np.asarray(vector[n], dtype=np.float32) for n in names if vector.get(n) is not None}
 
 
 class MemoryStore(ABC):
-    def upsert(self, records: Sequence[MemoryRecord], vectors: FloatArray) -> int:
-        """Write records with their dense vectors; returns how many ids were new."""
-        if len(records) != len(vectors):
+    dim: int
+
+    def upsert(
+        self, records: Sequence[MemoryRecord], vectors: FloatArray,
+        extra: Sequence[Mapping[str, Sequence[float] | FloatArray]] | None = None,
+    ) -> int:
+        """Write records with their dense text vectors, and optionally other named vectors per
+        record (``face``, ``voice``, ``visual``: see :meth:`ensure_vectors`); returns how many
+        ids were new."""
+        if len(records) != len(vectors) or (extra is not None and len(extra) != len(records)):
             raise ValueError("one vector per record")
         if not records:
             return 0
         ids = [r.id for r in records]
         known = self._existing(ids)
-        rows = [
-            (r, v.astype(np.float32).tolist(), keywords.document_vector(r.text)) for r, v in zip(records, vectors)
-        ]
+        rows = []
+        for k, (r, v) in enumerate(zip(records, vectors)):
+            named = {"text": np.asarray(v, dtype=np.float32).tolist()}
+            for name, vec in (extra[k] if extra is not None else {}).items():
+                if name not in self.vector_specs():
+                    raise ValueError(f"the store has no vector named {name!r}: call ensure_vectors first")
+                named[name] = np.asarray(vec, dtype=np.float32).tolist()
+            rows.append((r, named, keywords.document_vector(r.text)))
         self._write(rows)
         return sum(1 for i in ids if i not in known)
+
+    @abstractmethod
+    def vector_specs(self) -> dict[str, tuple[str, int]]:
+        """Named dense vectors besides ``text``: name -> (model id, dimension)."""
+
+    @abstractmethod
+    def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
+        """Add named dense vectors (cosine) to the store, or check the model and size of those
+        it has: a vector made by another model is refused (:class:`StoreModelMismatch`)."""
+
+    @abstractmethod
+    def delete(self, ids: Sequence[str]) -> None:
+        """Delete points by id (durably)."""
+
+    @abstractmethod
+    def get(self, ids: Sequence[str], vectors: Sequence[str] = ()) -> list[tuple[MemoryRecord, dict[str, FloatArray]]]:
+        """The records stored under these ids (missing ones left out), with the named vectors asked for."""
+
+    @abstractmethod
+    def scroll_with(self, scope: Scope, vectors: Sequence[str]) -> Iterator[tuple[MemoryRecord, dict[str, FloatArray]]]:
+        """Every record in scope with the named vectors asked for."""
+
+    @abstractmethod
+    def search_vector(self, name: str, vector: FloatArray, scope: Scope, limit: int) -> list[Hit]:
+        """Nearest points by one named dense vector (``text``, ``visual``, ``face``, ``voice``)."""
 
     @abstractmethod
     def _existing(self, ids: Sequence[str]) -> set[str]:
@@ -107,6 +170,14 @@ class MemoryStore(ABC):
 
     @abstractmethod
     def sources(self) -> list[SourceEntry]: ...
+
+    @abstractmethod
+    def remove_source(self, source_id: str) -> None:
+        """Drop a source from the catalog (``forget``: after its memories are gone)."""
+
+    def next_seq(self) -> int:
+        """The order number of the next indexed source (facts compare assertions by it)."""
+        return max((e.seq for e in self.sources()), default=0) + 1
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -177,6 +248,37 @@ def check_meta(folder: Path, model_id: str, dim: int) -> dict[str, Any]:
     if int(meta.get("schema_version", 0)) > SCHEMA_VERSION:
         raise StoreCorrupt(f"store {folder} has schema {meta['schema_version']}, newer than this mmagent")
     return meta
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    tmp = (folder / META).with_suffix(".tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, folder / META)
+
+
+def check_vectors(where: str, have: Mapping[str, Any], wanted: Mapping[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+    """Which of ``wanted`` are new; raises when one exists with another model or size."""
+    new = {}
+    for name, (model_id, dim) in wanted.items():
+        if name not in have:
+            new[name] = (model_id, dim)
+            continue
+        stored = (have[name]["model_id"], int(have[name]["dim"]))
+        if stored != (model_id, dim):
+            raise StoreModelMismatch(
+                f"{where} holds {name} vectors made by {stored[0]} ({stored[1]}-d), but this run makes them "
+                f"with {model_id} ({dim}-d): use that model, or another store"
+            )
+    return new
+
+
+def migrate_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """An older record's payload in the current schema (v1 → v2: key, sources, parent, children,
+    attrs, the ``superseded`` flag; nothing in v1 is dropped)."""
+    record = MemoryRecord.from_payload(payload)
+    from dataclasses import replace
+
+    return payload_of(replace(record, schema_version=SCHEMA_VERSION))
 
 
 def open_store(

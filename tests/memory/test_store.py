@@ -1,5 +1,6 @@
 """The real Qdrant Edge engine under the store interface."""
 
+import json
 import os
 import subprocess
 import sys
@@ -147,3 +148,88 @@ def test_backends_agree(tmp_path) -> None:  # type: ignore[no-untyped-def]
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(StoreUnavailable, match="127.0.0.1:9"):
         QdrantServerStore(EMB.model_id, EMB.dim, url="http://127.0.0.1:9", api_key=None)
+
+
+# -- schema 2: named vectors, keyed records, deletes, the superseded flag, migration ----------------
+
+from dataclasses import replace  # noqa: E402
+import shutil  # noqa: E402
+import tarfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from memory.records import SCHEMA_VERSION  # noqa: E402
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_named_vectors_keyed_records_and_deletes(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    face = np.eye(4, dtype=np.float32)
+    with make(backend, tmp_path) as store:
+        with pytest.raises(ValueError, match="no vector named"):
+            store.upsert(RECORDS[:1], EMB.embed_batch([RECORDS[0].text]), [{"face": face[0]}])
+        store.ensure_vectors({"face": ("dlib", 4)})
+        store.ensure_vectors({"face": ("dlib", 4)})  # known: nothing to do
+        with pytest.raises(StoreModelMismatch, match="face vectors made by dlib"):
+            store.ensure_vectors({"face": ("other", 4)})
+        people = [
+            MemoryRecord("entity", "face", "", 0, 0, f"face_{k}", key=f"face_{k}", sources=("a",),
+                         attrs={"merged_into": "face_1"} if k == 2 else {})
+            for k in (1, 2, 3)
+        ]
+        assert store.upsert(people, EMB.embed_batch([p.text for p in people]), [{"face": face[k]} for k in (1, 2, 3)]) == 3
+        fill(store)
+        # a keyed record is updated in place: same id whatever its text
+        moved = replace(people[0], text="face_1 renamed", attrs={"names": ["Dana"]})
+        assert store.upsert([moved], EMB.embed_batch([moved.text]), [{"face": face[1]}]) == 0
+        assert store.count(Scope(kind="entity")) == 3
+        assert store.count(Scope(kind="entity", current=True)) == 2  # face_2 was merged
+        hits = store.search_vector("face", face[3], Scope(kind="entity"), 1)
+        assert hits[0].record.key == "face_3" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+        (got, vecs), = store.get([moved.id], ["face"])
+        assert got.attrs == {"names": ["Dana"]} and np.allclose(vecs["face"], face[1])
+        assert {r.key for r, v in store.scroll_with(Scope(keys=("face_1", "face_3")), ["face"]) if "face" in v} == {"face_1", "face_3"}
+        assert store.count(Scope(sources_any=("a",))) == 5  # 3 entities + 2 memories of a
+        store.delete([r.id for r in store.scroll(Scope(source_ids=("a",)))])
+        assert store.count() == 5 and store.count(Scope(source_ids=("a",))) == 0
+    with make(backend, tmp_path) as store:  # reopened: the vector is still known
+        assert store.vector_specs() == {"face": ("dlib", 4)}
+        assert store.count(Scope(kind="entity")) == 3
+
+
+def test_a_schema_1_store_is_migrated_forward(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """tests/fixtures/store_v1.tar.gz was written by mmagent's schema 1 (episodic clip memories)."""
+    with tarfile.open(FIXTURES / "store_v1.tar.gz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    folder = tmp_path / "store_v1"
+    with open_store(folder, EMB.model_id, EMB.dim) as store:
+        records = sorted(store.scroll(), key=lambda r: (r.source_id, r.t_start))
+        assert [(r.source_id, r.t_start) for r in records] == [("a", 0), ("a", 30), ("b", 0)]
+        assert all(r.schema_version == SCHEMA_VERSION and r.sources == (r.source_id,) for r in records)
+        assert "invoice 4471" in records[0].text and records[0].snippets[0].text.startswith("the invoice 4471")
+        assert store.count(Scope(sources_any=("a",))) == 2 and store.count(Scope(current=True)) == 3
+        hits = store.search(EMB.embed("invoice 4471"), "invoice 4471", Scope(), 1)
+        assert hits[0].record.t_start == 0 and hits[0].record.source_id == "a"
+        assert [e.source_id for e in store.sources()] == ["a", "b"]
+    assert json.loads((folder / "mmagent.json").read_text())["schema_version"] == SCHEMA_VERSION
+
+
+def test_a_schema_1_collection_is_migrated_forward(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """qdrant-client's local mode with what schema 1 wrote: v1 payloads, v1 metadata."""
+    from qdrant_client import QdrantClient, models as m
+
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("mem__meta", vectors_config={})
+    client.create_collection("mem", vectors_config={"text": m.VectorParams(size=EMB.dim, distance=m.Distance.COSINE)},
+                             sparse_vectors_config={"keywords": m.SparseVectorParams(modifier=m.Modifier.IDF)})
+    meta = {"schema_version": 1, "embedder": {"model_id": EMB.model_id, "dim": EMB.dim}, "created": 1.0}
+    client.upsert("mem__meta", [m.PointStruct(id=0, vector={}, payload=meta)])
+    old = RECORDS[0].payload()
+    for k in ("key", "sources", "parent", "children", "attrs"):
+        del old[k]
+    old["schema_version"] = 1
+    client.upsert("mem", [m.PointStruct(id=RECORDS[0].id, vector={"text": EMB.embed(RECORDS[0].text).tolist()}, payload=old)])
+    client.close()
+    with QdrantServerStore(EMB.model_id, EMB.dim, "mem", path=str(tmp_path / "q")) as store:
+        (record,) = list(store.scroll(Scope(sources_any=("a",), current=True)))
+        assert record == RECORDS[0]
