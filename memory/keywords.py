@@ -23,9 +23,17 @@ _CODE = re.compile(r"^([a-z]+)(\d+)$|^(\d+)([a-z]+)$")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
 
 
+_ENTITY_ID = re.compile(r"\b(face|voice|person)_(\d+)\b", re.IGNORECASE)
+_JOINED_ID = re.compile(r"^(face|voice|person)\d+$")
+
+
 def normalise(text: str) -> str:
+    """Lowercase word tokens; entity ids stay one token ("person_2" → "person2")."""
     out: list[str] = []
-    for token in _TOKEN.findall(text.lower()):
+    for token in _TOKEN.findall(_ENTITY_ID.sub(r"\1\2", text).lower()):
+        if _JOINED_ID.match(token):  # never split an entity id
+            out.append(token)
+            continue
         token = _NUMBER_WORDS.get(token, token)
         out.append(token)
         if m := _ORDINAL.match(token):

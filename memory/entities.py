@@ -1,0 +1,481 @@
+"""Entities: stable face and voice identities across clips and sources, and the persons they form.
+
+Identities
+    Face tracks and voice turns of each clip are matched, in time order, to the nearest live
+    entity of their kind (faces: Euclidean distance of dlib embeddings to the entity's mean;
+    voices: cosine of GE2E embeddings to the entity's mean); no match under the threshold starts
+    a new entity. Ids (``face_N``, ``voice_N``, ``person_N``) are never renumbered: the next
+    number is one past the largest in use, so only a forgotten entity's number can come back.
+
+    Each entity keeps its statistics per source (embedding sum and count, appearance spans, name
+    evidence, co-occurrences), so ``forget SOURCE`` subtracts exactly what that source added and
+    re-adding it gives the same memory. After a source, two entities of a kind whose means
+    came within the threshold are merged: the younger records ``merged_into`` (and which source
+    caused it; forgetting that source undoes the merge) and queries follow it.
+
+Persons
+    Every face and voice entity is born with a person id. A face and a voice are linked when the
+    voice speaks while that face is the only one on screen for at least ``link_seconds`` summed
+    over all their co-occurrences, and each is the other's dominant partner (``link_share`` of
+    its co-occurrence time) — evidence accumulated over many turns, never one frame. A person is
+    a connected group of linked entities and takes the smallest birth id of its members; the
+    other birth ids record ``merged_into``. Persons are derived from the entities every time.
+
+Names
+    Evidence per entity: a voice introducing itself ("I'm Alice"), a name tag on screen while one
+    face is shown, the user (``entities enroll`` / ``entities rename``). A person's name is the
+    user's when given, else the best-supported one; all others are aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from memory.records import MemoryRecord
+from memory.store import MemoryStore, Scope
+from models.base import FloatArray
+
+USER = "user"  # the pseudo-source of what the user told us (enrolled photos, renames)
+
+
+@dataclass(frozen=True)
+class EntityOptions:
+    # dlib distance to an entity's mean face. Tuned on GRID: the same man in two recordings 0.24,
+    # different speakers 0.61-1.03; dlib's own rule of thumb is 0.6.
+    face_match: float = 0.5
+    # GE2E cosine to an entity's mean voice. GRID's 2 s utterances: the same man 0.81, different
+    # speakers up to 0.84 — short turns cannot separate every pair; persons lean on faces.
+    voice_match: float = 0.80
+    link_seconds: float = 1.5
+    link_share: float = 0.6
+    span_gap: float = 30.0  # appearances closer than this are one span
+
+
+@dataclass
+class Entity:
+    id: str
+    kind: str  # "face" | "voice"
+    person: str  # birth person id
+    stats: dict[str, list[Any]] = field(default_factory=dict)  # source -> [count, sum vector]
+    spans: dict[str, list[list[float]]] = field(default_factory=dict)  # source -> [[start, end], ...]
+    names: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # source -> [{name, t, how, text}]
+    cooccur: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # voices: source -> face -> [seconds, turns]
+    merged_into: str | None = None
+    merged_by: str | None = None  # the source whose indexing caused the merge
+
+    @property
+    def number(self) -> int:
+        return int(self.id.rsplit("_", 1)[1])
+
+    def count(self) -> float:
+        return float(sum(c for c, _ in self.stats.values()))
+
+    def total(self) -> FloatArray:
+        return np.sum([np.asarray(s, dtype=np.float64) for _, s in self.stats.values()], axis=0)
+
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted(set(self.stats) | set(self.names)))
+
+    def to_attrs(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "stats": {s: [c, [round(float(x), 7) for x in v]] for s, (c, v) in sorted(self.stats.items())},
+            "spans": dict(sorted(self.spans.items())),
+            "names": dict(sorted(self.names.items())),
+            "cooccur": dict(sorted(self.cooccur.items())),
+            "merged_into": self.merged_into,
+            "merged_by": self.merged_by,
+        }
+
+    @classmethod
+    def from_record(cls, record: MemoryRecord) -> Entity:
+        a = record.attrs
+        return cls(
+            record.key, record.level, a["person"],
+            {s: [c, list(v)] for s, (c, v) in a.get("stats", {}).items()},
+            {s: [list(x) for x in v] for s, v in a.get("spans", {}).items()},
+            {s: list(v) for s, v in a.get("names", {}).items()},
+            {s: {f: list(x) for f, x in v.items()} for s, v in a.get("cooccur", {}).items()},
+            a.get("merged_into"), a.get("merged_by"),
+        )
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    faces: tuple[str, ...]
+    voices: tuple[str, ...]
+    name: str | None
+    aliases: tuple[str, ...]
+    appearances: tuple[tuple[str, float, float], ...]  # (source, start, end)
+    births: tuple[str, ...]  # the birth person ids it absorbed (itself first)
+    evidence: tuple[dict[str, Any], ...]  # name evidence and face-voice links
+
+    def label(self) -> str:
+        return f"{self.id} ({self.name})" if self.name else self.id
+
+
+@dataclass(frozen=True)
+class ClipIds:
+    """Stable ids of one clip's clip-local labels: face track ``f0`` → ``face_3``, voice ``v1`` → ``voice_2``."""
+
+    faces: Mapping[str, str]
+    voices: Mapping[str, str]
+
+
+class EntityRegistry:
+    """Every face and voice entity of a store, in memory while a source is reduced."""
+
+    def __init__(self, entities: Iterable[Entity] = (), options: EntityOptions = EntityOptions()) -> None:
+        self.options = options
+        self.entities: dict[str, Entity] = {e.id: e for e in entities}
+        self._sums: dict[str, tuple[float, FloatArray]] | None = None  # root -> (count, sum), lazily
+
+    @classmethod
+    def load(cls, store: MemoryStore, options: EntityOptions = EntityOptions()) -> EntityRegistry:
+        records = store.scroll(Scope(kind="entity"))
+        return cls((Entity.from_record(r) for r in records if r.level in ("face", "voice")), options)
+
+    # -- ids ---------------------------------------------------------------------------------
+
+    def _next(self, prefix: str, used: Iterable[str]) -> str:
+        numbers = [int(x.rsplit("_", 1)[1]) for x in used if x.startswith(prefix + "_")]
+        return f"{prefix}_{max(numbers, default=0) + 1}"
+
+    def _new(self, kind: str) -> Entity:
+        entity = Entity(
+            self._next(kind, self.entities), kind, self._next("person", (e.person for e in self.entities.values()))
+        )
+        self.entities[entity.id] = entity
+        return entity
+
+    def root(self, entity_id: str) -> str:
+        seen = set()
+        while (e := self.entities.get(entity_id)) is not None and e.merged_into and entity_id not in seen:
+            seen.add(entity_id)
+            entity_id = e.merged_into
+        return entity_id
+
+    def _roots(self, kind: str) -> list[Entity]:
+        return [e for e in self.entities.values() if e.kind == kind and not e.merged_into]
+
+    def _root_sums(self) -> dict[str, tuple[float, FloatArray]]:
+        if self._sums is None:
+            sums: dict[str, tuple[float, FloatArray]] = {}
+            for e in self.entities.values():
+                if e.stats:
+                    r = self.root(e.id)
+                    c, t = sums.get(r, (0.0, 0.0))
+                    sums[r] = (c + e.count(), t + e.total())
+            self._sums = sums
+        return self._sums
+
+    def _mean(self, root: Entity) -> FloatArray:
+        count, total = self._root_sums()[root.id]
+        return np.asarray(total) / max(count, 1e-9)
+
+    def _distance(self, kind: str, vector: FloatArray, mean: FloatArray) -> float:
+        if kind == "face":
+            return float(np.linalg.norm(vector - mean))
+        return 1.0 - float(vector @ mean / max(float(np.linalg.norm(vector) * np.linalg.norm(mean)), 1e-9))
+
+    def _limit(self, kind: str) -> float:
+        return self.options.face_match if kind == "face" else 1.0 - self.options.voice_match
+
+    def match(self, kind: str, vector: FloatArray) -> tuple[str | None, float]:
+        """The nearest live entity of ``kind`` within the threshold, and its distance."""
+        best, best_d = None, float("inf")
+        sums = self._root_sums()
+        for root in sorted(self._roots(kind), key=lambda e: e.number):
+            if root.id not in sums:
+                continue
+            d = self._distance(kind, vector, self._mean(root))
+            if d < best_d:
+                best, best_d = root.id, d
+        return (best, best_d) if best is not None and best_d < self._limit(kind) else (None, best_d)
+
+    # -- reduce ------------------------------------------------------------------------------
+
+    def observe(self, source_id: str, kind: str, vector: FloatArray, weight: float, span: tuple[float, float]) -> str:
+        """One face track or one voice (its turns pooled) of a clip: its stable id."""
+        found, _ = self.match(kind, vector)
+        entity = self.entities[found] if found else self._new(kind)
+        count, total = entity.stats.get(source_id, [0.0, np.zeros_like(vector, dtype=np.float64)])
+        entity.stats[source_id] = [count + weight, np.asarray(total, dtype=np.float64) + weight * vector]
+        if self._sums is not None:  # entity is a root: update its running sum in place
+            c, t = self._sums.get(entity.id, (0.0, np.zeros_like(vector, dtype=np.float64)))
+            self._sums[entity.id] = (c + weight, np.asarray(t) + weight * np.asarray(vector, dtype=np.float64))
+        self._add_span(entity, source_id, span)
+        return entity.id
+
+    def _add_span(self, entity: Entity, source_id: str, span: tuple[float, float]) -> None:
+        spans = entity.spans.setdefault(source_id, [])
+        if spans and span[0] - spans[-1][1] <= self.options.span_gap and span[0] >= spans[-1][0]:
+            spans[-1][1] = round(max(spans[-1][1], span[1]), 3)
+        else:
+            spans.append([round(span[0], 3), round(span[1], 3)])
+            spans.sort()
+
+    def add_name(self, entity_id: str, source_id: str, name: str, t: float, how: str, text: str) -> None:
+        entity = self.entities[entity_id]
+        entity.names.setdefault(source_id, []).append({"name": name, "t": round(t, 3), "how": how, "text": text})
+
+    def add_cooccurrence(self, source_id: str, voice_id: str, face_id: str, seconds: float) -> None:
+        pair = self.entities[voice_id].cooccur.setdefault(source_id, {}).setdefault(face_id, [0.0, 0])
+        pair[0] = round(pair[0] + seconds, 3)
+        pair[1] += 1
+
+    def merge_close(self, source_id: str) -> list[tuple[str, str]]:
+        """Entities whose means came within the threshold: the younger merges into the older."""
+        merged = []
+        for kind in ("face", "voice"):
+            changed = True
+            while changed:
+                changed = False
+                roots = sorted((r for r in self._roots(kind) if r.stats), key=lambda e: e.number)
+                means = {r.id: self._mean(r) for r in roots}
+                for i, old in enumerate(roots):
+                    for young in roots[i + 1 :]:
+                        if self._distance(kind, means[young.id], means[old.id]) < self._limit(kind):
+                            young.merged_into, young.merged_by = old.id, source_id
+                            self._sums = None
+                            merged.append((young.id, old.id))
+                            changed = True
+                            break
+                    if changed:
+                        break
+        return merged
+
+    # -- the user ----------------------------------------------------------------------------
+
+    def enroll(self, name: str, embedding: FloatArray, photo: str) -> str:
+        """A named face from a photo: the matching face entity gets the name, or a new one is made."""
+        found, _ = self.match("face", embedding)
+        entity = self.entities[found] if found else self._new("face")
+        if not found:
+            entity.stats[USER] = [1.0, np.asarray(embedding, dtype=np.float64)]
+            self._sums = None
+        self.add_name(entity.id, USER, name, 0.0, "enrolled", photo)
+        return entity.id
+
+    def rename(self, entity_id: str, name: str) -> str:
+        """The user's name for an entity (face, voice or person id); replaces earlier renames."""
+        target = self._resolve(entity_id)
+        entity = self.entities[target]
+        entity.names[USER] = [n for n in entity.names.get(USER, []) if n["how"] != "renamed"]
+        self.add_name(target, USER, name, 0.0, "renamed", "")
+        return target
+
+    def _resolve(self, entity_id: str) -> str:
+        if entity_id in self.entities:
+            return entity_id
+        for person in self.persons():
+            if entity_id == person.id or entity_id in person.births:
+                members = sorted(person.faces + person.voices, key=lambda x: self.entities[x].number)
+                return next((m for m in members if self.entities[m].person == person.id), members[0])
+        raise KeyError(entity_id)
+
+    # -- forget ------------------------------------------------------------------------------
+
+    def forget(self, source_id: str) -> None:
+        for entity in list(self.entities.values()):
+            entity.stats.pop(source_id, None)
+            entity.spans.pop(source_id, None)
+            entity.names.pop(source_id, None)
+            entity.cooccur.pop(source_id, None)
+            if entity.merged_by == source_id:
+                entity.merged_into = entity.merged_by = None
+        for entity in list(self.entities.values()):
+            for faces in entity.cooccur.values():
+                for face_id in [f for f in faces if f not in self.entities or not self.entities[f].stats]:
+                    del faces[face_id]
+        orphans = {e.id for e in self.entities.values() if not e.stats}
+        for entity in self.entities.values():  # nothing may point at a removed entity
+            if entity.merged_into in orphans:
+                entity.merged_into = entity.merged_by = None
+        for orphan in orphans:
+            del self.entities[orphan]
+        self._sums = None
+
+    # -- persons -----------------------------------------------------------------------------
+
+    def links(self) -> list[tuple[str, str, float, int]]:
+        """(voice root, face root, seconds, turns) pairs that pass the mutual-dominance rule."""
+        pair: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0])
+        for voice in self.entities.values():
+            for faces in voice.cooccur.values():
+                for face_id, (seconds, turns) in faces.items():
+                    if face_id in self.entities:
+                        p = pair[(self.root(voice.id), self.root(face_id))]
+                        p[0] += seconds
+                        p[1] += turns
+        by_voice: dict[str, float] = defaultdict(float)
+        by_face: dict[str, float] = defaultdict(float)
+        for (v, f), (seconds, _) in pair.items():
+            by_voice[v] += seconds
+            by_face[f] += seconds
+        out = []
+        for (v, f), (seconds, turns) in sorted(pair.items()):
+            if (
+                seconds >= self.options.link_seconds
+                and seconds >= self.options.link_share * by_voice[v]
+                and seconds >= self.options.link_share * by_face[f]
+            ):
+                out.append((v, f, round(seconds, 3), int(turns)))
+        return out
+
+    def persons(self) -> list[Person]:
+        parent: dict[str, str] = {}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                x = parent[x]
+            return x
+
+        for entity in self.entities.values():
+            find(entity.id)
+            if entity.merged_into and entity.merged_into in self.entities:
+                parent[find(entity.id)] = find(entity.merged_into)
+        links = self.links()
+        for v, f, _, _ in links:
+            parent[find(v)] = find(f)
+        groups: dict[str, list[Entity]] = defaultdict(list)
+        for entity in self.entities.values():
+            groups[find(entity.id)].append(entity)
+        out = []
+        for members in groups.values():
+            births = sorted({e.person for e in members}, key=lambda p: int(p.rsplit("_", 1)[1]))
+            ids = {e.id for e in members}
+            names, aliases, evidence = _names(members)
+            spans = sorted((s, a, b) for e in members for s, lst in e.spans.items() for a, b in lst)
+            evidence += tuple(
+                {"how": "voice-face", "voice": v, "face": f, "seconds": sec, "turns": t}
+                for v, f, sec, t in links if v in ids and f in ids
+            )
+            out.append(Person(
+                births[0],
+                tuple(sorted((e.id for e in members if e.kind == "face" and not e.merged_into), key=_number)),
+                tuple(sorted((e.id for e in members if e.kind == "voice" and not e.merged_into), key=_number)),
+                names[0] if names else None, tuple(aliases), tuple(_join_spans(spans, self.options.span_gap)),
+                tuple(births), evidence,
+            ))
+        return sorted(out, key=lambda p: _number(p.id))
+
+    def person_of(self) -> dict[str, Person]:
+        """Entity id (face, voice, or a birth person id) → its person."""
+        out = {}
+        for person in self.persons():
+            for x in (*person.faces, *person.voices, *person.births):
+                out[x] = person
+        for entity in self.entities.values():
+            if entity.id not in out:
+                out[entity.id] = out[self.root(entity.id)]
+        return out
+
+    # -- records -----------------------------------------------------------------------------
+
+    def records(self) -> tuple[list[MemoryRecord], list[dict[str, FloatArray]]]:
+        """Every entity and person as records, with their face / voice vectors."""
+        records: list[MemoryRecord] = []
+        vectors: list[dict[str, FloatArray]] = []
+        person_of = self.person_of()
+        for entity in sorted(self.entities.values(), key=lambda e: (e.kind, e.number)):
+            person = person_of[entity.id]
+            text = f"{entity.id} of {person.label()}" + (f", merged into {entity.merged_into}" if entity.merged_into else "")
+            mean = entity.total() / max(entity.count(), 1e-9)
+            records.append(MemoryRecord(
+                "entity", entity.kind, "", *_extent(entity.spans), text, key=entity.id, sources=entity.sources(),
+                entity_ids=(entity.id, person.id), attrs=entity.to_attrs(),
+            ))
+            vectors.append({entity.kind: mean.astype(np.float32)})
+        for person in self.persons():
+            for birth in person.births:
+                merged = birth != person.id
+                text = f"{birth} merged into {person.label()}" if merged else _person_text(person)
+                members = person.faces + person.voices
+                sources = tuple(sorted({s for m in members for s in self.entities[m].sources()}))
+                records.append(MemoryRecord(
+                    "entity", "person", "", *_extent({s: [[a, b]] for s, a, b in person.appearances}), text,
+                    key=birth, sources=sources, entity_ids=(birth, person.id, *members),
+                    attrs={"merged_into": person.id} if merged else _person_attrs(person),
+                ))
+                vectors.append({})
+        return records, vectors
+
+
+def _number(x: str) -> int:
+    return int(x.rsplit("_", 1)[1])
+
+
+def _extent(spans: Mapping[str, Sequence[Sequence[float]]]) -> tuple[float, float]:
+    flat = [x for lst in spans.values() for s in lst for x in s]
+    return (min(flat), max(flat)) if flat else (0.0, 0.0)
+
+
+def _join_spans(spans: Sequence[tuple[str, float, float]], gap: float) -> list[tuple[str, float, float]]:
+    out: list[list[Any]] = []
+    for s, a, b in spans:
+        if out and out[-1][0] == s and a - out[-1][2] <= gap:
+            out[-1][2] = max(out[-1][2], b)
+        else:
+            out.append([s, a, b])
+    return [(s, round(a, 3), round(b, 3)) for s, a, b in out]
+
+
+_HOW_WEIGHT = {"renamed": 100.0, "enrolled": 50.0, "self-introduction": 2.0, "name-tag": 1.0}
+
+
+def _names(members: Sequence[Entity]) -> tuple[list[str], list[str], tuple[dict[str, Any], ...]]:
+    """Names by weight of evidence: the user's first, then self-introductions, then name tags."""
+    score: Counter[str] = Counter()
+    shown: dict[str, str] = {}
+    evidence = []
+    for entity in members:
+        for source, names in entity.names.items():
+            for n in names:
+                key = " ".join(n["name"].lower().split())
+                shown.setdefault(key, n["name"])
+                score[key] += _HOW_WEIGHT.get(n["how"], 1.0)
+                evidence.append({"how": n["how"], "name": n["name"], "entity": entity.id, "source_id": source,
+                                 "t": n["t"], "text": n["text"]})
+    ranked = [shown[k] for k, _ in sorted(score.items(), key=lambda kv: (-kv[1], kv[0]))]
+    return ranked, ranked[1:], tuple(evidence)
+
+
+def _person_text(person: Person) -> str:
+    parts = [person.label()]
+    if person.aliases:
+        parts.append("also called " + ", ".join(person.aliases))
+    if person.faces:
+        parts.append("faces " + ", ".join(person.faces))
+    if person.voices:
+        parts.append("voices " + ", ".join(person.voices))
+    return "; ".join(parts)
+
+
+def _person_attrs(person: Person) -> dict[str, Any]:
+    return {
+        "name": person.name, "aliases": list(person.aliases), "faces": list(person.faces),
+        "voices": list(person.voices), "births": list(person.births),
+        "appearances": [{"source_id": s, "start": a, "end": b} for s, a, b in person.appearances],
+        "evidence": list(person.evidence),
+    }
+
+
+_LABEL = re.compile(r"\b(face|voice)_(\d+)\b")
+
+
+def relabel(text: str, ids: ClipIds) -> str:
+    """A caption's clip-local labels (``face_0``, ``voice_1``) as stable ids, in one pass."""
+
+    def sub(m: re.Match[str]) -> str:
+        table = ids.faces if m.group(1) == "face" else ids.voices
+        return table.get(("f" if m.group(1) == "face" else "v") + m.group(2), m.group(0))
+
+    return _LABEL.sub(sub, text)
