@@ -48,10 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
-        p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout")
-        p.add_argument("--qdrant-url", metavar="URL", help="use the Qdrant server at URL (default: the embedded store)")
+    def common(p: argparse.ArgumentParser, nested: bool = False) -> None:
+        # a nested command's options must not reset what its parent command already parsed
+        extra: dict[str, Any] = {"default": argparse.SUPPRESS} if nested else {}
+        p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)", **extra)
+        p.add_argument("--json", action="store_true", help="print exactly one JSON document on stdout", **extra)
+        p.add_argument("--qdrant-url", metavar="URL", help="use the Qdrant server at URL (default: the embedded store)", **extra)
 
     p = sub.add_parser("index", help="index video / audio files and folders of screenshots", epilog="example: mmagent index a.mp4 b.mkv --store ./mem")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -68,7 +70,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["transformers", "none"], help="answer writer (none: quote the evidence)")
     common(p)
 
-    p = sub.add_parser("entities", help="list people and other entities (entity memory arrives with the reduce stage)")
+    p = sub.add_parser(
+        "entities", help="people: list them, show one, enroll a named photo, rename",
+        epilog='examples: mmagent entities --json | mmagent entities show person_2 | '
+               'mmagent entities enroll --name "Alice" alice.jpg | mmagent entities rename face_3 "Alice"',
+    )
+    common(p)
+    actions = p.add_subparsers(dest="action")
+    q = actions.add_parser("show", help="one person: names with evidence, faces, voices, appearances, facts, episodes")
+    q.add_argument("entity", metavar="ID", help="person_N, face_N, voice_N or a name")
+    common(q, nested=True)
+    q = actions.add_parser("enroll", help="name the face in a photo; its sightings in any source get the name")
+    q.add_argument("photo", type=Path, metavar="PHOTO")
+    q.add_argument("--name", required=True)
+    common(q, nested=True)
+    q = actions.add_parser("rename", help="give a person (or one of its faces / voices) a name")
+    q.add_argument("entity", metavar="ID")
+    q.add_argument("name", metavar="NAME")
+    common(q, nested=True)
+
+    p = sub.add_parser("forget", help="remove everything derived from an indexed source", epilog="example: mmagent forget talk.mp4")
+    p.add_argument("source", metavar="SOURCE", help="source id, id prefix or path")
     common(p)
 
     p = sub.add_parser("sources", help="list indexed sources")
@@ -198,14 +220,91 @@ def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _person_json(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id, "kind": "person", "name": p.name, "names": [n for n in (p.name, *p.aliases) if n],
+        "faces": list(p.faces), "voices": list(p.voices),
+        "appearances": [{"source_id": s, "start": a, "end": b} for s, a, b in p.appearances],
+        "merged": [b for b in p.births if b != p.id],
+        "evidence": list(p.evidence),
+    }
+
+
+def _find_person(agent: Any, wanted: str) -> Any:
+    from mmagent.errors import SettingsError
+
+    persons = agent.persons()
+    key = " ".join(wanted.lower().split())
+    for p in persons:
+        if wanted in (p.id, *p.faces, *p.voices, *p.births):
+            return p
+    named = [p for p in persons if key in {n.lower() for n in (p.name, *p.aliases) if n}]
+    if len(named) == 1:
+        return named[0]
+    reason = "several people have that name" if named else "no person, face, voice or name matches it"
+    raise SettingsError(f"entity {wanted}: {reason} (see: mmagent entities)")
+
+
 def cmd_entities(agent: Any, args: argparse.Namespace) -> int:
-    # Entity memory (faces, voices, people) is built by the reduce stage; until a store holds
-    # entities the list is empty, never invented.
-    entities: list[dict[str, Any]] = []
+    action = getattr(args, "action", None)
+    if action == "enroll":
+        face_id = agent.enroll(args.name, args.photo)
+        person = _find_person(agent, face_id)
+        if args.json:
+            print(json.dumps({"entity": _person_json(person)}))
+        else:
+            print(f"{args.name}: {face_id} of {person.id}")
+        return 0
+    if action == "rename":
+        target = agent.rename(args.entity, args.name)
+        person = _find_person(agent, target)
+        if args.json:
+            print(json.dumps({"entity": _person_json(person)}))
+        else:
+            print(f"{person.id} is now named {person.name}")
+        return 0
+    if action == "show":
+        person = _find_person(agent, args.entity)
+        detail = {"entity": _person_json(person), **agent.entity_detail(person)}
+        if args.json:
+            print(json.dumps(detail))
+            return 0
+        print(_person_line(person))
+        for e in person.evidence:
+            if "name" in e:
+                print(f"  name {e['name']!r} ({e['how']}, {e['entity']}, {e['source_id']} {_fmt_time(e['t'])}) {e['text']}")
+            else:
+                print(f"  {e['voice']} speaks while {e['face']} is on screen: {e['seconds']:.1f} s over {e['turns']} turns")
+        for f in detail["facts"]:
+            print(f"  fact: {f['text']}  (support {f['support']})")
+        for ep in detail["episodes"]:
+            print(f"  {ep['source_id'][:12]} {_fmt_time(ep['start'])}-{_fmt_time(ep['end'])}: {ep['text'][:160]!r}")
+        return 0
+    persons = agent.persons()
     if args.json:
-        print(json.dumps({"entities": entities}))
+        print(json.dumps({"entities": [_person_json(p) for p in persons]}))
+    elif not persons:
+        print("no people in this store yet")
+    for p in persons if not args.json else ():
+        print(_person_line(p))
+    return 0
+
+
+def _person_line(p: Any) -> str:
+    spans = ", ".join(f"{s[:8]} {_fmt_time(a)}-{_fmt_time(b)}" for s, a, b in p.appearances[:6])
+    more = f" (+{len(p.appearances) - 6} more)" if len(p.appearances) > 6 else ""
+    names = f" {p.name!r}" if p.name else ""
+    alias = f" aka {', '.join(p.aliases)}" if p.aliases else ""
+    return f"{p.id}{names}{alias}  faces: {', '.join(p.faces) or '-'}  voices: {', '.join(p.voices) or '-'}  seen: {spans}{more}"
+
+
+def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
+    (source_id,) = _resolve_sources(agent, [args.source])
+    report = agent.forget(source_id)
+    if args.json:
+        print(json.dumps({"forgotten": source_id, **report.to_json()}))
     else:
-        print("no entities in this store yet")
+        print(f"forgot {source_id}: {report.deleted} points removed, {report.written} updated")
     return 0
 
 
@@ -255,7 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 overrides[name] = getattr(args, name)
         settings = Settings.load(**overrides)
         with MMAgent(settings) as agent:
-            handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources}[args.command]
+            handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
+                       "forget": cmd_forget}[args.command]
             return handler(agent, args)
     except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
         _stderr(f"mmagent: error: {exc}")

@@ -1,21 +1,43 @@
-"""Episodic memory v0: one memory per clip — what was said and what was shown, with its span."""
+"""Episodic memory: one memory per clip — who was there, what was said (by whom) and shown —
+and summaries over it at coarser scales (scene ~5 min → hour → day), each linking its children.
+
+Texts name people by stable ids (``person_2``, with the face / voice id that showed it), never by
+the clip-local labels a captioner used. Summaries are extractive by default (the most
+informative, least redundant snippets of their children, kept citable), or written by an LLM
+when one is given.
+"""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
+from memory import keywords
+from memory.entities import ClipIds, Person, relabel
 from memory.records import MemoryRecord, Snippet
 from models.base import Segment
-from perception.records import ClipObservation, Keyframe
+from perception.records import ClipObservation, Keyframe, SpeakerTurn
 
 _SENTENCE_END = re.compile(r"[.!?]$")
 MAX_SNIPPET_WORDS = 24
 MAX_BLOCK_LINES = 8
 
 
-def speech_snippets(segments: tuple[Segment, ...]) -> list[Snippet]:
-    """Sentences from word times: split at end punctuation, pauses over 0.7 s, or 24 words."""
+def speech_snippets(segments: tuple[Segment, ...], turns: Sequence[SpeakerTurn] = (),
+                    voices: Mapping[str, str] | None = None) -> list[Snippet]:
+    """Sentences from word times: split at end punctuation, pauses over 0.7 s, or 24 words.
+    With speaker turns, a sentence is also cut where the speaker changes and carries the
+    speaker's stable voice id."""
     out: list[Snippet] = []
+
+    def speaker(t: float) -> str | None:
+        for turn in turns:
+            if turn.start - 0.05 <= t <= turn.end + 0.05:
+                return (voices or {}).get(turn.voice, turn.voice) if voices is not None else None
+        return None
+
     for seg in segments:
         if not seg.words:
             out.append(Snippet(seg.start, seg.end, seg.text, "speech"))
@@ -24,14 +46,18 @@ def speech_snippets(segments: tuple[Segment, ...]) -> list[Snippet]:
         for k, word in enumerate(seg.words):
             current.append(word)
             nxt = seg.words[k + 1] if k + 1 < len(seg.words) else None
+            who = speaker((word.start + word.end) / 2) if turns else None
             if (
                 nxt is None
                 or _SENTENCE_END.search(word.text)
                 or nxt.start - word.end > 0.7
                 or len(current) >= MAX_SNIPPET_WORDS
+                or (turns and speaker((nxt.start + nxt.end) / 2) != who)
             ):
-                text = " ".join(w.text for w in current)
-                out.append(Snippet(current[0].start, current[-1].end, text, "speech"))
+                text = " ".join(w.text.strip() for w in current)
+                mid = (current[0].start + current[-1].end) / 2
+                out.append(Snippet(current[0].start, current[-1].end, text, "speech",
+                                   speaker=speaker(mid) if turns else None))
                 current = []
     return out
 
@@ -67,17 +93,40 @@ def _blocks(lines: tuple[str, ...], max_lines: int = MAX_BLOCK_LINES, max_chars:
     return blocks
 
 
-def clip_memory(clip: ClipObservation, path: str) -> MemoryRecord | None:
-    """The clip's memory, or None when nothing was said or shown in it."""
-    speech = speech_snippets(clip.segments)
+def clip_memory(
+    clip: ClipObservation, path: str, ids: ClipIds | None = None, people: Mapping[str, Person] | None = None,
+) -> MemoryRecord | None:
+    """The clip's memory, or None when nothing was said, shown or seen in it. ``ids`` maps the
+    clip-local face / voice labels to stable ids, ``people`` stable ids to their persons."""
+    people = people or {}
+    speech = speech_snippets(clip.segments, clip.turns if ids else (), ids.voices if ids else None)
     screen = screen_snippets(clip)
-    if not speech and not screen:
+    faces = sorted({ids.faces[f.track] for f in clip.faces if f.track in ids.faces}, key=_num) if ids else []
+    if not speech and not screen and not faces:
         return None
+
+    def who(entity_id: str) -> str:
+        person = people.get(entity_id)
+        return f"{person.id} ({entity_id})" if person else entity_id
+
     parts = []
-    if speech:
+    if faces:
+        parts.append("Seen: " + ", ".join(who(f) for f in faces))
+    if speech and any(s.speaker for s in speech):
+        lines: list[tuple[str | None, list[str]]] = []
+        for snip in speech:
+            if not lines or lines[-1][0] != snip.speaker:
+                lines.append((snip.speaker, []))
+            lines[-1][1].append(snip.text)
+        parts.extend(f"{who(v) if v else 'Someone'} said: " + " ".join(t) for v, t in lines)
+    elif speech:
         parts.append("Said: " + " ".join(s.text for s in speech))
     if screen:
         parts.append("On screen: " + " | ".join(line.text for line in clip.ocr_lines()))
+    if ids and clip.captions and clip.producer.get("captioner") not in (None, "composed"):
+        parts.append("Caption: " + " ".join(relabel(c, ids) for c in clip.captions))
+    entity_ids = sorted({*faces, *(ids.voices.values() if ids else ())}, key=_num)
+    persons = sorted({people[e].id for e in entity_ids if e in people}, key=_num)
     return MemoryRecord(
         kind="episodic",
         level="clip",
@@ -86,7 +135,99 @@ def clip_memory(clip: ClipObservation, path: str) -> MemoryRecord | None:
         t_end=clip.end,
         text="\n".join(parts),
         path=path,
+        entity_ids=tuple(entity_ids + persons),
         wall_time=clip.wall_start,
         snippets=tuple(speech + screen),
         provenance={"clip_index": clip.clip_index, **clip.producer},
     )
+
+
+def _num(entity_id: str) -> tuple[str, int]:
+    head, _, n = entity_id.rpartition("_")
+    return (head, int(n)) if n.isdigit() else (entity_id, 0)
+
+
+# -- coarser scales ------------------------------------------------------------------------------
+
+Summarize = Callable[[str, Sequence[str]], str]  # (level, child texts) -> summary text
+LEVEL_SECONDS = {"scene": 300.0, "hour": 3600.0}
+SUMMARY_SNIPPETS = {"scene": 6, "hour": 8, "day": 10}
+
+
+def rollup(records: Sequence[MemoryRecord], summarize: Summarize | None = None,
+           scene_seconds: float = LEVEL_SECONDS["scene"]) -> list[MemoryRecord]:
+    """Clip memories of one source (any order) → the same clips with ``parent`` set, plus scene,
+    hour and day memories with ``children``. A window becomes a memory when it holds at least
+    two children (a 30 s video has no scene). Days exist for sources with wall-clock times."""
+    clips = sorted(records, key=lambda r: r.t_start)
+    layers: list[tuple[str, Callable[[MemoryRecord], object]]] = [
+        ("scene", lambda r: int(r.t_start // scene_seconds)),
+        ("hour", lambda r: int(r.t_start // LEVEL_SECONDS["hour"])),
+    ]
+    if clips and all(r.wall_time is not None for r in clips):
+        layers.append(("day", lambda r: time.strftime("%Y-%m-%d", time.localtime(r.wall_time))))
+    result: dict[str, MemoryRecord] = {c.id: c for c in clips}
+    tops: list[MemoryRecord] = clips  # memories without a parent yet: the next level's candidates
+    for level, window in layers:
+        groups: dict[object, list[MemoryRecord]] = {}
+        for top in tops:
+            groups.setdefault(window(top), []).append(top)
+        tops = []
+        for key, members in groups.items():
+            if len(members) < 2:
+                tops.extend(members)
+                continue
+            parent = _summary(level, members, summarize, key)
+            for m in members:
+                result[m.id] = replace(result[m.id], parent=parent.id)
+            result[parent.id] = parent
+            tops.append(parent)
+    order = ["clip", "scene", "hour", "day"]
+    return sorted(result.values(), key=lambda r: (order.index(r.level), r.t_start))
+
+
+def _summary(level: str, members: Sequence[MemoryRecord], summarize: Summarize | None, key: object) -> MemoryRecord:
+    members = sorted(members, key=lambda r: r.t_start)
+    first, last = members[0], members[-1]
+    people = sorted({e for m in members for e in m.entity_ids if e.startswith("person_")}, key=_num)
+    picked = _pick([s for m in members for s in m.snippets], SUMMARY_SNIPPETS[level])
+    head = f"{level.capitalize()} {_clock(first.t_start)}-{_clock(last.t_end)}"
+    if level == "day":
+        head = f"Day {key}"
+    if summarize is not None:
+        body = summarize(level, [m.text for m in members]).strip()
+    else:
+        said = [s.text for s in picked if s.modality == "speech"]
+        shown = [s.text for s in picked if s.modality == "screen"]
+        body = "\n".join(filter(None, [
+            ("People: " + ", ".join(people)) if people else "",
+            ("Said: " + " ... ".join(said)) if said else "",
+            ("On screen: " + " | ".join(shown)) if shown else "",
+        ]))
+    return MemoryRecord(
+        kind="episodic", level=level, source_id=first.source_id, t_start=first.t_start, t_end=last.t_end,
+        text=f"{head}\n{body}".strip(), path=first.path, entity_ids=tuple(sorted({e for m in members for e in m.entity_ids}, key=_num)),
+        wall_time=first.wall_time, snippets=tuple(picked), children=tuple(m.id for m in members),
+        provenance={"summary": "llm" if summarize else "extractive", "children": len(members)},
+    )
+
+
+def _pick(snippets: Sequence[Snippet], k: int) -> list[Snippet]:
+    """The k most informative snippets (most distinct terms), skipping near-repeats, in time order."""
+    ranked = sorted(snippets, key=lambda s: (-len(keywords.terms(s.text)), s.start))
+    chosen: list[Snippet] = []
+    taken: list[set[int]] = []
+    for snip in ranked:
+        terms = keywords.terms(snip.text)
+        if not terms or any(len(terms & t) / len(terms) > 0.6 for t in taken):
+            continue
+        chosen.append(snip)
+        taken.append(terms)
+        if len(chosen) >= k:
+            break
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _clock(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

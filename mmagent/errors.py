@@ -2,7 +2,8 @@
 
 MMAgentError
  ├── SettingsError     a setting or MMAGENT_* variable has a value we cannot use
- └── RunnerError       the perception workers could not run (a Ray cluster out of reach, a worker died)
+ ├── RunnerError       the perception workers could not run (a Ray cluster out of reach, a worker died)
+ └── SourceNotIndexed  ``forget`` named a source the store does not hold
 """
 
 
@@ -15,4 +16,8 @@ class SettingsError(MMAgentError):
 
 
 class RunnerError(MMAgentError):
+    pass
+
+
+class SourceNotIndexed(MMAgentError):
     pass

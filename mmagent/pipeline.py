@@ -11,7 +11,8 @@ from typing import Any
 
 import models
 from memory.catalog import SourceEntry
-from memory.episodic import clip_memory
+from memory.entities import EntityRegistry, Person
+from memory.reduce import REDUCE_VERSION, ReduceReport, Reducer
 from memory.store import MemoryStore, Scope, open_store
 from models.base import LLM, TextEmbedder
 from models.errors import ModelError
@@ -24,6 +25,7 @@ from retrieval.answer import Retriever
 from retrieval.records import Answer
 
 from mmagent.components import Components
+from mmagent.errors import SettingsError, SourceNotIndexed
 from mmagent.runner import ClipProgress, MapReport, run_map
 from mmagent.settings import Settings
 
@@ -43,6 +45,7 @@ class IndexResult:
     reused: bool = False
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
     perception: MapReport | None = None  # how the map stage ran (video sources)
+    reduce: ReduceReport | None = None  # what the reduce stage wrote
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +60,7 @@ class IndexResult:
                 "clips_computed": self.perception.computed, "clips_reused": self.perception.reused,
                 "stage_seconds": {k: round(v, 3) for k, v in sorted(self.perception.stages.items())},
             }} if self.perception else {}),
+            **({"reduce": self.reduce.to_json()} if self.reduce else {}),
         }
 
 
@@ -112,23 +116,30 @@ class MMAgent:
         perceiver = self.perceiver()
         store = self.store  # open (and lock) the store before the work
         done = store.get_source(source_id)
-        if done is not None and done.perception == perceiver.fingerprint:
+        fingerprint = f"{perceiver.fingerprint}+{REDUCE_VERSION}"
+        if done is not None and done.perception == fingerprint:
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
         cache = perceiver.cache_dir(self.settings.store / "perception", source_id)
         clips, self.last_map = run_map(self.settings, perceiver, path, info, source_id, cache, on_clip)
-        added, memories = self._remember(clips, path)
-        store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, perceiver.fingerprint, time.time()))
+        report = self._remember(clips, path, done, cache)
+        memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
+        store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
+                                     time.time(), done.seq if done else store.next_seq()))
         return IndexResult(
-            source_id, str(path), info.duration, len(clips), added, time.perf_counter() - began,
-            perception=self.last_map,
+            source_id, str(path), info.duration, len(clips), report.written, time.perf_counter() - began,
+            perception=self.last_map, reduce=report,
         )
 
-    def _remember(self, clips: list[ClipObservation], path: Path) -> tuple[int, int]:
-        """Clip memories into the store, all at once, only after every clip was perceived."""
-        records = [r for r in (clip_memory(c, str(path)) for c in clips) if r is not None]
-        vectors = self.embedder.embed_batch([r.text for r in records])
-        return self.store.upsert(records, vectors), len(records)
+    def reducer(self) -> Reducer:
+        return Reducer(self.store, self.embedder, self.settings.reduce_options())
+
+    def _remember(self, clips: list[ClipObservation], path: Path, done: SourceEntry | None,
+                  cache: Path | None) -> ReduceReport:
+        """The reduce stage, only after every clip was perceived; a re-indexed source keeps its
+        place in the order of sources (its statements stay as old as they were)."""
+        seq = done.seq if done else self.store.next_seq()
+        return self.reducer().reduce(clips, str(path), seq, cache)
 
     def _index_screens(self, folder: Path, began: float) -> IndexResult:
         """A folder of screenshots: OCR on each distinct capture, clips by wall-clock windows."""
@@ -136,7 +147,7 @@ class MMAgent:
         captures, skipped = list_captures(folder)
         source_id = screens_source_id(captures)
         signals = self.perceiver().signals
-        fingerprint = "screens-" + signals["keyframes"] + "-" + signals.get("captions", "none")
+        fingerprint = "screens-" + signals["keyframes"] + "-" + signals.get("captions", "none") + "+" + REDUCE_VERSION
         store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
         done = store.get_source(source_id)
@@ -151,12 +162,84 @@ class MMAgent:
             ]
         if not any(k for c in clips for k in c.keyframes):
             raise EmptyMedia(folder, "none of its screenshots could be read")
-        added, memories = self._remember(clips, folder)
-        store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint, time.time()))
+        report = self._remember(clips, folder, done, folder)
+        memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
+        store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint,
+                                     time.time(), done.seq if done else store.next_seq()))
         return IndexResult(
-            source_id, str(folder), duration, len(clips), added, time.perf_counter() - began,
-            skipped=tuple((str(k.path), k.reason) for k in skipped),
+            source_id, str(folder), duration, len(clips), report.written, time.perf_counter() - began,
+            skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,
         )
+
+    # -- forget and entities -----------------------------------------------------------------
+
+    def forget(self, source_id: str) -> ReduceReport:
+        """Remove everything derived from an indexed source: its memories, its share of entities
+        and facts, its perception cache, its catalog entry."""
+        import shutil
+
+        if self.store.get_source(source_id) is None:
+            raise SourceNotIndexed(f"no indexed source {source_id} (see: mmagent sources)")
+        report = self.reducer().forget(source_id)
+        self.store.remove_source(source_id)
+        cache = self.settings.store / "perception" / source_id
+        if cache.is_dir():
+            shutil.rmtree(cache)
+        return report
+
+    def registry(self) -> EntityRegistry:
+        return EntityRegistry.load(self.store, self.settings.reduce_options().entities)
+
+    def persons(self) -> list[Person]:
+        return self.registry().persons()
+
+    def entity_detail(self, person: Person, episodes: int = 10) -> dict[str, Any]:
+        """A person's facts (current first, then history) and first episodes (clip level)."""
+        ids = (person.id, *person.births, *person.faces, *person.voices)
+        facts = [r for r in self.store.scroll(Scope(kind="semantic", entity_ids=ids))]
+        facts.sort(key=lambda r: (bool(r.attrs.get("superseded_by")), -r.t_start))
+        clips = sorted(self.store.scroll(Scope(kind="episodic", level="clip", entity_ids=ids)),
+                       key=lambda r: (r.source_id, r.t_start))
+        return {
+            "facts": [{"text": r.text, "support": r.attrs.get("support"), "current": not r.attrs.get("superseded_by"),
+                       **{k: r.attrs.get(k) for k in ("subject", "relation", "value")}} for r in facts],
+            "episodes": [{"memory_id": r.id, "source_id": r.source_id, "start": r.t_start, "end": r.t_end,
+                          "text": r.text} for r in clips[:episodes]],
+        }
+
+    def enroll(self, name: str, photo: Path) -> str:
+        """A named face from a photo with exactly one face: later (and earlier) sightings match it."""
+        from perception.map import read_rgb
+
+        face = self.components.face()
+        if face is None:
+            raise SettingsError("faces are turned off (MMAGENT_FACES=0): nothing to enroll")
+        try:
+            image = read_rgb(photo)
+        except (OSError, ValueError) as exc:
+            raise EmptyMedia(photo, f"not a readable image ({exc})") from None
+        found = face.detect_batch([image])[0]
+        if len(found) != 1:
+            raise EmptyMedia(photo, f"it shows {len(found)} faces; enroll a photo with exactly one")
+        embedding = face.embed_faces(image, [found[0].box])[0]
+        self.store.ensure_vectors({"face": (face.model_id, len(embedding))})
+        name = " ".join(name.split())
+        if not name:
+            raise SettingsError("the name is empty")
+        return self.reducer().update_entities(lambda reg: reg.enroll(name, embedding, str(photo)))
+
+    def rename(self, entity_id: str, name: str) -> str:
+        name = " ".join(name.split())
+        if not name:
+            raise SettingsError("the name is empty")
+
+        def change(reg: EntityRegistry) -> str:
+            try:
+                return reg.rename(entity_id, name)
+            except KeyError:
+                raise SettingsError(f"no entity {entity_id} (see: mmagent entities)") from None
+
+        return self.reducer().update_entities(change)
 
     def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None) -> Answer:
         llm, why = self._llm_or_reason()

@@ -45,6 +45,10 @@ class Settings:
     ray: str | None = None  # "local" or a Ray cluster address: perception runs as a Ray Data job
     qdrant_url: str | None = None  # a Qdrant server / cluster instead of the embedded store
     collection: str = "mmagent"  # the collection on that server
+    face_match: float = 0.5  # dlib distance under which a face is a known face entity
+    voice_match: float = 0.80  # GE2E cosine over which a voice is a known voice entity
+    link_seconds: float = 1.5  # a voice speaking while one face is alone on screen this long links them
+    scene_seconds: float = 300.0  # episodic scene length
 
     _ENV = {
         "store": "MMAGENT_HOME",
@@ -73,6 +77,10 @@ class Settings:
         "threads": "MMAGENT_THREADS",
         "qdrant_url": "MMAGENT_QDRANT_URL",
         "collection": "MMAGENT_COLLECTION",
+        "face_match": "MMAGENT_FACE_MATCH",
+        "voice_match": "MMAGENT_VOICE_MATCH",
+        "link_seconds": "MMAGENT_LINK_SECONDS",
+        "scene_seconds": "MMAGENT_SCENE_SECONDS",
     }
 
     @classmethod
@@ -139,6 +147,15 @@ class Settings:
 
     def resolved_dtype(self) -> str | None:
         return None if self.dtype == "auto" else self.dtype
+
+    def reduce_options(self) -> Any:
+        from memory.entities import EntityOptions
+        from memory.reduce import ReduceOptions
+
+        return ReduceOptions(
+            EntityOptions(face_match=self.face_match, voice_match=self.voice_match, link_seconds=self.link_seconds),
+            scene_seconds=self.scene_seconds,
+        )
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)

@@ -2,7 +2,9 @@
 
 Quality filter: detector score, face size and sharpness (variance of the Laplacian of the crop).
 Tracking: a face whose box overlaps (IoU) a track's last box is that track, and is embedded again
-only every ``reembed_after`` seconds — the same face is not re-embedded on every frame. A track's
+only every ``reembed_after`` seconds — the same face is not re-embedded on every frame. A scene
+cut ends every track (two people filmed in the same framing, one after the other, are not one
+track); tracks of the same face on both sides of a cut are joined again by their embeddings. A track's
 embedding is the mean of its embedded samples; its best crop is saved for visual memory.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -28,6 +31,10 @@ class FaceOptions:
     max_embeddings: int = 3  # per track and clip: dlib's ResNet costs ~0.1 s a face on one CPU core
     merge_distance: float = 0.5  # tracks of one clip this close (and never on screen together) are one face
     save_crops: bool = True
+    split_at_cuts: bool = True  # a scene cut ends every track: the next shot's face at the same place is someone new
+    # a face whose crop no longer looks like the track's last one (normalised 24x24 grey correlation
+    # below this) is embedded at once: another identity at the same place starts a new track
+    recheck_below: float = 0.8
 
 
 @dataclass
@@ -40,6 +47,8 @@ class _Track:
     embeddings: list[FloatArray] = field(default_factory=list)
     last_embedded: float = -1e9
     times: list[float] = field(default_factory=list)
+    thumb: FloatArray | None = None  # the last sighting's normalised grey crop
+    prev: tuple[Any, ...] = ()  # (end, box, thumb, best) before the last sighting
 
     @property
     def sightings(self) -> int:
@@ -53,6 +62,12 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     return inter / union if union else 0.0
 
 
+def _crop_thumb(crop: ImageArray) -> FloatArray:
+    grey = cv2.resize(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), (24, 24), interpolation=cv2.INTER_AREA).astype(np.float32)
+    grey -= grey.mean()
+    return grey / max(float(np.linalg.norm(grey)), 1e-6)
+
+
 def sharpness(crop: ImageArray) -> float:
     if crop.size == 0:
         return 0.0
@@ -61,10 +76,13 @@ def sharpness(crop: ImageArray) -> float:
 
 def face_tracks(
     frames: list[tuple[float, ImageArray]], encoder: FaceEncoder, options: FaceOptions,
-    cache_dir: Path | None = None, clip_index: int = 0,
+    cache_dir: Path | None = None, clip_index: int = 0, cuts: frozenset[float] = frozenset(),
 ) -> tuple[FaceTrack, ...]:
     tracks: list[_Track] = []
+    ended: set[int] = set()  # tracks a scene cut closed
     for t, image in frames:
+        if options.split_at_cuts:
+            ended |= {k for k, tr in enumerate(tracks) if any(tr.end < c <= t for c in cuts)}
         good: list[tuple[Face, float, ImageArray]] = []
         for face in encoder.detect_batch([image])[0]:
             x0, y0, x1, y1 = face.box
@@ -72,30 +90,39 @@ def face_tracks(
             sharp = sharpness(crop)
             if min(x1 - x0, y1 - y0) >= options.min_size and face.score >= options.min_score and sharp >= options.min_sharpness:
                 good.append((face, sharp, crop))
-        to_embed: list[tuple[_Track, tuple[int, int, int, int]]] = []
+        to_embed: list[tuple[_Track, tuple[int, int, int, int], bool]] = []  # (track, box, verify)
         taken: set[int] = set()
         for face, sharp, crop in sorted(good, key=lambda g: -g[0].score):
-            candidates = [(k, _iou(face.box, tr.box)) for k, tr in enumerate(tracks) if k not in taken]
+            candidates = [(k, _iou(face.box, tr.box)) for k, tr in enumerate(tracks) if k not in taken | ended]
             k, overlap = max(candidates, key=lambda c: c[1], default=(-1, 0.0))
+            thumb = _crop_thumb(crop)
+            verify = False
             if k >= 0 and overlap >= options.track_iou:
                 track = tracks[k]
+                prev = track.thumb
+                verify = prev is not None and bool(track.embeddings) and float(thumb.ravel() @ prev.ravel()) < options.recheck_below
             else:
                 track = _Track(f"f{len(tracks)}", t, t, face.box, (-1.0, face.box, 0.0, crop))
                 tracks.append(track)
                 k = len(tracks) - 1
             taken.add(k)
-            track.end, track.box = t, face.box
-            track.times.append(t)
-            quality = face.score + min(face.box[2] - face.box[0], 200) / 100 + min(sharp, 500) / 500
-            if quality > track.best[0]:
-                track.best = (quality, face.box, face.score, crop.copy())
-            if t - track.last_embedded >= options.reembed_after and len(track.embeddings) < options.max_embeddings:
-                to_embed.append((track, face.box))
-                track.last_embedded = t
+            due = t - track.last_embedded >= options.reembed_after and len(track.embeddings) < options.max_embeddings
+            if verify or due:
+                to_embed.append((track, face.box, verify))
+            _sight(track, t, face, sharp, crop, thumb)
         if to_embed:
-            vectors = encoder.embed_faces(image, [box for _, box in to_embed])
-            for (track, _box), vec in zip(to_embed, vectors):
+            vectors = encoder.embed_faces(image, [box for _, box, _ in to_embed])
+            for (track, box, verify), vec in zip(to_embed, vectors):
+                if verify and float(np.linalg.norm(np.mean(track.embeddings, axis=0) - vec)) >= options.merge_distance:
+                    # someone else where the track's face was: this sighting starts a new track
+                    _unsight(track, t)
+                    crop = image[box[1]:box[3], box[0]:box[2]]
+                    new = _Track(f"f{len(tracks)}", t, t, box, (-1.0, box, track.best[2], crop.copy()))
+                    tracks.append(new)
+                    _sight(new, t, None, sharpness(crop), crop, _crop_thumb(crop))
+                    track = new
                 track.embeddings.append(vec)
+                track.last_embedded = t
     out = []
     for track in _merge(tracks, options.merge_distance):
         mean = np.mean(track.embeddings, axis=0)
@@ -105,6 +132,26 @@ def face_tracks(
             tuple(round(float(x), 5) for x in mean), crop_path,
         ))
     return tuple(out)
+
+
+def _sight(track: _Track, t: float, face: Face | None, sharp: float, crop: ImageArray, thumb: FloatArray) -> None:
+    """Add a sighting at ``t`` (``face`` None: the box and score are the track's own)."""
+    if face is not None:
+        track.box = face.box
+    score = face.score if face is not None else track.best[2]
+    track.prev = (track.end, track.box, track.thumb, track.best)
+    track.end = t
+    track.times.append(t)
+    track.thumb = thumb
+    quality = score + min(track.box[2] - track.box[0], 200) / 100 + min(sharp, 500) / 500
+    if quality > track.best[0]:
+        track.best = (quality, track.box, score, crop.copy())
+
+
+def _unsight(track: _Track, t: float) -> None:
+    """Take back the sighting at ``t`` (it was someone else)."""
+    track.times.remove(t)
+    track.end, track.box, track.thumb, track.best = track.prev
 
 
 def _merge(tracks: list[_Track], distance: float) -> list[_Track]:

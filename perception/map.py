@@ -217,7 +217,7 @@ class Perceiver:
         if "faces" in todo:
             with self._timer("faces"):
                 assert self.face is not None
-                faces = face_tracks(frames, self.face, o.faces, cache_dir, index)
+                faces = face_tracks(frames, self.face, o.faces, cache_dir, index, cuts)
         visual = old.visual if old and "visual" in self.signals else ()
         if "visual" in todo:
             with self._timer("visual"):

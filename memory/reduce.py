@@ -1,0 +1,316 @@
+"""The reduce stage: one source's clip observations → entities, episodic, semantic and visual
+memories in the store, incrementally; and ``forget``, its exact inverse.
+
+Per source, in time order:
+
+1. entities — the source's earlier contributions are taken out first (re-indexing a source
+   equals indexing it once), then every face track and voice of every clip gets a stable id,
+   co-occurrences and name evidence are added, close entities merge, persons are derived;
+2. episodic — clip memories naming people by stable ids, then scene / hour / day summaries;
+3. visual — one memory per face track (its ``face`` vector and crop) and per embedded keyframe
+   (its ``visual`` vector);
+4. semantic — statements in speech and on screen become claims; all claims of all sources are
+   reconciled into facts (support, first / last seen, superseded history);
+5. writes — new and changed points first, then stale ones of this source are deleted; the
+   catalog entry is written by the caller last, so an interrupted run simply runs again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memory import facts as factlib
+from memory import names as namelib
+from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person
+from memory.episodic import Summarize, clip_memory, rollup
+from memory.records import MemoryRecord, Snippet
+from memory.store import MemoryStore, Scope, payload_of
+from models.base import FloatArray, TextEmbedder
+from perception.records import ClipObservation
+
+REDUCE_VERSION = "reduce-2"  # sources indexed by an older reduce stage are reduced again
+FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
+
+
+@dataclass(frozen=True)
+class ReduceOptions:
+    entities: EntityOptions = EntityOptions()
+    scene_seconds: float = 300.0
+
+
+@dataclass
+class ReduceReport:
+    source_id: str
+    points: Counter[str] = field(default_factory=Counter)  # "kind/level" -> points of this source written
+    written: int = 0
+    deleted: int = 0
+    seconds: float = 0.0
+    merges: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"points": dict(sorted(self.points.items())), "written": self.written, "deleted": self.deleted,
+                "seconds": round(self.seconds, 3), "merges": [list(m) for m in self.merges]}
+
+
+class Reducer:
+    def __init__(self, store: MemoryStore, embedder: TextEmbedder, options: ReduceOptions = ReduceOptions(),
+                 summarize: Summarize | None = None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.options = options
+        self.summarize = summarize
+
+    # -- index -------------------------------------------------------------------------------
+
+    def reduce(self, clips: Sequence[ClipObservation], path: str, seq: int, cache_dir: Path | None = None,
+               wall_start: float | None = None) -> ReduceReport:
+        began = time.perf_counter()
+        clips = sorted(clips, key=lambda c: c.start)
+        source_id = clips[0].source_id if clips else ""
+        report = ReduceReport(source_id)
+        self._ensure_vectors(clips)
+        registry = EntityRegistry.load(self.store, self.options.entities)
+        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        registry.forget(source_id)
+        ids = [self._identify(registry, clip, cache_dir) for clip in clips]
+        report.merges = registry.merge_close(source_id)
+        people = registry.person_of()
+
+        episodic = [m for c, i in zip(clips, ids) if (m := clip_memory(c, path, i, people)) is not None]
+        episodic = rollup(episodic, self.summarize, self.options.scene_seconds)
+        visual, visual_vectors = _visual(clips, ids, people, path, cache_dir)
+        semantic = self._facts(source_id, seq, episodic)
+        entities, entity_vectors = registry.records()
+
+        records = episodic + visual
+        vectors: list[dict[str, FloatArray]] = [{} for _ in episodic] + visual_vectors
+        changed_entities = [(r, v) for r, v in zip(entities, entity_vectors) if before.get(r.id) != payload_of(r)]
+        records += [r for r, _ in changed_entities] + semantic[0]
+        vectors += [v for _, v in changed_entities] + [{} for _ in semantic[0]]
+        report.written = self._write(records, vectors)
+        report.points.update(f"{r.kind}/{r.level}" for r in episodic + visual)
+        report.points["semantic/fact"] += sum(1 for r in semantic[0] + semantic[2] if source_id in r.sources)
+
+        stale = {r.id for r in self.store.scroll(Scope(source_ids=(source_id,), kinds=("episodic", "visual")))}
+        stale -= {r.id for r in episodic + visual}
+        stale |= set(before) - {r.id for r in entities}
+        stale |= semantic[1]
+        self.store.delete(sorted(stale))
+        report.deleted = len(stale)
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def _ensure_vectors(self, clips: Sequence[ClipObservation]) -> None:
+        specs: dict[str, tuple[str, int]] = {}
+        for clip in clips:
+            if clip.faces and clip.producer.get("face"):
+                specs["face"] = (clip.producer["face"], len(clip.faces[0].embedding))
+            if clip.turns and clip.producer.get("voice"):
+                specs["voice"] = (clip.producer["voice"], len(clip.turns[0].embedding))
+            if clip.visual and clip.producer.get("image"):
+                specs["visual"] = (clip.producer["image"], len(clip.visual[0].vector))
+        if specs:
+            self.store.ensure_vectors(specs)
+
+    def _identify(self, registry: EntityRegistry, clip: ClipObservation, cache_dir: Path | None) -> ClipIds:
+        sid = clip.source_id
+        faces: dict[str, str] = {}
+        for track in clip.faces:
+            faces[track.track] = registry.observe(
+                sid, "face", np.asarray(track.embedding, dtype=np.float64), 1.0, (track.start, track.end)
+            )
+        voices: dict[str, str] = {}
+        by_label: dict[str, list[Any]] = {}
+        for turn in clip.turns:
+            by_label.setdefault(turn.voice, []).append(turn)
+        for label, turns in sorted(by_label.items()):
+            weights = np.array([max(t.end - t.start, 0.1) for t in turns])
+            vectors = np.array([t.embedding for t in turns], dtype=np.float64)
+            if not np.any(vectors):
+                continue
+            mean = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
+            voices[label] = registry.observe(
+                sid, "voice", mean, float(weights.sum()), (turns[0].start, turns[-1].end)
+            )
+        shown = [(faces[f.track], f.start - FACE_PAD, f.end + FACE_PAD) for f in clip.faces]
+        for turn in clip.turns:  # who is on screen, alone, while a voice speaks
+            if turn.voice not in voices:
+                continue
+            for face_id, seconds in _alone(shown, turn.start, turn.end).items():
+                registry.add_cooccurrence(sid, voices[turn.voice], face_id, seconds)
+            for name in namelib.self_introductions(turn.text):
+                registry.add_name(voices[turn.voice], sid, name, turn.start, "self-introduction", turn.text)
+        for kf in clip.keyframes:  # a name tag on screen while one face is shown
+            lines = [line.text for line in kf.ocr]
+            shown = {faces[f.track] for f in clip.faces if f.start - FACE_PAD <= kf.t <= f.end + FACE_PAD}
+            if lines and len(shown) == 1:
+                for name in namelib.name_tags(lines):
+                    registry.add_name(next(iter(shown)), sid, name, kf.t, "name-tag", " | ".join(lines))
+        return ClipIds(faces, voices)
+
+    # -- semantic ----------------------------------------------------------------------------
+
+    def _facts(self, source_id: str, seq: int, episodic: Sequence[MemoryRecord]
+               ) -> tuple[list[MemoryRecord], set[str], list[MemoryRecord]]:
+        """(fact records to write, ids to delete, unchanged fact records)."""
+        existing = list(self.store.scroll(Scope(kind="semantic")))
+        mentions = [m for r in existing for m in _mentions_of(r) if m.source_id != source_id]
+        for record in episodic:
+            if record.level != "clip":
+                continue
+            for snip in record.snippets:
+                for claim in factlib.extract_claims(snip.text, speaker=snip.speaker):
+                    mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
+                                                    _wall(record, snip)))
+        return _fact_records(existing, factlib.reconcile(mentions))
+
+    # -- forget ------------------------------------------------------------------------------
+
+    def forget(self, source_id: str) -> ReduceReport:
+        """Remove everything derived from a source, and nothing else."""
+        began = time.perf_counter()
+        report = ReduceReport(source_id)
+        registry = EntityRegistry.load(self.store, self.options.entities)
+        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        registry.forget(source_id)
+        entities, entity_vectors = registry.records()
+        changed = [(r, v) for r, v in zip(entities, entity_vectors) if before.get(r.id) != payload_of(r)]
+        existing = list(self.store.scroll(Scope(kind="semantic")))
+        mentions = [m for r in existing for m in _mentions_of(r) if m.source_id != source_id]
+        to_write, fact_stale, _ = _fact_records(existing, factlib.reconcile(mentions))
+        report.written = self._write([r for r, _ in changed] + to_write,
+                                     [v for _, v in changed] + [{} for _ in to_write])
+        stale = {r.id for r in self.store.scroll(Scope(source_ids=(source_id,), kinds=("episodic", "visual")))}
+        stale |= set(before) - {r.id for r in entities}
+        stale |= fact_stale
+        self.store.delete(sorted(stale))
+        report.deleted = len(stale)
+        report.seconds = time.perf_counter() - began
+        return report
+
+    # -- the user ----------------------------------------------------------------------------
+
+    def update_entities(self, change: Callable[[EntityRegistry], str]) -> str:
+        """Apply a user change (enroll, rename) to the registry and write what it changed."""
+        registry = EntityRegistry.load(self.store, self.options.entities)
+        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        result = change(registry)
+        entities, vectors = registry.records()
+        changed = [(r, v) for r, v in zip(entities, vectors) if before.get(r.id) != payload_of(r)]
+        self._write([r for r, _ in changed], [v for _, v in changed])
+        self.store.delete(sorted(set(before) - {r.id for r in entities}))
+        return result
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _entity_records(self, registry: EntityRegistry) -> list[MemoryRecord]:
+        del registry
+        return list(self.store.scroll(Scope(kind="entity")))
+
+    def _write(self, records: Sequence[MemoryRecord], vectors: Sequence[dict[str, FloatArray]]) -> int:
+        if not records:
+            return 0
+        dense = self.embedder.embed_batch([r.text for r in records])
+        self.store.upsert(records, dense, vectors)
+        return len(records)
+
+
+def _alone(shown: Sequence[tuple[str, float, float]], start: float, end: float) -> dict[str, float]:
+    """Seconds of [start, end] during which each face was the only one on screen."""
+    edges = sorted({start, end, *(x for _, a, b in shown for x in (a, b) if start < x < end)})
+    out: dict[str, float] = {}
+    for a, b in zip(edges, edges[1:]):
+        mid = (a + b) / 2
+        present = {f for f, s, e in shown if s <= mid <= e}
+        if len(present) == 1:
+            (face_id,) = present
+            out[face_id] = round(out.get(face_id, 0.0) + b - a, 3)
+    return out
+
+
+def registry_of(store: MemoryStore, options: EntityOptions = EntityOptions()) -> EntityRegistry:
+    return EntityRegistry.load(store, options)
+
+
+def _wall(record: MemoryRecord, snip: Snippet) -> float | None:
+    return None if record.wall_time is None else record.wall_time + snip.start - record.t_start
+
+
+def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: dict[str, Person], path: str,
+            cache_dir: Path | None) -> tuple[list[MemoryRecord], list[dict[str, FloatArray]]]:
+    records: list[MemoryRecord] = []
+    vectors: list[dict[str, FloatArray]] = []
+    for clip, clip_ids in zip(clips, ids):
+        for track in clip.faces:
+            face_id = clip_ids.faces.get(track.track)
+            if face_id is None:
+                continue
+            person = people.get(face_id)
+            who = f"{person.label()} ({face_id})" if person else face_id
+            crop = str(cache_dir / track.crop) if cache_dir is not None and track.crop else None
+            records.append(MemoryRecord(
+                "visual", "face", clip.source_id, track.start, track.end, f"{who} on screen", path=path,
+                entity_ids=tuple(x for x in (face_id, person.id if person else None) if x), wall_time=clip.wall_start,
+                attrs={"image": crop, "box": list(track.box), "sightings": track.sightings, "clip_index": clip.clip_index},
+            ))
+            vectors.append({"face": np.asarray(track.embedding, dtype=np.float32)})
+        shown = {k.t: k for k in clip.keyframes}
+        for vv in clip.visual:
+            kf = shown.get(vv.t)
+            lines = " | ".join(line.text for line in kf.ocr) if kf else ""
+            image = str(cache_dir / vv.image) if cache_dir is not None else vv.image
+            records.append(MemoryRecord(
+                "visual", "keyframe", clip.source_id, vv.t, vv.t, f"Keyframe at {vv.t:.1f}s" + (f": {lines}" if lines else ""),
+                path=path, wall_time=clip.wall_start, attrs={"image": image, "clip_index": clip.clip_index},
+            ))
+            vectors.append({"visual": np.asarray(vv.vector, dtype=np.float32)})
+    return records, vectors
+
+
+def _mentions_of(record: MemoryRecord) -> list[factlib.Mention]:
+    out = []
+    for m in record.attrs.get("mentions", []):
+        claim = factlib.Claim(m["subject"], m["relation"], m["value"], m["text"])
+        out.append(factlib.Mention(claim, m["source_id"], float(m["t"]), (int(m["order"][0]), float(m["order"][1])),
+                                   m.get("wall_time")))
+    return out
+
+
+def _fact_record(fact: factlib.Fact) -> MemoryRecord:
+    last = fact.last_seen
+    return MemoryRecord(
+        "semantic", "fact", last.source_id, last.t, last.t, fact.text, key=fact.key, sources=fact.sources,
+        entity_ids=tuple(x for x in (fact.subject,) if x.split("_")[0] in ("face", "voice", "person")),
+        wall_time=last.wall_time,
+        snippets=tuple(Snippet(m.t, m.t, m.claim.text, "statement") for m in fact.mentions[-5:]),
+        attrs={
+            "subject": fact.subject, "relation": fact.relation, "value": fact.value, "support": fact.support,
+            "confidence": round(fact.confidence, 4), "superseded_by": fact.superseded_by,
+            "first_seen": {"source_id": fact.first_seen.source_id, "t": fact.first_seen.t},
+            "last_seen": {"source_id": last.source_id, "t": last.t},
+            "mentions": [
+                {"subject": m.claim.subject, "relation": m.claim.relation, "value": m.claim.value,
+                 "text": m.claim.text, "source_id": m.source_id, "t": m.t, "order": list(m.order),
+                 "wall_time": m.wall_time}
+                for m in fact.mentions
+            ],
+        },
+    )
+
+
+def _fact_records(existing: Sequence[MemoryRecord], reconciled: Sequence[factlib.Fact]
+                  ) -> tuple[list[MemoryRecord], set[str], list[MemoryRecord]]:
+    before = {r.id: payload_of(r) for r in existing}
+    new = [_fact_record(f) for f in reconciled]
+    write = [r for r in new if before.get(r.id) != payload_of(r)]
+    same = [r for r in new if before.get(r.id) == payload_of(r)]
+    return write, set(before) - {r.id for r in new}, same
+
+

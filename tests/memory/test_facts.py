@@ -1,0 +1,366 @@
+"""Facts from transcript sentences and screen text: claims, value matching, reconciliation."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from memory.facts import (
+    SINGLE_VALUED,
+    Claim,
+    Fact,
+    Mention,
+    canonical_value,
+    current_facts,
+    extract_claims,
+    mentions_from,
+    numbers_to_digits,
+    reconcile,
+    same_value,
+    split_sentences,
+)
+
+
+def triples(text: str, speaker: str | None = None) -> list[tuple[str, str, str]]:
+    return [(c.subject, c.relation, c.value) for c in extract_claims(text, speaker)]
+
+
+# --- extraction: positives ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The review is on Monday.", ("review", "when", "Monday")),
+        ("the review moved to Thursday", ("review", "when", "Thursday")),
+        ("The review has been moved to Thursday at 3 pm.", ("review", "when", "Thursday at 3 pm")),
+        ("The review was rescheduled to next week", ("review", "when", "next week")),
+        ("the review is now on friday", ("review", "when", "friday")),
+        ("The review is postponed until March 14", ("review", "when", "March 14")),
+        ("the meeting was moved from Monday to Thursday", ("meeting", "when", "Thursday")),
+        ("The review's on Monday", ("review", "when", "Monday")),
+        ("the review has been pushed back to thursday at three thirty pm", ("review", "when", "thursday at 3:30 pm")),
+        ("the review is at noon tomorrow", ("review", "when", "noon tomorrow")),
+        ("the deadline is the 3rd", ("deadline", "when", "the 3rd")),
+        ("the deadline is 14 March", ("deadline", "when", "14 March")),
+        ("the review is at 15:30", ("review", "when", "15:30")),
+        ("the meeting is in two weeks", ("meeting", "when", "in 2 weeks")),
+        ("the invoice is due on March 14th", ("invoice", "when", "March 14th")),
+        ("the launch is scheduled for next Tuesday", ("launch", "when", "next Tuesday")),
+        ("the kickoff starts at 10 am", ("kickoff", "when", "10 am")),
+        ("The deadline was moved to the end of the month", ("deadline", "when", "the end of the month")),
+        ("The review was moved to Thursday at 3 p.m.", ("review", "when", "Thursday at 3 pm")),
+        ("the review is at 3 pm in room 4", ("review", "when", "3 pm")),
+        ("the review is on monday thanks everyone", ("review", "when", "monday")),
+        ("Invoice 4471 total is 1250 dollars", ("invoice 4471 total", "amount", "1250 dollars")),
+        ("Invoice #4471 total is $1,250", ("invoice 4471 total", "amount", "$1,250")),
+        ("Invoice forty four seventy one total is twelve fifty dollars", ("invoice 4471 total", "amount", "1250 dollars")),
+        ("The budget for the second quarter is 120000 dollars", ("budget for the second quarter", "amount", "120000 dollars")),
+        ("the budget is four thousand four hundred seventy one dollars", ("budget", "amount", "4471 dollars")),
+        ("the total is twenty dollars", ("total", "amount", "20 dollars")),
+        ("the price went up to 12 dollars", ("price", "amount", "12 dollars")),
+        ("the price is up to 12 dollars", ("price", "amount", "12 dollars")),
+        ("the review is moved up to monday", ("review", "when", "monday")),
+        ("the quarterly budget went from 100000 dollars to 120000 dollars", ("quarterly budget", "amount", "120000 dollars")),
+        ("the license costs $1,200 per year", ("license", "amount", "$1,200")),
+        ("the conversion rate is 3.5%", ("conversion rate", "amount", "3.5%")),
+        ("the budget is 1.5 million dollars", ("budget", "amount", "1.5 million dollars")),
+        ("Our office is in Rotterdam", ("office", "where", "Rotterdam")),
+        ("our office is in rotterdam", ("office", "where", "rotterdam")),
+        ("the office moved to Rotterdam", ("office", "where", "Rotterdam")),
+        ("The meeting is on the third floor", ("meeting", "where", "third floor")),
+        ("the review is in room 4", ("review", "where", "room 4")),
+        ("the review moved to the big conference room", ("review", "where", "big conference room")),
+        ("Dana is at home", ("dana", "where", "home")),
+        ("Dana leads the warehouse move", ("dana", "leads", "warehouse move")),
+        ("Dana manages the Rotterdam office", ("dana", "manages", "Rotterdam office")),
+        ("Dana works at Acme Corp", ("dana", "works at", "Acme Corp")),
+        ("Dana lives in Berlin", ("dana", "lives in", "Berlin")),
+        ("Lena reports to Dana", ("lena", "reports to", "Dana")),
+        ("Dana is the project lead", ("dana", "is", "project lead")),
+        ("the status changed to approved", ("status", "is", "approved")),
+        ("Dana is on leave", ("dana", "is on", "leave")),
+        ("The report is in progress", ("report", "is in", "progress")),
+        ("So, the review is on Monday.", ("review", "when", "Monday")),
+        ("Sorry, the review is on monday after all.", ("review", "when", "monday")),
+        ("As discussed, our office is in Rotterdam", ("office", "where", "Rotterdam")),
+        ("I think the review is on Monday", ("review", "when", "Monday")),
+        ("Reminder: the standup is at 9 am", ("standup", "when", "9 am")),
+        ("[Outlook - Calendar] The review is on Monday", ("review", "when", "Monday")),
+        ("OUR OFFICE IS IN ROTTERDAM", ("office", "where", "ROTTERDAM")),
+        ("the budget is, um, 120000 dollars", ("budget", "amount", "120000 dollars")),
+        ("the test runs are on monday", ("test runs", "when", "monday")),
+        ("The kickoff is the day after tomorrow", ("kickoff", "when", "the day after tomorrow")),
+        ("The Q2 budget is $120,000.", ("q2 budget", "amount", "$120,000")),
+    ],
+)
+def test_claims_from_real_looking_sentences(text: str, expected: tuple[str, str, str]) -> None:
+    assert triples(text) == [expected]
+    assert extract_claims(text)[0].text == split_sentences(text)[0]
+
+
+def test_each_sentence_and_clause_gives_its_own_claim() -> None:
+    text = "The review was moved to Thursday at 3 p.m. The budget is 120000 dollars! Is it on Monday?"
+    assert triples(text) == [("review", "when", "Thursday at 3 pm"), ("budget", "amount", "120000 dollars")]
+    assert [c.text for c in extract_claims(text)] == ["The review was moved to Thursday at 3 p.m.", "The budget is 120000 dollars!"]
+    assert triples("The review is on Monday and the budget is 120000 dollars") == [
+        ("review", "when", "Monday"),
+        ("budget", "amount", "120000 dollars"),
+    ]
+    # an "and" inside the subject does not split the clause
+    assert triples("Dana and Bob are in Rotterdam") == [("dana and bob", "where", "Rotterdam")]
+    # OCR lines joined by " | " are separate sentences
+    assert triples("Receivables | Our office is in Rotterdam | Invoice #4471") == [("office", "where", "Rotterdam")]
+    assert triples("The review is on Monday. The review is on Monday.") == [("review", "when", "Monday")]
+
+
+def test_moved_and_is_on_give_the_same_subject_and_relation() -> None:
+    a = extract_claims("The review is on Monday.")[0]
+    b = extract_claims("the review has been moved to Thursday")[0]
+    c = extract_claims("The review was postponed until next Friday")[0]
+    assert (a.subject, a.relation) == (b.subject, b.relation) == (c.subject, c.relation) == ("review", "when")
+
+
+def test_name_claims_need_a_speaker() -> None:
+    assert triples("My name is Alice", speaker="spk_1") == [("spk_1", "name", "Alice")]
+    assert triples("Hi, I'm alice from accounting", speaker="SPEAKER_01") == [("SPEAKER_01", "name", "Alice")]
+    assert triples("I am Alice Smith.", speaker="S2") == [("S2", "name", "Alice Smith")]
+    assert triples("you can call me Al", speaker="S2") == [("S2", "name", "Al")]
+    assert triples("This is Carol speaking", speaker="S3") == [("S3", "name", "Carol")]
+    assert triples("I'm Alice and the review is on Monday", speaker="S1") == [("S1", "name", "Alice"), ("review", "when", "Monday")]
+    for text in ("My name is Alice", "I'm Alice", "call me Al"):
+        assert triples(text) == []  # no speaker: no name claim, and "name is Alice" is not a claim either
+    assert triples("I'm fine", speaker="S1") == [] and triples("I'm not sure", speaker="S1") == []
+
+
+# --- extraction: negatives ---------------------------------------------------------------------
+
+GRID = [  # ../shared/data/video/grid/transcripts_from_filenames.tsv: GRID corpus commands
+    "bin blue at f two now", "bin red by k seven now", "set white with p two soon", "lay blue at x four now",
+    "lay blue by c two again", "lay red with p nine again", "lay white by s zero again",
+    "place white in j three please", "set blue in a one again", "set blue with e five now", "set white in z three now",
+]
+REAL_SPEECH = [  # ../shared/data/speech ground truth
+    "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.",
+    "He began a confused complaint against the wizard, who had vanished behind the curtain on the left.",
+    "The horizon seems extremely distant.",
+    "Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files",
+    'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED',
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "it is on monday", "is it on monday?", "this is great", "is the review on monday", "The review is on Monday?",
+        "when is the review", "what is the budget", "where is the review", "he is on monday", "we are in Rotterdam",
+        "they moved it to thursday", "The team moved the review to Thursday", "the review is not on monday",
+        "the review isn't on monday anymore", "the review is no longer on monday", "the review might be moved to thursday",
+        "the review hasn't been moved to thursday", "if the review is on monday we can go", "the thing is we don't know",
+        "the problem is that it breaks", "the point is to win", "everyone is here", "Receivables | Invoice #4471 | Due: March 14",
+        "Total: $1,250", "the review moved", "the review was postponed", "Dana went to Rotterdam", "the review is on",
+        "Dana, Bob and Lena are in Rotterdam", "Monday the review is on thursday", "the budget for the second quarter is the",
+        *GRID, *REAL_SPEECH,
+    ],
+)
+def test_no_claim(text: str) -> None:
+    assert extract_claims(text) == []
+    assert extract_claims(text, speaker="S1") == []
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def test_number_words_become_digits() -> None:
+    assert numbers_to_digits("four thousand four hundred seventy one") == "4471"
+    assert numbers_to_digits("one hundred and twenty three dollars") == "123 dollars"
+    assert numbers_to_digits("the one with twenty-one people") == "the one with 21 people"
+    assert numbers_to_digits("two point five million") == "2500000"
+    assert numbers_to_digits("nineteen ninety nine") == "1999"
+    assert numbers_to_digits("four four seven one") == "4471"
+    assert numbers_to_digits("a hundred dollars, one of them") == "100 dollars, one of them"
+    assert numbers_to_digits("on the twenty first at three thirty pm") == "on the 21st at 3:30 pm"
+    assert numbers_to_digits("1.5 million and 120 thousand") == "1.5 million and 120 thousand"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("3 pm", "3pm"), ("3 pm", "15:00"), ("3 p.m.", "three pm"), ("Thursday", "thursday."),
+        ("Thursday at 3 pm", "thursday 3pm"), ("Thursday at 3 pm", "3 PM on Thursday"), ("noon", "12 pm"),
+        ("March 14", "14th of March"), ("the 14th of March", "march 14"), ("$120,000", "120000 dollars"),
+        ("120k dollars", "120,000 USD"), ("1.5 million dollars", "$1,500,000"), ("5%", "5 percent"),
+        ("4471", "four thousand four hundred seventy one"), ("twenty", "20"), ("Rotterdam", "rotterdam!"),
+        ("the warehouse move", "Warehouse move"), ("Alice", "alice"),
+    ],
+)
+def test_same_value(a: str, b: str) -> None:
+    assert same_value(a, b) and same_value(b, a)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("3 pm", "4 pm"), ("Monday", "Thursday"), ("1250 dollars", "1250 euros"), ("Thursday", "next Thursday"),
+     ("March 14", "March 15"), ("Thursday at 3 pm", "Thursday"), ("Rotterdam", "Amsterdam"), ("120000", "12000")],
+)
+def test_different_values(a: str, b: str) -> None:
+    assert not same_value(a, b)
+
+
+def test_canonical_values() -> None:
+    assert canonical_value("Thursday at 3 pm") == "thursday 15:00"
+    assert canonical_value("Monday, March 3rd, 2025") == "monday march 3 2025"
+    assert canonical_value("$1,250.00") == "1250 usd"
+    assert canonical_value("The Big Conference Room.") == "big conference room"
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+
+
+def say(text: str, source: str, seq: int, t: float, speaker: str | None = None) -> list[Mention]:
+    found = mentions_from(text, source, t, seq, speaker)
+    assert found, text
+    return found
+
+
+def one(facts: list[Fact], key: str) -> Fact:
+    [fact] = [f for f in facts if f.key == key]
+    return fact
+
+
+MON, THU = "review|when|monday", "review|when|thursday"
+
+
+def test_a_later_contradiction_supersedes_and_the_old_value_stays_as_history() -> None:
+    ms = say("The review is on Monday.", "a", 0, 5.0) + say("the review moved to Thursday", "b", 1, 2.0)
+    facts = reconcile(ms)
+    assert [f.key for f in facts] == [MON, THU]
+    mon, thu = one(facts, MON), one(facts, THU)
+    assert (mon.value, mon.superseded_by, mon.support, mon.sources) == ("Monday", THU, 1, ("a",))
+    assert (thu.value, thu.superseded_by, thu.support, thu.sources) == ("Thursday", None, 1, ("b",))
+    assert thu.text == "review \u2014 when: Thursday" and thu.confidence == 0.5
+    assert current_facts(facts) == [thu]
+
+
+def test_reasserting_an_old_value_makes_it_current_again() -> None:
+    ms = (say("The review is on Monday.", "a", 0, 5.0) + say("the review moved to Thursday", "b", 1, 2.0)
+          + say("Sorry, the review is on monday after all.", "c", 2, 40.0))
+    facts = reconcile(ms)
+    mon, thu = one(facts, MON), one(facts, THU)
+    assert mon.superseded_by is None and thu.superseded_by == MON
+    assert mon.support == 2 and mon.confidence == 0.75 and mon.sources == ("a", "c")
+    assert mon.value == "monday"  # the latest wording
+    assert (mon.first_seen.source_id, mon.last_seen.source_id) == ("a", "c")
+    assert [m.order for m in mon.mentions] == [(0, 5.0), (2, 40.0)]
+
+
+def test_order_is_by_source_sequence_then_time() -> None:
+    ms = say("The review is on Monday.", "a", 3, 1.0) + say("the review moved to Thursday", "a", 3, 30.0)
+    assert one(reconcile(ms), MON).superseded_by == THU
+    # an earlier source (lower sequence number) never supersedes a later one, whatever its time
+    ms = say("The review is on Monday.", "a", 4, 1.0) + say("the review moved to Thursday", "b", 3, 999.0)
+    assert one(reconcile(ms), THU).superseded_by == MON
+
+
+def test_near_duplicate_values_are_one_fact_with_support() -> None:
+    ms = (say("The review has been moved to Thursday at 3 pm.", "a", 0, 1.0)
+          + say("the review is on thursday at 3pm", "b", 1, 1.0)
+          + say("Review moved to Thursday, 15:00", "c", 2, 1.0))
+    [fact] = reconcile(ms)
+    assert fact.key == "review|when|thursday 15:00"
+    assert (fact.support, fact.sources, fact.superseded_by) == (3, ("a", "b", "c"), None)
+    assert fact.value == "Thursday 15:00"
+    screen_and_speech = say("Budget | The Q2 budget is $120,000", "screen", 0, 3.0) + say("the Q2 budget is 120000 dollars", "talk", 1, 8.0)
+    [budget] = reconcile(screen_and_speech)
+    assert (budget.key, budget.support, budget.sources) == ("q2 budget|amount|120000 usd", 2, ("screen", "talk"))
+
+
+def test_multi_valued_relations_are_never_superseded() -> None:
+    assert {"when", "amount", "where", "name", "lives in"} == SINGLE_VALUED
+    ms = say("Dana leads the warehouse move", "a", 0, 1.0) + say("Dana leads the audit", "b", 1, 1.0)
+    facts = reconcile(ms)
+    assert [(f.key, f.superseded_by) for f in facts] == [("dana|leads|audit", None), ("dana|leads|warehouse move", None)]
+    ms = say("Dana lives in Berlin", "a", 0, 1.0) + say("Dana lives in Rotterdam", "b", 1, 1.0)
+    assert one(reconcile(ms), "dana|lives in|berlin").superseded_by == "dana|lives in|rotterdam"
+
+
+def test_a_speaker_renaming_themselves_supersedes_the_old_name() -> None:
+    ms = say("My name is Alice.", "a", 0, 1.0, speaker="spk_1") + say("Actually, call me Al", "a", 0, 9.0, speaker="spk_1")
+    facts = reconcile(ms)
+    assert [(f.key, f.value, f.superseded_by) for f in facts] == [
+        ("spk_1|name|al", "Al", None),
+        ("spk_1|name|alice", "Alice", "spk_1|name|al"),
+    ]
+
+
+def corpus() -> list[Mention]:
+    return [
+        *say("The review is on Monday.", "a", 0, 5.0),
+        *say("Our office is in Rotterdam", "a", 0, 9.0),
+        *say("the review moved to Thursday", "b", 1, 2.0),
+        *say("Invoice 4471 total is 1250 dollars", "b", 1, 7.0),
+        *say("Dana leads the warehouse move", "b", 1, 8.0),
+        *say("The review has been moved to Thursday at 3 pm.", "c", 2, 1.0),
+        *say("the review is on monday", "c", 2, 50.0),
+        *say("Invoice #4471 total is $1,300", "d", 3, 0.5),
+        *say("Our office has been moved to Amsterdam", "d", 3, 4.0),
+        *say("Dana leads the audit", "d", 3, 6.0),
+        *say("The review is on Monday.", "e", 4, 0.0),
+    ]
+
+
+def test_reconcile_does_not_depend_on_input_order_or_duplicates() -> None:
+    ms = corpus()
+    expected = reconcile(ms)
+    rng = random.Random(7)
+    for _ in range(25):
+        shuffled = ms[:]
+        rng.shuffle(shuffled)
+        assert reconcile(shuffled) == expected
+        assert reconcile(iter(shuffled + shuffled[:4])) == expected  # a set: repeated mentions count once
+    assert [f.key for f in expected] == sorted(f.key for f in expected)
+    assert [f.key for f in current_facts(expected)] == [
+        "dana|leads|audit", "dana|leads|warehouse move", "invoice 4471 total|amount|1300 usd", "office|where|amsterdam", MON,
+    ]
+
+
+def test_ties_at_the_same_order_are_broken_deterministically() -> None:
+    ms = say("Due soon | The invoice is due on March 14 | The invoice is due on March 15", "s", 0, 2.0)
+    results = {tuple((f.key, f.superseded_by) for f in reconcile(p)) for p in itertools.permutations(ms)}
+    assert len(results) == 1
+
+
+def test_forget_equals_reconcile_of_the_remaining_mentions() -> None:
+    ms = corpus()
+    full = reconcile(ms)
+    assert one(full, THU).superseded_by == MON
+    for source in "abcde":
+        remaining = [m for m in ms if m.source_id != source]
+        # dropping a source from the facts' mentions gives the same as reconciling what is left
+        from_facts = [m for f in full for m in f.mentions if m.source_id != source]
+        assert reconcile(from_facts) == reconcile(remaining)
+    # forget the sources that said Monday last: Thursday (said in b and c) is current again
+    without = reconcile([m for m in ms if m.source_id not in ("c", "e")])
+    assert one(without, THU).superseded_by is None and one(without, MON).superseded_by == THU
+    assert (one(without, THU).support, one(without, THU).sources) == (1, ("b",))
+    # forget everything that mentioned Amsterdam: Rotterdam is current, not superseded
+    no_d = reconcile([m for m in ms if m.source_id != "d"])
+    assert one(no_d, "office|where|rotterdam").superseded_by is None
+    assert not any(f.key == "office|where|amsterdam" for f in no_d)
+    assert reconcile([]) == []
+
+
+def test_mentions_carry_their_source_time_and_wall_time() -> None:
+    [m] = mentions_from("The review is on Monday.", "clip-7", 12.5, 3, wall_time=1_700_000_000.0)
+    assert m == Mention(Claim("review", "when", "Monday", "The review is on Monday."), "clip-7", 12.5, (3, 12.5), 1_700_000_000.0)
+
+
+def test_a_misheard_or_dropped_to_before_a_day_still_moves_it() -> None:
+    """tiny.en wrote "moved the Thursday" for espeak's "moved to Thursday"."""
+    from memory.facts import extract_claims
+
+    for text in ("One more thing, the design review moved the Thursday.", "the design review moved Thursday"):
+        (claim,) = extract_claims(text)
+        assert (claim.subject, claim.relation, claim.value) == ("design review", "when", "Thursday")
