@@ -17,7 +17,7 @@ from dataclasses import replace
 from memory import keywords
 from memory.entities import ClipIds, Person, relabel
 from memory.records import MemoryRecord, Snippet
-from models.base import Segment
+from models.base import Segment, Word
 from perception.records import ClipObservation, Keyframe, SpeakerTurn
 
 _SENTENCE_END = re.compile(r"[.!?]$")
@@ -28,36 +28,41 @@ MAX_BLOCK_LINES = 8
 def speech_snippets(segments: tuple[Segment, ...], turns: Sequence[SpeakerTurn] = (),
                     voices: Mapping[str, str] | None = None) -> list[Snippet]:
     """Sentences from word times: split at end punctuation, pauses over 0.7 s, or 24 words.
-    With speaker turns, a sentence is also cut where the speaker changes and carries the
-    speaker's stable voice id."""
+    With speaker turns, each sentence carries the stable voice id of who said most of it."""
     out: list[Snippet] = []
 
-    def speaker(t: float) -> str | None:
-        for turn in turns:
-            if turn.start - 0.05 <= t <= turn.end + 0.05:
-                return (voices or {}).get(turn.voice, turn.voice) if voices is not None else None
-        return None
+    def speaker(words: Sequence[Word]) -> str | None:
+        """The voice that said most of the words (by time): a sentence is never cut at a voice
+        change, since turn boundaries inside a sentence are mostly the voice encoder's noise."""
+        said: dict[str, float] = {}
+        for w in words:
+            mid = (w.start + w.end) / 2
+            for turn in turns:
+                if turn.start - 0.05 <= mid <= turn.end + 0.05:
+                    said[turn.voice] = said.get(turn.voice, 0.0) + max(w.end - w.start, 0.01)
+                    break
+        if not said:
+            return None
+        label = max(sorted(said), key=lambda v: said[v])
+        return (voices or {}).get(label, label)
 
     for seg in segments:
         if not seg.words:
             out.append(Snippet(seg.start, seg.end, seg.text, "speech"))
             continue
-        current = []
+        current: list[Word] = []
         for k, word in enumerate(seg.words):
             current.append(word)
             nxt = seg.words[k + 1] if k + 1 < len(seg.words) else None
-            who = speaker((word.start + word.end) / 2) if turns else None
             if (
                 nxt is None
                 or _SENTENCE_END.search(word.text)
                 or nxt.start - word.end > 0.7
                 or len(current) >= MAX_SNIPPET_WORDS
-                or (turns and speaker((nxt.start + nxt.end) / 2) != who)
             ):
                 text = " ".join(w.text.strip() for w in current)
-                mid = (current[0].start + current[-1].end) / 2
                 out.append(Snippet(current[0].start, current[-1].end, text, "speech",
-                                   speaker=speaker(mid) if turns else None))
+                                   speaker=speaker(current) if turns and voices is not None else None))
                 current = []
     return out
 

@@ -40,7 +40,7 @@ class IndexResult:
     path: str
     duration: float
     clips: int
-    memories_added: int
+    memories_added: int  # episodic memories (clips, scenes, hours, days) written; 0 when already indexed
     seconds: float = 0.0
     reused: bool = False
     skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
@@ -127,7 +127,7 @@ class MMAgent:
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq()))
         return IndexResult(
-            source_id, str(path), info.duration, len(clips), report.written, time.perf_counter() - began,
+            source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
             perception=self.last_map, reduce=report,
         )
 
@@ -167,7 +167,7 @@ class MMAgent:
         store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq()))
         return IndexResult(
-            source_id, str(folder), duration, len(clips), report.written, time.perf_counter() - began,
+            source_id, str(folder), duration, len(clips), memories, time.perf_counter() - began,
             skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,
         )
 

@@ -67,7 +67,7 @@ def test_bad_file_fails_cleanly_and_the_store_still_answers(capsys, tmp_path, gr
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     code, doc, _ = run(capsys, "index", str(good), "--store", str(store), "--json")
-    assert code == 0 and doc["sources"][0]["memories_added"] == 2
+    assert code == 0 and doc["sources"][0]["memories_added"] == 3  # 2 clips and their scene
     snapshot = sorted(p.relative_to(store).as_posix() for p in (store / "sources").iterdir())
     for bad, reason in ((notes, "not a video"), (cut, "truncated or damaged"), (tmp_path / "gone.mp4", "no such file")):
         code, doc, err = run(capsys, "index", str(bad), "--store", str(store), "--json")
@@ -109,8 +109,44 @@ def test_empty_store_and_unrelated_questions_are_not_found(capsys, tmp_path, gri
     assert code == 0 and doc["answer"] == "Not found in memory." and doc["evidence"] == []
     code, doc, _ = run(capsys, "ask", "What is the capital of France?", "--store", str(grid_store), "--json")
     assert code == 0 and doc["answer"] == "Not found in memory." and doc["evidence"] == []
-    code, doc, _ = run(capsys, "entities", "--store", str(grid_store), "--json")
+    code, doc, _ = run(capsys, "entities", "--store", str(tmp_path / "empty"), "--json")
     assert code == 0 and doc == {"entities": []}
+
+
+def test_entities_list_show_rename_and_forget(capsys, tmp_path, grid_store, grid_video) -> None:  # type: ignore[no-untyped-def]
+    """The 11 GRID clips: 10 people on screen (two clips are the same man), through the CLI."""
+    store = tmp_path / "copy"
+    shutil.copytree(grid_store, store)
+    code, doc, _ = run(capsys, "entities", "--store", str(store), "--json")
+    people = doc["entities"]
+    faces = [f for p in people for f in p["faces"]]
+    assert code == 0 and len(faces) == 10 and len(set(faces)) == 10
+    assert all(len(p["faces"]) <= 1 for p in people)
+    def seen(p: dict, start: float, end: float) -> bool:  # type: ignore[type-arg]
+        return any(a["start"] < end and a["end"] > start for a in p["appearances"])
+
+    # clips are in name order: id2_vcd_swwp2s at 6-9 s and pwij3p at 21-24 s are the same man
+    twice = [p for p in people if p["faces"] and seen(p, 6.5, 8.5) and seen(p, 21.5, 23.5)]
+    assert len(twice) == 1, people
+    man = twice[0]
+    code, shown, _ = run(capsys, "entities", "show", man["faces"][0], "--store", str(store), "--json")
+    assert code == 0 and shown["entity"]["id"] == man["id"] and shown["episodes"]
+    code, renamed, _ = run(capsys, "entities", "rename", man["id"], "Grid Speaker", "--store", str(store), "--json")
+    assert code == 0 and renamed["entity"]["name"] == "Grid Speaker"
+    code, shown, _ = run(capsys, "entities", "show", "grid speaker", "--store", str(store), "--json")
+    assert code == 0 and shown["entity"]["id"] == man["id"]
+    code, _, err = run(capsys, "entities", "show", "nobody", "--store", str(store))
+    assert code == 1 and "no person, face, voice or name matches it" in err
+
+    sid = grid_video[0]
+    code, gone, _ = run(capsys, "forget", str(sid), "--store", str(store), "--json")
+    assert code == 0 and gone["deleted"] > 0
+    code, doc, _ = run(capsys, "entities", "--store", str(store), "--json")
+    assert doc["entities"] == [], doc  # everything of the only source is gone, the user's rename with it
+    code, doc, _ = run(capsys, "sources", "--store", str(store), "--json")
+    assert doc == {"sources": []}
+    code, _, err = run(capsys, "forget", str(sid), "--store", str(store))
+    assert code == 1 and "no indexed source matches" in err
 
 
 def test_demo_meeting_with_the_bundled_llm(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -194,7 +230,7 @@ def test_folder_of_screenshots_answers_with_the_capture_and_its_time(capsys, tmp
     code, doc, err = run(capsys, "index", str(shots), "--store", store, "--json")
     assert code == 0, err
     source = doc["sources"][0]
-    assert source["memories_added"] == 2 and source["duration"] == pytest.approx(91.0)
+    assert source["memories_added"] == 3 and source["duration"] == pytest.approx(91.0)  # 2 windows, 1 scene
     assert [s["path"] for s in source["skipped"]] == [str(shots / "corrupt.png")]
     assert "corrupt.png" in err and "skipped" in err
     code, doc, _ = run(capsys, "ask", "When was the Windows license valid for 89 days?", "--store", store, "--json", "--llm", "none")

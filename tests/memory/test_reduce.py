@@ -1,0 +1,101 @@
+"""The reduce stage on both store backends, with scripted observations (real Qdrant, fake models):
+incremental equals from scratch, forget is exact, levels link, facts supersede, vectors land."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from memory.reduce import Reducer
+from memory.store import Scope
+from models.base import Segment, Word
+from perception.records import ClipObservation, FaceTrack, Keyframe, OcrLine, SpeakerTurn, VisualVector
+from tests.fakes import HashEmbedder
+from tests.memory.test_store import BACKENDS, make
+
+EMB = HashEmbedder()
+RNG = np.random.default_rng(3)
+FACES = {k: RNG.normal(size=128) * 0.09 for k in ("ann", "bob")}
+VOICES = {k: (lambda v: v / np.linalg.norm(v))(RNG.normal(size=256)) for k in ("ann", "bob")}
+PRODUCER = {"face": "dlib-test", "voice": "ge2e-test", "image": "clip-test", "captioner": "composed"}
+
+
+def said(start: float, text: str, who: str) -> tuple[Segment, SpeakerTurn]:
+    words = tuple(Word(start + 0.4 * k, start + 0.4 * k + 0.35, w) for k, w in enumerate(text.split()))
+    seg = Segment(start, words[-1].end, text, words)
+    return seg, SpeakerTurn(start, words[-1].end, text, "v0", tuple(VOICES[who].round(5)))
+
+
+def clip(source: str, index: int, text: str, who: str, screen: str = "") -> ClipObservation:
+    t0 = index * 30.0
+    seg, turn = said(t0 + 2, text, who)
+    face = FaceTrack("f0", t0 + 1, t0 + 9, (10, 10, 90, 90), 0.9, 5, tuple(FACES[who].round(5)), "faces/x.jpg")
+    kf = Keyframe(t0 + 1, True, (OcrLine(t0 + 1, screen, 0.9),) if screen else (), "frames/k.jpg")
+    visual = (VisualVector(t0 + 1, "frames/k.jpg", tuple(np.eye(12)[index % 12])),)
+    return ClipObservation(source, index, t0, t0 + 30, (seg,), (kf,), PRODUCER, turns=(turn,), faces=(face,),
+                           visual=visual)
+
+
+A = [clip("a", k, f"The design review is on Monday and item {k} is ready", "ann", "Agenda") for k in range(12)]
+B = [clip("b", 0, "Hi I'm Bob and the design review moved to Thursday", "bob"),
+     clip("b", 1, "Ann said the budget is fine", "ann")]
+
+
+def snapshot(store) -> list[tuple]:  # type: ignore[no-untyped-def,type-arg]
+    return sorted((r.kind, r.level, r.key, r.text, r.entity_ids, r.sources, r.parent or "", r.children)
+                  for r in store.scroll())
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_incremental_forget_and_levels(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with make(backend, tmp_path / "one") as store:
+        reducer = Reducer(store, EMB)
+        report = reducer.reduce(A, "/v/a.mp4", 1)
+        only_a = snapshot(store)
+        assert report.points["episodic/clip"] == 12 and report.points["episodic/scene"] == 2
+        assert report.points["visual/face"] == 12 and report.points["visual/keyframe"] == 12
+        reducer.reduce(B, "/v/b.mp4", 2)
+        both = snapshot(store)
+
+        # levels: clips link to their scene, scenes to the hour, and back
+        scenes = list(store.scroll(Scope(source_ids=("a",), level="scene")))
+        assert [len(s.children) for s in sorted(scenes, key=lambda s: s.t_start)] == [10, 2]
+        (hour,) = store.scroll(Scope(source_ids=("a",), level="hour"))
+        assert set(hour.children) == {s.id for s in scenes}
+        kids = {r.id: r for r in store.scroll(Scope(source_ids=("a",), level="clip"))}
+        assert all(kids[c].parent == scenes[0].id for c in scenes[0].children)
+
+        # people: Ann in both sources is one person with one face and one voice; Bob named himself
+        (ann,) = [r for r in store.scroll(Scope(kind="entity", level="person", current=True)) if set(r.sources) == {"a", "b"}]
+        assert len(ann.attrs["faces"]) == 1 and len(ann.attrs["voices"]) == 1
+        (bob,) = [r for r in store.scroll(Scope(kind="entity", level="person", current=True)) if r.attrs.get("name") == "Bob"]
+        assert bob.sources == ("b",)
+        clip_b0 = next(r for r in store.scroll(Scope(source_ids=("b",), level="clip")) if r.t_start == 0)
+        assert clip_b0.text.startswith(f"Seen: {bob.key} (") and bob.key in clip_b0.entity_ids
+
+        # facts: Thursday (b, later) supersedes Monday (a, twelve times)
+        facts = {r.attrs["value"]: r for r in store.scroll(Scope(kind="semantic"))
+                 if r.attrs["subject"] == "design review"}
+        assert facts["Thursday"].attrs["superseded_by"] is None and facts["Monday"].attrs["support"] == 12
+        assert facts["Monday"].attrs["superseded_by"] == facts["Thursday"].key
+
+        # named vectors: faces searchable by face, keyframes by image vector
+        hits = store.search_vector("face", FACES["ann"], Scope(kind="visual", level="face"), 3)
+        assert all(h.record.source_id in ("a", "b") and ann.key in h.record.entity_ids for h in hits)
+        (top,) = store.search_vector("visual", np.eye(12)[3], Scope(kind="visual", level="keyframe", source_ids=("a",)), 1)
+        assert top.record.t_start == 3 * 30 + 1
+
+        # forget b: exactly the store that only ever had a; re-adding b restores both
+        reducer.forget("b")
+        assert snapshot(store) == only_a
+        reducer.reduce(B, "/v/b.mp4", 2)
+        assert snapshot(store) == both
+        # re-reducing a source changes nothing
+        reducer.reduce(A, "/v/a.mp4", 1)
+        assert snapshot(store) == both
+
+    with make(backend, tmp_path / "two") as store:  # from scratch, in one go: the same memory
+        reducer = Reducer(store, EMB)
+        reducer.reduce(A, "/v/a.mp4", 1)
+        reducer.reduce(B, "/v/b.mp4", 2)
+        assert snapshot(store) == both
