@@ -4,7 +4,10 @@
 
 Builds a speech video of about ``--minutes`` from the real GRID talking-face clips in
 ../shared/data (joined end to end, repeated), then measures in fresh folders:
-  - ``mmagent index``: wall seconds, real-time factor, peak RSS;
+  - ``mmagent index``: wall seconds, real-time factor, peak RSS, and the reduce stage's own
+    seconds (per hour of video);
+  - points in the store per hour of video, by kind / level (entities, episodic levels, visual,
+    facts), and the people found (the clips repeat: the same 10 faces must stay 10 entities);
   - store size on disk (the Qdrant shard + catalog, and the per-clip perception cache) per hour;
   - ``mmagent ask``: cold (first run ever: the LLM is dequantised into an empty cache), warm
     (a new process, cache present), and in-process (an MMAgent answering its second question).
@@ -79,6 +82,17 @@ def main() -> None:
     )
     in_process = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout)
 
+    count = (
+        "import json, collections\nfrom mmagent import MMAgent, Settings\n"
+        f"a = MMAgent(Settings.load(store={str(store)!r}, llm='none'))\n"
+        "c = collections.Counter(f'{r.kind}/{r.level}' for r in a.store.scroll())\n"
+        "p = a.persons()\n"
+        "print(json.dumps({'points': c, 'persons': len(p), 'faces': sum(len(x.faces) for x in p),"
+        " 'voices': sum(len(x.voices) for x in p), 'linked': sum(1 for x in p if x.faces and x.voices)}))\na.close()\n"
+    )
+    stored = json.loads(subprocess.run([sys.executable, "-c", count], capture_output=True, text=True, env=env, check=True).stdout)
+    reduce_s = report["reduce"]["seconds"]
+
     result = {
         "machine": f"{os.cpu_count()} cores",
         "video_seconds": round(duration, 1),
@@ -87,6 +101,11 @@ def main() -> None:
         "index_peak_rss_mb": round(peak_rss_mb),
         "clips": report["clips"],
         "memories": report["memories_added"],
+        "reduce_seconds": round(reduce_s, 2),
+        "reduce_seconds_per_hour": round(reduce_s * per_hour, 1),
+        "points_per_hour": {k: round(v * per_hour, 1) for k, v in sorted(stored["points"].items())},
+        "points_total": sum(stored["points"].values()),
+        "people": {k: stored[k] for k in ("persons", "faces", "voices", "linked")},
         "store_mb_per_hour": round(memory_bytes * per_hour / 1e6, 2),
         "perception_cache_mb_per_hour": round(cache_bytes * per_hour / 1e6, 2),
         "ask_cold_seconds": round(cold_s, 1),

@@ -17,7 +17,7 @@ from dataclasses import replace
 from memory import keywords
 from memory.entities import ClipIds, Person, relabel
 from memory.records import MemoryRecord, Snippet
-from models.base import Segment, Word
+from models.base import LLM, ChatMessage, Segment, Word
 from perception.records import ClipObservation, Keyframe, SpeakerTurn
 
 _SENTENCE_END = re.compile(r"[.!?]$")
@@ -191,6 +191,27 @@ def rollup(records: Sequence[MemoryRecord], summarize: Summarize | None = None,
     return sorted(result.values(), key=lambda r: (order.index(r.level), r.t_start))
 
 
+_SUMMARY_SYSTEM = (
+    "You summarise a stretch of a video's memory. Write 2-4 short factual sentences: who did and "
+    "said what, and what was shown. Name people exactly by the ids used in the notes (person_2, "
+    "face_3, voice_1). Use only what the notes say."
+)
+
+
+def llm_summarizer(llm: LLM, max_chars: int = 6000, max_new_tokens: int = 160) -> Summarize:
+    """Summaries written by a language model from the children's texts (bounded prompt)."""
+
+    def summarize(level: str, texts: Sequence[str]) -> str:
+        notes = "\n".join(f"- {t}" for t in texts)[:max_chars]
+        reply = llm.generate(
+            [ChatMessage("system", _SUMMARY_SYSTEM), ChatMessage("user", f"The {level}'s notes:\n{notes}\n\nSummary:")],
+            max_new_tokens,
+        )
+        return " ".join(reply.split())
+
+    return summarize
+
+
 def _summary(level: str, members: Sequence[MemoryRecord], summarize: Summarize | None, key: object) -> MemoryRecord:
     members = sorted(members, key=lambda r: r.t_start)
     first, last = members[0], members[-1]
@@ -199,21 +220,21 @@ def _summary(level: str, members: Sequence[MemoryRecord], summarize: Summarize |
     head = f"{level.capitalize()} {_clock(first.t_start)}-{_clock(last.t_end)}"
     if level == "day":
         head = f"Day {key}"
-    if summarize is not None:
-        body = summarize(level, [m.text for m in members]).strip()
-    else:
-        said = [s.text for s in picked if s.modality == "speech"]
-        shown = [s.text for s in picked if s.modality == "screen"]
-        body = "\n".join(filter(None, [
-            ("People: " + ", ".join(people)) if people else "",
-            ("Said: " + " ... ".join(said)) if said else "",
-            ("On screen: " + " | ".join(shown)) if shown else "",
-        ]))
+    said = [s.text for s in picked if s.modality == "speech"]
+    shown = [s.text for s in picked if s.modality == "screen"]
+    body = "\n".join(filter(None, [
+        ("People: " + ", ".join(people)) if people else "",
+        ("Said: " + " ... ".join(said)) if said else "",
+        ("On screen: " + " | ".join(shown)) if shown else "",
+    ]))
+    written = summarize(level, [m.text for m in members]).strip() if summarize is not None else ""
+    if written:  # an empty reply keeps the extractive summary
+        body = written
     return MemoryRecord(
         kind="episodic", level=level, source_id=first.source_id, t_start=first.t_start, t_end=last.t_end,
         text=f"{head}\n{body}".strip(), path=first.path, entity_ids=tuple(sorted({e for m in members for e in m.entity_ids}, key=_num)),
         wall_time=first.wall_time, snippets=tuple(picked), children=tuple(m.id for m in members),
-        provenance={"summary": "llm" if summarize else "extractive", "children": len(members)},
+        provenance={"summary": "llm" if written else "extractive", "children": len(members)},
     )
 
 

@@ -85,7 +85,8 @@ class Reducer:
 
         episodic = [m for c, i in zip(clips, ids) if (m := clip_memory(c, path, i, people)) is not None]
         episodic = rollup(episodic, self.summarize, self.options.scene_seconds)
-        visual, visual_vectors = _visual(clips, ids, people, path, cache_dir)
+        episode_of = {r.provenance.get("clip_index"): r.id for r in episodic if r.level == "clip"}
+        visual, visual_vectors = _visual(clips, ids, people, path, cache_dir, episode_of)
         semantic = self._facts(source_id, seq, episodic)
         entities, entity_vectors = registry.records()
 
@@ -244,7 +245,8 @@ def _wall(record: MemoryRecord, snip: Snippet) -> float | None:
 
 
 def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: dict[str, Person], path: str,
-            cache_dir: Path | None) -> tuple[list[MemoryRecord], list[dict[str, FloatArray]]]:
+            cache_dir: Path | None, episode_of: dict[Any, str]) -> tuple[list[MemoryRecord], list[dict[str, FloatArray]]]:
+    """Face tracks and embedded keyframes; ``parent`` is their clip's episodic memory."""
     records: list[MemoryRecord] = []
     vectors: list[dict[str, FloatArray]] = []
     for clip, clip_ids in zip(clips, ids):
@@ -258,7 +260,7 @@ def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: di
             records.append(MemoryRecord(
                 "visual", "face", clip.source_id, track.start, track.end, f"{who} on screen", path=path,
                 entity_ids=tuple(x for x in (face_id, person.id if person else None) if x), wall_time=clip.wall_start,
-                attrs={"image": crop, "box": list(track.box), "sightings": track.sightings, "clip_index": clip.clip_index},
+                parent=episode_of.get(clip.clip_index), attrs={"image": crop, "box": list(track.box), "sightings": track.sightings, "clip_index": clip.clip_index},
             ))
             vectors.append({"face": np.asarray(track.embedding, dtype=np.float32)})
         shown = {k.t: k for k in clip.keyframes}
@@ -268,7 +270,8 @@ def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: di
             image = str(cache_dir / vv.image) if cache_dir is not None else vv.image
             records.append(MemoryRecord(
                 "visual", "keyframe", clip.source_id, vv.t, vv.t, f"Keyframe at {vv.t:.1f}s" + (f": {lines}" if lines else ""),
-                path=path, wall_time=clip.wall_start, attrs={"image": image, "clip_index": clip.clip_index},
+                path=path, wall_time=clip.wall_start, parent=episode_of.get(clip.clip_index),
+                attrs={"image": image, "clip_index": clip.clip_index},
             ))
             vectors.append({"visual": np.asarray(vv.vector, dtype=np.float32)})
     return records, vectors
@@ -283,7 +286,8 @@ def _mentions_of(record: MemoryRecord) -> list[factlib.Mention]:
     return out
 
 
-def _fact_record(fact: factlib.Fact) -> MemoryRecord:
+def _fact_record(fact: factlib.Fact, older: Sequence[factlib.Fact] = ()) -> MemoryRecord:
+    """A fact as a point; ``older``: the facts it superseded (their statements are outdated)."""
     last = fact.last_seen
     return MemoryRecord(
         "semantic", "fact", last.source_id, last.t, last.t, fact.text, key=fact.key, sources=fact.sources,
@@ -293,6 +297,8 @@ def _fact_record(fact: factlib.Fact) -> MemoryRecord:
         attrs={
             "subject": fact.subject, "relation": fact.relation, "value": fact.value, "support": fact.support,
             "confidence": round(fact.confidence, 4), "superseded_by": fact.superseded_by,
+            "supersedes": [{"key": o.key, "value": o.value, "texts": sorted({m.claim.text for m in o.mentions})}
+                           for o in older],
             "first_seen": {"source_id": fact.first_seen.source_id, "t": fact.first_seen.t},
             "last_seen": {"source_id": last.source_id, "t": last.t},
             "mentions": [
@@ -308,7 +314,11 @@ def _fact_record(fact: factlib.Fact) -> MemoryRecord:
 def _fact_records(existing: Sequence[MemoryRecord], reconciled: Sequence[factlib.Fact]
                   ) -> tuple[list[MemoryRecord], set[str], list[MemoryRecord]]:
     before = {r.id: payload_of(r) for r in existing}
-    new = [_fact_record(f) for f in reconciled]
+    older: dict[str, list[factlib.Fact]] = {}
+    for f in reconciled:
+        if f.superseded_by:
+            older.setdefault(f.superseded_by, []).append(f)
+    new = [_fact_record(f, older.get(f.key, ())) for f in reconciled]
     write = [r for r in new if before.get(r.id) != payload_of(r)]
     same = [r for r in new if before.get(r.id) == payload_of(r)]
     return write, set(before) - {r.id for r in new}, same

@@ -12,6 +12,7 @@ from typing import Any
 import models
 from memory.catalog import SourceEntry
 from memory.entities import EntityRegistry, Person
+from memory.episodic import llm_summarizer
 from memory.reduce import REDUCE_VERSION, ReduceReport, Reducer
 from memory.store import MemoryStore, Scope, open_store
 from models.base import LLM, TextEmbedder
@@ -20,7 +21,7 @@ from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
 from perception.map import Perceiver, caption_request
 from perception.records import ClipObservation
-from perception.screens import list_captures, screen_clips, screens_source_id
+from perception.screens import folder_source_id, list_captures, screen_clips, screens_source_id
 from retrieval.answer import Retriever
 from retrieval.records import Answer
 
@@ -132,7 +133,13 @@ class MMAgent:
         )
 
     def reducer(self) -> Reducer:
-        return Reducer(self.store, self.embedder, self.settings.reduce_options())
+        summarize = None
+        if self.settings.summaries == "llm":
+            llm, why = self._llm_or_reason()
+            if llm is None:
+                raise SettingsError(f"MMAGENT_SUMMARIES=llm, but {why}")
+            summarize = llm_summarizer(llm)
+        return Reducer(self.store, self.embedder, self.settings.reduce_options(), summarize)
 
     def _remember(self, clips: list[ClipObservation], path: Path, done: SourceEntry | None,
                   cache: Path | None) -> ReduceReport:
@@ -145,9 +152,11 @@ class MMAgent:
         """A folder of screenshots: OCR on each distinct capture, clips by wall-clock windows."""
         s = self.settings
         captures, skipped = list_captures(folder)
-        source_id = screens_source_id(captures)
+        source_id = folder_source_id(folder)
         signals = self.perceiver().signals
-        fingerprint = "screens-" + signals["keyframes"] + "-" + signals.get("captions", "none") + "+" + REDUCE_VERSION
+        fingerprint = "-".join(
+            ("screens", screens_source_id(captures), signals["keyframes"], signals.get("captions", "none"), REDUCE_VERSION)
+        )
         store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
         done = store.get_source(source_id)
@@ -243,8 +252,19 @@ class MMAgent:
 
     def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None) -> Answer:
         llm, why = self._llm_or_reason()
-        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why)
-        return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
+        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why, people=self._people_index())
+        if before is not None:  # facts summarise all time: as of T, only what happened before T
+            return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
+        return retriever.ask(question, Scope(source_ids=sources, kinds=("episodic", "semantic"), current=True))
+
+    def _people_index(self) -> dict[str, tuple[str, ...]]:
+        """Names, aliases and ids of every person → all the entity ids that stand for it."""
+        index: dict[str, tuple[str, ...]] = {}
+        for p in self.persons():
+            ids = (p.id, *p.births, *p.faces, *p.voices)
+            for key in (*ids, *(n for n in (p.name, *p.aliases) if n)):
+                index[key.lower()] = ids
+        return index
 
     def _llm_or_reason(self) -> tuple[LLM | None, str]:
         if self.settings.llm == "none":

@@ -49,6 +49,7 @@ class Settings:
     voice_match: float = 0.80  # GE2E cosine over which a voice is a known voice entity
     link_seconds: float = 1.5  # a voice speaking while one face is alone on screen this long links them
     scene_seconds: float = 300.0  # episodic scene length
+    summaries: str = "extractive"  # scene / hour / day summaries: "extractive" or "llm" (the configured LLM)
 
     _ENV = {
         "store": "MMAGENT_HOME",
@@ -81,6 +82,7 @@ class Settings:
         "voice_match": "MMAGENT_VOICE_MATCH",
         "link_seconds": "MMAGENT_LINK_SECONDS",
         "scene_seconds": "MMAGENT_SCENE_SECONDS",
+        "summaries": "MMAGENT_SUMMARIES",
     }
 
     @classmethod
@@ -110,6 +112,10 @@ class Settings:
             raise SettingsError("an 'openai' backend needs the server's address: MMAGENT_REMOTE_URL=http://host:port/v1")
         if self.captioner == "openai" and not self.caption_model:
             raise SettingsError("the 'openai' captioner needs the model name: MMAGENT_CAPTION_MODEL")
+        if self.summaries not in ("extractive", "llm"):
+            raise SettingsError(f"MMAGENT_SUMMARIES must be 'extractive' or 'llm', not {self.summaries!r}")
+        if self.summaries == "llm" and self.llm == "none":
+            raise SettingsError("MMAGENT_SUMMARIES=llm needs a language model (MMAGENT_LLM is 'none')")
         if self.asr not in ("faster-whisper", "openai-whisper", "transformers-whisper"):
             raise SettingsError(f"MMAGENT_ASR must be faster-whisper, openai-whisper or transformers-whisper, not {self.asr!r}")
         if self.asr != "faster-whisper" and not self.asr_model:

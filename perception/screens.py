@@ -138,8 +138,14 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
     return captures, skipped
 
 
+def folder_source_id(folder: Path) -> str:
+    """A screen source is its folder: captures added later update the same source."""
+    return "screens-" + hashlib.blake2b(str(folder.resolve()).encode(), digest_size=12).hexdigest()
+
+
 def screens_source_id(captures: list[Capture]) -> str:
-    """Content hash over the captures' bytes and times: the same screenshots, the same source."""
+    """Content hash over the captures' bytes and times: the same screenshots, the same hash
+    (a folder whose hash changed has new captures: its memories are brought up to date)."""
     digest = hashlib.blake2b(digest_size=16)
     for c in captures:
         digest.update(hashlib.blake2b(c.path.read_bytes(), digest_size=16).digest())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +43,9 @@ class AnswerOptions:
     cue_bonus: float = 0.15  # the snippet holds the kind of thing asked for (a date for "when")
     quote_margin: float = 0.15  # quote a second snippet when it scores this close to the best
     support_ratio: float = 0.75  # share of the LLM answer's terms found in the evidence / question
+    person_bonus: float = 0.2  # the snippet was said by (or its memory shows) a person the question names
+    fact_bonus: float = 0.1  # a current fact's statement: newer than what it superseded
+    outdated_penalty: float = 0.4  # a statement a newer one contradicted ("on Monday" after "moved to Thursday")
     max_new_tokens: int = 48
     max_answer_words: int = 24
 
@@ -62,12 +65,24 @@ class Retriever:
         llm: LLM | None,
         options: AnswerOptions = AnswerOptions(),
         llm_unavailable: str = "",
+        people: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
+        """``people``: a person's names (lowercase) and ids → all of its entity ids."""
         self.store = store
         self.embedder = embedder
         self.llm = llm
         self.options = options
         self.llm_unavailable = llm_unavailable
+        self.people = {k.lower(): tuple(v) for k, v in (people or {}).items()}
+
+    def _named(self, question: str) -> set[str]:
+        """Entity ids of the people a question names ("what did Alice say?", "person_2")."""
+        low = question.lower()
+        out: set[str] = set()
+        for name, ids in self.people.items():
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low):
+                out.update(ids)
+        return out
 
     def ask(self, question: str, scope: Scope = Scope()) -> Answer:
         question = " ".join(question.split())
@@ -76,8 +91,11 @@ class Retriever:
         if self.store.count(scope) == 0:
             return Answer(NOT_FOUND, (), 1, "not_found", "nothing is indexed in the requested scope")
         qvec = self.embedder.embed(question)
-        hits = self.store.search(qvec, question, scope, self.options.candidates)
-        scored = self._score_snippets(question, qvec, hits, scope.before)
+        named = self._named(question)
+        # the people's ids join the keyword query: memories that name them come up
+        query_text = " ".join([question, *sorted(named)])
+        hits = self.store.search(qvec, query_text, scope, self.options.candidates)
+        scored = self._score_snippets(question, qvec, hits, scope.before, named)
         if not scored or scored[0].relevance < self.options.min_relevance:
             best = f" (best match scored {scored[0].relevance:.2f})" if scored else ""
             return Answer(NOT_FOUND, (), 1, "not_found", "no memory is relevant enough" + best)
@@ -104,16 +122,27 @@ class Retriever:
     # -- scoring -----------------------------------------------------------------------------
 
     def _score_snippets(
-        self, question: str, qvec: np.ndarray, hits: Sequence[Hit], before: float | None
+        self, question: str, qvec: np.ndarray, hits: Sequence[Hit], before: float | None, named: set[str] = frozenset(),  # type: ignore[assignment]
     ) -> list[_Scored]:
         pairs: list[tuple[Hit, Snippet]] = []
         seen: set[tuple[str, str]] = set()
-        for hit in hits:
+        outdated = {
+            " ".join(t.lower().split())
+            for hit in hits if hit.record.kind == "semantic"
+            for old in hit.record.attrs.get("supersedes", ()) for t in old.get("texts", ())
+        }
+        current = {
+            " ".join(snip.text.lower().split())
+            for hit in hits if hit.record.kind == "semantic" and not hit.record.attrs.get("superseded_by")
+            for snip in hit.record.snippets
+        }
+        # episodic memories first: the same sentence is cited with its own span and speaker
+        for hit in sorted(hits, key=lambda h: h.record.kind == "semantic"):
             for snip in hit.record.snippets:
                 if before is not None:
                     if snip.start >= before:
                         continue
-                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality, snip.image)
+                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality, snip.image, snip.speaker)
                 key = (hit.record.source_id, " ".join(snip.text.lower().split()))
                 if key not in seen:
                     seen.add(key)
@@ -134,6 +163,13 @@ class Retriever:
                 relevance += self.options.cue_bonus
             if s_terms <= q_terms:  # it only repeats the question (a title, a heading): no answer in it
                 relevance -= self.options.echo_penalty
+            if named and (snip.speaker in named or (snip.modality != "speech" and named & set(hit.record.entity_ids))):
+                relevance += self.options.person_bonus
+            said = " ".join(snip.text.lower().split())
+            if said in current:  # the statement of a current fact, wherever it is cited from
+                relevance += self.options.fact_bonus
+            if said in outdated:
+                relevance -= self.options.outdated_penalty
             out.append(_Scored(hit, snip, relevance))
         out.sort(key=lambda s: (-s.relevance, s.snippet.start))
         return out

@@ -240,6 +240,18 @@ def test_folder_of_screenshots_answers_with_the_capture_and_its_time(capsys, tmp
     _, again, _ = run(capsys, "index", str(shots), "--store", store, "--json")
     assert again["sources"][0]["memories_added"] == 0
 
+    # a capture added later updates the same source: no second copy of the old ones
+    shutil.copy(src / "teams.png", shots / "teams.png")
+    (shots / "teams.json").write_text(json.dumps({"time": "2026-11-20T09:03:00Z", "app": "Teams", "window": "Teams"}))
+    code, grown, _ = run(capsys, "index", str(shots), "--store", store, "--json")
+    assert code == 0 and grown["sources"][0]["source_id"] == source["source_id"]
+    assert grown["sources"][0]["duration"] == pytest.approx(181.0)
+    _, listing, _ = run(capsys, "sources", "--store", store, "--json")
+    assert len(listing["sources"]) == 1 and listing["sources"][0]["clips"] == 3
+    assert listing["sources"][0]["memories"] == grown["sources"][0]["memories_added"] == 4  # 3 windows, 1 scene
+    _, doc, _ = run(capsys, "ask", "When was the Windows license valid for 89 days?", "--store", store, "--json", "--llm", "none")
+    assert doc["evidence"][0]["image"] == str(shots / "windows.png")
+
 
 def test_unreachable_qdrant_server_is_one_line_and_exit_1(capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run(capsys, "ask", "anything?", "--store", str(tmp_path), "--qdrant-url", "http://127.0.0.1:9")

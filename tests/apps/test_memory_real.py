@@ -119,3 +119,6 @@ def test_a_changed_fact_supersedes_the_old_one_which_stays_as_history(tmp_path) 
         assert history[0].attrs["superseded_by"] == current[0].key
         assert ag.store.count(Scope(kind="semantic", current=True, keys=(current[0].key,))) == 1
         assert ag.store.count(Scope(kind="semantic", current=True, keys=(history[0].key,))) == 0
+        answer = ag.ask("When is the design review?")
+        assert "thursday" in answer.evidence[0].text.lower(), answer.to_json()
+        assert answer.evidence[0].modality == "speech" and answer.evidence[0].start > 10  # said last, cited where

@@ -99,3 +99,19 @@ def test_incremental_forget_and_levels(backend, tmp_path) -> None:  # type: igno
         reducer.reduce(A, "/v/a.mp4", 1)
         reducer.reduce(B, "/v/b.mp4", 2)
         assert snapshot(store) == both
+
+
+def test_visual_memories_link_their_episode_and_summaries_can_come_from_an_llm(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from memory.episodic import llm_summarizer
+    from tests.fakes import ScriptedLLM
+
+    llm = ScriptedLLM(["person_1 reviews the agenda and the Monday review.", "The agenda again.", "An hour of agenda review."])
+    with make("edge", tmp_path) as store:
+        Reducer(store, EMB, summarize=llm_summarizer(llm)).reduce(A, "/v/a.mp4", 1)
+        clips = {r.id: r for r in store.scroll(Scope(level="clip"))}
+        faces = list(store.scroll(Scope(kind="visual", level="face")))
+        assert len(faces) == 12 and all(clips[f.parent].t_start <= f.t_start < clips[f.parent].t_end for f in faces)
+        scenes = sorted(store.scroll(Scope(level="scene")), key=lambda r: r.t_start)
+        assert scenes[0].text.endswith("person_1 reviews the agenda and the Monday review.")
+        assert scenes[0].provenance["summary"] == "llm" and scenes[0].snippets  # still citable
+        assert "Agenda" in llm.seen[0][-1].content  # the model read the children's texts
