@@ -115,3 +115,23 @@ def test_visual_memories_link_their_episode_and_summaries_can_come_from_an_llm(t
         assert scenes[0].text.endswith("person_1 reviews the agenda and the Monday review.")
         assert scenes[0].provenance["summary"] == "llm" and scenes[0].snippets  # still citable
         assert "Agenda" in llm.seen[0][-1].content  # the model read the children's texts
+
+
+def test_a_question_naming_a_person_finds_what_that_person_said(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from memory.entities import EntityRegistry
+    from retrieval.answer import Retriever
+
+    with make("edge", tmp_path) as store:
+        reducer = Reducer(store, EMB)
+        reducer.reduce(A, "/v/a.mp4", 1)
+        reducer.reduce(B, "/v/b.mp4", 2)
+        bob = [p for p in EntityRegistry.load(store).persons() if p.name == "Bob"][0]
+        reducer.update_entities(lambda reg: reg.rename(bob.id, "Robert"))  # a name no memory text holds
+        people = {}
+        for p in EntityRegistry.load(store).persons():
+            for key in (p.id, *p.faces, *p.voices, *(n for n in (p.name, *p.aliases) if n)):
+                people[key] = (p.id, *p.births, *p.faces, *p.voices)
+        answer = Retriever(store, EMB, None, people=people).ask("What did Robert say?", Scope(kind="episodic"))
+        assert answer.evidence[0].text.startswith("Hi I'm Bob") and answer.evidence[0].start == 2.0
+        without = Retriever(store, EMB, None).ask("What did Robert say?", Scope(kind="episodic"))
+        assert not without.evidence or not without.evidence[0].text.startswith("Hi I'm Bob")
