@@ -32,9 +32,14 @@ class FaceOptions:
     merge_distance: float = 0.5  # tracks of one clip this close (and never on screen together) are one face
     save_crops: bool = True
     split_at_cuts: bool = True  # a scene cut ends every track: the next shot's face at the same place is someone new
-    # a face whose crop no longer looks like the track's last one (normalised 24x24 grey correlation
-    # below this) is embedded at once: another identity at the same place starts a new track
-    recheck_below: float = 0.8
+    # a face whose crop no longer looks like the track's crop when it was last embedded (normalised
+    # 24x24 grey correlation below this; GRID: the same face >= 0.76, the next speaker <= 0.65) is
+    # embedded again, at most every ``recheck_every`` seconds: another identity at the same place
+    # starts a new track
+    recheck_below: float = 0.7
+    recheck_every: float = 2.0
+    split_distance: float = 0.6  # a new embedding this far from its track's mean is someone else (dlib's rule)
+    max_gap: float = 2.5  # seconds a track may go unseen (a turned head, a missed detection) and continue
 
 
 @dataclass
@@ -48,6 +53,7 @@ class _Track:
     last_embedded: float = -1e9
     times: list[float] = field(default_factory=list)
     thumb: FloatArray | None = None  # the last sighting's normalised grey crop
+    ref: FloatArray | None = None  # the normalised grey crop when it was last embedded
     prev: tuple[Any, ...] = ()  # (end, box, thumb, best) before the last sighting
 
     @property
@@ -79,8 +85,11 @@ def face_tracks(
     cache_dir: Path | None = None, clip_index: int = 0, cuts: frozenset[float] = frozenset(),
 ) -> tuple[FaceTrack, ...]:
     tracks: list[_Track] = []
-    ended: set[int] = set()  # tracks a scene cut closed
+    ended: set[int] = set()  # tracks a scene cut closed, or not seen on the previous frame
     for t, image in frames:
+        # a face unseen for a while is a new track when it comes back (joined again by its embedding
+        # in _merge): the same place on screen may now show someone else
+        ended |= {k for k, tr in enumerate(tracks) if t - tr.end > options.max_gap}
         if options.split_at_cuts:
             ended |= {k for k, tr in enumerate(tracks) if any(tr.end < c <= t for c in cuts)}
         good: list[tuple[Face, float, ImageArray]] = []
@@ -99,8 +108,11 @@ def face_tracks(
             verify = False
             if k >= 0 and overlap >= options.track_iou:
                 track = tracks[k]
-                prev = track.thumb
-                verify = prev is not None and bool(track.embeddings) and float(thumb.ravel() @ prev.ravel()) < options.recheck_below
+                ref = track.ref
+                verify = (
+                    ref is not None and bool(track.embeddings) and t - track.last_embedded >= options.recheck_every
+                    and float(thumb.ravel() @ ref.ravel()) < options.recheck_below
+                )
             else:
                 track = _Track(f"f{len(tracks)}", t, t, face.box, (-1.0, face.box, 0.0, crop))
                 tracks.append(track)
@@ -112,8 +124,8 @@ def face_tracks(
             _sight(track, t, face, sharp, crop, thumb)
         if to_embed:
             vectors = encoder.embed_faces(image, [box for _, box, _ in to_embed])
-            for (track, box, verify), vec in zip(to_embed, vectors):
-                if verify and float(np.linalg.norm(np.mean(track.embeddings, axis=0) - vec)) >= options.merge_distance:
+            for (track, box, _), vec in zip(to_embed, vectors):
+                if track.embeddings and float(np.linalg.norm(np.mean(track.embeddings, axis=0) - vec)) >= options.split_distance:
                     # someone else where the track's face was: this sighting starts a new track
                     _unsight(track, t)
                     crop = image[box[1]:box[3], box[0]:box[2]]
@@ -123,6 +135,7 @@ def face_tracks(
                     track = new
                 track.embeddings.append(vec)
                 track.last_embedded = t
+                track.ref = track.thumb
     out = []
     for track in _merge(tracks, options.merge_distance):
         mean = np.mean(track.embeddings, axis=0)
