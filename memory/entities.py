@@ -52,6 +52,12 @@ class EntityOptions:
     # GE2E cosine to an entity's mean voice. GRID's 2 s utterances: the same man 0.81, different
     # speakers up to 0.84 — short turns cannot separate every pair; persons lean on faces.
     voice_match: float = 0.80
+    # faces inform voices: while a face is alone on screen, a voice that has mostly spoken with
+    # that face matches from this cosine, and one that has mostly spoken with another face only
+    # from ``voice_match_other`` (people who sound alike stay apart when their faces differ)
+    voice_match_linked: float = 0.70
+    voice_match_other: float = 0.90
+    voice_merge: float = 0.90  # two voice entities' means this close are one voice (unless linked to two faces)
     link_seconds: float = 1.5
     link_share: float = 0.6
     span_gap: float = 30.0  # appearances closer than this are one span
@@ -123,10 +129,12 @@ class Person:
 
 @dataclass(frozen=True)
 class ClipIds:
-    """Stable ids of one clip's clip-local labels: face track ``f0`` → ``face_3``, voice ``v1`` → ``voice_2``."""
+    """Stable ids of one clip's clip-local labels: face track ``f0`` → ``face_3``, voice ``v1`` →
+    ``voice_2`` (the one that spoke most of that label's turns); ``turns``: each turn's own id."""
 
     faces: Mapping[str, str]
     voices: Mapping[str, str]
+    turns: tuple[str | None, ...] = ()
 
 
 class EntityRegistry:
@@ -188,23 +196,35 @@ class EntityRegistry:
     def _limit(self, kind: str) -> float:
         return self.options.face_match if kind == "face" else 1.0 - self.options.voice_match
 
-    def match(self, kind: str, vector: FloatArray) -> tuple[str | None, float]:
-        """The nearest live entity of ``kind`` within the threshold, and its distance."""
-        best, best_d = None, float("inf")
+    def match(self, kind: str, vector: FloatArray, alone: Mapping[str, float] | None = None) -> tuple[str | None, float]:
+        """The live entity of ``kind`` that ``vector`` is most clearly within the threshold of
+        (the largest margin), and its distance. ``alone``: voices only — the faces alone on
+        screen while it spoke; a voice linked to one of them is trusted more, a voice linked to
+        a face that is not there less."""
         sums = self._root_sums()
+        partner: dict[str, str] = {}
+        if kind == "voice" and alone:
+            partner = self.main_faces()
+            alone_roots = {self.root(f) for f in alone}
+        best, best_margin, best_d = None, 0.0, float("inf")
         for root in sorted(self._roots(kind), key=lambda e: e.number):
             if root.id not in sums:
                 continue
             d = self._distance(kind, vector, self._mean(root))
-            if d < best_d:
-                best, best_d = root.id, d
-        return (best, best_d) if best is not None and best_d < self._limit(kind) else (None, best_d)
+            limit = self._limit(kind)
+            if root.id in partner:
+                linked = partner[root.id] in alone_roots
+                limit = 1.0 - (self.options.voice_match_linked if linked else self.options.voice_match_other)
+            if d < limit and limit - d > best_margin:
+                best, best_margin, best_d = root.id, limit - d, d
+        return best, best_d
 
     # -- reduce ------------------------------------------------------------------------------
 
-    def observe(self, source_id: str, kind: str, vector: FloatArray, weight: float, span: tuple[float, float]) -> str:
+    def observe(self, source_id: str, kind: str, vector: FloatArray, weight: float, span: tuple[float, float],
+                alone: Mapping[str, float] | None = None) -> str:
         """One face track or one voice (its turns pooled) of a clip: its stable id."""
-        found, _ = self.match(kind, vector)
+        found, _ = self.match(kind, vector, alone)
         entity = self.entities[found] if found else self._new(kind)
         count, total = entity.stats.get(source_id, [0.0, np.zeros_like(vector, dtype=np.float64)])
         entity.stats[source_id] = [count + weight, np.asarray(total, dtype=np.float64) + weight * vector]
@@ -235,14 +255,19 @@ class EntityRegistry:
         """Entities whose means came within the threshold: the younger merges into the older."""
         merged = []
         for kind in ("face", "voice"):
+            limit = self._limit(kind) if kind == "face" else 1.0 - self.options.voice_merge
             changed = True
             while changed:
                 changed = False
-                roots = sorted((r for r in self._roots(kind) if r.stats), key=lambda e: e.number)
+                partner = {v: f for v, f, _, _ in self.links()} if kind == "voice" else {}
+                roots = sorted((r for r in self._roots(kind) if r.id in self._root_sums()), key=lambda e: e.number)
                 means = {r.id: self._mean(r) for r in roots}
                 for i, old in enumerate(roots):
                     for young in roots[i + 1 :]:
-                        if self._distance(kind, means[young.id], means[old.id]) < self._limit(kind):
+                        faces = {partner.get(old.id), partner.get(young.id)} - {None}
+                        if len(faces) > 1:
+                            continue  # each speaks for another face: two people who sound alike
+                        if self._distance(kind, means[young.id], means[old.id]) < limit:
                             young.merged_into, young.merged_by = old.id, source_id
                             self._sums = None
                             merged.append((young.id, old.id))
@@ -304,6 +329,17 @@ class EntityRegistry:
         self._sums = None
 
     # -- persons -----------------------------------------------------------------------------
+
+    def main_faces(self) -> dict[str, str]:
+        """Voice root → the face root it has spoken with most while that face was alone on screen
+        (no threshold: the evidence so far, used to keep people who sound alike apart)."""
+        seconds: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for voice in self.entities.values():
+            for faces in voice.cooccur.values():
+                for face_id, (sec, _) in faces.items():
+                    if face_id in self.entities:
+                        seconds[self.root(voice.id)][self.root(face_id)] += sec
+        return {v: max(sorted(fs), key=lambda f: fs[f]) for v, fs in seconds.items() if fs}
 
     def links(self) -> list[tuple[str, str, float, int]]:
         """(voice root, face root, seconds, turns) pairs that pass the mutual-dominance rule."""

@@ -26,9 +26,10 @@ MAX_BLOCK_LINES = 8
 
 
 def speech_snippets(segments: tuple[Segment, ...], turns: Sequence[SpeakerTurn] = (),
-                    voices: Mapping[str, str] | None = None) -> list[Snippet]:
+                    voices: Sequence[str | None] | None = None) -> list[Snippet]:
     """Sentences from word times: split at end punctuation, pauses over 0.7 s, or 24 words.
-    With speaker turns, each sentence carries the stable voice id of who said most of it."""
+    With speaker turns (and ``voices``, the stable voice id of each turn), each sentence carries
+    the id of who said most of it."""
     out: list[Snippet] = []
 
     def speaker(words: Sequence[Word]) -> str | None:
@@ -37,14 +38,13 @@ def speech_snippets(segments: tuple[Segment, ...], turns: Sequence[SpeakerTurn] 
         said: dict[str, float] = {}
         for w in words:
             mid = (w.start + w.end) / 2
-            for turn in turns:
+            for k, turn in enumerate(turns):
                 if turn.start - 0.05 <= mid <= turn.end + 0.05:
-                    said[turn.voice] = said.get(turn.voice, 0.0) + max(w.end - w.start, 0.01)
+                    who = voices[k] if voices is not None and k < len(voices) else None
+                    if who is not None:
+                        said[who] = said.get(who, 0.0) + max(w.end - w.start, 0.01)
                     break
-        if not said:
-            return None
-        label = max(sorted(said), key=lambda v: said[v])
-        return (voices or {}).get(label, label)
+        return max(sorted(said), key=lambda v: said[v]) if said else None
 
     for seg in segments:
         if not seg.words:
@@ -104,7 +104,7 @@ def clip_memory(
     """The clip's memory, or None when nothing was said, shown or seen in it. ``ids`` maps the
     clip-local face / voice labels to stable ids, ``people`` stable ids to their persons."""
     people = people or {}
-    speech = speech_snippets(clip.segments, clip.turns if ids else (), ids.voices if ids else None)
+    speech = speech_snippets(clip.segments, clip.turns if ids else (), ids.turns if ids else None)
     screen = screen_snippets(clip)
     faces = sorted({ids.faces[f.track] for f in clip.faces if f.track in ids.faces}, key=_num) if ids else []
     if not speech and not screen and not faces:
@@ -130,7 +130,7 @@ def clip_memory(
         parts.append("On screen: " + " | ".join(line.text for line in clip.ocr_lines()))
     if ids and clip.captions and clip.producer.get("captioner") not in (None, "composed"):
         parts.append("Caption: " + " ".join(relabel(c, ids) for c in clip.captions))
-    entity_ids = sorted({*faces, *(ids.voices.values() if ids else ())}, key=_num)
+    entity_ids = sorted({*faces, *(v for v in (ids.turns if ids else ()) if v)}, key=_num)
     persons = sorted({people[e].id for e in entity_ids if e in people}, key=_num)
     return MemoryRecord(
         kind="episodic",

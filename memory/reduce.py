@@ -127,34 +127,32 @@ class Reducer:
             faces[track.track] = registry.observe(
                 sid, "face", np.asarray(track.embedding, dtype=np.float64), 1.0, (track.start, track.end)
             )
-        voices: dict[str, str] = {}
-        by_label: dict[str, list[Any]] = {}
+        shown = [(faces[f.track], a, b) for f in clip.faces for a, b in _visible(f)]
+        # each turn on its own: a clip's voice labels can pool several people who sound alike
+        turn_ids: list[str | None] = []
         for turn in clip.turns:
-            by_label.setdefault(turn.voice, []).append(turn)
-        for label, turns in sorted(by_label.items()):
-            weights = np.array([max(t.end - t.start, 0.1) for t in turns])
-            vectors = np.array([t.embedding for t in turns], dtype=np.float64)
-            if not np.any(vectors):
+            vector = np.asarray(turn.embedding, dtype=np.float64)
+            if not vector.any():
+                turn_ids.append(None)
                 continue
-            mean = (weights[:, None] * vectors).sum(axis=0) / weights.sum()
-            voices[label] = registry.observe(
-                sid, "voice", mean, float(weights.sum()), (turns[0].start, turns[-1].end)
-            )
-        shown = [(faces[f.track], f.start - FACE_PAD, f.end + FACE_PAD) for f in clip.faces]
-        for turn in clip.turns:  # who is on screen, alone, while a voice speaks
-            if turn.voice not in voices:
+            alone = _alone(shown, turn.start, turn.end)
+            voice_id = registry.observe(sid, "voice", vector, max(turn.end - turn.start, 0.1), (turn.start, turn.end), alone)
+            turn_ids.append(voice_id)
+            for face_id, seconds in alone.items():  # who is on screen, alone, while the voice speaks
+                registry.add_cooccurrence(sid, voice_id, face_id, seconds)
+        voices = _majority(clip.turns, turn_ids)
+        for turn, voice_id in zip(clip.turns, turn_ids):
+            if voice_id is None:
                 continue
-            for face_id, seconds in _alone(shown, turn.start, turn.end).items():
-                registry.add_cooccurrence(sid, voices[turn.voice], face_id, seconds)
             for name in namelib.self_introductions(turn.text):
-                registry.add_name(voices[turn.voice], sid, name, turn.start, "self-introduction", turn.text)
+                registry.add_name(voice_id, sid, name, turn.start, "self-introduction", turn.text)
         for kf in clip.keyframes:  # a name tag on screen while one face is shown
             lines = [line.text for line in kf.ocr]
-            shown = {faces[f.track] for f in clip.faces if f.start - FACE_PAD <= kf.t <= f.end + FACE_PAD}
+            shown = {faces[f.track] for f in clip.faces if any(a <= kf.t <= b for a, b in _visible(f))}
             if lines and len(shown) == 1:
                 for name in namelib.name_tags(lines):
                     registry.add_name(next(iter(shown)), sid, name, kf.t, "name-tag", " | ".join(lines))
-        return ClipIds(faces, voices)
+        return ClipIds(faces, voices, tuple(turn_ids))
 
     # -- semantic ----------------------------------------------------------------------------
 
@@ -221,6 +219,30 @@ class Reducer:
         dense = self.embedder.embed_batch([r.text for r in records])
         self.store.upsert(records, dense, vectors)
         return len(records)
+
+
+def _visible(track: Any) -> list[tuple[float, float]]:
+    """When a face track was on screen: around each sighting, sightings close together joined
+    (a track joined across a gap is not on screen in the gap)."""
+    times = sorted(track.times) or [track.start, track.end]
+    out: list[list[float]] = []
+    for t in times:
+        if out and t - FACE_PAD <= out[-1][1]:
+            out[-1][1] = t + FACE_PAD
+        else:
+            out.append([t - FACE_PAD, t + FACE_PAD])
+    if not track.times:  # an observation from before sighting times were kept: its whole span
+        return [(track.start - FACE_PAD, track.end + FACE_PAD)]
+    return [(a, b) for a, b in out]
+
+
+def _majority(turns: Sequence[Any], ids: Sequence[str | None]) -> dict[str, str]:
+    """Clip-local voice label → the stable id that spoke most of its time."""
+    said: dict[str, Counter[str]] = {}
+    for turn, voice_id in zip(turns, ids):
+        if voice_id is not None:
+            said.setdefault(turn.voice, Counter())[voice_id] += max(turn.end - turn.start, 0.1)
+    return {label: max(sorted(c), key=lambda v: c[v]) for label, c in said.items()}
 
 
 def _alone(shown: Sequence[tuple[str, float, float]], start: float, end: float) -> dict[str, float]:

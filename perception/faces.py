@@ -142,7 +142,7 @@ def face_tracks(
         crop_path = _save_crop(track, cache_dir, clip_index) if options.save_crops and cache_dir else None
         out.append(FaceTrack(
             track.label, track.start, track.end, track.best[1], track.best[2], track.sightings,
-            tuple(round(float(x), 5) for x in mean), crop_path,
+            tuple(round(float(x), 5) for x in mean), crop_path, tuple(round(t, 3) for t in sorted(track.times)),
         ))
     return tuple(out)
 

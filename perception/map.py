@@ -46,6 +46,7 @@ from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
+FACES_VERSION = 2  # 2: tracks keep their sighting times
 SIGNALS = ("speech", "turns", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "faces", "visual", "captions")  # signals that are also observation fields
 _AUDIO_SIGNALS = {"speech", "turns"}
@@ -120,7 +121,7 @@ class Perceiver:
         if self.voice is not None:
             fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
         if self.face is not None:
-            fps["faces"] = _hash(frames, "faces", self.face.model_id, asdict(o.faces))
+            fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
         if self.image is not None:
             fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
         if self.captioner is not None:

@@ -57,6 +57,7 @@ class FaceTrack:
     sightings: int
     embedding: tuple[float, ...]
     crop: str | None = None
+    times: tuple[float, ...] = ()  # the sampled frames it was seen on (a joined track has gaps)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class ClipObservation:
             ),
             tuple(
                 FaceTrack(f["track"], f["start"], f["end"], tuple(f["box"]), f["score"], f["sightings"],
-                          tuple(f["embedding"]), f.get("crop"))
+                          tuple(f["embedding"]), f.get("crop"), tuple(f.get("times", ())))
                 for f in data.get("faces", ())
             ),
             tuple(VisualVector(v["t"], v["image"], tuple(v["vector"])) for v in data.get("visual", ())),
