@@ -216,7 +216,9 @@ class Reducer:
     def _write(self, records: Sequence[MemoryRecord], vectors: Sequence[dict[str, FloatArray]]) -> int:
         if not records:
             return 0
-        dense = self.embedder.embed_batch([r.text for r in records])
+        texts = sorted({r.text for r in records})  # face sightings repeat their text: embed once
+        unique = dict(zip(texts, self.embedder.embed_batch(texts)))
+        dense = np.stack([unique[r.text] for r in records])
         self.store.upsert(records, dense, vectors)
         return len(records)
 
