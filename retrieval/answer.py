@@ -44,7 +44,7 @@ class AnswerOptions:
     quote_margin: float = 0.15  # quote a second snippet when it scores this close to the best
     support_ratio: float = 0.75  # share of the LLM answer's terms found in the evidence / question
     person_bonus: float = 0.2  # the snippet was said by (or its memory shows) a person the question names
-    fact_bonus: float = 0.1  # a current fact's statement: newer than what it superseded
+    fact_bonus: float = 0.15  # a current fact's statement: newer than what it superseded (x 0.5-1 by its confidence)
     outdated_penalty: float = 0.4  # a statement a newer one contradicted ("on Monday" after "moved to Thursday")
     max_new_tokens: int = 48
     max_answer_words: int = 24
@@ -131,11 +131,13 @@ class Retriever:
             for hit in hits if hit.record.kind == "semantic"
             for old in hit.record.attrs.get("supersedes", ()) for t in old.get("texts", ())
         }
-        current = {
-            " ".join(snip.text.lower().split())
-            for hit in hits if hit.record.kind == "semantic" and not hit.record.attrs.get("superseded_by")
-            for snip in hit.record.snippets
-        }
+        # a current fact's statements, with the fact's confidence (it grows with its support)
+        current: dict[str, float] = {}
+        for hit in hits:
+            if hit.record.kind == "semantic" and not hit.record.attrs.get("superseded_by"):
+                for snip in hit.record.snippets:
+                    said = " ".join(snip.text.lower().split())
+                    current[said] = max(current.get(said, 0.0), float(hit.record.attrs.get("confidence", 0.5)))
         # episodic memories first: the same sentence is cited with its own span and speaker
         for hit in sorted(hits, key=lambda h: h.record.kind == "semantic"):
             for snip in hit.record.snippets:
@@ -166,8 +168,8 @@ class Retriever:
             if named and (snip.speaker in named or (snip.modality != "speech" and named & set(hit.record.entity_ids))):
                 relevance += self.options.person_bonus
             said = " ".join(snip.text.lower().split())
-            if said in current:  # the statement of a current fact, wherever it is cited from
-                relevance += self.options.fact_bonus
+            if said in current:  # the statement of a current fact, wherever it is cited from: newer
+                relevance += self.options.fact_bonus * (0.5 + 0.5 * current[said])  # and more often said
             if said in outdated:
                 relevance -= self.options.outdated_penalty
             out.append(_Scored(hit, snip, relevance))
