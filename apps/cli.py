@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="ask a question; the answer cites moments", epilog='example: mmagent ask "who leads the move?" --json')
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--source", action="append", default=[], metavar="ID", help="only this source (id, id prefix or path); repeatable")
+    p.add_argument("--tag", action="append", default=[], metavar="TAG", help="only sources with this tag (from a batch manifest); repeatable")
     p.add_argument("--before", type=float, metavar="SECONDS", help="answer as of this time: nothing later is visible")
     p.add_argument("--llm", choices=["transformers", "none"], help="answer writer (none: quote the evidence)")
     common(p)
@@ -88,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("entity", metavar="ID")
     q.add_argument("name", metavar="NAME")
     common(q, nested=True)
+
+    p = sub.add_parser(
+        "batch", help="index a library (a folder or a manifest) into one memory; resumable",
+        epilog="examples: mmagent batch /media/lectures --store ./mem | mmagent batch library.jsonl --ray local | "
+               "mmagent batch status --json",
+    )
+    p.add_argument("sources", metavar="SOURCES", help="a folder (recursive), a manifest (.jsonl / .csv), or 'status'")
+    p.add_argument("--workers", type=int, metavar="N", help="perception processes (default: one per core)")
+    p.add_argument("--ray", metavar="ADDRESS", help="run perception as a Ray Data job: 'local' or a cluster address")
+    p.add_argument("--retries", type=int, default=2, metavar="N", help="retries of a source whose failure looks transient (default 2)")
+    common(p)
 
     p = sub.add_parser("forget", help="remove everything derived from an indexed source", epilog="example: mmagent forget talk.mp4")
     p.add_argument("source", metavar="SOURCE", help="source id, id prefix or path")
@@ -200,7 +212,15 @@ def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
     if not args.question.strip():
         raise SettingsError("the question is empty")
     began = time.perf_counter()
-    answer = agent.ask(args.question, sources=_resolve_sources(agent, args.source), before=args.before)
+    sources = _resolve_sources(agent, args.source)
+    if args.tag:
+        tagged = tuple(e.source_id for e in agent.sources() if set(args.tag) & set(e.tags))
+        if not tagged:
+            raise SettingsError(f"--tag {', '.join(args.tag)}: no indexed source has it (see: mmagent sources --json)")
+        sources = tuple(s for s in sources if s in tagged) if sources else tagged
+        if not sources:
+            raise SettingsError("no source matches both --source and --tag")
+    answer = agent.ask(args.question, sources=sources, before=args.before)
     if args.json:
         print(json.dumps(answer.to_json()))
         return 0
@@ -298,6 +318,50 @@ def _person_line(p: Any) -> str:
     return f"{p.id}{names}{alias}  faces: {', '.join(p.faces) or '-'}  voices: {', '.join(p.voices) or '-'}  seen: {spans}{more}"
 
 
+def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
+    from mmagent.batch import latest_state, run_batch
+
+    if args.sources == "status" and not Path("status").exists():
+        state = latest_state(agent.settings.store)
+        if args.json:
+            print(json.dumps({"job": state.to_json() if state else None}))
+        elif state is None:
+            print("no batch job in this store")
+        else:
+            c = state.counts()
+            print(f"job {state.job} ({state.spec}): {c['done']} done, {c['failed']} failed, {c['pending']} pending "
+                  f"of {c['total']}" + ("" if state.finished else " (running or interrupted)"))
+        return 0
+    began = time.monotonic()
+
+    def progress(state: Any, path: str, event: str) -> None:
+        c = state.counts()
+        entry = state.sources[path]
+        if event == "start":
+            _stderr(f"[{c['done'] + c['failed'] + 1}/{c['total']}] {path} ...")
+            return
+        hours = sum(s.duration for s in state.sources.values() if s.status == "done" and not s.reused) / 3600
+        spent = (time.monotonic() - began) / 3600
+        rate = f", {hours / spent:.1f} h of footage per hour" if spent > 0 and hours > 0 else ""
+        finished = sum(1 for s in state.sources.values() if s.status != "pending")
+        left = c["total"] - finished
+        eta = f", ETA {_fmt_time(spent * 3600 / max(finished, 1) * left)}" if left else ""
+        what = {"done": f"done ({entry.clips} clips, {entry.seconds:.1f} s)" + (" — already indexed" if entry.reused else ""),
+                "failed": f"FAILED: {entry.error}", "retry": f"failed ({entry.error}), retrying"}[event]
+        _stderr(f"  {what}  [{c['done']} done, {c['failed']} failed of {c['total']}; {hours:.2f} h indexed{rate}{eta}]")
+
+    state = run_batch(agent, Path(args.sources), args.retries, progress)
+    c = state.counts()
+    if args.json:
+        print(json.dumps(state.to_json()))
+    else:
+        print(f"{c['done']} of {c['total']} sources indexed, {c['failed']} failed")
+        for path, s in state.sources.items():
+            if s.status == "failed":
+                print(f"  failed: {path}: {s.error}")
+    return 1 if c["failed"] else 0
+
+
 def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
     (source_id,) = _resolve_sources(agent, [args.source])
     report = agent.forget(source_id)
@@ -355,7 +419,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load(**overrides)
         with MMAgent(settings) as agent:
             handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
-                       "forget": cmd_forget}[args.command]
+                       "forget": cmd_forget, "batch": cmd_batch}[args.command]
             return handler(agent, args)
     except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
         _stderr(f"mmagent: error: {exc}")

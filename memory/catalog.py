@@ -19,6 +19,8 @@ class SourceEntry:
     perception: str  # the perception fingerprint that made its memories
     indexed_at: float
     seq: int = 0  # order of indexing: later sources' statements are newer
+    name: str | None = None  # a name given in a batch manifest
+    tags: tuple[str, ...] = ()  # tags given in a batch manifest (ask --tag)
 
 
 class Catalog:
@@ -29,7 +31,7 @@ class Catalog:
         path = self.folder / f"{source_id}.json"
         if not path.is_file():
             return None
-        return SourceEntry(**json.loads(path.read_text()))
+        return entry_from(json.loads(path.read_text()))
 
     def remove(self, source_id: str) -> None:
         (self.folder / f"{source_id}.json").unlink(missing_ok=True)
@@ -44,4 +46,10 @@ class Catalog:
     def all(self) -> list[SourceEntry]:
         if not self.folder.is_dir():
             return []
-        return [SourceEntry(**json.loads(p.read_text())) for p in sorted(self.folder.glob("*.json"))]
+        return [entry_from(json.loads(p.read_text())) for p in sorted(self.folder.glob("*.json"))]
+
+
+def entry_from(d: dict) -> SourceEntry:  # type: ignore[type-arg]
+    d = dict(d)
+    d["tags"] = tuple(d.get("tags") or ())
+    return SourceEntry(**d)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from memory import keywords
-from memory.catalog import SourceEntry
+from memory.catalog import SourceEntry, entry_from
 from memory.errors import StoreCorrupt, StoreModelMismatch, StoreUnavailable
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from memory.store import (
@@ -256,7 +256,7 @@ class QdrantServerStore(MemoryStore):
 
     def get_source(self, source_id: str) -> SourceEntry | None:
         found = self.client.retrieve(self.meta, [str(uuid.uuid5(_SOURCES, source_id))], with_payload=True)
-        return SourceEntry(**found[0].payload) if found and found[0].payload else None
+        return entry_from(found[0].payload) if found and found[0].payload else None
 
     def put_source(self, entry: SourceEntry) -> None:
         from qdrant_client import models as m
@@ -268,7 +268,7 @@ class QdrantServerStore(MemoryStore):
         out, offset = [], None
         while True:
             points, offset = self.client.scroll(self.meta, limit=256, offset=offset, with_payload=True)
-            out.extend(SourceEntry(**p.payload) for p in points if p.id != _META_ID and p.payload)
+            out.extend(entry_from(p.payload) for p in points if p.id != _META_ID and p.payload)
             if offset is None:
                 return sorted(out, key=lambda e: e.source_id)
 

@@ -65,6 +65,13 @@ class IndexResult:
         }
 
 
+def _keep(done: SourceEntry | None, tags: tuple[str, ...] | None, name: str | None) -> tuple[tuple[str, ...], str | None]:
+    """Tags and name to record: the given ones, else what the source already had."""
+    if tags is None:
+        tags = done.tags if done else ()
+    return tuple(tags), name if name is not None else (done.name if done else None)
+
+
 class MMAgent:
     """Owns the models (loaded on first use) and the store (opened on first use, locked)."""
 
@@ -106,27 +113,34 @@ class MMAgent:
 
     # -- jobs --------------------------------------------------------------------------------
 
-    def index(self, path: str | Path, on_clip: ClipProgress | None = None) -> IndexResult:
-        """Index one video or audio file. On any error nothing is written to the store."""
+    def index(self, path: str | Path, on_clip: ClipProgress | None = None, wall_start: float | None = None,
+              tags: tuple[str, ...] | None = None, name: str | None = None) -> IndexResult:
+        """Index one video or audio file (or a folder of screenshots). ``wall_start``: the
+        wall-clock time of the video's start (its memories then carry wall times); ``tags`` and
+        ``name`` go into the catalog (``ask --tag``; None keeps what the source had). On any
+        error nothing is written."""
         began = time.perf_counter()
         path = Path(path).resolve()
         if path.is_dir():
-            return self._index_screens(path, began)
+            return self._index_screens(path, began, tags, name)
         info = probe(path)
         source_id = source_id_for(path)
         perceiver = self.perceiver()
         store = self.store  # open (and lock) the store before the work
         done = store.get_source(source_id)
-        fingerprint = f"{perceiver.fingerprint}+{REDUCE_VERSION}"
-        if done is not None and done.perception == fingerprint:
+        fingerprint = f"{perceiver.fingerprint}+{REDUCE_VERSION}" + (f"@{wall_start:.3f}" if wall_start is not None else "")
+        tags, name = _keep(done, tags, name)
+        if done is not None and done.perception == fingerprint and done.tags == tags and done.name == name:
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
         cache = perceiver.cache_dir(self.settings.store / "perception", source_id)
         clips, self.last_map = run_map(self.settings, perceiver, path, info, source_id, cache, on_clip)
+        if wall_start is not None:
+            clips = [replace(c, wall_start=wall_start + c.start) for c in clips]
         report = self._remember(clips, path, done, cache)
         memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
-                                     time.time(), done.seq if done else store.next_seq()))
+                                     time.time(), done.seq if done else store.next_seq(), name, tags))
         return IndexResult(
             source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
             perception=self.last_map, reduce=report,
@@ -148,7 +162,8 @@ class MMAgent:
         seq = done.seq if done else self.store.next_seq()
         return self.reducer().reduce(clips, str(path), seq, cache)
 
-    def _index_screens(self, folder: Path, began: float) -> IndexResult:
+    def _index_screens(self, folder: Path, began: float, tags: tuple[str, ...] | None = None,
+                       name: str | None = None) -> IndexResult:
         """A folder of screenshots: OCR on each distinct capture, clips by wall-clock windows."""
         s = self.settings
         captures, skipped = list_captures(folder)
@@ -160,7 +175,8 @@ class MMAgent:
         store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
         done = store.get_source(source_id)
-        if done is not None and done.perception == fingerprint:
+        tags, name = _keep(done, tags, name)
+        if done is not None and done.perception == fingerprint and done.tags == tags and done.name == name:
             return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
         clips = list(screen_clips(captures, source_id, s.clip_seconds, self.components.ocr(), 1920, skipped))
         captioner = self.components.captioner()
@@ -174,7 +190,7 @@ class MMAgent:
         report = self._remember(clips, folder, done, folder)
         memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
         store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint,
-                                     time.time(), done.seq if done else store.next_seq()))
+                                     time.time(), done.seq if done else store.next_seq(), name, tags))
         return IndexResult(
             source_id, str(folder), duration, len(clips), memories, time.perf_counter() - began,
             skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,

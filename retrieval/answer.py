@@ -29,6 +29,7 @@ from retrieval.records import Answer, Evidence
 log = logging.getLogger(__name__)
 
 NOT_FOUND = "Not found in memory."
+_LEVEL_RANK = {"clip": 0, "scene": 1, "hour": 2, "day": 3}
 _NEGATION = re.compile(r"\bnot\b|n't\b|\bnever\b", re.IGNORECASE)
 
 
@@ -138,8 +139,9 @@ class Retriever:
                 for snip in hit.record.snippets:
                     said = " ".join(snip.text.lower().split())
                     current[said] = max(current.get(said, 0.0), float(hit.record.attrs.get("confidence", 0.5)))
-        # episodic memories first: the same sentence is cited with its own span and speaker
-        for hit in sorted(hits, key=lambda h: h.record.kind == "semantic"):
+        # a sentence several memories hold is cited from the finest: a clip before its scene, an
+        # episode before a fact (the clip has the sentence's own span and speaker)
+        for hit in sorted(hits, key=lambda h: (h.record.kind == "semantic", _LEVEL_RANK.get(h.record.level, 9), h.id)):
             for snip in hit.record.snippets:
                 if before is not None:
                     if snip.start >= before:
