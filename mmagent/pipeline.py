@@ -300,6 +300,9 @@ class MMAgent:
         return self.store.sources()
 
     def close(self) -> None:
+        from mmagent.runner import close_pool
+
+        close_pool()
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -13,6 +13,7 @@ missing. Models load once per worker, on its first clip.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import time
@@ -128,14 +129,39 @@ def _work(job: _Job, index: int, span: Span) -> dict[str, float]:
     return {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
 
 
+_POOL: tuple[Any, ProcessPoolExecutor] | None = None  # kept across sources: models load once per job
+
+
+def _pool(settings: Settings, workers: int, threads: int) -> ProcessPoolExecutor:
+    global _POOL
+    key = (settings, workers, threads)
+    if _POOL is not None and _POOL[0] == key:
+        return _POOL[1]
+    close_pool()
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(settings, threads)
+    )
+    _POOL = (key, pool)
+    return pool
+
+
+def close_pool() -> None:
+    """Stop the worker processes (the agent does it when it closes; also at exit)."""
+    global _POOL
+    if _POOL is not None:
+        pool, _POOL = _POOL[1], None
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(close_pool)
+
+
 def _run_pool(
     settings: Settings, job: _Job, todo: list[tuple[int, Span]], workers: int, report: MapReport,
     tick: Callable[[], None],
 ) -> None:
-    threads = settings.threads_per_worker()
-    pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(settings, threads)
-    )
+    pool = _pool(settings, workers, settings.threads_per_worker())
+    futures: set[Any] = set()
     try:
         futures = {pool.submit(_work, job, i, span) for i, span in todo}
         while futures:
@@ -144,11 +170,15 @@ def _run_pool(
                 _add(report.stages, future.result())  # a worker's error is raised here
                 tick()
     except BrokenProcessPool:
+        close_pool()
         raise RunnerError(
             "a perception worker died (out of memory, or killed); finished clips are kept: run the same command again"
         ) from None
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        for future in futures:  # this source failed: drop its queued clips, let running ones end
+            future.cancel()
+        wait(futures)
+        raise
 
 
 # -- Ray Data -------------------------------------------------------------------------------------
