@@ -3,7 +3,9 @@
 A job is named by what it indexes (the folder or manifest path) and keeps its state under the
 store (``STORE/jobs/<job>.json``, written atomically after every source): re-running the same
 command after a crash, a kill or a reboot skips what is done and retries what failed for a
-reason that looks transient. One bad source never stops the job. Sources run one after
+reason that looks transient (a worker died, the store server or a model server was out of
+reach). One bad source never stops the job; a problem of the job itself (the store is in use or
+holds another model's vectors, a model is missing) stops it at once. Sources run one after
 another, each with its clips perceived in parallel (process pool or Ray) and reduced in time
 order; the store has one writer, the process running the job.
 
@@ -170,11 +172,12 @@ Progress = Callable[[JobState, str, str], None]  # (state, path, event: "start" 
 
 def run_batch(agent: Any, spec: Path, retries: int = 2, progress: Progress | None = None) -> JobState:
     """Index every source of ``spec`` into the agent's store; returns the job's final state."""
-    from memory.errors import MemoryError_
-    from models.errors import ModelError
+    from memory.errors import StoreUnavailable
+    from models.errors import ModelServerError
     from perception.errors import MediaError
 
     sources = discover(spec)
+    agent.store  # noqa: B018 — open (and lock) the store first: a store problem stops the job, once
     store = agent.settings.store
     job = job_id(spec)
     state = load_state(store, job) or JobState(job, str(spec.expanduser().resolve()), time.time())
@@ -197,7 +200,7 @@ def run_batch(agent: Any, spec: Path, retries: int = 2, progress: Progress | Non
             except MediaError as exc:
                 entry.status, entry.error, entry.transient = "failed", exc.reason, False
                 entry.source_id = _content_id(src.path)  # retried only once the file changes
-            except (RunnerError, MemoryError_, ModelError, OSError) as exc:
+            except (RunnerError, StoreUnavailable, ModelServerError, OSError) as exc:  # may pass: retried
                 entry.status, entry.error, entry.transient = "failed", str(exc), True
                 if entry.attempts <= retries:
                     save_state(store, state)
