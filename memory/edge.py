@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from memory.store import (
     Scope,
     StoreLock,
     check_meta,
-    check_vectors,
     migrate_payload,
     named_vectors,
     payload_of,
@@ -92,25 +91,20 @@ class EdgeStore(MemoryStore):
                 break
         self._shard.flush()
         self._meta["schema_version"] = SCHEMA_VERSION
-        write_meta(self.folder, self._meta)
+        self._save_meta()
 
     # -- named vectors -----------------------------------------------------------------------
 
-    def vector_specs(self) -> dict[str, tuple[str, int]]:
-        return {k: (v["model_id"], int(v["dim"])) for k, v in self._meta.get("vectors", {}).items()}
+    def _where(self) -> str:
+        return f"store {self.folder}"
 
-    def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
+    def _add_vector(self, name: str, size: int) -> None:
         from qdrant_edge import Distance, UpdateOperation
 
-        new = check_vectors(f"store {self.folder}", self._meta.get("vectors", {}), specs)
-        if not new:
-            return
-        for name, (_, size) in new.items():
-            self._shard.update(UpdateOperation.create_dense_vector(name, size, Distance.Cosine))
+        self._shard.update(UpdateOperation.create_dense_vector(name, size, Distance.Cosine))
         self._shard.flush()
-        vectors = dict(self._meta.get("vectors", {}))
-        vectors.update({name: {"model_id": m, "dim": d} for name, (m, d) in new.items()})
-        self._meta["vectors"] = vectors
+
+    def _save_meta(self) -> None:
         write_meta(self.folder, self._meta)
 
     # -- writes ------------------------------------------------------------------------------

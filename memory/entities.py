@@ -147,7 +147,11 @@ class EntityRegistry:
 
     @classmethod
     def load(cls, store: MemoryStore, options: EntityOptions = EntityOptions()) -> EntityRegistry:
-        records = store.scroll(Scope(kind="entity"))
+        return cls.from_records(store.scroll(Scope(kind="entity")), options)
+
+    @classmethod
+    def from_records(cls, records: Iterable[MemoryRecord], options: EntityOptions = EntityOptions()) -> EntityRegistry:
+        """From the store's entity points (person points are derived: skipped)."""
         return cls((Entity.from_record(r) for r in records if r.level in ("face", "voice")), options)
 
     # -- ids ---------------------------------------------------------------------------------

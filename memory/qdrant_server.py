@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -28,7 +28,6 @@ from memory.store import (
     MemoryStore,
     Row,
     Scope,
-    check_vectors,
     migrate_payload,
     named_vectors,
     payload_of,
@@ -131,22 +130,14 @@ class QdrantServerStore(MemoryStore):
 
     # -- named vectors -----------------------------------------------------------------------
 
-    def vector_specs(self) -> dict[str, tuple[str, int]]:
-        return {k: (v["model_id"], int(v["dim"])) for k, v in self._meta.get("vectors", {}).items()}
+    def _where(self) -> str:
+        return f"collection {self.collection}"
 
-    def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
+    def _add_vector(self, name: str, size: int) -> None:
         from qdrant_client import models as m
 
-        new = check_vectors(f"collection {self.collection}", self._meta.get("vectors", {}), specs)
-        if not new:
-            return
-        for name, (_, size) in new.items():
-            config = m.DenseVectorNameConfig(dense=m.DenseVectorConfig(size=size, distance=m.Distance.COSINE))
-            self.client.create_vector_name(self.collection, name, config)
-        vectors = dict(self._meta.get("vectors", {}))
-        vectors.update({name: {"model_id": mid, "dim": d} for name, (mid, d) in new.items()})
-        self._meta["vectors"] = vectors
-        self._save_meta()
+        config = m.DenseVectorNameConfig(dense=m.DenseVectorConfig(size=size, distance=m.Distance.COSINE))
+        self.client.create_vector_name(self.collection, name, config)
 
     # -- memories ----------------------------------------------------------------------------
 

@@ -76,8 +76,7 @@ class Reducer:
         source_id = clips[0].source_id if clips else ""
         report = ReduceReport(source_id)
         self._ensure_vectors(clips)
-        registry = EntityRegistry.load(self.store, self.options.entities)
-        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        registry, before = self._registry()
         registry.forget(source_id)
         ids = [self._identify(registry, clip, cache_dir) for clip in clips]
         report.merges = registry.merge_close(source_id)
@@ -176,8 +175,7 @@ class Reducer:
         """Remove everything derived from a source, and nothing else."""
         began = time.perf_counter()
         report = ReduceReport(source_id)
-        registry = EntityRegistry.load(self.store, self.options.entities)
-        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        registry, before = self._registry()
         registry.forget(source_id)
         entities, entity_vectors = registry.records()
         changed = [(r, v) for r, v in zip(entities, entity_vectors) if before.get(r.id) != payload_of(r)]
@@ -198,8 +196,7 @@ class Reducer:
 
     def update_entities(self, change: Callable[[EntityRegistry], str]) -> str:
         """Apply a user change (enroll, rename) to the registry and write what it changed."""
-        registry = EntityRegistry.load(self.store, self.options.entities)
-        before = {r.id: payload_of(r) for r in self._entity_records(registry)}
+        registry, before = self._registry()
         result = change(registry)
         entities, vectors = registry.records()
         changed = [(r, v) for r, v in zip(entities, vectors) if before.get(r.id) != payload_of(r)]
@@ -209,9 +206,10 @@ class Reducer:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _entity_records(self, registry: EntityRegistry) -> list[MemoryRecord]:
-        del registry
-        return list(self.store.scroll(Scope(kind="entity")))
+    def _registry(self) -> tuple[EntityRegistry, dict[str, dict[str, Any]]]:
+        """The entities of the store, and the payloads of their points (to write only changes)."""
+        records = list(self.store.scroll(Scope(kind="entity")))
+        return EntityRegistry.from_records(records, self.options.entities), {r.id: payload_of(r) for r in records}
 
     def _write(self, records: Sequence[MemoryRecord], vectors: Sequence[dict[str, FloatArray]]) -> int:
         if not records:
@@ -258,10 +256,6 @@ def _alone(shown: Sequence[tuple[str, float, float]], start: float, end: float) 
             (face_id,) = present
             out[face_id] = round(out.get(face_id, 0.0) + b - a, 3)
     return out
-
-
-def registry_of(store: MemoryStore, options: EntityOptions = EntityOptions()) -> EntityRegistry:
-    return EntityRegistry.load(store, options)
 
 
 def _wall(record: MemoryRecord, snip: Snippet) -> float | None:

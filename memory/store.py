@@ -114,14 +114,36 @@ class MemoryStore(ABC):
         self._write(rows)
         return sum(1 for i in ids if i not in known)
 
-    @abstractmethod
+    _meta: dict[str, Any]  # the store's metadata: schema, embedder, named vectors
+
     def vector_specs(self) -> dict[str, tuple[str, int]]:
         """Named dense vectors besides ``text``: name -> (model id, dimension)."""
+        return {k: (v["model_id"], int(v["dim"])) for k, v in self._meta.get("vectors", {}).items()}
 
-    @abstractmethod
     def ensure_vectors(self, specs: Mapping[str, tuple[str, int]]) -> None:
         """Add named dense vectors (cosine) to the store, or check the model and size of those
         it has: a vector made by another model is refused (:class:`StoreModelMismatch`)."""
+        new = check_vectors(self._where(), self._meta.get("vectors", {}), specs)
+        if not new:
+            return
+        for name, (_, size) in new.items():
+            self._add_vector(name, size)
+        vectors = dict(self._meta.get("vectors", {}))
+        vectors.update({name: {"model_id": m, "dim": d} for name, (m, d) in new.items()})
+        self._meta["vectors"] = vectors
+        self._save_meta()  # last: a vector added but not recorded is added again, harmlessly
+
+    @abstractmethod
+    def _where(self) -> str:
+        """The store, as errors name it."""
+
+    @abstractmethod
+    def _add_vector(self, name: str, size: int) -> None:
+        """Create a named dense cosine vector in the engine."""
+
+    @abstractmethod
+    def _save_meta(self) -> None:
+        """Persist ``_meta``."""
 
     @abstractmethod
     def delete(self, ids: Sequence[str]) -> None:
