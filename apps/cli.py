@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="append", default=[], metavar="TAG", help="only sources with this tag (from a batch manifest); repeatable")
     p.add_argument("--before", type=float, metavar="SECONDS", help="answer as of this time: nothing later is visible")
     p.add_argument("--llm", choices=["transformers", "none"], help="answer writer (none: quote the evidence)")
+    p.add_argument("--planner", choices=["auto", "rules", "model", "single"], default="auto",
+                   help="who chooses the searches: the language model (model), rules, or auto (model when there is one); "
+                        "single: one search, no agent loop")
+    p.add_argument("--rounds", type=int, default=5, metavar="N", help="at most N rounds of searches (default 5)")
+    p.add_argument("--trace", action="store_true", help="print the agent's steps (plans, tool calls, observations)")
     common(p)
 
     p = sub.add_parser(
@@ -206,6 +211,19 @@ def _resolve_sources(agent: Any, wanted: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _trace_line(step: dict[str, Any]) -> str:
+    head = f"[{step.pop('type')} {step.pop('round')}]"
+    if "items" in step:
+        items = step.pop("items")
+        rest = " ".join(f"{k}={v}" for k, v in step.items())
+        lines = [f"{head} {rest} → {len(items)} new"]
+        lines += [f"    {i['kind']}/{i['level']} {i['source_id']} {i['start']:.1f}-{i['end']:.1f}s: {i['text']}" for i in items[:8]]
+        return "\n".join(lines)
+    if "evidence" in step:
+        return f"{head} {step['answer']} ({step['mode']}, {len(step['evidence'])} cited, {step.get('seconds')} s)"
+    return f"{head} {json.dumps(step, default=str)}"
+
+
 def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
     from mmagent.errors import SettingsError
 
@@ -220,10 +238,13 @@ def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
         sources = tuple(s for s in sources if s in tagged) if sources else tagged
         if not sources:
             raise SettingsError("no source matches both --source and --tag")
-    answer = agent.ask(args.question, sources=sources, before=args.before)
+    answer = agent.ask(args.question, sources=sources, before=args.before, planner=args.planner, rounds=args.rounds)
     if args.json:
-        print(json.dumps(answer.to_json()))
+        print(json.dumps(answer.to_json(trace=args.trace)))
         return 0
+    if args.trace:
+        for step in answer.steps:
+            print(_trace_line(step.to_json()))
     print(answer.answer)
     if answer.note:
         print(f"  ({answer.note})")

@@ -148,6 +148,10 @@ class EdgeStore(MemoryStore):
             must.append(FieldCondition("level", match=MatchValue(scope.level)))
         if scope.before is not None:
             must.append(FieldCondition("t_start", range=RangeFloat(lt=scope.before)))
+        if scope.after is not None:
+            must.append(FieldCondition("t_end", range=RangeFloat(gt=scope.after)))
+        if scope.wall_after is not None or scope.wall_before is not None:
+            must.append(FieldCondition("wall_time", range=RangeFloat(gte=scope.wall_after, lt=scope.wall_before)))
         if scope.current:
             must.append(FieldCondition("status", match=MatchValue("current")))
         return Filter(must=must) if must else None

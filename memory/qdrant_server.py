@@ -178,6 +178,10 @@ class QdrantServerStore(MemoryStore):
             must.append(m.FieldCondition(key="level", match=m.MatchValue(value=scope.level)))
         if scope.before is not None:
             must.append(m.FieldCondition(key="t_start", range=m.Range(lt=scope.before)))
+        if scope.after is not None:
+            must.append(m.FieldCondition(key="t_end", range=m.Range(gt=scope.after)))
+        if scope.wall_after is not None or scope.wall_before is not None:
+            must.append(m.FieldCondition(key="wall_time", range=m.Range(gte=scope.wall_after, lt=scope.wall_before)))
         return m.Filter(must=must) if must else None
 
     def search(self, dense: FloatArray, text: str, scope: Scope, limit: int) -> list[Hit]:

@@ -41,9 +41,10 @@ META = "mmagent.json"
 
 @dataclass(frozen=True)
 class Scope:
-    """What a query may see. ``before``: only memories that start before this time (seconds).
-    ``kinds`` / ``entity_ids`` / ``sources_any``: any of; ``current``: hide superseded facts and
-    merged entities."""
+    """What a query may see. ``before``: only memories that start before this time (seconds);
+    ``after``: only memories that end after it; ``wall_after`` / ``wall_before``: a wall-clock
+    window (epoch seconds) on memories that have a wall time. ``kinds`` / ``entity_ids`` /
+    ``sources_any``: any of; ``current``: hide superseded facts and merged entities."""
 
     source_ids: tuple[str, ...] = ()
     kind: str | None = None
@@ -54,6 +55,9 @@ class Scope:
     sources_any: tuple[str, ...] = ()
     current: bool = False
     keys: tuple[str, ...] = ()
+    after: float | None = None
+    wall_after: float | None = None
+    wall_before: float | None = None
 
 
 # payload fields with an index: keyword and float ones (the text index is separate)

@@ -266,12 +266,31 @@ class MMAgent:
 
         return self.reducer().update_entities(change)
 
-    def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None) -> Answer:
+    def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None,
+            planner: str = "auto", rounds: int = 5, now: float | None = None) -> Answer:
+        """``planner``: "auto" (the language model chooses the calls when there is one, rules
+        otherwise), "rules", "model", or "single" (one hybrid search, no agent loop: the baseline).
+        ``now``: the wall-clock "today" of the question (default: the clock)."""
+        from retrieval.agent import Agent, AgentOptions, ModelPlanner, RulePlanner
+        from retrieval.tools import MemoryTools
+
+        if planner not in ("auto", "rules", "model", "single"):
+            raise SettingsError(f"the planner must be auto, rules, model or single, not {planner!r}")
+        if rounds < 1:
+            raise SettingsError("--rounds must be at least 1")
         llm, why = self._llm_or_reason()
-        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why, people=self._people_index())
-        if before is not None:  # facts summarise all time: as of T, only what happened before T
-            return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
-        return retriever.ask(question, Scope(source_ids=sources, kinds=("episodic", "semantic"), current=True))
+        people = self._people_index()
+        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why, people=people)
+        if planner == "single":
+            if before is not None:  # facts summarise all time: as of T, only what happened before T
+                return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
+            return retriever.ask(question, Scope(source_ids=sources, kinds=("episodic", "semantic"), current=True))
+        if planner == "model" and llm is None:
+            raise SettingsError(f"--planner model needs a language model, but {why}")
+        options = AgentOptions(rounds=rounds)
+        chosen = ModelPlanner(llm, options) if llm is not None and planner in ("auto", "model") else RulePlanner()
+        tools = MemoryTools(self.store, self.embedder, people, self.registry, self.components.image(), sources, before)
+        return Agent(tools, retriever, chosen, options, now).ask(question)
 
     def _people_index(self) -> dict[str, tuple[str, ...]]:
         """Names, aliases and ids of every person → all the entity ids that stand for it."""

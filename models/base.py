@@ -146,6 +146,14 @@ class LLM(ABC):
     def generate(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
         return self.generate_batch([conversation], max_new_tokens)[0]
 
+    #: True when :meth:`score_choices` works (a local model that exposes its token probabilities)
+    can_score: bool = False
+
+    def score_choices(self, conversation: Sequence[ChatMessage], choices: Sequence[str]) -> list[float]:
+        """The mean log-probability of each choice as the assistant's reply (higher: likelier).
+        Lets a small model pick among valid actions instead of writing free-form JSON."""
+        raise NotImplementedError(f"{type(self).__name__} cannot score choices")
+
 
 class ImageEmbedder(ABC):
     """Images and texts into one L2-normalised space of size ``dim`` (CLIP / SigLIP style), so a

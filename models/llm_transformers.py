@@ -113,6 +113,41 @@ class TransformersLLM(LLM):
             if not (folder / "config.json").is_file():
                 raise
 
+    # -- choice scoring ----------------------------------------------------------------------
+
+    can_score = True
+
+    def score_choices(self, conversation: Sequence[ChatMessage], choices: Sequence[str]) -> list[float]:
+        """One forward pass over the prompt (its cache is shared), then all choices in a batch."""
+        import torch
+
+        if not choices:
+            return []
+        model, tokenizer = self._load()
+        messages = [{"role": m.role, "content": m.content} for m in conversation]
+        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt",
+                                               return_dict=True)["input_ids"].to(model.device)
+        encoded = [tokenizer(c, add_special_tokens=False)["input_ids"] or [tokenizer.eos_token_id] for c in choices]
+        width = max(len(e) for e in encoded)
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        ids = torch.tensor([e + [pad] * (width - len(e)) for e in encoded], device=model.device)
+        mask = torch.tensor([[1] * len(e) + [0] * (width - len(e)) for e in encoded], device=model.device)
+        n = len(choices)
+        with torch.inference_mode():
+            first = model(input_ids=prompt, use_cache=True)
+            cache = first.past_key_values
+            if hasattr(cache, "batch_repeat_interleave"):
+                cache.batch_repeat_interleave(n)
+            else:  # legacy tuple caches
+                cache = tuple(tuple(t.repeat_interleave(n, dim=0) for t in layer) for layer in cache)
+            attention = torch.cat([torch.ones(n, prompt.shape[1], dtype=mask.dtype, device=model.device), mask], dim=1)
+            out = model(input_ids=ids, attention_mask=attention, past_key_values=cache, use_cache=False)
+            # the first choice token is predicted by the prompt's last position
+            logits = torch.cat([first.logits[:, -1:, :].expand(n, 1, -1), out.logits[:, :-1, :]], dim=1)
+            logp = torch.log_softmax(logits.float(), dim=-1).gather(2, ids.unsqueeze(-1)).squeeze(-1)
+            total = (logp * mask).sum(dim=1) / mask.sum(dim=1)
+        return [float(x) for x in total]
+
     # -- generation --------------------------------------------------------------------------
 
     def generate_batch(

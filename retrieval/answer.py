@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,10 +52,19 @@ class AnswerOptions:
 
 
 @dataclass(frozen=True)
-class _Scored:
+class Scored:
     hit: Hit
     snippet: Snippet
     relevance: float
+
+    def evidence(self) -> Evidence:
+        record = self.hit.record
+        wall = None if record.wall_time is None else round(record.wall_time + self.snippet.start - record.t_start, 3)
+        return Evidence(
+            source_id=record.source_id, path=record.path, start=self.snippet.start, end=self.snippet.end,
+            kind=record.kind, memory_id=self.hit.id, text=self.snippet.text, score=round(self.relevance, 4),
+            modality=self.snippet.modality, wall_time=wall, image=self.snippet.image,
+        )
 
 
 class Retriever:
@@ -96,35 +105,24 @@ class Retriever:
         # the people's ids join the keyword query: memories that name them come up
         query_text = " ".join([question, *sorted(named)])
         hits = self.store.search(qvec, query_text, scope, self.options.candidates)
-        scored = self._score_snippets(question, qvec, hits, scope.before, named)
+        scored = self.rank(question, qvec, hits, scope.before, named)
         if not scored or scored[0].relevance < self.options.min_relevance:
             best = f" (best match scored {scored[0].relevance:.2f})" if scored else ""
             return Answer(NOT_FOUND, (), 1, "not_found", "no memory is relevant enough" + best)
         chosen = [s for s in scored[: self.options.evidence] if s.relevance >= self.options.min_relevance]
-        evidence = tuple(
-            Evidence(
-                source_id=s.hit.record.source_id,
-                path=s.hit.record.path,
-                start=s.snippet.start,
-                end=s.snippet.end,
-                kind=s.hit.record.kind,
-                memory_id=s.hit.id,
-                text=s.snippet.text,
-                score=round(s.relevance, 4),
-                modality=s.snippet.modality,
-                wall_time=_wall(s),
-                image=s.snippet.image,
-            )
-            for s in chosen
-        )
-        text, mode, note = self._compose(question, chosen)
-        return Answer(text, evidence, 1, mode, note)
+        text, mode, note = self.compose(question, chosen)
+        return Answer(text, tuple(s.evidence() for s in chosen), 1, mode, note)
 
     # -- scoring -----------------------------------------------------------------------------
 
-    def _score_snippets(
-        self, question: str, qvec: np.ndarray, hits: Sequence[Hit], before: float | None, named: set[str] = frozenset(),  # type: ignore[assignment]
-    ) -> list[_Scored]:
+    def rank(
+        self, question: str, qvec: np.ndarray, hits: Sequence[Hit], before: float | None,
+        named: set[str] | frozenset[str] = frozenset(), history: bool = False,
+        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+    ) -> list[Scored]:
+        """Every distinct snippet of ``hits`` scored against the question, best first.
+        ``history``: the question asks what a fact was before it changed (superseded statements
+        get the bonus instead of the penalty); ``embed``: a (caching) batch text embedder."""
         pairs: list[tuple[Hit, Snippet]] = []
         seen: set[tuple[str, str]] = set()
         outdated = {
@@ -153,7 +151,7 @@ class Retriever:
                     pairs.append((hit, snip))
         if not pairs:
             return []
-        vectors = self.embedder.embed_batch([s.text for _, s in pairs])
+        vectors = (embed or self.embedder.embed_batch)([s.text for _, s in pairs])
         cosines = vectors @ qvec
         q_terms = keywords.terms(question)
         kind = cues.wanted(question)
@@ -170,17 +168,18 @@ class Retriever:
             if named and (snip.speaker in named or (snip.modality != "speech" and named & set(hit.record.entity_ids))):
                 relevance += self.options.person_bonus
             said = " ".join(snip.text.lower().split())
-            if said in current:  # the statement of a current fact, wherever it is cited from: newer
-                relevance += self.options.fact_bonus * (0.5 + 0.5 * current[said])  # and more often said
+            if said in current and not history:  # a current fact's statement, wherever it is cited from:
+                relevance += self.options.fact_bonus * (0.5 + 0.5 * current[said])  # newer, more often said
             if said in outdated:
-                relevance -= self.options.outdated_penalty
-            out.append(_Scored(hit, snip, relevance))
+                relevance += self.options.fact_bonus if history else -self.options.outdated_penalty
+            out.append(Scored(hit, snip, relevance))
         out.sort(key=lambda s: (-s.relevance, s.snippet.start))
         return out
 
     # -- answer text -------------------------------------------------------------------------
 
-    def _compose(self, question: str, chosen: Sequence[_Scored]) -> tuple[str, str, str]:
+    def compose(self, question: str, chosen: Sequence[Scored]) -> tuple[str, str, str]:
+        """The answer text, its mode (llm / extractive) and a note, from the chosen evidence."""
         close = [s for s in chosen if s.relevance >= chosen[0].relevance - self.options.quote_margin]
         quote = "From memory: " + " ".join(f'"{s.snippet.text}"' for s in close[:2])
         if self.llm is None:
@@ -192,13 +191,14 @@ class Retriever:
         ]
         reply = self.llm.generate(conversation, self.options.max_new_tokens).strip()
         reply = reply.splitlines()[0].strip() if reply else ""
+        reply = re.sub(r"^[-*•]\s+", "", reply)
         reply = re.sub(r"^(the )?answer is:?\s*", "", reply, flags=re.IGNORECASE).strip()
         if self._supported(reply, question, chosen):
             return reply, "llm", f"answered by {self.llm.model_id} from the cited evidence"
         log.info("LLM reply %r is not supported by the evidence; quoting instead", reply)
         return quote, "extractive", f"{self.llm.model_id}'s reply was not supported by the evidence, so the best evidence is quoted"
 
-    def _supported(self, reply: str, question: str, chosen: Sequence[_Scored]) -> bool:
+    def _supported(self, reply: str, question: str, chosen: Sequence[Scored]) -> bool:
         if not reply or "not in memory" in reply.lower():
             return False
         if len(reply.split()) > self.options.max_answer_words:
@@ -221,8 +221,3 @@ class Retriever:
 
 def _digit_terms(text: str) -> set[int]:
     return set().union(*(keywords.terms(tok) for tok in text.split() if any(c.isdigit() for c in tok)))
-
-
-def _wall(s: _Scored) -> float | None:
-    record = s.hit.record
-    return None if record.wall_time is None else round(record.wall_time + s.snippet.start - record.t_start, 3)

@@ -26,18 +26,20 @@ class Answer:
     answer: str
     evidence: tuple[Evidence, ...]
     rounds: int
-    mode: str  # "llm" | "extractive" | "not_found"
+    mode: str  # "llm" | "extractive" | "counted" | "not_found"
     note: str = ""
+    steps: tuple[Any, ...] = ()  # the agent's typed steps (retrieval.agent.Step), for --trace
 
     @property
     def found(self) -> bool:
         return self.mode != "not_found"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, trace: bool = False) -> dict[str, Any]:
         return {
             "answer": self.answer,
             "evidence": [asdict(e) for e in self.evidence],
             "rounds": self.rounds,
             "mode": self.mode,
             "note": self.note,
+            **({"trace": [s.to_json() for s in self.steps]} if trace else {}),
         }
