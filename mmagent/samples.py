@@ -29,6 +29,7 @@ class Scene:
     title: str
     lines: tuple[str, ...]
     speech: str
+    voice: str = "en-us"  # an espeak-ng voice ("en-us+f3": a woman's): distinct voices are distinct speakers
 
 
 DEMO_SCENES: tuple[Scene, ...] = (
@@ -175,13 +176,13 @@ def make_demo_video(out: Path, scenes: Sequence[Scene] = DEMO_SCENES, width: int
     script, t = [], 0.0
     try:
         for scene in scenes:
-            speech = speak(scene.speech)
+            speech = speak(scene.speech, scene.voice)
             audio = np.concatenate([np.zeros(RATE, np.float32), speech, np.zeros(RATE * 3 // 2, np.float32)])
             slide = _slide(scene, width, height)
             n = int(np.ceil(len(audio) / RATE * fps))
             length = _emit(writer, [slide] * n, audio)
             script.append({"start": round(t, 3), "end": round(t + length, 3), "speech": scene.speech,
-                           "screen": [scene.title, *scene.lines]})
+                           "screen": [scene.title, *scene.lines], "voice": scene.voice})
             t += length
     finally:
         writer.close()

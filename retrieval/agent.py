@@ -43,6 +43,9 @@ from retrieval.tools import SPECS, MemoryTools, ToolCallError, ToolResult
 log = logging.getLogger(__name__)
 
 _COARSE = ("scene", "hour", "day")
+# words that say what kind of thing is asked, not what about ("what was said after the break?")
+_GENERIC = keywords.terms("what was said happened shown screen there they then did do say talk talked mentioned "
+                          "who when where how next anything something else many times often number")
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,8 @@ class State:
     ranked: list[Scored] = field(default_factory=list)  # the snippets so far, best first
     anchor: tuple[str, float, float] | None = None  # (source, start, end) of the anchor moment
     anchor_searched: bool = False
+    hop: tuple[str, tuple[str, ...], str] | None = None  # (speaker, all their entity ids, the snippet) of a hop
+    hop_searched: bool = False
 
     def did(self, action: Action) -> bool:
         return any(a.key() == action.key() for a in self.done)
@@ -129,6 +134,9 @@ class RulePlanner:
             for name in q.named:
                 out.append(Action("lookup_entity", {"name": name}, "the question names this person"))
             out.append(Action("search_episodic", {"query": q.topic, **wall}, "what the question is about", True))
+            if q.hop is not None:
+                out.append(Action("search_episodic", {"query": q.hop, "limit": 4, **wall},
+                                  f"find who {q.hop}", True))
             if q.anchor is not None:
                 out.append(Action("search_episodic", {"query": q.anchor.phrase, "limit": 4, **wall},
                                   f"find the moment '{q.anchor.phrase}'", True))
@@ -136,6 +144,10 @@ class RulePlanner:
                 out.append(Action("search_semantic", {"query": q.topic, **({"history": True} if q.history else {})},
                                   "facts about it"))
         else:
+            if q.hop is not None and state.hop is not None:
+                speaker, _, _ = state.hop
+                out.append(Action("search_episodic", {"query": q.topic, "entities": [speaker], **wall},
+                                  f"what {speaker} said and did", True))
             if q.anchor is not None and state.anchor is not None:
                 source, a, b = state.anchor
                 rel = q.anchor.relation
@@ -308,6 +320,13 @@ class ModelPlanner:
 # -- the agent -------------------------------------------------------------------------------
 
 
+def _mentions(words: Sequence[str], text: str) -> bool:
+    """Every word is in the text, allowing for endings and for words OCR ran together
+    ("Globexinvoice:paid" mentions "globex" and "invoice")."""
+    compact = re.sub(r"[\W_]+", "", keywords.normalise(text))
+    return all(keywords.normalise(w).replace(" ", "")[: max(4, len(w) - 2)] in compact for w in words)
+
+
 class _CachedEmbedder:
     """One question's snippets are embedded once, however many rounds rank them."""
 
@@ -346,7 +365,12 @@ class Agent:
         if self.tools.store.count(self.tools._scope()) == 0:
             return Answer(NOT_FOUND, (), 0, "not_found", "nothing is indexed in the requested scope", tuple(steps))
         embed = _CachedEmbedder(self.retriever.embedder)
-        qvec = self.tools.vector(q.text)
+        # names are matched by who said what (the person filter and bonus), not as words to find
+        rank_text = q.text
+        for name in q.named:
+            rank_text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rank_text, flags=re.I)
+        rank_text = " ".join(rank_text.split())
+        qvec = self.tools.vector(rank_text)
         named = set(q.entity_ids)
         note = ""
         for round_ in range(1, self.options.rounds + 1):
@@ -379,12 +403,17 @@ class Agent:
                     "items": [i.to_json() for i in result.items if i.memory_id not in seen_before or i.kind in ("entity", "source")],
                     "repeated": len(seen_before), **({"note": result.note} if result.note else {}),
                 }))
+                if q.hop is not None and not state.hop_searched and action.args.get("query") == q.hop:
+                    state.hop_searched = True
+                    state.hop = self._hop_person(q, result, embed)
+                    if state.hop:
+                        steps.append(Step("observation", round_, {"person": state.hop[0], "ids": list(state.hop[1])}))
                 if q.anchor is not None and not state.anchor_searched and action.args.get("query") == q.anchor.phrase:
                     state.anchor_searched = True
                     state.anchor = self._anchor_moment(q, qvec, result, embed)
                     if state.anchor:
                         steps.append(Step("observation", round_, {"anchor": list(state.anchor)}))
-            state.ranked = self.retriever.rank(q.text, qvec, list(state.hits.values()), self.tools.before, named,
+            state.ranked = self.retriever.rank(rank_text, qvec, list(state.hits.values()), self.tools.before, named,
                                                q.history, embed)
             if round_ > 1 and len(state.hits) == before_round:
                 break  # the round found nothing new: more searching will not change the answer
@@ -407,38 +436,72 @@ class Agent:
         named = {i for n, ids in q.named.items() if n in phrase.lower() for i in ids}
         ranked = self.retriever.rank(phrase, self.tools.vector(phrase), list(result.hits), self.tools.before, named,
                                      embed=embed)
+        ranked = [s for s in ranked if s.relevance >= self.retriever.options.min_relevance]
         if q.anchor.modality:  # "when X was said": the moment is speech; "when X was shown": the screen
             ranked = [s for s in ranked if s.snippet.modality == q.anchor.modality] or ranked
-        if not ranked or ranked[0].relevance < self.retriever.options.min_relevance:
+        if not ranked:
             return None
         best = ranked[0]
         return best.hit.record.source_id, best.snippet.start, best.snippet.end
+
+    def _hop_person(self, q: Question, result: ToolResult, embed: _CachedEmbedder) -> tuple[str, tuple[str, ...], str] | None:
+        """Who did what the question describes ("the woman who mentioned the invoice"): the
+        speaker of the sentence that best matches it, with every id of their person."""
+        assert q.hop is not None
+        ranked = self.retriever.rank(q.hop, self.tools.vector(q.hop), list(result.hits), self.tools.before, embed=embed)
+        spoken = [s for s in ranked if s.snippet.speaker and s.relevance >= self.retriever.options.min_relevance]
+        if not spoken:
+            return None
+        best = spoken[0]
+        speaker = best.snippet.speaker
+        assert speaker is not None
+        return speaker, self.tools.resolve([speaker]), best.snippet.text
 
     # -- the answer --------------------------------------------------------------------------
 
     def _answer(self, q: Question, state: State, embed: _CachedEmbedder, qvec: np.ndarray) -> Answer:
         o, ro = self.options, self.retriever.options
         ranked = list(state.ranked)
+        wanted = "screen" if q.shown and not q.said else "speech" if q.said and not q.shown else None
+        if q.hop is not None:
+            if state.hop is None:
+                return Answer(NOT_FOUND, (), 0, "not_found", f"no one in memory {q.hop}")
+            _, ids, said = state.hop
+            other = re.search(r"\belse\b", q.text, re.I) is not None  # "what else did they say": not the hop itself
+            ranked = [s for s in ranked if self._by(s, set(ids), wanted) and not (other and s.snippet.text == said)]
+        elif q.named and wanted != "screen":
+            # "what did Priya say about parking": Priya's own sentences, when she said anything relevant
+            theirs = [s for s in ranked if self._by(s, set(q.entity_ids), wanted)]
+            if any(s.relevance >= ro.min_relevance for s in theirs):
+                ranked = theirs
         if q.anchor is not None:
             if state.anchor is None:
                 return Answer(NOT_FOUND, (), 0, "not_found", f"no moment matching '{q.anchor.phrase}' is in memory")
             source, a, b = state.anchor
+            at = [s for s in ranked if s.hit.record.source_id == source and s.snippet.start == a and s.snippet.end == b]
             if q.anchor.relation == "after":
                 ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.start >= b - 0.01]
             elif q.anchor.relation == "before":
                 ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.end <= a + 0.01]
-            else:
+            else:  # the moment and what was around it; the moment itself only if it is what is asked for
+                keep_anchor = wanted is not None and all(s.snippet.modality == wanted for s in at)
                 ranked = [s for s in ranked if s.hit.record.source_id == source
                           and s.snippet.end > a - o.anchor_window and s.snippet.start < b + o.anchor_window
-                          and not (s.snippet.start == a and s.snippet.end == b)]  # not the anchor itself
-        if q.shown != q.said and (q.shown or q.said):
-            wanted = "screen" if q.shown else "speech"
+                          and (keep_anchor or s not in at)]
+            if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
+                # "what was said after the break?": the next moments in time, not the closest in meaning
+                ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
+                near = [s for s in ranked if s.hit.record.source_id == source][: ro.evidence]
+                if near:
+                    text, mode, note = self.retriever.compose(q.text, near)
+                    return Answer(text, tuple(s.evidence() for s in near), 0, mode,
+                                  f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
+        if wanted is not None:
             ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
                       for s in ranked]
         ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))
         if q.anchor is not None and q.anchor.relation == "during" and ranked:
-            # the moment itself is the evidence the question points at: no topic match needed
-            relevant = ranked
+            relevant = ranked  # the moment itself is what the question points at: no topic match needed
         else:
             relevant = [s for s in ranked if s.relevance >= ro.min_relevance]
         if not relevant:
@@ -454,16 +517,36 @@ class Agent:
             chosen = [pick, *[s for s in relevant if s is not pick][: ro.evidence - 1]]
         else:
             chosen = relevant[: ro.evidence]
+        if q.wants == "name":
+            spoken = [s for s in relevant if s.snippet.speaker]  # who: the speaker of the best sentence
+            if spoken:
+                who = spoken[0]
+                chosen = [who, *[s for s in chosen if s is not who]][: ro.evidence]
+                label = self._speaker_label(who.snippet.speaker or "")
+                return Answer(f'{label}, who said: "{who.snippet.text}"', tuple(s.evidence() for s in chosen), 0,
+                              "extractive", f"{label} is the speaker of the best matching sentence")
         text, mode, note = self.retriever.compose(q.text, chosen)
         return Answer(text, tuple(s.evidence() for s in chosen), 0, mode, note)
 
+    @staticmethod
+    def _by(s: Scored, ids: set[str], wanted: str | None) -> bool:
+        """The snippet was said by one of ``ids`` (or, when not only speech is asked for, is
+        shown in a memory they are in)."""
+        if s.snippet.speaker:
+            return s.snippet.speaker in ids
+        return wanted != "speech" and bool(ids & set(s.hit.record.entity_ids))
+
+    def _speaker_label(self, voice: str) -> str:
+        for p in self.tools.persons():
+            if voice in p.voices or voice == p.id:
+                return p.name or p.id
+        return voice
+
     def _count(self, q: Question, relevant: list[Scored]) -> Answer:
         """Distinct moments that hold the topic's words, each cited."""
-        generic = keywords.terms("how many times was mentioned said say shown talked about did the")
-        wanted = keywords.terms(q.topic) - generic
+        words = [w for w in re.findall(r"[^\W_]+", q.topic.lower()) if keywords.terms(w) and not keywords.terms(w) <= _GENERIC]
         best = relevant[0].relevance
-        hits = [s for s in relevant if s.relevance >= best - self.options.relevant_margin
-                and (not wanted or wanted <= keywords.terms(s.snippet.text))]
+        hits = [s for s in relevant if s.relevance >= best - self.options.relevant_margin and _mentions(words, s.snippet.text)]
         hits.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
         moments: list[Scored] = []
         for s in hits:

@@ -24,6 +24,8 @@ _SHOWN = re.compile(r"\b(on (the )?screen|shown|show(ed|s)?|displayed|slide|writ
 _SAID = re.compile(r"\b(said|say|says|saying|spoke|speak|told|mention(ed)?|talk(ed)?)\b", re.I)
 # "after the break", "before Dana spoke", "when the invoice was shown"; the anchor runs to "?" or a comma
 _ANCHOR = re.compile(r"(?=\b(after|before|when|while|during)\s+(?!that\b|this\b|it\b)([^?,.;]{3,80}))", re.I)
+# "the woman who mentioned the invoice", "the speaker that talked about parking": a person found through what they did
+_HOP = re.compile(r"\b(?:the|that)\s+(?:person|man|woman|speaker|one|guy|lady|people)\s+(?:who|that)\s+([^?,.;]{3,80}?)(?=\s+(?:say|said|says|talk|talked|mention|mentioned|do|did|show|showed)\b|[?,.;]|$)", re.I)
 _LUNCH = re.compile(r"\blunch\b", re.I)
 _AT_CLOCK = re.compile(r"\bat (\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", re.I)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -60,6 +62,7 @@ class Question:
     shown: bool = False  # asks about what was on screen
     said: bool = False  # asks about what was said
     history: bool = False  # asks how a fact was before it changed
+    hop: str | None = None  # "the woman who mentioned the invoice": find who did this, then ask about them
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name in the question → entity ids
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
 
@@ -73,6 +76,7 @@ class Question:
             "anchor": None if self.anchor is None else {"relation": self.anchor.relation, "phrase": self.anchor.phrase},
             "shown": self.shown, "said": self.said, "history": self.history,
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
+            "hop": self.hop,
         }
 
 
@@ -85,14 +89,20 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         name: tuple(ids) for name, ids in people.items()
         if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low)
     }
-    anchor, topic = None, text
-    for m in _ANCHOR.finditer(text):
+    hop = None
+    if m := _HOP.search(text):
+        hop = m.group(1).strip()
+        text_wo_hop = text[: m.start()] + "they" + text[m.end(1):]
+    else:
+        text_wo_hop = text
+    anchor, topic = None, text_wo_hop
+    for m in _ANCHOR.finditer(text_wo_hop):
         relation = {"while": "during", "when": "during"}.get(m.group(1).lower(), m.group(1).lower())
         # "when is the review?" asks for a time, it does not navigate: an anchor needs a clause before it
         if relation == "during" and m.start() == 0:
             continue
         anchor = Anchor(relation, m.group(2).strip())
-        topic = text[: m.start()] + text[m.start() + len(m.group(1)) + 1 + len(m.group(2)):]
+        topic = text_wo_hop[: m.start()] + text_wo_hop[m.start() + len(m.group(1)) + 1 + len(m.group(2)):]
         break
     topic = _STOP.sub(" ", topic)
     topic = " ".join(topic.replace("?", " ").split()) or text
@@ -109,6 +119,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         history=bool(_HISTORY.search(text)),
         named=named,
         wall=wall_window(text, now),
+        hop=hop,
     )
 
 

@@ -205,7 +205,7 @@ class MemoryTools:
             r = h.record
             snippets = tuple(s for s in r.snippets if s.start < self.before)
             record = replace(r, snippets=snippets, t_end=min(r.t_end, self.before))
-            out.append(Hit(h.id, record, h.score, h.cosine))
+            out.append(Hit(h.id, record, h.score, h.dense))
         return tuple(out)
 
     def _result(self, hits: Sequence[Hit], note: str = "") -> ToolResult:
