@@ -126,7 +126,7 @@ def main() -> None:
         calls.clear()
         results: dict[str, Any] = {}
         for planner in ("auto", "rules", "single"):
-            times, right = [], 0
+            times, right, detail = [], 0, []
             for question, scene in QUESTIONS:
                 t = time.perf_counter()
                 answer = agent.ask(question, planner=planner)
@@ -138,9 +138,14 @@ def main() -> None:
                     s = script[scene]
                     ok = e is not None and e.path == str(standup.resolve()) and s["start"] <= (e.start + e.end) / 2 < s["end"]
                 right += ok
+                detail.append({"question": question, "right": bool(ok), "answer": answer.answer, "mode": answer.mode,
+                               "seconds": round(times[-1], 3), "rounds": answer.rounds,
+                               "first_evidence": None if not answer.evidence else
+                               {"path": Path(answer.evidence[0].path).name, "start": answer.evidence[0].start,
+                                "text": answer.evidence[0].text}})
             results[planner] = {"ask_p50_s": round(statistics.median(times), 3), "ask_p95_s": round(pct(times, 0.95), 3),
-                                "ask_max_s": round(max(times), 3), "right": f"{right}/{len(QUESTIONS)}"}
-            print(planner, results[planner], file=sys.stderr)
+                                "ask_max_s": round(max(times), 3), "right": f"{right}/{len(QUESTIONS)}", "questions": detail}
+            print(planner, {k: v for k, v in results[planner].items() if k != "questions"}, file=sys.stderr)
         tools_mod.MemoryTools.call = original  # type: ignore[method-assign]
         every = [x for v in calls.values() for x in v]
         tool_stats = {name: {"calls": len(v), "p50_ms": round(statistics.median(v), 2), "p95_ms": round(pct(v, 0.95), 2)}

@@ -102,6 +102,7 @@ class State:
     anchor_searched: bool = False
     hop: tuple[str, tuple[str, ...], str] | None = None  # (speaker, all their entity ids, the snippet) of a hop
     hop_searched: bool = False
+    visual: bool = False  # an image model made the store's keyframe vectors: search_visual can help
 
     def did(self, action: Action) -> bool:
         return any(a.key() == action.key() for a in self.done)
@@ -140,7 +141,9 @@ class RulePlanner:
             if q.anchor is not None:
                 out.append(Action("search_episodic", {"query": q.anchor.phrase, "limit": 4, **wall},
                                   f"find the moment '{q.anchor.phrase}'", True))
-            elif not q.count and not q.order:
+            if state.visual and q.shown:
+                out.append(Action("search_visual", {"query": q.topic}, "keyframes that look like it"))
+            if q.anchor is None and not q.count and not q.order:
                 out.append(Action("search_semantic", {"query": q.topic, **({"history": True} if q.history else {})},
                                   "facts about it"))
         else:
@@ -360,7 +363,7 @@ class Agent:
         if not text:
             raise ValueError("the question is empty")
         q = parse(text, self.tools.people, self.now if self.now is not None else time.time())
-        state = State(q)
+        state = State(q, visual=self.tools.image is not None and "visual" in self.tools.store.vector_specs())
         steps: list[Step] = [Step("plan", 0, {"planner": self.planner.name, "question": q.to_json()})]
         if self.tools.store.count(self.tools._scope()) == 0:
             return Answer(NOT_FOUND, (), 0, "not_found", "nothing is indexed in the requested scope", tuple(steps))

@@ -87,8 +87,9 @@ SPECS: tuple[ToolSpec, ...] = (
     ToolSpec("search_semantic", "search facts (subject, relation, value): current facts first; "
              "history=true also returns the values they replaced", (
         Param("query", "str", True), Param("entities", "list"), Param("history", "bool"), Param("limit", "int"))),
-    ToolSpec("search_visual", "search keyframes by what they look like (needs an image model)", (
-        Param("query", "str", True), Param("limit", "int"))),
+    ToolSpec("search_visual", "search keyframes by what they look like, from words or an image file "
+             "(needs an image model)", (
+        Param("query", "str"), Param("image", "str"), Param("limit", "int"))),
     ToolSpec("lookup_entity", "a person by name or id: names, faces, voices, when they appear", (
         Param("name", "str", True),)),
     ToolSpec("zoom", "the finer memories inside an episode (day → hour → scene → clip)", (
@@ -246,10 +247,20 @@ class MemoryTools:
         hits.sort(key=lambda h: (bool(h.record.attrs.get("superseded_by")), -h.score))  # current facts first
         return self._result(hits)
 
-    def search_visual(self, query: str, limit: int | None = None) -> ToolResult:
+    def search_visual(self, query: str | None = None, image: str | None = None, limit: int | None = None) -> ToolResult:
+        if (query is None) == (image is None):
+            raise ToolCallError("search_visual needs either 'query' (words) or 'image' (an image file)")
         if self.image is None or "visual" not in self.store.vector_specs():
             return ToolResult((), (), "no image model is configured (MMAGENT_IMAGE_MODEL): visual memory is empty")
-        vec = self.image.embed_texts([query])[0]
+        if image is not None:
+            from perception.map import read_rgb
+
+            try:
+                vec = self.image.embed_images([read_rgb(image)])[0]
+            except (OSError, ValueError) as exc:
+                raise ToolCallError(f"search_visual: cannot read the image {image}: {exc}") from None
+        else:
+            vec = self.image.embed_texts([query or ""])[0]
         frames = self.store.search_vector("visual", vec, self._scope(kind="visual", level="keyframe"), limit or self.limit)
         # a keyframe is cited through its clip, which holds what was said and shown around it
         parents = {h.record.parent: h.score for h in frames if h.record.parent}

@@ -236,3 +236,34 @@ def test_tools_reject_bad_calls_and_read_spans(standup) -> None:  # type: ignore
             zoomed = tools.call("zoom", {"memory_id": scenes.hits[0].id})
             assert zoomed.hits and all(h.record.level == "clip" for h in zoomed.hits)
         assert "no image model" in tools.call("search_visual", {"query": "a slide"}).note
+
+
+def test_search_visual_by_words_and_by_image(tmp_path, standup) -> None:  # type: ignore[no-untyped-def]
+    """With an image model (a tiny random-weight CLIP: vectors well-formed, meaningless), a
+    keyframe's own picture finds that keyframe first, and its clip comes with it to be cited."""
+    from memory.store import Scope
+    from retrieval.tools import MemoryTools
+    from tests.tiny_models import build_tiny_clip
+
+    _, script = standup
+    video = next(p for p in standup[0].parent.iterdir() if p.suffix == ".mp4")
+    model = build_tiny_clip(tmp_path / "clip")
+    store = tmp_path / "store"
+    assert main(["index", str(video), "--store", str(store), "--image-model", str(model), "--json"]) == 0
+    with agent(store, image_model=str(model)) as a:
+        frames = list(a.store.scroll(Scope(kind="visual", level="keyframe")))
+        assert frames
+        target = frames[len(frames) // 2]
+        tools = MemoryTools(a.store, a.embedder, image=a.components.image())
+        found = tools.call("search_visual", {"image": target.attrs["image"]})
+        assert found.hits[0].record.attrs["image"] == target.attrs["image"]
+        assert any(h.record.kind == "episodic" and h.id == target.parent for h in found.hits)
+        assert tools.call("search_visual", {"query": "a slide with text"}).hits
+        with pytest.raises(ToolCallError, match="either"):
+            tools.call("search_visual", {})
+        with pytest.raises(ToolCallError, match="cannot read"):
+            tools.call("search_visual", {"image": str(tmp_path / "missing.png")})
+        # a question about what was shown searches the keyframes too
+        answer = a.ask("What was shown on the screen about parking?", planner="rules")
+        calls = [s.content["tool"] for s in answer.steps if s.type == "call"]
+        assert "search_visual" in calls and answer.evidence
