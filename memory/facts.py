@@ -737,7 +737,8 @@ _VERBS = re.compile(
     r"(?:(?:is|are|was|were)\s+(?:up|down)|went(?:\s+up|\s+down)?|goes\s+up|goes\s+down|gone\s+up|gone\s+down|increased|decreased|rose|risen|dropped|fell|fallen|grew|grown|raised|cut|reduced|climbed|jumped|lowered)"
     r"(?:\s+from\s+.+?)?\s+to)"
     r"|(?P<wverb>(?:is|are|was|were|will\s+be|has\s+been|have\s+been)\s+(?:now\s+|still\s+|also\s+)?(?:scheduled|planned|booked|slated|due|expected|set)(?:\s+(?:for|on|at|by))?"
-    r"|(?:starts?|begins?|kicks?\s+off|started|began|kicked\s+off)(?:\s+(?:at|on))?)"
+    r"|(?:starts?|begins?|kicks?\s+off|started|began|kicked\s+off)(?:\s+(?:at|on))?"
+    r"|(?:launches|opens|closes|happens|takes\s+place)(?:\s+(?:at|on))?)"
     r"|(?P<averb>costs?|totals?|totall?ed|comes\s+to|came\s+to|adds\s+up\s+to|added\s+up\s+to|amounts\s+to|amounted\s+to|(?:is|was)\s+worth|sums?\s+to)"
     r"|(?P<verb>leads|is\s+leading|heads|is\s+heading|manages|is\s+managing|oversees|supervises|runs|is\s+running|owns|handles|is\s+handling|coordinates|is\s+coordinating|is\s+responsible\s+for|works\s+(?:at|for)|is\s+working\s+(?:at|for)|works\s+on|is\s+working\s+on|lives\s+(?:in|at)|is\s+living\s+in|reports\s+to|belongs\s+to|joined|teaches)"
     r"|(?P<cop>(?:is|are)\s+going\s+to\s+be|will\s+be|is|are|was|were|remains|stays)(?:\s+(?:now|still|also|currently|actually|definitely|officially|finally|again|always|usually|normally))*"
@@ -755,6 +756,7 @@ _VERB_RELATION = {
     "is living in": "lives in", "reports to": "reports to", "belongs to": "belongs to",
     "joined": "joined", "teaches": "teaches",
 }
+_EVENT_NOUN = {"launches": "launch", "launch": "launch", "opens": "opening", "closes": "closing"}
 _DETERMINERS = {"the", "a", "an", "our", "my", "your", "their", "his", "her", "its", "this", "that", "these", "those"}
 _PRONOUNS = frozenset("""
 i you he she it we they me him us them this that these those there here one ones each all both some
@@ -940,6 +942,8 @@ def _clause_claim(clause: str, text: str, speaker: str | None) -> list[Claim] | 
             verb = f"{m.group('cverb').lower().split()[0]}|{m.group('cprep').lower()}"
         rv = _relation_value(kind, verb, rest, shouting)
         if rv:
+            if kind == "wverb" and verb.split()[0] in _EVENT_NOUN:  # "the product launches on X": the product launch
+                subject = f"{subject} {_EVENT_NOUN[verb.split()[0]]}"
             return [Claim(subject, rv[0], rv[1], text)]
         if kind not in ("verb", "averb"):  # "leads", "runs", "total" may be nouns ("the test runs are ..."): look further
             return None

@@ -323,6 +323,18 @@ class ModelPlanner:
 # -- the agent -------------------------------------------------------------------------------
 
 
+def _present(term: str, text: str) -> bool:
+    """A name or code is in the text: exactly, run together with other words (OCR), or misheard
+    a little (ASR: "Priya" / "Preya")."""
+    if _mentions([term.lower()], text):
+        return True
+    from difflib import SequenceMatcher
+
+    want = term.lower()
+    return len(want) >= 4 and any(SequenceMatcher(None, want, w).ratio() >= 0.75
+                                  for w in re.findall(r"[^\W_]+", text.lower()) if abs(len(w) - len(want)) <= 2)
+
+
 def _mentions(words: Sequence[str], text: str) -> bool:
     """Every word is in the text, allowing for endings and for words OCR ran together
     ("Globexinvoice:paid" mentions "globex" and "invoice")."""
@@ -510,6 +522,11 @@ class Agent:
         if not relevant:
             best = f" (best match scored {ranked[0].relevance:.2f})" if ranked else ""
             return Answer(NOT_FOUND, (), 0, "not_found", "no memory is relevant enough" + best)
+        missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)]
+        if missing:  # "the Tokyo office": nothing found says Tokyo, so nothing found is about it
+            return Answer(NOT_FOUND, (), 0, "not_found", f"nothing found in memory mentions '{missing[0]}'")
+        if q.options and q.order:
+            return self._which(q, relevant)
         if q.count:
             return self._count(q, relevant)
         if q.order:
@@ -544,6 +561,26 @@ class Agent:
             if voice in p.voices or voice == p.id:
                 return p.name or p.id
         return voice
+
+    def _which(self, q: Question, relevant: list[Scored]) -> Answer:
+        """"Which was first, A or B?": when each alternative was first (or last) mentioned."""
+        order = {e.source_id: e.seq for e in self.tools.store.sources()}
+        when: dict[str, Scored] = {}
+        for option in q.options:
+            words = [w for w in re.findall(r"[^\W_]+", option.lower()) if keywords.terms(w)]
+            said = [s for s in relevant if _mentions(words, s.snippet.text)]
+            said.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
+            if said:
+                when[option] = said[0] if q.order == "first" else said[-1]
+        if not when:
+            return Answer(NOT_FOUND, (), 0, "not_found", f"neither {' nor '.join(q.options)} is found in memory")
+        key = lambda o: (order.get(when[o].hit.record.source_id, 0), when[o].snippet.start)  # noqa: E731
+        pick = min(when, key=key) if q.order == "first" else max(when, key=key)
+        cited = [when[pick], *[when[o] for o in when if o != pick]]
+        others = [o for o in q.options if o != pick]
+        note = f"{pick} at {when[pick].snippet.start:.0f} s" + "".join(
+            f", {o} at {when[o].snippet.start:.0f} s" if o in when else f", {o} not found" for o in others)
+        return Answer(f"{pick[0].upper()}{pick[1:]} ({q.order}).", tuple(s.evidence() for s in cited), 0, "extractive", note)
 
     def _count(self, q: Question, relevant: list[Scored]) -> Answer:
         """Distinct moments that hold the topic's words, each cited."""

@@ -216,7 +216,19 @@ class Retriever:
         # numbers, dates and codes are what small models make up: every one must be in the evidence
         if any(term not in allowed for term in new if term in _digit_terms(reply)):
             return False
+        # ... and whole: "6" from "6, 6, 0, 4" is a number cut short
+        numbers = _numbers(reply)
+        if numbers and any(n != m and n in m for n in numbers for s in chosen for m in _numbers(s.snippet.text)) \
+                and not any(n == m for n in numbers for s in chosen for m in _numbers(s.snippet.text)):
+            return False
         return len(new & allowed) / len(new) >= self.options.support_ratio
+
+
+def _numbers(text: str) -> list[str]:
+    """Digit sequences, with separators inside a spoken code dropped ("6, 6, 0, 4" → "6604")."""
+    runs = [re.sub(r"\D", "", m) for m in re.findall(r"(?<![\d.,])\d(?:[,\s-]+\d(?![\d.,]\d))+\b", text)]
+    rest = re.sub(r"(?<![\d.,])\d(?:[,\s-]+\d(?![\d.,]\d))+\b", " ", text)
+    return runs + [re.sub(r"[,]", "", m) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", rest)]
 
 
 def _digit_terms(text: str) -> set[int]:

@@ -63,6 +63,8 @@ class Question:
     said: bool = False  # asks about what was said
     history: bool = False  # asks how a fact was before it changed
     hop: str | None = None  # "the woman who mentioned the invoice": find who did this, then ask about them
+    options: tuple[str, ...] = ()  # "which was first, the audit or the budget?": the alternatives
+    key_terms: tuple[str, ...] = ()  # names and codes the question is about ("Tokyo", "CEO", "4471")
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name in the question → entity ids
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
 
@@ -76,7 +78,7 @@ class Question:
             "anchor": None if self.anchor is None else {"relation": self.anchor.relation, "phrase": self.anchor.phrase},
             "shown": self.shown, "said": self.said, "history": self.history,
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
-            "hop": self.hop,
+            "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms),
         }
 
 
@@ -120,6 +122,8 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         named=named,
         wall=wall_window(text, now),
         hop=hop,
+        options=_options(text),
+        key_terms=_key_terms(text, named),
     )
 
 
@@ -154,3 +158,28 @@ def wall_window(text: str, now: float | None) -> tuple[float | None, float | Non
     if day is None:
         return None
     return (day + dt.timedelta(hours=start_h)).timestamp(), (day + dt.timedelta(hours=end_h)).timestamp()
+
+
+_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,?]+?)\s+or\s+(?:the\s+)?([^,?]+?)\s*\??$", re.I)
+_QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "did", "does", "do", "is",
+                   "was", "were", "are", "can", "could", "i", "the", "a", "an", "in", "on", "at"}
+
+
+def _options(text: str) -> tuple[str, ...]:
+    m = _OPTIONS.search(text)
+    return (m.group(1).strip(), m.group(2).strip()) if m else ()
+
+
+def _key_terms(text: str, named: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """Proper names, acronyms and codes in the question (not its first word, not known people,
+    not quoted speech): if memory never mentions them, it cannot hold the answer."""
+    unquoted = re.sub(r"(['\"]).*?\1(?=\W|$)", " ", text)
+    tokens = re.findall(r"[A-Za-z][\w-]*|\d[\w-]*", unquoted)
+    out = []
+    for k, tok in enumerate(tokens):
+        low = tok.lower()
+        if k == 0 or low in _QUESTION_WORDS or low in named or any(low in n.split() for n in named):
+            continue
+        if tok[0].isupper() or any(c.isdigit() for c in tok):
+            out.append(tok.removesuffix("'s"))
+    return tuple(dict.fromkeys(out))

@@ -123,6 +123,16 @@ def test_moved_and_is_on_give_the_same_subject_and_relation() -> None:
     assert (a.subject, a.relation) == (b.subject, b.relation) == (c.subject, c.relation) == ("review", "when")
 
 
+def test_an_event_verb_names_the_event() -> None:
+    """"the product launches on Wednesday" and "the product launch moved to Thursday" are one fact."""
+    a = extract_claims("The product launches on Wednesday.")[0]
+    b = extract_claims("Update: the product launch has moved to Thursday.")[0]
+    c = extract_claims("The product launch is on Friday.")[0]
+    assert (a.subject, a.relation, a.value) == ("product launch", "when", "Wednesday")
+    assert (a.subject, a.relation) == (b.subject, b.relation) == (c.subject, c.relation)
+    assert extract_claims("The store opens at 9:00.")[0].subject == "store opening"
+
+
 def test_name_claims_need_a_speaker() -> None:
     assert triples("My name is Alice", speaker="spk_1") == [("spk_1", "name", "Alice")]
     assert triples("Hi, I'm alice from accounting", speaker="SPEAKER_01") == [("SPEAKER_01", "name", "Alice")]

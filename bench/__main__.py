@@ -1,0 +1,5 @@
+"""python -m bench SUITE ...: the evaluation harness (bench/harness.py)."""
+
+from bench.harness import main
+
+raise SystemExit(main())
