@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--captioner", choices=["composed", "qwen-vl", "openai", "none"], help="clip captions (default: composed)")
     common(p)
 
+    sub.add_parser("bench", help="the evaluation harness: mmagent bench longvideo|screen|m3bench|mlvu|videomme ... (see mmagent bench -h)",
+                   add_help=False)
+
     p = sub.add_parser("ask", help="ask a question; the answer cites moments", epilog='example: mmagent ask "who leads the move?" --json')
     p.add_argument("question", metavar="QUESTION")
     p.add_argument("--source", action="append", default=[], metavar="ID", help="only this source (id, id prefix or path); repeatable")
@@ -419,6 +422,11 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_third_parties()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # the evaluation harness has its own options (bench/harness.py)
+        from bench.harness import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,

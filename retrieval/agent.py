@@ -545,8 +545,25 @@ class Agent:
                 label = self._speaker_label(who.snippet.speaker or "")
                 return Answer(f'{label}, who said: "{who.snippet.text}"', tuple(s.evidence() for s in chosen), 0,
                               "extractive", f"{label} is the speaker of the best matching sentence")
+            written = self._writer(q, chosen[0])
+            if written:  # a chat line on screen: "Priya: the deploy is done"
+                name, line = written
+                return Answer(f'{name}, who wrote: "{line}"', tuple(s.evidence() for s in chosen), 0, "extractive",
+                              f"{name} is the author of the best matching line on screen")
         text, mode, note = self.retriever.compose(q.text, chosen)
         return Answer(text, tuple(s.evidence() for s in chosen), 0, mode, note)
+
+    @staticmethod
+    def _writer(q: Question, best: Scored) -> tuple[str, str] | None:
+        """The author of the on-screen line that best matches a "who" question ("Name: text")."""
+        if best.snippet.modality != "screen":
+            return None
+        wanted = keywords.terms(q.topic) - _GENERIC
+        lines = [x.strip() for x in best.snippet.text.split("|")]
+        scored = [(len(wanted & keywords.terms(x)), x) for x in lines]
+        top, line = max(scored, default=(0, ""), key=lambda p: p[0])
+        m = re.match(r"^([A-Z][\w.-]+(?: [A-Z][\w.-]+)?):\s*(.+)$", line)
+        return (m.group(1), line) if top and m else None
 
     @staticmethod
     def _by(s: Scored, ids: set[str], wanted: str | None) -> bool:
@@ -588,12 +605,21 @@ class Agent:
         best = relevant[0].relevance
         hits = [s for s in relevant if s.relevance >= best - self.options.relevant_margin and _mentions(words, s.snippet.text)]
         hits.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
+        # each sentence said is a moment (unless it is the same sentence cut in two); a line on
+        # screen is a moment of its own only when nothing was said about it around then
         moments: list[Scored] = []
-        for s in hits:
+        for s in (x for x in hits if x.snippet.modality == "speech"):
             last = moments[-1] if moments else None
-            if last and last.hit.record.source_id == s.hit.record.source_id and s.snippet.start - last.snippet.end < self.options.count_gap:
+            if last and last.hit.record.source_id == s.hit.record.source_id and s.snippet.start - last.snippet.end < 0.5:
                 continue
             moments.append(s)
+        spoken = list(moments)
+        for s in (x for x in hits if x.snippet.modality != "speech"):
+            near = [m for m in (*spoken, *moments) if m.hit.record.source_id == s.hit.record.source_id
+                    and m.snippet.start < s.snippet.end + self.options.count_gap and s.snippet.start < m.snippet.end + self.options.count_gap]
+            if not near:
+                moments.append(s)
+        moments.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
         if not moments:
             return Answer(NOT_FOUND, (), 0, "not_found", "no moment holds all the words asked about")
         n = len(moments)

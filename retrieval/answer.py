@@ -124,7 +124,7 @@ class Retriever:
         ``history``: the question asks what a fact was before it changed (superseded statements
         get the bonus instead of the penalty); ``embed``: a (caching) batch text embedder."""
         pairs: list[tuple[Hit, Snippet]] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, int]] = set()
         outdated = {
             " ".join(t.lower().split())
             for hit in hits if hit.record.kind == "semantic"
@@ -145,7 +145,7 @@ class Retriever:
                     if snip.start >= before:
                         continue
                     snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality, snip.image, snip.speaker)
-                key = (hit.record.source_id, " ".join(snip.text.lower().split()))
+                key = (hit.record.source_id, " ".join(snip.text.lower().split()), round(snip.start))
                 if key not in seen:
                     seen.add(key)
                     pairs.append((hit, snip))
@@ -205,6 +205,9 @@ class Retriever:
             return False
         if _NEGATION.search(reply) and not _NEGATION.search(chosen[0].snippet.text):
             return False  # "X, not Y": small models add contrasts the evidence never made
+        kind = cues.wanted(question)
+        if kind in ("time", "number") and not cues.has(kind, reply) and any(cues.has(kind, s.snippet.text) for s in chosen):
+            return False  # asked when / how much, and the evidence says it, but the reply does not
         reply_terms = keywords.terms(reply)
         allowed = keywords.terms(question)
         for s in chosen:

@@ -21,7 +21,8 @@ _NUMBER = re.compile(r"\d")
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+\b")
 
 _WANTS = (
-    ("time", re.compile(r"^\s*(when|what (time|date|day)|which (day|date|month)|how long|until when)\b", re.I)),
+    ("time", re.compile(r"^\s*(when|what (time|date|day)|which (day|date|month)|how long|until when)\b"
+                        r"|^\s*what (is|was|were|are) the [\w\s]{0,30}?\b(time|date|day|deadline)\b", re.I)),
     ("number", re.compile(r"^\s*(how (much|many)|what (number|amount|price|total|percentage)|what is the (number|amount|price|cost|total|budget))\b|\b(number|amount|price|cost|budget|total)\b", re.I)),
     ("name", re.compile(r"^\s*(who|whom|whose|which person)\b", re.I)),
 )

@@ -174,6 +174,7 @@ def _key_terms(text: str, named: Mapping[str, Sequence[str]]) -> tuple[str, ...]
     """Proper names, acronyms and codes in the question (not its first word, not known people,
     not quoted speech): if memory never mentions them, it cannot hold the answer."""
     unquoted = re.sub(r"(['\"]).*?\1(?=\W|$)", " ", text)
+    unquoted = _DAY_WORDS.sub(" ", _AT_CLOCK.sub(" ", unquoted))  # wall-clock words are a window, not words to find
     tokens = re.findall(r"[A-Za-z][\w-]*|\d[\w-]*", unquoted)
     out = []
     for k, tok in enumerate(tokens):
