@@ -55,6 +55,7 @@ class AgentOptions:
     max_llm_tokens: int = 6000  # token budget of the planner's prompts and replies (estimated)
     max_errors: int = 2  # model mistakes in one round before the rule planner's call is used
     anchor_window: float = 15.0  # "what was shown when X was said": seconds around the moment
+    anchor_margin: float = 0.15  # an anchor of the modality the question names may score this much less
     count_gap: float = 5.0  # mentions closer than this are one occurrence
     count_limit: int = 40  # memories read when counting
     order_margin: float = 0.25  # "first" / "last" choose among snippets this close to the best
@@ -452,11 +453,13 @@ class Agent:
         ranked = self.retriever.rank(phrase, self.tools.vector(phrase), list(result.hits), self.tools.before, named,
                                      embed=embed)
         ranked = [s for s in ranked if s.relevance >= self.retriever.options.min_relevance]
-        if q.anchor.modality:  # "when X was said": the moment is speech; "when X was shown": the screen
-            ranked = [s for s in ranked if s.snippet.modality == q.anchor.modality] or ranked
         if not ranked:
             return None
         best = ranked[0]
+        if q.anchor.modality:  # "when X was said": the moment is speech ("when X was shown": the screen),
+            kind = [s for s in ranked if s.snippet.modality == q.anchor.modality]  # unless that is a poor match
+            if kind and kind[0].relevance >= best.relevance - self.options.anchor_margin:
+                best = kind[0]
         return best.hit.record.source_id, best.snippet.start, best.snippet.end
 
     def _hop_person(self, q: Question, result: ToolResult, embed: _CachedEmbedder) -> tuple[str, tuple[str, ...], str] | None:
@@ -512,6 +515,8 @@ class Agent:
                     return Answer(text, tuple(s.evidence() for s in near), 0, mode,
                                   f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
         if wanted is not None:
+            if q.anchor is not None and q.anchor.relation == "during" and any(s.snippet.modality == wanted for s in ranked):
+                ranked = [s for s in ranked if s.snippet.modality == wanted]  # "what was on screen then": the screen
             ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
                       for s in ranked]
         ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))

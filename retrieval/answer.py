@@ -206,7 +206,9 @@ class Retriever:
         if _NEGATION.search(reply) and not _NEGATION.search(chosen[0].snippet.text):
             return False  # "X, not Y": small models add contrasts the evidence never made
         kind = cues.wanted(question)
-        if kind in ("time", "number") and not cues.has(kind, reply) and any(cues.has(kind, s.snippet.text) for s in chosen):
+        asked = {w.strip(",.?!:;").lower() for w in question.split()}
+        said = " ".join(w for w in reply.split() if w.strip(",.?!:;").lower() not in asked)  # beyond the question's words
+        if kind in ("time", "number") and not cues.has(kind, said) and any(cues.has(kind, s.snippet.text) for s in chosen):
             return False  # asked when / how much, and the evidence says it, but the reply does not
         reply_terms = keywords.terms(reply)
         allowed = keywords.terms(question)
