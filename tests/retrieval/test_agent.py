@@ -267,3 +267,25 @@ def test_search_visual_by_words_and_by_image(tmp_path, standup) -> None:  # type
         answer = a.ask("What was shown on the screen about parking?", planner="rules")
         calls = [s.content["tool"] for s in answer.steps if s.type == "call"]
         assert "search_visual" in calls and answer.evidence
+
+
+def test_rounds_time_and_token_budgets(standup) -> None:  # type: ignore[no-untyped-def]
+    from retrieval.agent import Agent, AgentOptions, ModelPlanner, RulePlanner
+    from retrieval.answer import Retriever
+    from retrieval.tools import MemoryTools
+
+    store, script = standup
+    with MMAgent(Settings.load(env={}, store=store, workers=1)) as a:
+        tools = MemoryTools(a.store, a.embedder, a._people_index(), a.registry)
+        retriever = Retriever(a.store, a.embedder, None, llm_unavailable="no language model configured")
+        spent = Agent(tools, retriever, RulePlanner(), AgentOptions(max_seconds=0.0)).ask("When is the design review?")
+        assert spent.rounds == 0 and not spent.found and "time budget (0 s) spent" in spent.note
+        one = Agent(tools, retriever, RulePlanner(), AgentOptions(rounds=1)).ask("What was said after the lunch break?")
+        assert one.rounds == 1 and all(s.round <= 1 for s in one.steps if s.type == "call")
+        llm, _ = a._llm_or_reason()
+        assert llm is not None
+        options = AgentOptions(max_llm_tokens=0)
+        broke = Agent(tools, retriever, ModelPlanner(llm, options), options).ask("What did Priya say?")
+        plans = [s.to_json() for s in broke.steps if s.type == "plan"]
+        assert any(p.get("note") == "token budget spent: answering" for p in plans)
+        assert not any("scores" in p for p in plans) and broke.evidence  # answered from what the rules found
