@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="list indexed sources")
     common(p)
 
+    p = sub.add_parser("screen", help="record this screen privately in the background: start, stop, status, pause, resume",
+                       epilog="example: mmagent screen start --interval 2 ; mmagent screen status --json ; "
+                              "mmagent index ~/.local/share/mmagent/screens")
+    p.add_argument("action", choices=["start", "stop", "status", "pause", "resume"])
+    p.add_argument("--folder", type=Path, help="where captures go (default: STORE/screens)")
+    p.add_argument("--interval", type=float, default=2.0, help="seconds between captures (default 2)")
+    p.add_argument("--rules", type=Path, help="privacy rules JSON: excluded_apps, excluded_titles (regexes), redact")
+    common(p)
+
     p = sub.add_parser("sample", help="write the sample video used by the quick start (needs espeak-ng)")
     p.add_argument("out", type=Path, metavar="OUT.mp4")
     p.add_argument("--json", action="store_true", help="print the script (what is said and shown when) as JSON")
@@ -408,6 +417,104 @@ def cmd_sources(agent: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cmd_screen(args: argparse.Namespace) -> int:
+    """The recorder runs as its own background process (apps/screen_recorder.py); these
+    commands start it, signal it and read the status it writes."""
+    import signal
+
+    from mmagent import Settings
+    from mmagent.errors import SettingsError
+
+    folder = (args.folder or Settings.load(store=args.store).store / "screens").resolve()
+    pidfile = folder / "recorder.pid"
+    pid = int(pidfile.read_text()) if pidfile.is_file() and pidfile.read_text().strip().isdigit() else 0
+    running = pid > 0 and _alive(pid)
+    if args.action == "start":
+        if running:
+            raise SettingsError(f"the screen recorder is already running (PID {pid}) into {folder}")
+        folder.mkdir(parents=True, exist_ok=True)
+        if args.rules:
+            from apps.screen_privacy import PrivacyRules
+
+            PrivacyRules.from_json(json.loads(args.rules.read_text()))  # a bad rule file fails here, not in the background
+        cmd = [sys.executable, "-m", "apps.screen_recorder", "--folder", str(folder), "--interval", str(args.interval)]
+        if args.rules:
+            cmd += ["--rules", str(args.rules.resolve())]
+        log_path = str(folder / "recorder.log")
+        # a session of its own, detached from this command (no Popen object left behind to reap)
+        child = os.posix_spawn(sys.executable, cmd, os.environ, setsid=True, file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ])
+        exited = None
+        for _ in range(100):
+            done, code = os.waitpid(child, os.WNOHANG)
+            if done:
+                exited = os.waitstatus_to_exitcode(code)
+                break
+            if pidfile.is_file():
+                break
+            time.sleep(0.05)
+        if exited is not None:
+            raise SettingsError(f"the screen recorder stopped at once (exit {exited}); see {log_path}")
+        doc = {"recording": True, "pid": child, "folder": str(folder), "interval": args.interval}
+        print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s (PID {child})")
+        return 0
+    if args.action == "stop":
+        if not running:
+            raise SettingsError(f"no screen recorder is running for {folder}")
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(200):
+            try:  # our own child (started by this process): reap it
+                if os.waitpid(pid, os.WNOHANG)[0]:
+                    break
+            except ChildProcessError:
+                pass
+            if not _alive(pid):
+                break
+            time.sleep(0.05)
+        print(json.dumps({"recording": False, "folder": str(folder)}) if args.json else "the screen recorder stopped")
+        return 0
+    if args.action in ("pause", "resume"):
+        folder.mkdir(parents=True, exist_ok=True)
+        paused = folder / "PAUSED"
+        if args.action == "pause":
+            paused.write_text("paused by the user\n")
+        else:
+            paused.unlink(missing_ok=True)
+        print(json.dumps({"paused": args.action == "pause"}) if args.json else f"capture {args.action}d")
+        return 0
+    status_file = folder / "status.json"
+    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
+    captures = sum(1 for p in folder.glob("*.webp")) if folder.is_dir() else 0
+    doc = {"recording": running, "folder": str(folder), "captures_on_disk": captures, **status}
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        state = "recording" if running else "not recording"
+        if running and status.get("paused"):
+            state = f"paused ({status['paused']})"
+        print(f"{state}: {folder}")
+        if status:
+            print(f"  captured {status.get('captured', 0)}, unchanged {status.get('unchanged', 0)}, excluded "
+                  f"{status.get('excluded', 0)}, stored {status.get('stored', 0)} (redacted {status.get('redacted', 0)}); "
+                  f"{captures} captures on disk")
+            if status.get("error"):
+                print(f"  last error: {status['error']}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from mmagent.samples import make_demo_video
 
@@ -441,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "sample":
             return cmd_sample(args)
+        if args.command == "screen":
+            return cmd_screen(args)
         overrides: dict[str, Any] = {"store": args.store, "qdrant_url": args.qdrant_url}
         for name in ("llm", "workers", "ray", "image_model", "captioner"):
             if getattr(args, name, None) is not None:

@@ -106,7 +106,6 @@ class PrivacyRules:
         return dataclasses.replace(self, **changes)
 
 
-
 def _strings(name: str, value: object) -> tuple[str, ...]:
     """A tuple of strings; a bare string is refused (it would become a tuple of characters)."""
     if isinstance(value, str) or not isinstance(value, Iterable):
@@ -126,7 +125,8 @@ def _title_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
         try:
             compiled.append(re.compile(pattern, re.IGNORECASE))
         except re.error as err:
-            raise ValueError(f"invalid excluded_titles pattern {pattern!r}: {err.msg} at position {err.pos}") from None
+            message = f"invalid excluded_titles pattern {pattern!r}: {err.msg} at position {err.pos}"
+            raise ValueError(message) from None
     return tuple(compiled)
 
 
@@ -142,7 +142,6 @@ def _names_app(rule: str, app: str) -> bool:
 
 
 DEFAULT_RULES = PrivacyRules()
-
 
 
 def excluded(rules: PrivacyRules, app: str | None, title: str | None) -> str | None:
@@ -184,8 +183,9 @@ def _whole(kind: str) -> Replacer:
 
 
 # Private key blocks: to the END line, or (cut off on screen) through the base64 lines that follow.
-_KEY_BEGIN = r"-{2,}[ \t]*BEGIN[ A-Z0-9]*?PRIVATE KEY(?: BLOCK)?[ \t]*-{2,}"
-_KEY_END = r"-{2,}[ \t]*END[ A-Z0-9]*?PRIVATE KEY(?: BLOCK)?[ \t]*-{2,}"
+# "(?<!-)": a run of dashes is tried once, not from each of its dashes (quadratic on "-----...").
+_KEY_BEGIN = r"(?<!-)-{2,}[ \t]*BEGIN[ A-Z0-9]*?PRIVATE KEY(?: BLOCK)?[ \t]*-{2,}"
+_KEY_END = r"(?<!-)-{2,}[ \t]*END[ A-Z0-9]*?PRIVATE KEY(?: BLOCK)?[ \t]*-{2,}"
 _KEY_BODY = (
     r"[ \t]*(?:[A-Za-z0-9+/]{16,}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}"
     r"|(?:Proc-Type|DEK-Info|Comment|Version):[^\n]*)[ \t\r]*"
@@ -193,7 +193,8 @@ _KEY_BODY = (
 _TOKEN_END = r"(?![A-Za-z0-9_-])"
 
 _API_KEYS: tuple[str, ...] = (
-    rf"{_KEY_BEGIN}(?:.*?{_KEY_END}|[^\n]*(?:\n(?:[ \t\r]*\n)*{_KEY_BODY}(?=\n|\Z))*)",
+    # the END is looked for up to the next BEGIN only, so many cut-off blocks stay linear
+    rf"{_KEY_BEGIN}(?:(?:(?!{_KEY_BEGIN}).)*?{_KEY_END}|[^\n]*(?:\n(?:[ \t\r]*\n)*{_KEY_BODY}(?=\n|\Z))*)",
     rf"(?<![\w-])eyJ[A-Za-z0-9_-]{{5,}}\.[A-Za-z0-9_-]{{10,}}\.[A-Za-z0-9_-]*{_TOKEN_END}",  # JWT
     rf"(?<![\w-])(?:gh[pousr]_[A-Za-z0-9]{{20,}}|github_pat_[A-Za-z0-9_]{{22,}}){_TOKEN_END}",
     rf"(?<![\w-])xox[abprs]-[A-Za-z0-9-]{{10,}}{_TOKEN_END}",  # Slack
@@ -214,9 +215,10 @@ _IBAN = re.compile(
 
 # Cards: major-industry digits 2-6 (1 would catch Unix-millisecond timestamps), 13-19 digits run
 # together or in the printed groupings 4-4-4-4(-3) and 4-6-5 / 4-6-4, one separator throughout.
-# Never inside a longer number: not after a digit (or digit + separator), ".", ",", "+".
+# Never inside a longer number: not after a digit, ".", ",", "+", nor after a four-digit group
+# and a separator (the tail of a longer grouped number); "exp 12/27 4111 ..." still matches.
 _CARD = re.compile(
-    r"(?<![\w.,+])(?<![0-9][ -])"
+    r"(?<![\w.,+])(?<![0-9]{4}[ -])"
     r"(?:[2-6][0-9]{12,18}"
     r"|[2-6][0-9]{3}(?P<s>[ -])[0-9]{4}(?P=s)[0-9]{4}(?P=s)[0-9]{1,4}(?:(?P=s)[0-9]{1,3})?"
     r"|3[0-9]{3}(?P<t>[ -])[0-9]{6}(?P=t)[0-9]{4,5})"
@@ -235,7 +237,7 @@ _PASSWORD = re.compile(
 )
 
 # What a password field shows: a run of six or more bullets / asterisks standing alone.
-_MASKED = re.compile(r"(?<!\S)[●•∙·⚫◦*]{6,}(?!\S)")
+_MASKED = re.compile(r"(?<!\S)[●•∙*]{6,}(?!\S)")
 
 
 def _luhn(digits: str) -> bool:
@@ -248,7 +250,7 @@ def _luhn(digits: str) -> bool:
 
 
 def _is_card(digits: str) -> bool:
-    return 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn(digits)
+    return 13 <= len(digits) <= 19 and _luhn(digits)  # the pattern already required 2-6 first
 
 
 def _is_iban(compact: str) -> bool:
@@ -320,12 +322,11 @@ def _apply(kind: str, pattern: re.Pattern[str], replacer: Replacer, text: str, f
 
 def redact(text: str) -> tuple[str, list[str]]:
     """The text with secrets replaced by ``[REDACTED:<kind>]``, and the kinds found (each once,
-    in detector order). Everything else is kept byte for byte.
+    in the order found). Everything else is kept byte for byte.
 
     Detectors run to a fixed point, so ``redact(redact(t)[0]) == (redact(t)[0], [])``: a secret
-    first shielded by a neighbour (a card number right after an SSN) is caught on the next round.
-    Each round that changes the text replaces unredacted characters with a marker no detector
-    matches, so the loop ends.
+    first shielded by a neighbour (a card right after another card) is caught on the next round.
+    The loop ends: each change replaces unredacted characters with a marker no detector matches.
     """
     found: list[str] = []
     while True:

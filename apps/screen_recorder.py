@@ -1,0 +1,346 @@
+"""The screen recorder: private, local, cheap when nothing changes.
+
+Every ``interval`` seconds each monitor is grabbed (mss). A capture is dropped before anything is
+written when its window is excluded (an excluded app, a private / incognito browser window:
+``apps/screen_privacy.py``) or when capture is paused; it costs a downscaled grey diff when the
+screen did not change. A changed capture is read by OCR here, in the recorder, and every secret
+the OCR finds (card numbers, API keys, password fields, IBANs, SSNs) is blacked out in the image
+by its box and replaced in the text — so neither the saved file nor anything downstream (models,
+the store) ever sees it. Captures are saved as WebP with a sidecar JSON (time, app, window
+title, monitor, the redacted OCR lines), the layout ``mmagent index FOLDER`` reads.
+
+Below a free-disk floor, capture pauses and says why. ``status.json`` in the folder says what
+happened: captured, unchanged, excluded, stored, redacted, paused reason, last capture.
+
+    python -m apps.screen_recorder --folder DIR [--interval 2] [--seconds N]
+    mmagent screen start|stop|status|pause|resume   (apps/cli.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import json
+import os
+import re
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from apps.screen_privacy import DEFAULT_RULES, PrivacyRules, excluded, redact_lines
+
+ImageArray = npt.NDArray[np.uint8]
+THUMB = (160, 100)  # grey thumbnail (width, height) for change detection
+TILE = 10  # pixels of the thumbnail per tile side
+
+
+@dataclass(frozen=True)
+class RecorderSettings:
+    interval: float = 2.0  # seconds between captures
+    quality: int = 70  # WebP quality of saved captures
+    max_side: int = 1920  # larger captures are scaled down before saving
+    tile_threshold: float = 1.5  # mean grey difference (0-255) of a thumbnail tile that counts as a change
+    min_free_mb: int = 500  # below this free disk space, capture pauses
+    rules: PrivacyRules = DEFAULT_RULES
+
+
+@dataclass(frozen=True)
+class Window:
+    app: str | None
+    title: str | None
+
+
+@dataclass
+class Status:
+    pid: int = 0
+    started: float = 0.0
+    captured: int = 0  # grabs taken
+    unchanged: int = 0  # grabs dropped: the screen had not changed
+    excluded: int = 0  # grabs dropped: a private or excluded window
+    stored: int = 0  # captures written
+    redacted: int = 0  # captures with a secret blacked out
+    last_capture: float | None = None
+    paused: str | None = None  # why capture is paused, or None
+    error: str | None = None
+
+
+# -- the active window (X11 through libX11, no extra package) ----------------------------------
+
+
+class _X11:
+    """The focused top-level window's WM_CLASS and title, from libX11 via ctypes."""
+
+    def __init__(self) -> None:
+        name = ctypes.util.find_library("X11")
+        if not name or not os.environ.get("DISPLAY"):
+            raise OSError("no X11 display")
+        x = ctypes.cdll.LoadLibrary(name)
+        x.XOpenDisplay.restype = ctypes.c_void_p
+        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x.XGetInputFocus.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_int)]
+        x.XFetchName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_char_p)]
+        x.XQueryTree.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong),
+                                 ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
+                                 ctypes.POINTER(ctypes.c_uint)]
+        x.XFree.argtypes = [ctypes.c_void_p]
+
+        class ClassHint(ctypes.Structure):
+            _fields_ = [("res_name", ctypes.c_char_p), ("res_class", ctypes.c_char_p)]
+
+        self.ClassHint = ClassHint
+        x.XGetClassHint.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ClassHint)]
+        self.x = x
+        self.display = x.XOpenDisplay(None)
+        if not self.display:
+            raise OSError("cannot open the X11 display")
+
+    def _parent(self, window: int) -> int:
+        root, parent = ctypes.c_ulong(), ctypes.c_ulong()
+        children, n = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
+        if not self.x.XQueryTree(self.display, window, ctypes.byref(root), ctypes.byref(parent),
+                                 ctypes.byref(children), ctypes.byref(n)):
+            return 0
+        if children:
+            self.x.XFree(children)
+        return 0 if parent.value == root.value else int(parent.value)
+
+    def active(self) -> Window:
+        focus, revert = ctypes.c_ulong(), ctypes.c_int()
+        self.x.XGetInputFocus(self.display, ctypes.byref(focus), ctypes.byref(revert))
+        window = int(focus.value)
+        title = app = None
+        for _ in range(8):  # walk up to the top-level window that has a name
+            if window <= 1:
+                break
+            name = ctypes.c_char_p()
+            if title is None and self.x.XFetchName(self.display, window, ctypes.byref(name)) and name.value:
+                title = name.value.decode("utf-8", "replace")
+            hint = self.ClassHint()
+            if app is None and self.x.XGetClassHint(self.display, window, ctypes.byref(hint)) and hint.res_class:
+                app = hint.res_class.decode("utf-8", "replace")
+            if title and app:
+                break
+            window = self._parent(window)
+        return Window(app, title)
+
+
+def window_reader() -> Callable[[], Window]:
+    """The active window's app and title: X11 here; elsewhere (Wayland, no display) unknown."""
+    try:
+        x11 = _X11()
+    except OSError:
+        return lambda: Window(None, None)
+    return x11.active
+
+
+# -- change detection and redaction ----------------------------------------------------------
+
+
+def thumbnail(image: ImageArray) -> npt.NDArray[np.float32]:
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def changed(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float) -> bool:
+    """Any tile of the thumbnail changed (a few characters typed count; noise does not)."""
+    if a is None:
+        return True
+    h, w = b.shape
+    diff = np.abs(a - b)[: h - h % TILE, : w - w % TILE]
+    tiles = diff.reshape(h // TILE, TILE, w // TILE, TILE).mean(axis=(1, 3))
+    return bool((tiles >= threshold).any())
+
+
+_CONFUSED = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
+_DIGITISH = re.compile(r"(?<![A-Za-z])[0-9lI|Oo]{3,}(?![A-Za-z])")
+
+
+def ocr_digits(text: str) -> str:
+    """Digits OCR misread as letters, restored inside number-like tokens ("111l" → "1111")."""
+    def fix(m: re.Match[str]) -> str:
+        token = m.group(0)
+        return token.translate(_CONFUSED) if sum(c.isdigit() for c in token) * 2 >= len(token) else token
+
+    return _DIGITISH.sub(fix, text)
+
+
+def black_out(image: ImageArray, box: Any) -> None:
+    """Fill a text box (four corners) in black, with a small margin."""
+    xs = [p[0] for p in box]
+    ys = [p[1] for p in box]
+    x0, x1 = max(0, int(min(xs)) - 3), min(image.shape[1], int(max(xs)) + 3)
+    y0, y1 = max(0, int(min(ys)) - 3), min(image.shape[0], int(max(ys)) + 3)
+    image[y0:y1, x0:x1] = 0
+
+
+# -- the recorder ----------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, folder: Path, settings: RecorderSettings = RecorderSettings(),
+                 grab: Callable[[], list[ImageArray]] | None = None, window: Callable[[], Window] | None = None,
+                 ocr: Any = None) -> None:
+        """``grab``: the monitors' pixels (default: mss); ``ocr``: an OCR model (default: the
+        bundled RapidOCR)."""
+        self.folder = Path(folder)
+        self.settings = settings
+        self._grab = grab
+        self._window = window
+        self._ocr = ocr
+        self._last: dict[int, npt.NDArray[np.float32]] = {}
+        self.status = Status(pid=os.getpid(), started=time.time())
+        self.stop_event = threading.Event()
+
+    # components, made on first use
+    def _grabber(self) -> Callable[[], list[ImageArray]]:
+        if self._grab is None:
+            import mss
+
+            sct = mss.mss()
+
+            def grab() -> list[ImageArray]:
+                shots = []
+                for monitor in sct.monitors[1:] or sct.monitors[:1]:
+                    raw = np.asarray(sct.grab(monitor))  # BGRA
+                    shots.append(np.ascontiguousarray(raw[:, :, 2::-1]))
+                return shots
+
+            self._grab = grab
+        return self._grab
+
+    def _reader(self) -> Any:
+        if self._ocr is None:
+            import models
+
+            self._ocr = models.create("ocr", "rapidocr")
+        return self._ocr
+
+    def _active(self) -> Window:
+        if self._window is None:
+            self._window = window_reader()
+        return self._window()
+
+    @property
+    def paused_file(self) -> Path:
+        return self.folder / "PAUSED"
+
+    def _pause_reason(self) -> str | None:
+        if self.paused_file.exists():
+            return "paused by the user"
+        free = shutil.disk_usage(self.folder).free // (1024 * 1024)
+        if free < self.settings.min_free_mb:
+            return f"only {free} MB free on disk (the floor is {self.settings.min_free_mb} MB)"
+        return None
+
+    def write_status(self) -> None:
+        tmp = self.folder / ".status.json.tmp"
+        tmp.write_text(json.dumps(asdict(self.status)))
+        os.replace(tmp, self.folder / "status.json")
+
+    def tick(self, now: float | None = None) -> int:
+        """One round of captures; returns how many were stored."""
+        now = time.time() if now is None else now
+        self.status.paused = self._pause_reason()
+        if self.status.paused:
+            return 0
+        shots = self._grabber()()
+        win = self._active()
+        stored = 0
+        for monitor, image in enumerate(shots):
+            self.status.captured += 1
+            why = excluded(self.settings.rules, win.app, win.title)
+            if why:  # never written, never read
+                self.status.excluded += 1
+                continue
+            thumb = thumbnail(image)
+            if not changed(self._last.get(monitor), thumb, self.settings.tile_threshold):
+                self.status.unchanged += 1
+                continue
+            self._last[monitor] = thumb
+            stored += self._store(image, monitor, win, now)
+        return stored
+
+    def _store(self, image: ImageArray, monitor: int, win: Window, now: float) -> int:
+        image = image.copy()
+        boxes = self._reader().read(image)
+        texts, kinds = redact_lines([b.text for b in boxes]) if self.settings.rules.redact else ([b.text for b in boxes], [])
+        if self.settings.rules.redact:  # OCR reads "1111" as "111l": look again with digits restored
+            again, more = redact_lines([ocr_digits(t) for t in texts])
+            texts = [b if b != ocr_digits(a) else a for a, b in zip(texts, again)]
+            kinds += more
+        lines = []
+        for box, text in zip(boxes, texts):
+            if text != box.text:  # a secret in this line: black it out in the picture too
+                black_out(image, box.box)
+            lines.append({"text": text, "score": round(float(box.score), 3), "box": [list(map(float, p)) for p in box.box]})
+        if kinds:
+            self.status.redacted += 1
+        stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
+        day = self.folder  # one flat folder: the layout ``mmagent index FOLDER`` reads
+        picture = image
+        scale = self.settings.max_side / max(image.shape[:2])
+        if scale < 1:
+            picture = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+        ok, data = cv2.imencode(".webp", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
+        if not ok:
+            raise OSError("cannot encode the capture as WebP")
+        meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,
+                "redacted": sorted(set(kinds))}
+        # the sidecar first, then the image: a folder reader never sees an image without its time
+        (day / f"{stamp}.json").write_text(json.dumps(meta))
+        tmp = day / f".{stamp}.webp.tmp"
+        tmp.write_bytes(data.tobytes())
+        os.replace(tmp, day / f"{stamp}.webp")
+        self.status.stored += 1
+        self.status.last_capture = now
+        return 1
+
+    def run(self, seconds: float | None = None) -> Status:
+        """Capture until stopped (SIGTERM, ``stop_event``) or for ``seconds``."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        end = None if seconds is None else time.monotonic() + seconds
+        while not self.stop_event.is_set() and (end is None or time.monotonic() < end):
+            began = time.monotonic()
+            try:
+                self.tick()
+                self.status.error = None
+            except Exception as exc:  # noqa: BLE001 — a failed grab is reported and retried, never fatal
+                self.status.error = f"{type(exc).__name__}: {exc}"
+            self.write_status()
+            self.stop_event.wait(max(0.0, self.settings.interval - (time.monotonic() - began)))
+        self.write_status()
+        return self.status
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="mmagent's screen recorder (see mmagent screen)")
+    parser.add_argument("--folder", type=Path, required=True)
+    parser.add_argument("--interval", type=float, default=RecorderSettings.interval)
+    parser.add_argument("--seconds", type=float, help="stop after this long (default: until stopped)")
+    parser.add_argument("--rules", type=Path, help="privacy rules JSON (excluded apps, title patterns)")
+    args = parser.parse_args(argv)
+    rules = PrivacyRules.from_json(json.loads(args.rules.read_text())) if args.rules else DEFAULT_RULES
+    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules))
+    signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
+    signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
+    (args.folder).mkdir(parents=True, exist_ok=True)
+    (args.folder / "recorder.pid").write_text(str(os.getpid()))
+    try:
+        recorder.run(args.seconds)
+    finally:
+        (args.folder / "recorder.pid").unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

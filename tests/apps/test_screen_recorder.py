@@ -1,0 +1,184 @@
+"""The screen recorder on a real X server (Xvfb) with real windows (Tk) and the real OCR: a
+window's text is captured with its title; a card number on screen is blacked out in the saved
+image and replaced in the text; a private browser window is never written; a static screen
+costs a diff, not a capture; the captures index and answer like any screenshot folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from apps.screen_recorder import Recorder, RecorderSettings, Window, changed, thumbnail
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
+    pytest.importorskip("tkinter", reason="Tk is not installed (scripts/setup.sh installs python3-tk)")
+    number = 90 + os.getpid() % 500
+    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    for _ in range(100):
+        if socket.exists():
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.skip("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def show(display: str, title: str, lines: list[str]) -> subprocess.Popen:  # type: ignore[type-arg]
+    """A real top-level window with big black text on white, focused."""
+    script = f"""
+import tkinter as tk
+root = tk.Tk()
+root.title({title!r})
+root.geometry("1280x800+0+0")
+root.configure(bg="white")
+for line in {lines!r}:
+    tk.Label(root, text=line, font=("DejaVu Sans", 30), bg="white", fg="black").pack(anchor="w", padx=40, pady=18)
+root.after(300, root.focus_force)
+root.mainloop()
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], env={**os.environ, "DISPLAY": display})
+    time.sleep(2.0)
+    return proc
+
+
+def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("DISPLAY", display)
+    window = show(display, "Invoice 4471 - Mail", ["Invoice 4471 from Globex", "Card: 4111 1111 1111 1111",
+                                                    "Meeting at 16:30"])
+    try:
+        folder = tmp_path / "screens"
+        recorder = Recorder(folder, RecorderSettings(interval=0.4), ocr=ocr)
+        status = recorder.run(seconds=2.5)
+    finally:
+        window.terminate()
+        window.wait(timeout=10)
+    assert status.stored >= 1 and status.unchanged >= 1 and status.excluded == 0, status
+    assert status.redacted >= 1
+    sidecars = sorted(p for p in folder.glob("*.json") if p.name != "status.json")
+    meta = json.loads(sidecars[0].read_text())
+    assert meta["window"] == "Invoice 4471 - Mail" and "card" in meta["redacted"]
+    text = " ".join(line["text"] for line in meta["ocr"])
+    assert "4471" in text and "[REDACTED:card]" in text and "4111" not in text
+    # the saved image itself no longer shows the number
+    import cv2
+
+    saved = cv2.cvtColor(cv2.imread(str(sidecars[0].with_suffix(".webp"))), cv2.COLOR_BGR2RGB)
+    again = " ".join(b.text for b in ocr.read(saved))
+    assert "4471" in again and "4111" not in again
+    assert json.loads((folder / "status.json").read_text())["stored"] == status.stored
+
+    # a private browser window: nothing is written at all
+    private = show(display, "Bank - Mozilla Firefox Private Browsing", ["Balance 98765"])
+    try:
+        hidden = tmp_path / "private"
+        quiet = Recorder(hidden, RecorderSettings(interval=0.4), ocr=ocr).run(seconds=1.5)
+    finally:
+        private.terminate()
+        private.wait(timeout=10)
+    assert quiet.stored == 0 and quiet.excluded >= 1
+    assert sorted(p.name for p in hidden.iterdir()) == ["status.json"]
+
+    # the captures are a screenshot folder: index it, ask, and the store never saw the card
+    from memory.store import Scope
+    from mmagent import MMAgent, Settings
+
+    with MMAgent(Settings.load(env={}, store=tmp_path / "store", llm="none", workers=1)) as agent:
+        agent.index(folder)
+        answer = agent.ask("Where did I see invoice 4471?")
+        assert answer.evidence and Path(answer.evidence[0].image or "").parent == folder, answer.to_json()
+        every = json.dumps([r.payload() for r in agent.store.scroll(Scope())])
+        assert "4471" in every and "4111" not in every
+
+
+def test_ocr_digits() -> None:
+    from apps.screen_recorder import ocr_digits
+
+    assert ocr_digits("Card:4111 111l 1111 1111") == "Card:4111 1111 1111 1111"
+    assert ocr_digits("Invoice 4471 from Globex, level 2") == "Invoice 4471 from Globex, level 2"
+    assert ocr_digits("Hello World lol") == "Hello World lol"
+
+
+def test_change_detection_sees_a_few_characters_not_noise() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    base = np.full((800, 1280, 3), 255, np.uint8)
+    noisy = np.clip(base.astype(int) + rng.integers(-2, 3, base.shape), 0, 255).astype(np.uint8)
+    typed = base.copy()
+    typed[400:420, 600:660] = 0  # a short word appears
+    assert not changed(thumbnail(base), thumbnail(noisy), RecorderSettings.tile_threshold)
+    assert changed(thumbnail(base), thumbnail(typed), RecorderSettings.tile_threshold)
+    assert changed(None, thumbnail(base), RecorderSettings.tile_threshold)
+
+
+def test_capture_pauses_on_request_and_below_the_disk_floor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    frame = np.full((200, 300, 3), 255, np.uint8)
+    recorder = Recorder(tmp_path, RecorderSettings(interval=0.1), grab=lambda: [frame], window=lambda: Window(None, None), ocr=object())
+    recorder.paused_file.write_text("")
+    assert recorder.tick() == 0 and recorder.status.paused == "paused by the user" and recorder.status.captured == 0
+    recorder.paused_file.unlink()
+    floor = Recorder(tmp_path, RecorderSettings(min_free_mb=10**9), grab=lambda: [frame], ocr=object())
+    assert floor.tick() == 0 and "free on disk" in (floor.status.paused or "")
+
+
+def test_the_cli_starts_pauses_and_stops_a_background_recorder(tmp_path, display, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from apps.cli import main
+
+    monkeypatch.setenv("DISPLAY", display)
+    folder = tmp_path / "rec"
+
+    def status() -> dict:  # type: ignore[type-arg]
+        assert main(["screen", "status", "--folder", str(folder), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    window = show(display, "Notes - Editor", ["Quarterly plan draft"])
+    try:
+        assert main(["screen", "start", "--folder", str(folder), "--interval", "0.5", "--json"]) == 0
+        started = json.loads(capsys.readouterr().out)
+        assert started["recording"] and started["pid"] > 0
+        assert main(["screen", "start", "--folder", str(folder)]) == 1  # one recorder per folder
+        assert "already running" in capsys.readouterr().err
+        for _ in range(120):
+            if status().get("stored", 0) >= 1:
+                break
+            time.sleep(0.25)
+        now = status()
+        assert now["recording"] and now["stored"] >= 1 and now["captures_on_disk"] >= 1, now
+        assert main(["screen", "pause", "--folder", str(folder)]) == 0
+        capsys.readouterr()
+        for _ in range(40):
+            if status().get("paused"):
+                break
+            time.sleep(0.25)
+        assert status()["paused"] == "paused by the user"
+        assert main(["screen", "stop", "--folder", str(folder), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["recording"] is False
+        assert status()["recording"] is False
+        assert main(["screen", "stop", "--folder", str(folder)]) == 1
+        assert "no screen recorder is running" in capsys.readouterr().err
+    finally:
+        window.terminate()
+        window.wait(timeout=10)
+        pid = folder / "recorder.pid"
+        if pid.is_file():
+            os.kill(int(pid.read_text()), 15)
