@@ -271,7 +271,11 @@ class Recorder:
         return stored
 
     def _store(self, image: ImageArray, monitor: int, win: Window, now: float) -> int:
-        image = image.copy()
+        scale = self.settings.max_side / max(image.shape[:2])
+        if scale < 1:  # read the picture that is saved: the boxes then fit it
+            image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
+        else:
+            image = image.copy()
         boxes = self._reader().read(image)
         texts, kinds = redact_lines([b.text for b in boxes]) if self.settings.rules.redact else ([b.text for b in boxes], [])
         if self.settings.rules.redact:  # OCR reads "1111" as "111l": look again with digits restored
@@ -287,11 +291,7 @@ class Recorder:
             self.status.redacted += 1
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
         day = self.folder  # one flat folder: the layout ``mmagent index FOLDER`` reads
-        picture = image
-        scale = self.settings.max_side / max(image.shape[:2])
-        if scale < 1:
-            picture = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-        ok, data = cv2.imencode(".webp", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
+        ok, data = cv2.imencode(".webp", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
         if not ok:
             raise OSError("cannot encode the capture as WebP")
         meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,

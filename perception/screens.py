@@ -36,6 +36,7 @@ class Capture:
     time_from: str  # "sidecar" | "exif" | "filename" | "mtime"
     app: str | None = None
     window: str | None = None
+    ocr: tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None = None  # lines a recorder already read
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
             skipped.append(Skipped(path, f"unreadable image ({problem})"))
             continue
         app = window = None
+        lines = None
         wall, source = None, ""
         sidecar = path.with_suffix(".json")
         if sidecar.is_file():
@@ -125,17 +127,34 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
             if isinstance(meta, dict):
                 wall, source = _parse_time(meta.get("time")), "sidecar"
                 app, window = meta.get("app"), meta.get("window")
+                lines = _sidecar_lines(meta.get("ocr"))
         if wall is None:
             wall, source = _exif_time(path), "exif"
         if wall is None:
             wall, source = _name_time(path.name), "filename"
         if wall is None:
             wall, source = path.stat().st_mtime, "mtime"
-        captures.append(Capture(path, wall, source, app, window))
+        captures.append(Capture(path, wall, source, app, window, lines))
     if not captures:
         raise EmptyMedia(folder, "none of its screenshots can be read")
     captures.sort(key=lambda c: (c.wall_time, c.path.name))
     return captures, skipped
+
+
+def _sidecar_lines(value: object) -> tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None:
+    """OCR lines a recorder saved with the capture (``[{"text", "score", "box"}]``), or None."""
+    if not isinstance(value, list):
+        return None
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+            return None
+        try:
+            box = tuple((float(p[0]), float(p[1])) for p in item.get("box") or ())
+            out.append((item["text"], float(item.get("score", 1.0)), box))
+        except (TypeError, ValueError, IndexError):
+            return None
+    return tuple(out)
 
 
 def folder_source_id(folder: Path) -> str:
@@ -191,6 +210,12 @@ def screen_clips(
                 continue
             t = round(c.wall_time - t0, 3)
             sig = signature(image)
+            if c.ocr is not None:  # read (and redacted) by the screen recorder: never read again
+                h, w = image.shape[:2]
+                detector.mark_read(t, sig, text_mask([box for _, _, box in c.ocr if box], w, h))
+                lines = tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr)
+                keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window))
+                continue
             if ocr is None or not detector.should_read(t, sig):
                 keyframes.append(Keyframe(t, False, image=str(c.path), app=c.app, window=c.window))
                 continue

@@ -106,6 +106,11 @@ def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> 
         assert answer.evidence and Path(answer.evidence[0].image or "").parent == folder, answer.to_json()
         every = json.dumps([r.payload() for r in agent.store.scroll(Scope())])
         assert "4471" in every and "4111" not in every
+    # the recorder's lines are the capture's text: indexing does not read it again (OCR off here)
+    with MMAgent(Settings.load(env={}, store=tmp_path / "store2", llm="none", workers=1, ocr=False)) as agent:
+        agent.index(folder)
+        answer = agent.ask("Where did I see invoice 4471?")
+        assert answer.evidence and "4471" in answer.evidence[0].text, answer.to_json()
 
 
 def test_ocr_digits() -> None:
