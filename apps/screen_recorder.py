@@ -151,18 +151,38 @@ def thumbnail(image: ImageArray) -> npt.NDArray[np.float32]:
     return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def changed(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float) -> bool:
-    """Any tile of the thumbnail changed (a few characters typed count; noise does not)."""
-    if a is None:
-        return True
+def _changed_tiles(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], threshold: float) -> npt.NDArray[np.bool_]:
     h, w = b.shape
     diff = np.abs(a - b)[: h - h % TILE, : w - w % TILE]
-    tiles = diff.reshape(h // TILE, TILE, w // TILE, TILE).mean(axis=(1, 3))
-    return bool((tiles >= threshold).any())
+    return diff.reshape(h // TILE, TILE, w // TILE, TILE).mean(axis=(1, 3)) >= threshold
+
+
+def changed(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float) -> bool:
+    """Any tile of the thumbnail changed (a few characters typed count; noise does not)."""
+    return a is None or bool(_changed_tiles(a, b, threshold).any())
+
+
+def changed_band(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float,
+                 most: float = 0.6) -> tuple[float, float] | None:
+    """The horizontal band (top, bottom as fractions of the height) holding every changed tile,
+    one tile of margin each side; None when most of the screen changed (read it all)."""
+    if a is None:
+        return None
+    rows = np.flatnonzero(_changed_tiles(a, b, threshold).any(axis=1))
+    if rows.size == 0:
+        return None
+    n = b.shape[0] // TILE
+    top, bottom = max(0, int(rows[0]) - 1) / n, min(n, int(rows[-1]) + 2) / n
+    return None if bottom - top > most else (top, bottom)
+
+
+def _centre_y(box: Any) -> float:
+    return sum(p[1] for p in box) / max(1, len(box))
 
 
 _CONFUSED = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
 _DIGITISH = re.compile(r"(?<![A-Za-z])[0-9lI|Oo]{3,}(?![A-Za-z])")
+_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?: \d+){1,5}(?!\d)")
 
 
 def ocr_digits(text: str) -> str:
@@ -171,7 +191,10 @@ def ocr_digits(text: str) -> str:
         token = m.group(0)
         return token.translate(_CONFUSED) if sum(c.isdigit() for c in token) * 2 >= len(token) else token
 
-    return _DIGITISH.sub(fix, text)
+    fixed = _DIGITISH.sub(fix, text)
+    # "4111 1111 1111 1111" read as "41111111 1111 1111": a card-length run of digit groups, joined
+    return _DIGIT_RUN.sub(lambda m: m.group(0).replace(" ", "") if 13 <= sum(c.isdigit() for c in m.group(0)) <= 19
+                          else m.group(0), fixed)
 
 
 def black_out(image: ImageArray, box: Any) -> None:
@@ -198,6 +221,9 @@ class Recorder:
         self._window = window
         self._ocr = ocr
         self._last: dict[int, npt.NDArray[np.float32]] = {}
+        self._window_of: dict[int, Window] = {}
+        # per monitor: the last stored capture's lines, its secret boxes and its size
+        self._lines: dict[int, tuple[list[dict[str, Any]], list[Any], tuple[int, ...]]] = {}
         self.status = Status(pid=os.getpid(), started=time.time())
         self.stop_event = threading.Event()
 
@@ -263,31 +289,61 @@ class Recorder:
                 self.status.excluded += 1
                 continue
             thumb = thumbnail(image)
-            if not changed(self._last.get(monitor), thumb, self.settings.tile_threshold):
+            previous = self._last.get(monitor)
+            if not changed(previous, thumb, self.settings.tile_threshold):
                 self.status.unchanged += 1
                 continue
-            self._last[monitor] = thumb
-            stored += self._store(image, monitor, win, now)
+            # a few lines changed in the same window: read only them (OCR is the cost of a capture)
+            band = changed_band(previous, thumb, self.settings.tile_threshold) if self._window_of.get(monitor) == win else None
+            self._last[monitor], self._window_of[monitor] = thumb, win
+            stored += self._store(image, monitor, win, now, band)
         return stored
 
-    def _store(self, image: ImageArray, monitor: int, win: Window, now: float) -> int:
+    def _read_text(self, image: ImageArray, monitor: int, band: tuple[float, float] | None) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:
+        """New OCR boxes (image coordinates), the previous capture's lines and secret boxes kept
+        (those outside the band that changed)."""
+        from models.base import TextBox
+
+        previous = self._lines.get(monitor)
+        if band is None or previous is None or previous[2] != image.shape[:2]:
+            return self._reader().read(image), [], []
+        y0, y1 = int(band[0] * image.shape[0]), int(np.ceil(band[1] * image.shape[0]))
+        for line in previous[0]:  # never cut a line in two: the band takes in the lines on its edges
+            top, bottom = min(p[1] for p in line["box"]), max(p[1] for p in line["box"])
+            if top < y0 < bottom:
+                y0 = max(0, int(top) - 4)
+            if top < y1 < bottom:
+                y1 = min(image.shape[0], int(np.ceil(bottom)) + 4)
+        boxes = [TextBox(b.text, b.score, tuple((float(x), float(y) + y0) for x, y in b.box))
+                 for b in self._reader().read(image[y0:y1])]
+        kept = [line for line in previous[0] if not y0 <= _centre_y(line["box"]) < y1]
+        secrets = [box for box in previous[1] if not y0 <= _centre_y(box) < y1]
+        return boxes, kept, secrets
+
+    def _store(self, image: ImageArray, monitor: int, win: Window, now: float,
+               band: tuple[float, float] | None = None) -> int:
         scale = self.settings.max_side / max(image.shape[:2])
         if scale < 1:  # read the picture that is saved: the boxes then fit it
             image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
         else:
             image = image.copy()
-        boxes = self._reader().read(image)
+        boxes, kept, secrets = self._read_text(image, monitor, band)
+        for box in secrets:  # a secret read before, still on screen outside what changed
+            black_out(image, box)
         texts, kinds = redact_lines([b.text for b in boxes]) if self.settings.rules.redact else ([b.text for b in boxes], [])
         if self.settings.rules.redact:  # OCR reads "1111" as "111l": look again with digits restored
             again, more = redact_lines([ocr_digits(t) for t in texts])
             texts = [b if b != ocr_digits(a) else a for a, b in zip(texts, again)]
             kinds += more
-        lines = []
+        lines = list(kept)
         for box, text in zip(boxes, texts):
             if text != box.text:  # a secret in this line: black it out in the picture too
                 black_out(image, box.box)
+                secrets.append([list(map(float, p)) for p in box.box])
             lines.append({"text": text, "score": round(float(box.score), 3), "box": [list(map(float, p)) for p in box.box]})
-        if kinds:
+        lines.sort(key=lambda line: (round(_centre_y(line["box"]) / 8), min(p[0] for p in line["box"]) if line["box"] else 0))
+        self._lines[monitor] = (lines, secrets, image.shape[:2])
+        if secrets:  # found now, or found earlier and still on screen: blacked out either way
             self.status.redacted += 1
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
         day = self.folder  # one flat folder: the layout ``mmagent index FOLDER`` reads
@@ -295,7 +351,7 @@ class Recorder:
         if not ok:
             raise OSError("cannot encode the capture as WebP")
         meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,
-                "redacted": sorted(set(kinds))}
+                "redacted": sorted(set(kinds)), "blacked_out": len(secrets), "read": "band" if band else "full"}
         # the sidecar first, then the image: a folder reader never sees an image without its time
         (day / f"{stamp}.json").write_text(json.dumps(meta))
         tmp = day / f".{stamp}.webp.tmp"
