@@ -1,8 +1,9 @@
 """Scoring answers and evidence against ground truth.
 
 - Answer accuracy: normalised containment (lowercase, number words as digits, digits joined so
-  "6 6 0 4" meets "6604", punctuation dropped): any acceptable answer in the reply, and none of
-  the wrong ones. Unanswerable questions are right when the system abstained.
+  "6 6 0 4" meets "6604", punctuation dropped): any acceptable answer in the reply (all of
+  them for a summary), and none of the wrong ones. Unanswerable questions are right when the
+  system abstained.
 - Evidence: recall@k (share of ground-truth spans overlapped by one of the first k evidence
   items), the first item's hit, and the best temporal IoU.
 - Abstention precision: of the questions a system abstained on, the share that were unanswerable.
@@ -76,6 +77,8 @@ def score(question: dict[str, Any], answer: str, abstained: bool, evidence: Sequ
         correct = False
     elif check == "evidence":
         correct = bool(first)
+    elif check == "all":  # a summary: every expected point is in it
+        correct = all(contains(answer, a) for a in question["answers"])
     else:
         correct = any(contains(answer, a) for a in question["answers"])
     if correct and any(contains(answer, w) for w in question.get("wrong", ())):

@@ -150,6 +150,9 @@ def plan(minutes: float, seed: int) -> tuple[list[Segment], list[Question]]:
                  tags=[f"reminder_{k}" for k in range(reminders)]),
         Question("order", "long_range", f"Which was discussed first, {first_topic} or {second_topic}?", [first_word], [],
                  wrong=[second_word], check="evidence", tags=["first_topic"]),
+        # a summary of a part: right when it names both topics of the agenda (its evidence: both moments)
+        Question("summary", "long_range", "Summarise the agenda topics that were discussed.", [first_word, second_word], [],
+                 check="all", tags=["first_topic", "second_topic"]),
         Question("shown", "cross_modal", "What was on screen when parking was mentioned?", [garage], [], tags=["parking"]),
         Question("who", "person", "Who said the server was down?", ["priya"], [], tags=["server"]),
         Question("hop", "multi_hop", "What is the job of the person who said the server was down?", [job], [], tags=["job"]),

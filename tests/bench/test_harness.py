@@ -11,8 +11,9 @@ import pytest
 
 from apps.cli import main
 from bench import formats
-from bench.score import contains, iou, normalise, score
+from bench.score import contains, iou, judge, normalise, score
 from tests.conftest import DATA, need
+from tests.models.test_openai_compat import server  # noqa: F401  (the fixture: a local chat server)
 
 
 @pytest.fixture(scope="module")
@@ -113,4 +114,19 @@ def test_scoring_rules() -> None:
     s = score(q, "Thursday", False, [(0.0, 1.0), (10.0, 12.0)])
     assert s.correct and s.first_hit is False and s.evidence_recall == 1.0
     assert score({"answers": [], "check": "abstain"}, "Not found in memory.", True, []).correct
+    summary = {"answers": ["audit", "hiring"], "check": "all", "evidence": [[1.0, 2.0], [5.0, 6.0]]}
+    assert score(summary, "We covered the audit and the hiring plan.", False, [(1.0, 2.0), (5.0, 6.0)]).correct
+    assert not score(summary, "We covered the audit.", False, [(1.0, 2.0)]).correct
     assert not score(q, "Not found in memory.", True, []).correct
+
+
+def test_the_llm_judge_reads_a_server_model_s_verdict(server) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    import models
+
+    llm = models.create("llm", "openai", model="judge", base_url=server.url, backoff=0.0)
+    server.reply = "Yes."
+    assert judge(llm, "When is the launch?", "Thursday", "It moved to Thursday.")
+    server.reply = "no"
+    assert not judge(llm, "When is the launch?", "Thursday", "Monday.")
+    prompt = server.requests[0].body["messages"][-1]["content"]
+    assert "Reference answer: Thursday" in prompt and "Candidate answer: It moved to Thursday." in prompt
