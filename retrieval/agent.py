@@ -136,6 +136,9 @@ class RulePlanner:
             for name in q.named:
                 out.append(Action("lookup_entity", {"name": name}, "the question names this person"))
             out.append(Action("search_episodic", {"query": q.topic, **wall}, "what the question is about", True))
+            if q.summary:
+                out.append(Action("search_episodic", {"query": q.topic, "level": "scene", "limit": 4, **wall},
+                                  "the summaries of the parts it is about", True))
             if q.hop is not None:
                 out.append(Action("search_episodic", {"query": q.hop, "limit": 4, **wall},
                                   f"find who {q.hop}", True))
@@ -480,6 +483,8 @@ class Agent:
     def _answer(self, q: Question, state: State, embed: _CachedEmbedder, qvec: np.ndarray) -> Answer:
         o, ro = self.options, self.retriever.options
         ranked = list(state.ranked)
+        if q.summary:
+            return self._summary(q, state)
         wanted = "screen" if q.shown and not q.said else "speech" if q.said and not q.shown else None
         if q.hop is not None:
             if state.hop is None:
@@ -583,6 +588,28 @@ class Agent:
             if voice in p.voices or voice == p.id:
                 return p.name or p.id
         return voice
+
+    def _summary(self, q: Question, state: State, sentences: int = 5) -> Answer:
+        """A part summarised: the summary sentences of the part (scene, hour, day) that matches
+        best — the most informative sentences of its clips, in time order, each cited."""
+        coarse: dict[str, list[Scored]] = {}
+        for s in state.ranked:
+            if s.hit.record.level in ("scene", "hour", "day"):
+                coarse.setdefault(s.hit.id, []).append(s)
+        if not coarse:  # no summaries (a short source): its best clips stand in
+            parts = [s for s in state.ranked if s.relevance >= self.retriever.options.min_relevance / 2]
+        else:
+            best = max(coarse.values(), key=lambda v: (sum(sorted((x.relevance for x in v), reverse=True)[:3]), -v[0].hit.record.t_start))
+            parts = best
+        if not parts or max(x.relevance for x in parts) < self.retriever.options.min_relevance:
+            return Answer(NOT_FOUND, (), 0, "not_found", "no part of memory matches what the summary is asked about")
+        chosen = sorted(parts[: max(sentences, 1) * 2], key=lambda s: -s.relevance)[:sentences]
+        chosen.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
+        r = chosen[0].hit.record
+        head = f"{r.level.capitalize()} {r.t_start / 60:.0f}-{r.t_end / 60:.0f} min" if coarse else "Memory"
+        text = f"{head}: " + " ".join(s.snippet.text.rstrip(".") + "." for s in chosen)
+        return Answer(text, tuple(s.evidence() for s in chosen), 0, "extractive",
+                      "the summary sentences of the best matching part, in time order")
 
     def _which(self, q: Question, relevant: list[Scored]) -> Answer:
         """"Which was first, A or B?": when each alternative was first (or last) mentioned."""

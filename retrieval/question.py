@@ -26,6 +26,8 @@ _SAID = re.compile(r"\b(said|say|says|saying|spoke|speak|told|mention(ed)?|talk(
 _ANCHOR = re.compile(r"(?=\b(after|before|when|while|during)\s+(?!that\b|this\b|it\b)([^?,.;]{3,80}))", re.I)
 # "the woman who mentioned the invoice", "the speaker that talked about parking": a person found through what they did
 _HOP = re.compile(r"\b(?:the|that)\s+(?:person|man|woman|speaker|one|guy|lady|people)\s+(?:who|that)\s+([^?,.;]{3,80}?)(?=\s+(?:say|said|says|talk|talked|mention|mentioned|do|did|show|showed)\b|[?,.;]|$)", re.I)
+_SUMMARY = re.compile(r"^\s*(summari[sz]e|sum up|recap|give (me )?(a |an )?(short |brief )?(summary|overview|recap)|"
+                      r"what (were the|are the) (main )?(topics|points)|what topics)\b", re.I)
 _LUNCH = re.compile(r"\blunch\b", re.I)
 _AT_CLOCK = re.compile(r"\bat (\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", re.I)
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -65,6 +67,7 @@ class Question:
     hop: str | None = None  # "the woman who mentioned the invoice": find who did this, then ask about them
     options: tuple[str, ...] = ()  # "which was first, the audit or the budget?": the alternatives
     key_terms: tuple[str, ...] = ()  # names and codes the question is about ("Tokyo", "CEO", "4471")
+    summary: bool = False  # "summarise ...", "give me an overview of ...": a part, not a fact
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name in the question → entity ids
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
 
@@ -78,7 +81,7 @@ class Question:
             "anchor": None if self.anchor is None else {"relation": self.anchor.relation, "phrase": self.anchor.phrase},
             "shown": self.shown, "said": self.said, "history": self.history,
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
-            "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms),
+            "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms), "summary": self.summary,
         }
 
 
@@ -123,6 +126,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         wall=wall_window(text, now),
         hop=hop,
         options=_options(text),
+        summary=bool(_SUMMARY.search(text)),
         key_terms=_key_terms(text, named),
     )
 

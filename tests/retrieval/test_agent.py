@@ -289,3 +289,14 @@ def test_rounds_time_and_token_budgets(standup) -> None:  # type: ignore[no-unty
         plans = [s.to_json() for s in broke.steps if s.type == "plan"]
         assert any(p.get("note") == "token budget spent: answering" for p in plans)
         assert not any("scores" in p for p in plans) and broke.evidence  # answered from what the rules found
+
+
+def test_a_summary_of_a_part(standup) -> None:  # type: ignore[no-untyped-def]
+    store, script = standup
+    answer = ask(store, "Summarise what was said about the design review.")
+    assert answer.found and answer.mode == "extractive", answer.to_json()
+    starts = [e.start for e in answer.evidence]
+    assert starts == sorted(starts) and len(answer.evidence) >= 2  # in time order, several moments
+    scenes = {scene_of(script, e) for e in answer.evidence}
+    assert {0, 4} <= scenes, answer.to_json()  # Monday and Thursday: the whole story of the review
+    assert not ask(store, "Summarise what was said about the Mars landing.").found
