@@ -210,6 +210,22 @@ def gains(summary: dict[str, Any], ours: str = "agent") -> dict[str, dict[str, f
 # -- suites ----------------------------------------------------------------------------------
 
 
+def _run_suite(args: argparse.Namespace, suite_dir: Path, truth: dict[str, Any], media: str) -> tuple[Run, dict[str, Any]]:
+    """Index the suite's media into a new store, ask every question with every system."""
+    store = Path(tempfile.mkdtemp(prefix="store-", dir=suite_dir))
+    run = Run(store, args.systems, _overrides(args))
+    try:
+        indexing = run.index(suite_dir / media)
+        for q in truth["questions"]:
+            for system in args.systems:
+                run.ask(system, q, indexing["source_id"], now=truth.get("now"))
+        if args.judge:
+            run.judge_all({q["id"]: q for q in truth["questions"]})
+    finally:
+        run.close()
+    return run, indexing
+
+
 def run_longvideo(args: argparse.Namespace) -> dict[str, Any]:
     from bench.suites.longvideo import render
 
@@ -219,17 +235,7 @@ def run_longvideo(args: argparse.Namespace) -> dict[str, Any]:
     began = time.perf_counter()
     truth = json.loads(truth_file.read_text()) if truth_file.is_file() else render(suite_dir, minutes, args.seed)
     build_s = time.perf_counter() - began
-    store = Path(tempfile.mkdtemp(prefix="store-", dir=suite_dir))
-    run = Run(store, args.systems, _overrides(args))
-    try:
-        indexing = run.index(suite_dir / truth["video"])
-        for q in truth["questions"]:
-            for system in args.systems:
-                run.ask(system, q, indexing["source_id"])
-        if args.judge:
-            run.judge_all({q["id"]: q for q in truth["questions"]})
-    finally:
-        run.close()
+    run, indexing = _run_suite(args, suite_dir, truth, truth["video"])
     return _report("longvideo", args, run, indexing, {"minutes": minutes, "duration_s": truth["duration"],
                                                       "build_s": round(build_s, 1)})
 
@@ -240,17 +246,7 @@ def run_screen(args: argparse.Namespace) -> dict[str, Any]:
     suite_dir = args.work / f"screen-seed{args.seed}"
     truth_file = suite_dir / "truth.json"
     truth = json.loads(truth_file.read_text()) if truth_file.is_file() else render(suite_dir, args.seed)
-    store = Path(tempfile.mkdtemp(prefix="store-", dir=suite_dir))
-    run = Run(store, args.systems, _overrides(args))
-    try:
-        indexing = run.index(suite_dir / truth["folder"])
-        for q in truth["questions"]:
-            for system in args.systems:
-                run.ask(system, q, indexing["source_id"], now=truth["now"])
-        if args.judge:
-            run.judge_all({q["id"]: q for q in truth["questions"]})
-    finally:
-        run.close()
+    run, indexing = _run_suite(args, suite_dir, truth, truth["folder"])
     return _report("screen", args, run, indexing, {"captures": truth["captures"]})
 
 
