@@ -38,7 +38,7 @@ from models.base import LLM, ChatMessage, TextEmbedder
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.question import Question, parse
 from retrieval.records import Answer
-from retrieval.tools import SPECS, MemoryTools, ToolCallError, ToolResult
+from retrieval.tools import SPECS, MemoryTools, ToolCallError, ToolResult, check_call
 
 log = logging.getLogger(__name__)
 
@@ -304,11 +304,7 @@ class ModelPlanner:
                 if action.tool == "answer":
                     self.steps.append(Step("plan", state.round, {"planner": self.name, "chose": {"tool": "answer"}}))
                     return []
-                if action.tool not in {s.name for s in SPECS}:
-                    raise ToolCallError(f"there is no tool {action.tool!r}")
-                from retrieval.tools import SPEC_BY_NAME, _coerce
-
-                _coerce(SPEC_BY_NAME[action.tool], action.args)
+                check_call(action.tool, action.args)
                 if state.did(action):
                     raise ToolCallError("that call was already made; choose another or answer()")
                 self.steps.append(Step("plan", state.round, {"planner": self.name, "chose": action.to_json()}))

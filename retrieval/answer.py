@@ -229,10 +229,13 @@ class Retriever:
         return len(new & allowed) / len(new) >= self.options.support_ratio
 
 
+_SPOKEN_DIGITS = re.compile(r"(?<![\d.,])\d(?:[,\s-]+\d(?![\d.,]\d))+\b")  # "6, 6, 0, 4"
+
+
 def _numbers(text: str) -> list[str]:
     """Digit sequences, with separators inside a spoken code dropped ("6, 6, 0, 4" → "6604")."""
-    runs = [re.sub(r"\D", "", m) for m in re.findall(r"(?<![\d.,])\d(?:[,\s-]+\d(?![\d.,]\d))+\b", text)]
-    rest = re.sub(r"(?<![\d.,])\d(?:[,\s-]+\d(?![\d.,]\d))+\b", " ", text)
+    runs = [re.sub(r"\D", "", m) for m in _SPOKEN_DIGITS.findall(text)]
+    rest = _SPOKEN_DIGITS.sub(" ", text)
     return runs + [re.sub(r"[,]", "", m) for m in re.findall(r"\d[\d,]*(?:\.\d+)?", rest)]
 
 

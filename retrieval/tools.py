@@ -133,6 +133,14 @@ def _coerce(spec: ToolSpec, args: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_call(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A tool call's arguments, checked and coerced; ToolCallError for an unknown tool or bad arguments."""
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None:
+        raise ToolCallError(f"there is no tool {name!r} (tools: {', '.join(SPEC_BY_NAME)})")
+    return _coerce(spec, args)
+
+
 def item_of(hit: Hit) -> Item:
     r = hit.record
     return Item(hit.id, r.source_id, r.t_start, r.t_end, r.kind, r.level, r.text, r.entity_ids, hit.score)
@@ -172,10 +180,7 @@ class MemoryTools:
     # -- plumbing ----------------------------------------------------------------------------
 
     def call(self, name: str, args: Mapping[str, Any]) -> ToolResult:
-        spec = SPEC_BY_NAME.get(name)
-        if spec is None:
-            raise ToolCallError(f"there is no tool {name!r} (tools: {', '.join(SPEC_BY_NAME)})")
-        clean = _coerce(spec, args)
+        clean = check_call(name, args)
         began = time.perf_counter()
         result: ToolResult = getattr(self, name)(**clean)
         return replace(result, seconds=time.perf_counter() - began)
