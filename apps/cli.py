@@ -117,12 +117,16 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
 
     p = sub.add_parser("screen", help="record this screen privately in the background: start, stop, status, pause, resume",
-                       epilog="example: mmagent screen start --interval 2 ; mmagent screen status --json ; "
-                              "mmagent index ~/.local/share/mmagent/screens")
+                       epilog="example: mmagent screen start ; mmagent screen status ; "
+                              "mmagent ask 'where did I see invoice 4471?' (answered by the recorder's process)")
     p.add_argument("action", choices=["start", "stop", "status", "pause", "resume"])
     p.add_argument("--folder", type=Path, help="where captures go (default: STORE/screens)")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between captures (default 2)")
     p.add_argument("--rules", type=Path, help="privacy rules JSON: excluded_apps, excluded_titles (regexes), redact")
+    p.add_argument("--retention-days", type=float, default=30.0,
+                   help="drop pictures older than this many days; their text and memories stay (default 30; 0 keeps all)")
+    p.add_argument("--no-index", action="store_true",
+                   help="only record: do not index captures into the store in the background")
     common(p)
 
     p = sub.add_parser("sample", help="write the sample video used by the quick start (needs espeak-ng)")
@@ -167,60 +171,54 @@ class _ClipBar:
             _stderr(line)
 
 
-def cmd_index(agent: Any, args: argparse.Namespace) -> int:
+def cmd_index(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
     from perception.errors import MediaError
+    from perception.screens import capture_folders
 
-    results, failures = [], []
-    for raw in args.paths:
-        _stderr(f"indexing {raw} ...")
-        try:
-            res = agent.index(raw, on_clip=_ClipBar(Path(raw).name))
-        except MediaError as exc:
-            _stderr(f"mmagent: error: {exc}")
-            failures.append({"path": exc.path, "error": exc.reason})
-            continue
-        results.append(res)
-        for file, reason in res.skipped:
-            _stderr(f"mmagent: warning: {file}: {reason}, skipped")
-        if res.reused:
-            _stderr(f"{raw}: already indexed ({res.clips} clips), nothing added")
-        else:
-            rtf = res.seconds / res.duration if res.duration else 0.0
-            _stderr(f"{raw}: {res.clips} clips, {res.memories_added} memories added in {res.seconds:.1f} s (real-time factor {rtf:.3f})")
+    # a recorder's folder holds one folder of captures per day: each day is a source
+    paths = [str(p.resolve()) for raw in args.paths
+             for p in (capture_folders(Path(raw)) if Path(raw).is_dir() else [Path(raw)])]
+    if service is not None:  # the running memory service indexes them (it holds the store)
+        _stderr(f"indexing {len(paths)} path(s) in the running memory service ...")
+        doc = service.call("index", paths=paths)
+        for e in doc.get("errors", ()):
+            _stderr(f"mmagent: error: {e['path']}: {e['error']}")
+    else:
+        entries, failures = [], []
+        for raw in paths:
+            _stderr(f"indexing {raw} ...")
+            try:
+                res = agent.index(raw, on_clip=_ClipBar(Path(raw).name))
+            except MediaError as exc:
+                _stderr(f"mmagent: error: {exc}")
+                failures.append({"path": exc.path, "error": exc.reason})
+                continue
+            entry = {**res.to_json(), "reused": res.reused}
+            if res.skipped:
+                entry["skipped"] = [{"path": f, "reason": why} for f, why in res.skipped]
+            entries.append(entry)
             if res.perception and args.verbose:
                 m = res.perception
                 stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.stages.items(), key=lambda kv: -kv[1]))
                 _stderr(f"  perception: {m.runner} x{m.workers}, {m.computed} clips computed, {m.reused} reused; "
                         f"seconds per stage, summed over workers: {stages}")
+        doc = {"sources": entries, **({"errors": failures} if failures else {})}
+    for r in doc["sources"]:
+        for skipped in r.get("skipped", ()):
+            _stderr(f"mmagent: warning: {skipped['path']}: {skipped['reason']}, skipped")
+        if r["reused"]:
+            _stderr(f"{r['path']}: already indexed ({r['clips']} clips), nothing added")
+        else:
+            rtf = r["seconds"] / r["duration"] if r["duration"] else 0.0
+            _stderr(f"{r['path']}: {r['clips']} clips, {r['memories_added']} memories added in {r['seconds']:.1f} s "
+                    f"(real-time factor {rtf:.3f})")
     if args.json:
-        doc: dict[str, Any] = {"sources": [r.to_json() for r in results]}
-        for entry, r in zip(doc["sources"], results):
-            if r.skipped:
-                entry["skipped"] = [{"path": f, "reason": why} for f, why in r.skipped]
-        if failures:
-            doc["errors"] = failures
-        print(json.dumps(doc))
+        print(json.dumps({"sources": [{k: v for k, v in r.items() if k != "reused"} for r in doc["sources"]],
+                          **({"errors": doc["errors"]} if doc.get("errors") else {})}))
     else:
-        for r in results:
-            print(f"{r.source_id}  {r.path}  {_fmt_time(r.duration)}  clips={r.clips}  added={r.memories_added}")
-    return 1 if failures else 0
-
-
-def _resolve_sources(agent: Any, wanted: Sequence[str]) -> tuple[str, ...]:
-    from mmagent.errors import SettingsError
-
-    if not wanted:
-        return ()
-    known = agent.sources()
-    out = []
-    for w in wanted:
-        path = str(Path(w).resolve()) if Path(w).exists() else None
-        match = [s.source_id for s in known if s.source_id.startswith(w) or (path and s.path == path)]
-        if len(match) != 1:
-            reason = "no indexed source matches it" if not match else "it matches several sources"
-            raise SettingsError(f"--source {w}: {reason} (see: mmagent sources)")
-        out.append(match[0])
-    return tuple(out)
+        for r in doc["sources"]:
+            print(f"{r['source_id']}  {r['path']}  {_fmt_time(r['duration'])}  clips={r['clips']}  added={r['memories_added']}")
+    return 1 if doc.get("errors") else 0
 
 
 def _trace_line(step: dict[str, Any]) -> str:
@@ -236,41 +234,34 @@ def _trace_line(step: dict[str, Any]) -> str:
     return f"{head} {json.dumps(step, default=str)}"
 
 
-def cmd_ask(agent: Any, args: argparse.Namespace) -> int:
-    from mmagent.errors import SettingsError
+def cmd_ask(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
+    from apps.service import ask_doc
 
-    if not args.question.strip():
-        raise SettingsError("the question is empty")
     began = time.perf_counter()
-    sources = _resolve_sources(agent, args.source)
-    if args.tag:
-        tagged = tuple(e.source_id for e in agent.sources() if set(args.tag) & set(e.tags))
-        if not tagged:
-            raise SettingsError(f"--tag {', '.join(args.tag)}: no indexed source has it (see: mmagent sources --json)")
-        sources = tuple(s for s in sources if s in tagged) if sources else tagged
-        if not sources:
-            raise SettingsError("no source matches both --source and --tag")
-    answer = agent.ask(args.question, sources=sources, before=args.before, planner=args.planner, rounds=args.rounds)
+    request = {"question": args.question, "source": list(args.source or ()), "tag": list(args.tag or ()),
+               "before": args.before, "planner": args.planner, "rounds": args.rounds, "trace": args.trace}
+    doc = service.call("ask", **request) if service is not None else ask_doc(agent, **request)
     if args.json:
-        print(json.dumps(answer.to_json(trace=args.trace)))
+        print(json.dumps(doc))
         return 0
-    if args.trace:
-        for step in answer.steps:
-            print(_trace_line(step.to_json()))
-    print(answer.answer)
-    if answer.note:
-        print(f"  ({answer.note})")
-    if answer.evidence:
+    for step in doc.get("trace", ()):
+        print(_trace_line(step))
+    print(doc["answer"])
+    if doc.get("note"):
+        print(f"  ({doc['note']})")
+    if doc["evidence"]:
         print("Evidence:")
-        for k, e in enumerate(answer.evidence, 1):
-            if e.wall_time is not None:
-                when = datetime.fromtimestamp(e.wall_time).strftime("%Y-%m-%d %H:%M:%S")
-                where = f"{Path(e.image).name if e.image else Path(e.path).name} at {when}"
-            else:
-                where = f"{Path(e.path).name} {_fmt_time(e.start)}-{_fmt_time(e.end)}"
-            print(f"  [{k}] {where} {e.modality}: \"{e.text}\"  (score {e.score:.2f})")
-    _stderr(f"answered in {time.perf_counter() - began:.1f} s")
+        for k, e in enumerate(doc["evidence"], 1):
+            print(f"  [{k}] {_where(e)} {e['modality']}: \"{e['text']}\"  (score {e['score']:.2f})")
+    _stderr(f"answered in {time.perf_counter() - began:.1f} s" + (" by the running memory service" if service else ""))
     return 0
+
+
+def _where(e: dict[str, Any]) -> str:
+    if e.get("wall_time") is not None:
+        when = datetime.fromtimestamp(e["wall_time"]).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{Path(e['image']).name if e.get('image') else Path(e['path']).name} at {when}"
+    return f"{Path(e['path']).name} {_fmt_time(e['start'])}-{_fmt_time(e['end'])}"
 
 
 def _person_json(p: Any) -> dict[str, Any]:
@@ -396,7 +387,9 @@ def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
-    (source_id,) = _resolve_sources(agent, [args.source])
+    from apps.service import resolve_sources
+
+    (source_id,) = resolve_sources(agent, [args.source])
     report = agent.forget(source_id)
     if args.json:
         print(json.dumps({"forgotten": source_id, **report.to_json()}))
@@ -405,14 +398,16 @@ def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sources(agent: Any, args: argparse.Namespace) -> int:
-    entries = agent.sources()
+def cmd_sources(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
+    from apps.service import sources_doc
+
+    doc = service.call("sources") if service is not None else sources_doc(agent)
     if args.json:
-        print(json.dumps({"sources": [e.__dict__ for e in entries]}))
+        print(json.dumps(doc))
     else:
-        for e in entries:
-            print(f"{e.source_id}  {e.path}  {_fmt_time(e.duration)}  clips={e.clips}  memories={e.memories}")
-        if not entries:
+        for e in doc["sources"]:
+            print(f"{e['source_id']}  {e['path']}  {_fmt_time(e['duration'])}  clips={e['clips']}  memories={e['memories']}")
+        if not doc["sources"]:
             print("no sources indexed in this store")
     return 0
 
@@ -435,7 +430,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
     from mmagent import Settings
     from mmagent.errors import SettingsError
 
-    folder = (args.folder or Settings.load(store=args.store).store / "screens").resolve()
+    store = Settings.load(store=args.store).store
+    folder = (args.folder or store / "screens").resolve()
     pidfile = folder / "recorder.pid"
     pid = int(pidfile.read_text()) if pidfile.is_file() and pidfile.read_text().strip().isdigit() else 0
     running = pid > 0 and _alive(pid)
@@ -447,7 +443,10 @@ def cmd_screen(args: argparse.Namespace) -> int:
             from apps.screen_privacy import PrivacyRules
 
             PrivacyRules.from_json(json.loads(args.rules.read_text()))  # a bad rule file fails here, not in the background
-        cmd = [sys.executable, "-m", "apps.screen_recorder", "--folder", str(folder), "--interval", str(args.interval)]
+        cmd = [sys.executable, "-m", "apps.screen_recorder", "--folder", str(folder), "--interval", str(args.interval),
+               "--retention-days", str(args.retention_days)]
+        if not args.no_index:
+            cmd += ["--store", str(store.resolve())]
         if args.rules:
             cmd += ["--rules", str(args.rules.resolve())]
         log_path = str(folder / "recorder.log")
@@ -458,7 +457,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
             (os.POSIX_SPAWN_DUP2, 1, 2),
         ])
         exited = None
-        for _ in range(100):
+        for _ in range(1200):  # the models load before the pidfile is written (a minute at most)
             done, code = os.waitpid(child, os.WNOHANG)
             if done:
                 exited = os.waitstatus_to_exitcode(code)
@@ -468,14 +467,16 @@ def cmd_screen(args: argparse.Namespace) -> int:
             time.sleep(0.05)
         if exited is not None:
             raise SettingsError(f"the screen recorder stopped at once (exit {exited}); see {log_path}")
-        doc = {"recording": True, "pid": child, "folder": str(folder), "interval": args.interval}
-        print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s (PID {child})")
+        doc = {"recording": True, "pid": child, "folder": str(folder), "interval": args.interval,
+               "store": None if args.no_index else str(store)}
+        print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s (PID {child})"
+              + ("" if args.no_index else f"; indexing into {store} in the background"))
         return 0
     if args.action == "stop":
         if not running:
             raise SettingsError(f"no screen recorder is running for {folder}")
         os.kill(pid, signal.SIGTERM)
-        for _ in range(200):
+        for _ in range(1200):  # an indexing pass in progress finishes first
             try:  # our own child (started by this process): reap it
                 if os.waitpid(pid, os.WNOHANG)[0]:
                     break
@@ -497,8 +498,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
         return 0
     status_file = folder / "status.json"
     status = json.loads(status_file.read_text()) if status_file.is_file() else {}
-    captures = sum(1 for p in folder.glob("*.webp")) if folder.is_dir() else 0
-    doc = {"recording": running, "folder": str(folder), "captures_on_disk": captures, **status}
+    captures = sum(1 for p in folder.glob("*/*.json")) if folder.is_dir() else 0
+    pictures = sum(1 for p in folder.glob("*/*.webp")) if folder.is_dir() else 0
+    doc = {"recording": running, "folder": str(folder), "captures_on_disk": captures, "pictures_on_disk": pictures, **status}
     if args.json:
         print(json.dumps(doc))
     else:
@@ -510,6 +512,11 @@ def cmd_screen(args: argparse.Namespace) -> int:
             print(f"  captured {status.get('captured', 0)}, unchanged {status.get('unchanged', 0)}, excluded "
                   f"{status.get('excluded', 0)}, stored {status.get('stored', 0)} (redacted {status.get('redacted', 0)}); "
                   f"{captures} captures on disk")
+            if status.get("last_indexed") or status.get("queue"):
+                print(f"  indexed {status.get('indexed', 0)}, waiting {status.get('queue', 0)} (oldest {status.get('lag', 0):.0f} s); "
+                      f"focus changes {status.get('focus_changes', 0)}, pictures dropped by retention {status.get('dropped', 0)}")
+            if status.get("index_error"):
+                print(f"  last indexing error: {status['index_error']}")
             if status.get("error"):
                 print(f"  last error: {status['error']}")
     return 0
@@ -555,6 +562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if getattr(args, name, None) is not None:
                 overrides[name] = getattr(args, name)
         settings = Settings.load(**overrides)
+        if args.command in ("ask", "sources", "index"):
+            from apps.service import Client
+
+            # the screen recorder's process holds the store and its models: ask it
+            service = Client.find(settings.store)
+            if service is not None:
+                return {"ask": cmd_ask, "sources": cmd_sources, "index": cmd_index}[args.command](None, args, service)
         with MMAgent(settings) as agent:
             handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
                        "forget": cmd_forget, "batch": cmd_batch}[args.command]

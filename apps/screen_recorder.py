@@ -51,6 +51,8 @@ class RecorderSettings:
     max_side: int = 1920  # larger captures are scaled down before saving
     tile_threshold: float = 1.5  # mean grey difference (0-255) of a thumbnail tile that counts as a change
     min_free_mb: int = 500  # below this free disk space, capture pauses
+    retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
+    focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
     rules: PrivacyRules = DEFAULT_RULES
 
 
@@ -69,9 +71,19 @@ class Status:
     excluded: int = 0  # grabs dropped: a private or excluded window
     stored: int = 0  # captures written
     redacted: int = 0  # captures with a secret blacked out
+    focus_changes: int = 0  # captures taken at once because the focused window changed
+    dropped: int = 0  # pictures deleted by retention (their text and memories stay)
     last_capture: float | None = None
     paused: str | None = None  # why capture is paused, or None
     error: str | None = None
+    # the background indexer (apps/service.py), when the recorder has a store
+    indexing: bool = False
+    indexed: int = 0  # captures made searchable
+    queue: int = 0  # captures stored, not yet searchable
+    lag: float = 0.0  # seconds the oldest capture in the queue has waited
+    last_indexed: float | None = None
+    index_seconds: float | None = None  # how long the last indexing pass took
+    index_error: str | None = None
 
 
 # -- the active window (X11 through libX11, no extra package) ----------------------------------
@@ -226,6 +238,10 @@ class Recorder:
         self._lines: dict[int, tuple[list[dict[str, Any]], list[Any], tuple[int, ...]]] = {}
         self.status = Status(pid=os.getpid(), started=time.time())
         self.stop_event = threading.Event()
+        self.pending: list[float] = []  # times of stored captures the indexer has not taken yet
+        self.pending_lock = threading.Lock()
+        self._seen: Window | None = None  # the focused window at the last capture
+        self._next_retention = 0.0
 
     # components, made on first use
     def _grabber(self) -> Callable[[], list[ImageArray]]:
@@ -280,7 +296,7 @@ class Recorder:
         if self.status.paused:
             return 0
         shots = self._grabber()()
-        win = self._active()
+        win = self._seen = self._active()
         stored = 0
         for monitor, image in enumerate(shots):
             self.status.captured += 1
@@ -346,7 +362,8 @@ class Recorder:
         if secrets:  # found now, or found earlier and still on screen: blacked out either way
             self.status.redacted += 1
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
-        day = self.folder  # one flat folder: the layout ``mmagent index FOLDER`` reads
+        day = self.folder / time.strftime("%Y-%m-%d", time.localtime(now))  # a folder (a source) per day
+        day.mkdir(parents=True, exist_ok=True)
         ok, data = cv2.imencode(".webp", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
         if not ok:
             raise OSError("cannot encode the capture as WebP")
@@ -359,7 +376,42 @@ class Recorder:
         os.replace(tmp, day / f"{stamp}.webp")
         self.status.stored += 1
         self.status.last_capture = now
+        with self.pending_lock:
+            self.pending.append(now)
         return 1
+
+    def drop_old(self, now: float | None = None) -> int:
+        """Retention: delete the pictures of days older than ``retention_days``; their sidecars
+        (time, window, the redacted text) stay, and so do their memories."""
+        days = self.settings.retention_days
+        if days <= 0 or not self.folder.is_dir():
+            return 0
+        limit = (time.time() if now is None else now) - days * 86400
+        dropped = 0
+        for day in self.folder.iterdir():
+            try:
+                end = time.mktime(time.strptime(day.name, "%Y-%m-%d")) + 86400
+            except ValueError:
+                continue
+            if day.is_dir() and end <= limit:
+                for picture in day.glob("*.webp"):
+                    picture.unlink(missing_ok=True)
+                    dropped += 1
+        self.status.dropped += dropped
+        return dropped
+
+    def _wait(self, began: float) -> None:
+        """Until the next capture is due, or at once when the focused window changes."""
+        deadline = began + self.settings.interval
+        while not self.stop_event.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            poll = self.settings.focus_poll
+            self.stop_event.wait(min(left, poll) if poll > 0 else left)
+            if poll > 0 and self._seen is not None and not self.status.paused and self._active() != self._seen:
+                self.status.focus_changes += 1
+                return
 
     def run(self, seconds: float | None = None) -> Status:
         """Capture until stopped (SIGTERM, ``stop_event``) or for ``seconds``."""
@@ -368,12 +420,18 @@ class Recorder:
         while not self.stop_event.is_set() and (end is None or time.monotonic() < end):
             began = time.monotonic()
             try:
+                if time.time() >= self._next_retention:
+                    self.drop_old()
+                    self._next_retention = time.time() + 3600
                 self.tick()
                 self.status.error = None
             except Exception as exc:  # noqa: BLE001 — a failed grab is reported and retried, never fatal
                 self.status.error = f"{type(exc).__name__}: {exc}"
+            with self.pending_lock:
+                self.status.queue = len(self.pending)
+                self.status.lag = round(time.time() - self.pending[0], 1) if self.pending else 0.0
             self.write_status()
-            self.stop_event.wait(max(0.0, self.settings.interval - (time.monotonic() - began)))
+            self._wait(began)
         self.write_status()
         return self.status
 
@@ -384,17 +442,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=RecorderSettings.interval)
     parser.add_argument("--seconds", type=float, help="stop after this long (default: until stopped)")
     parser.add_argument("--rules", type=Path, help="privacy rules JSON (excluded apps, title patterns)")
+    parser.add_argument("--retention-days", type=float, default=RecorderSettings.retention_days,
+                        help="drop pictures older than this many days (their text and memories stay); 0 keeps all")
+    parser.add_argument("--store", type=Path, help="index the captures into this store in the background and serve "
+                                                   "it (ask, search) to the CLI and the app over a local socket")
+    parser.add_argument("--index-every", type=float, default=15.0, help="seconds between background indexing passes")
     args = parser.parse_args(argv)
     rules = PrivacyRules.from_json(json.loads(args.rules.read_text())) if args.rules else DEFAULT_RULES
-    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules))
+    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules,
+                                                      retention_days=args.retention_days))
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
-    (args.folder).mkdir(parents=True, exist_ok=True)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    agent = server = None
+    lock = threading.RLock()
+    if args.store:
+        from apps.service import Indexer, Server
+        from mmagent import MMAgent, Settings
+
+        # a background process: one thread for the models, so capture never waits for a core
+        agent = MMAgent(Settings.load(store=args.store, workers=1))
+        agent.store  # noqa: B018 — lock the store now: a second writer fails here, not later
+        server = Server(agent, lock, lambda: {**asdict(recorder.status), "folder": str(recorder.folder)})
+        server.start()
+        Indexer(agent, recorder, lock, args.index_every).start()
+        recorder.status.indexing = False
     (args.folder / "recorder.pid").write_text(str(os.getpid()))
     try:
         recorder.run(args.seconds)
     finally:
         (args.folder / "recorder.pid").unlink(missing_ok=True)
+        if server is not None:
+            server.close()
+        if agent is not None:
+            with lock:  # after the indexing pass in progress: the store closes whole
+                agent.close()
     return 0
 
 

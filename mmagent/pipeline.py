@@ -178,7 +178,9 @@ class MMAgent:
         tags, name = _keep(done, tags, name)
         if done is not None and done.perception == fingerprint and done.tags == tags and done.name == name:
             return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
-        clips = list(screen_clips(captures, source_id, s.clip_seconds, self.components.ocr(), 1920, skipped))
+        # a recorder's captures carry the text it read: no OCR model is loaded for them
+        ocr = self.components.ocr() if any(c.ocr is None for c in captures) else None
+        clips = list(screen_clips(captures, source_id, s.clip_seconds, ocr, 1920, skipped))
         captioner = self.components.captioner()
         if captioner is not None:  # the same captions as video clips get (screenshots as frames)
             clips = [
@@ -291,6 +293,13 @@ class MMAgent:
         chosen = ModelPlanner(llm, options) if llm is not None and planner in ("auto", "model") else RulePlanner()
         tools = MemoryTools(self.store, self.embedder, people, self.registry, self.components.image(), sources, before)
         return Agent(tools, retriever, chosen, options, now).ask(question)
+
+    def search(self, query: str, sources: tuple[str, ...] = (), limit: int = 20, wall_after: float | None = None,
+               wall_before: float | None = None) -> list[Any]:
+        """Episodes matching ``query`` (keywords and meaning), as citable evidence, best first."""
+        retriever = Retriever(self.store, self.embedder, None)
+        scope = Scope(source_ids=sources, kind="episodic", wall_after=wall_after, wall_before=wall_before)
+        return retriever.search(query, scope, limit)
 
     def _people_index(self) -> dict[str, tuple[str, ...]]:
         """Names, aliases and ids of every person → all the entity ids that stand for it."""

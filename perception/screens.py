@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ class Capture:
     app: str | None = None
     window: str | None = None
     ocr: tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None = None  # lines a recorder already read
+    image_kept: bool = True  # False: retention dropped the picture, its text and times stay
 
 
 @dataclass(frozen=True)
@@ -99,35 +101,56 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def capture_folders(folder: Path) -> list[Path]:
+    """The folders to index as screen sources: the folder itself when it holds screenshots, else
+    its sub-folders that do (the recorder writes one folder per day), in name order."""
+    def holds(f: Path) -> bool:
+        return any(p.suffix.lower() in IMAGE_SUFFIXES or (p.suffix == ".json" and _recorded(p) is not None)
+                   for p in f.iterdir() if p.is_file())
+
+    if not folder.is_dir() or holds(folder):
+        return [folder]
+    days = sorted(f for f in folder.iterdir() if f.is_dir() and not f.name.startswith(".") and holds(f))
+    return days or [folder]
+
+
 def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
     """The folder's screenshots in time order, and the files that could not be used."""
     if not folder.exists():
         raise MediaNotFound(folder, "no such folder")
-    images = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-    if not images:
+    files = [p for p in folder.iterdir() if p.is_file()]
+    images = sorted(p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
+    # a recorder's capture whose picture retention dropped: its sidecar (time, window, read text) stays
+    names = {p.stem for p in images}
+    kept = sorted(p for p in files if p.suffix == ".json" and p.stem not in names and _recorded(p) is not None)
+    if not images and not kept:
         raise NotMedia(folder, f"has no screenshots ({', '.join(sorted(IMAGE_SUFFIXES))})")
     captures, skipped = [], []
+    for sidecar in kept:
+        meta = _recorded(sidecar) or {}
+        captures.append(Capture(sidecar.with_suffix(".webp"), float(meta["time"]), "sidecar", meta.get("app"),
+                                meta.get("window"), _sidecar_lines(meta["ocr"]), image_kept=False))
     for path in images:
+        sidecar = path.with_suffix(".json")
+        meta = _recorded(sidecar)
+        lines = _sidecar_lines(meta.get("ocr")) if meta else None
         if path.stat().st_size == 0:
             skipped.append(Skipped(path, "empty file"))
             continue
-        if (problem := _unreadable(path)) is not None:
+        if lines is None and (problem := _unreadable(path)) is not None:  # a recorder's capture was read when saved
             skipped.append(Skipped(path, f"unreadable image ({problem})"))
             continue
         app = window = None
-        lines = None
         wall, source = None, ""
-        sidecar = path.with_suffix(".json")
-        if sidecar.is_file():
+        if meta is None and sidecar.is_file():
             try:
                 meta = json.loads(sidecar.read_text())
             except ValueError as exc:
                 skipped.append(Skipped(sidecar, f"unreadable sidecar JSON ({exc}); using other times"))
                 meta = {}
-            if isinstance(meta, dict):
-                wall, source = _parse_time(meta.get("time")), "sidecar"
-                app, window = meta.get("app"), meta.get("window")
-                lines = _sidecar_lines(meta.get("ocr"))
+        if isinstance(meta, dict):
+            wall, source = _parse_time(meta.get("time")), "sidecar"
+            app, window = meta.get("app"), meta.get("window")
         if wall is None:
             wall, source = _exif_time(path), "exif"
         if wall is None:
@@ -139,6 +162,18 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
         raise EmptyMedia(folder, "none of its screenshots can be read")
     captures.sort(key=lambda c: (c.wall_time, c.path.name))
     return captures, skipped
+
+
+def _recorded(sidecar: Path) -> dict[str, Any] | None:
+    """A screen recorder's sidecar (a time and the OCR lines it read), or None."""
+    try:
+        meta = json.loads(sidecar.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or _parse_time(meta.get("time")) is None or _sidecar_lines(meta.get("ocr")) is None:
+        return None
+    meta["time"] = _parse_time(meta["time"])
+    return meta
 
 
 def _sidecar_lines(value: object) -> tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None:
@@ -167,7 +202,9 @@ def screens_source_id(captures: list[Capture]) -> str:
     (a folder whose hash changed has new captures: its memories are brought up to date)."""
     digest = hashlib.blake2b(digest_size=16)
     for c in captures:
-        digest.update(hashlib.blake2b(c.path.read_bytes(), digest_size=16).digest())
+        # a recorder's capture is its sidecar (what was read, redacted): the same when the picture is dropped
+        data = c.path.with_suffix(".json").read_bytes() if c.ocr is not None else c.path.read_bytes()
+        digest.update(hashlib.blake2b(data, digest_size=16).digest())
         digest.update(f"{c.wall_time:.3f}".encode())
     return digest.hexdigest()
 
@@ -204,18 +241,16 @@ def screen_clips(
         detector = ChangeDetector(change)
         keyframes = []
         for c in windows[index]:
+            t = round(c.wall_time - t0, 3)
+            if c.ocr is not None:  # read (and redacted) by the screen recorder: never decoded or read again
+                lines = tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr)
+                keyframes.append(Keyframe(t, True, lines, str(c.path) if c.image_kept else None, c.app, c.window))
+                continue
             image, problem = load_image(c.path, max_side)
             if image is None:  # the header was fine (list_captures checked it), the pixels are not
                 skipped.append(Skipped(c.path, f"unreadable image ({problem})"))
                 continue
-            t = round(c.wall_time - t0, 3)
             sig = signature(image)
-            if c.ocr is not None:  # read (and redacted) by the screen recorder: never read again
-                h, w = image.shape[:2]
-                detector.mark_read(t, sig, text_mask([box for _, _, box in c.ocr if box], w, h))
-                lines = tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr)
-                keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window))
-                continue
             if ocr is None or not detector.should_read(t, sig):
                 keyframes.append(Keyframe(t, False, image=str(c.path), app=c.app, window=c.window))
                 continue

@@ -113,6 +113,16 @@ class Retriever:
         text, mode, note = self.compose(question, chosen)
         return Answer(text, tuple(s.evidence() for s in chosen), 1, mode, note)
 
+    def search(self, query: str, scope: Scope = Scope(), limit: int = 20) -> list[Evidence]:
+        """The search box: hybrid (keyword + meaning) search, each distinct snippet once, best
+        first; no language model, no threshold (the list is for a person to scan)."""
+        query = " ".join(query.split())
+        if not query:
+            raise ValueError("the search is empty")
+        qvec = self.embedder.embed(query)
+        hits = self.store.search(qvec, query, scope, max(limit, self.options.candidates))
+        return [s.evidence() for s in self.rank(query, qvec, hits, scope.before)[:limit]]
+
     # -- scoring -----------------------------------------------------------------------------
 
     def rank(

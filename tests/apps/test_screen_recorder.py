@@ -75,7 +75,7 @@ def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> 
         window.wait(timeout=10)
     assert status.stored >= 1 and status.unchanged >= 1 and status.excluded == 0, status
     assert status.redacted >= 1
-    sidecars = sorted(p for p in folder.glob("*.json") if p.name != "status.json")
+    sidecars = sorted(folder.glob("*/*.json"))  # a folder per day
     meta = json.loads(sidecars[0].read_text())
     assert meta["window"] == "Invoice 4471 - Mail" and "card" in meta["redacted"]
     text = " ".join(line["text"] for line in meta["ocr"])
@@ -103,15 +103,19 @@ def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> 
     from memory.store import Scope
     from mmagent import MMAgent, Settings
 
+    from perception.screens import capture_folders
+
+    (day,) = capture_folders(folder)
+    assert day.parent == folder
     with MMAgent(Settings.load(env={}, store=tmp_path / "store", llm="none", workers=1)) as agent:
-        agent.index(folder)
+        agent.index(day)
         answer = agent.ask("Where did I see invoice 4471?")
-        assert answer.evidence and Path(answer.evidence[0].image or "").parent == folder, answer.to_json()
+        assert answer.evidence and Path(answer.evidence[0].image or "").parent == day, answer.to_json()
         every = json.dumps([r.payload() for r in agent.store.scroll(Scope())])
         assert "4471" in every and "4111" not in every
     # the recorder's lines are the capture's text: indexing does not read it again (OCR off here)
     with MMAgent(Settings.load(env={}, store=tmp_path / "store2", llm="none", workers=1, ocr=False)) as agent:
-        agent.index(folder)
+        agent.index(day)
         answer = agent.ask("Where did I see invoice 4471?")
         assert answer.evidence and "4471" in answer.evidence[0].text, answer.to_json()
 
@@ -163,7 +167,7 @@ def test_the_cli_starts_pauses_and_stops_a_background_recorder(tmp_path, display
 
     window = show(display, "Notes - Editor", ["Quarterly plan draft"])
     try:
-        assert main(["screen", "start", "--folder", str(folder), "--interval", "0.5", "--json"]) == 0
+        assert main(["screen", "start", "--folder", str(folder), "--interval", "0.5", "--no-index", "--json"]) == 0
         started = json.loads(capsys.readouterr().out)
         assert started["recording"] and started["pid"] > 0
         assert main(["screen", "start", "--folder", str(folder)]) == 1  # one recorder per folder
@@ -223,7 +227,7 @@ def test_a_small_change_is_read_alone_and_a_secret_stays_hidden(tmp_path, ocr) -
     recorder._grab = lambda: [frames[1]]
     assert recorder.tick(now=1_002.0) == 1
     assert heights[0] == 800 and heights[1] < 400, heights
-    sidecars = sorted(p for p in tmp_path.glob("*.json") if p.name != "status.json")
+    sidecars = sorted(tmp_path.glob("*/*.json"))
     second = json.loads(sidecars[1].read_text())
     text = " | ".join(line["text"] for line in second["ocr"])
     assert second["read"] == "band" and "19,350" in text.replace(" ", "") or "19350" in text.replace(",", "")
@@ -232,3 +236,111 @@ def test_a_small_change_is_read_alone_and_a_secret_stays_hidden(tmp_path, ocr) -
 
     saved = cv2.cvtColor(cv2.imread(str(sidecars[1].with_suffix(".webp"))), cv2.COLOR_BGR2RGB)
     assert "4111" not in " ".join(b.text for b in ocr.read(saved))
+
+
+def test_focus_change_captures_at_once_and_retention_keeps_the_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A new focused window is captured without waiting for the interval; pictures of days past
+    the retention are deleted while their sidecars (time, window, the read text) stay, and the
+    day still indexes and answers from them."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    def screen(line: str) -> np.ndarray:
+        image = Image.new("RGB", (1280, 800), "white")
+        ImageDraw.Draw(image).text((40, 60), line, fill="black", font=ImageFont.load_default(size=34))
+        return np.asarray(image)
+
+    focused = [Window("Mail", "Inbox")]
+    frames = [screen("Invoice 4471 from Globex")]
+    texts = iter(["Invoice 4471 from Globex", "Standup moved to 16:30"])
+
+    class Text:  # what each frame shows, as the OCR reads it (the real OCR runs in the tests above)
+        def read(self, image):  # type: ignore[no-untyped-def]
+            from models.base import TextBox
+
+            return [TextBox(next(texts), 0.99, ((40.0, 60.0), (600.0, 60.0), (600.0, 100.0), (40.0, 100.0)))]
+
+    recorder = Recorder(tmp_path / "rec", RecorderSettings(interval=30.0, focus_poll=0.05, retention_days=2),
+                        grab=lambda: [frames[0]], window=lambda: focused[0], ocr=Text())
+    recorder.folder.mkdir()
+    began = time.monotonic()
+    assert recorder.tick(now=time.time() - 5 * 86400) == 1  # a capture five days ago
+    focused[0] = Window("Calendar", "Week 48")
+    frames[0] = screen("Standup moved to 16:30")
+    recorder._wait(began)  # returns at the focus change, not after 30 s
+    assert time.monotonic() - began < 5 and recorder.status.focus_changes == 1
+    assert recorder.tick() == 1
+    assert recorder.drop_old() == 1 and recorder.status.dropped == 1
+    old_day, today = sorted(p for p in recorder.folder.iterdir() if p.is_dir())
+    assert not list(old_day.glob("*.webp")) and len(list(old_day.glob("*.json"))) == 1
+    assert len(list(today.glob("*.webp"))) == 1  # today's picture is kept
+
+    from mmagent import MMAgent, Settings
+    from perception.screens import capture_folders
+
+    assert capture_folders(recorder.folder) == [old_day, today]
+    with MMAgent(Settings.load(env={}, store=tmp_path / "store", llm="none", workers=1, ocr=False)) as agent:
+        res = agent.index(old_day)
+        assert res.clips == 1 and not res.skipped
+        answer = agent.ask("Where did I see invoice 4471?")
+        assert answer.evidence and "4471" in answer.evidence[0].text and answer.evidence[0].image is None, answer.to_json()
+        assert agent.index(old_day).reused  # the same captures: nothing to do
+
+
+def test_the_recorder_indexes_in_the_background_and_serves_ask(tmp_path, display, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """``mmagent screen start`` with a store: the recorder's process indexes what it captures and
+    the CLI's ask / sources / index go through it (the store stays locked by it); after stop,
+    the CLI opens the store itself and finds the same memories."""
+    from apps.cli import main
+    from apps.service import Client
+
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setenv("MMAGENT_LLM", "none")
+    store, folder = tmp_path / "store", tmp_path / "store" / "screens"
+
+    def status() -> dict:  # type: ignore[type-arg]
+        assert main(["screen", "status", "--store", str(store), "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    window = show(display, "Invoice 5523 - Mail", ["Invoice 5523 from Initech", "Payment due on Friday"])
+    try:
+        assert main(["screen", "start", "--store", str(store), "--interval", "1", "--json"]) == 0
+        started = json.loads(capsys.readouterr().out)
+        assert started["store"] == str(store.resolve())
+        for _ in range(240):
+            now = status()
+            if now.get("indexed", 0) >= 1:
+                break
+            assert not now.get("index_error"), now
+            time.sleep(0.5)
+        assert now["indexed"] >= 1 and now["last_indexed"] and now["queue"] >= 0, now
+        assert Client.find(store) is not None
+        assert main(["ask", "which invoice is from Initech?", "--store", str(store), "--json"]) == 0
+        out = capsys.readouterr()
+        doc = json.loads(out.out)
+        assert "by the running memory service" not in out.err  # --json: the document only on stdout
+        assert doc["evidence"] and "5523" in doc["evidence"][0]["text"], doc
+        assert Path(doc["evidence"][0]["image"]).parent.parent == folder.resolve()
+        assert main(["ask", "which invoice is from Initech?", "--store", str(store)]) == 0
+        assert "by the running memory service" in capsys.readouterr().err
+        assert main(["sources", "--store", str(store), "--json"]) == 0
+        (entry,) = json.loads(capsys.readouterr().out)["sources"]
+        assert entry["name"].startswith("screen ") and entry["source_id"].startswith("screens-")
+        # a screenshot folder indexed into the same store, by the service that holds it
+        shots = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "screens" / "omniparser"
+        if shots.is_dir():
+            assert main(["index", str(shots), "--store", str(store), "--json"]) == 0
+            assert json.loads(capsys.readouterr().out)["sources"][0]["clips"] >= 1
+        assert main(["forget", "x", "--store", str(store)]) == 1  # the store is held: a clear error
+        assert "in use" in capsys.readouterr().err
+        assert main(["screen", "stop", "--store", str(store)]) == 0
+        capsys.readouterr()
+    finally:
+        window.terminate()
+        window.wait(timeout=10)
+        pid = folder / "recorder.pid"
+        if pid.is_file():
+            os.kill(int(pid.read_text()), 15)
+    assert Client.find(store) is None
+    assert main(["ask", "which invoice is from Initech?", "--store", str(store), "--json"]) == 0
+    assert "5523" in json.loads(capsys.readouterr().out)["evidence"][0]["text"]

@@ -1,0 +1,293 @@
+"""The resident memory service: the process that owns a store serves it to the others.
+
+The embedded store (Qdrant Edge) is single-process, and loading the models costs seconds, so the
+screen recorder's process keeps them: it indexes new captures in the background (``Indexer``) and
+answers ``ask`` / ``search`` / ``index`` / ``sources`` / ``status`` from the CLI and the desktop
+app over a local Unix socket (``Server``; one JSON object per line each way, the socket file
+readable by this user only). ``Client.find(store)`` is how a command finds it; without one,
+commands open the store themselves.
+
+Nothing here listens on a network: the socket is a file in the user's runtime folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import socket
+import socketserver
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from mmagent.errors import MMAgentError, SettingsError
+
+log = logging.getLogger(__name__)
+
+PROTOCOL = 1
+
+
+class ServiceError(MMAgentError):
+    """The memory service answered with an error, or stopped answering."""
+
+
+def socket_path(store: Path) -> Path:
+    """Where the service of ``store`` listens: short (a Unix socket path is limited to ~100
+    bytes) and private (the user's runtime folder, else the temp folder; mode 0600)."""
+    digest = hashlib.blake2b(str(Path(store).resolve()).encode(), digest_size=8).hexdigest()
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"mmagent-{os.getuid()}-{digest}.sock"
+
+
+# -- what the service (and the CLI without one) does -----------------------------------------
+
+
+def resolve_sources(agent: Any, wanted: Sequence[str] = (), tags: Sequence[str] = ()) -> tuple[str, ...]:
+    """``--source`` (an id prefix or a path) and ``--tag`` to source ids; () is every source."""
+    known = agent.sources()
+    out: list[str] = []
+    for w in wanted:
+        path = str(Path(w).resolve()) if Path(w).exists() else None
+        match = [s.source_id for s in known if s.source_id.startswith(w) or (path and s.path == path)]
+        if len(match) != 1:
+            reason = "no indexed source matches it" if not match else "it matches several sources"
+            raise SettingsError(f"--source {w}: {reason} (see: mmagent sources)")
+        out.append(match[0])
+    if tags:
+        tagged = tuple(e.source_id for e in known if set(tags) & set(e.tags))
+        if not tagged:
+            raise SettingsError(f"--tag {', '.join(tags)}: no indexed source has it (see: mmagent sources --json)")
+        out = [s for s in out if s in tagged] if out else list(tagged)
+        if not out:
+            raise SettingsError("no source matches both --source and --tag")
+    return tuple(out)
+
+
+def ask_doc(agent: Any, question: str, source: Sequence[str] = (), tag: Sequence[str] = (),
+            before: float | None = None, planner: str = "auto", rounds: int = 5, trace: bool = False,
+            now: float | None = None) -> dict[str, Any]:
+    if not question.strip():
+        raise SettingsError("the question is empty")
+    sources = resolve_sources(agent, source, tag)
+    answer = agent.ask(question, sources=sources, before=before, planner=planner, rounds=rounds, now=now)
+    return answer.to_json(trace=trace)
+
+
+def search_doc(agent: Any, query: str, source: Sequence[str] = (), limit: int = 20,
+               wall_after: float | None = None, wall_before: float | None = None) -> dict[str, Any]:
+    if not query.strip():
+        raise SettingsError("the search is empty")
+    hits = agent.search(query, resolve_sources(agent, source), limit, wall_after, wall_before)
+    return {"query": query, "results": [asdict(e) for e in hits]}
+
+
+def sources_doc(agent: Any) -> dict[str, Any]:
+    return {"sources": [asdict(s) for s in agent.sources()]}
+
+
+# -- the server ------------------------------------------------------------------------------
+
+
+class Server:
+    """Serves one agent over a Unix socket; every request holds ``lock`` (the indexer's too)."""
+
+    def __init__(self, agent: Any, lock: threading.RLock, status: Callable[[], dict[str, Any]] | None = None) -> None:
+        self.agent = agent
+        self.lock = lock
+        self.status = status or (lambda: {})
+        self.path = socket_path(agent.settings.store)
+        self._server: socketserver.ThreadingUnixStreamServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        args = {k: v for k, v in request.items() if k not in ("op", "protocol")}
+        if op == "ping":
+            return {"pid": os.getpid(), "store": str(self.agent.settings.store), "protocol": PROTOCOL}
+        if op == "status":
+            return self.status()
+        handlers: dict[str, Callable[..., dict[str, Any]]] = {
+            "ask": ask_doc, "search": search_doc, "sources": sources_doc, "index": self._index,
+        }
+        if op not in handlers:
+            raise SettingsError(f"unknown request {op!r} (ask, search, index, sources, status, ping)")
+        with self.lock:
+            try:
+                return handlers[op](self.agent, **args)
+            except TypeError as exc:
+                raise SettingsError(f"bad {op} request: {exc}") from None
+
+    @staticmethod
+    def _index(agent: Any, paths: Sequence[str]) -> dict[str, Any]:
+        from perception.errors import MediaError
+
+        done, errors = [], []
+        for path in paths:
+            try:
+                res = agent.index(path)
+            except MediaError as exc:
+                errors.append({"path": exc.path, "error": exc.reason})
+                continue
+            entry = {**res.to_json(), "reused": res.reused}
+            if res.skipped:
+                entry["skipped"] = [{"path": f, "reason": why} for f, why in res.skipped]
+            done.append(entry)
+        return {"sources": done, **({"errors": errors} if errors else {})}
+
+    def start(self) -> None:
+        server = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                line = self.rfile.readline()
+                try:
+                    request = json.loads(line)
+                    if not isinstance(request, dict):
+                        raise ValueError("a request is a JSON object")
+                    reply = {"ok": True, "result": server.handle(request)}
+                except (MMAgentError, ValueError, OSError) as exc:
+                    reply = {"ok": False, "error": str(exc)}
+                except Exception as exc:  # noqa: BLE001 — reported to the caller, and logged here
+                    log.exception("request failed")
+                    reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                self.wfile.write((json.dumps(reply, default=str) + "\n").encode())
+
+        if self.path.exists():  # left by a service that died: nobody answers on it
+            if Client(self.path).alive():
+                raise SettingsError(f"a memory service already serves {self.agent.settings.store} ({self.path})")
+            self.path.unlink()
+        old = os.umask(0o077)
+        try:
+            self._server = socketserver.ThreadingUnixStreamServer(str(self.path), Handler)
+        finally:
+            os.umask(old)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mmagent-service", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+            self.path.unlink(missing_ok=True)
+
+
+class Client:
+    def __init__(self, path: Path, timeout: float = 600.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+
+    @classmethod
+    def find(cls, store: Path) -> Client | None:
+        """The service of ``store`` when one answers, else None."""
+        client = cls(socket_path(store))
+        return client if client.path.exists() and client.alive() else None
+
+    def alive(self) -> bool:
+        try:
+            self.call("ping", timeout=2.0)
+        except ServiceError:
+            return False
+        return True
+
+    def call(self, op: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(timeout or self.timeout)
+                sock.connect(str(self.path))
+                sock.sendall((json.dumps({"op": op, "protocol": PROTOCOL, **args}) + "\n").encode())
+                data = b""
+                while not data.endswith(b"\n"):
+                    chunk = sock.recv(1 << 16)
+                    if not chunk:
+                        break
+                    data += chunk
+        except OSError as exc:
+            raise ServiceError(f"the memory service at {self.path} did not answer ({exc})") from None
+        try:
+            reply = json.loads(data)
+        except ValueError:
+            raise ServiceError(f"the memory service at {self.path} stopped mid-answer") from None
+        if not reply.get("ok"):
+            raise ServiceError(reply.get("error") or "the memory service failed")
+        return reply["result"]
+
+
+# -- the background indexer ------------------------------------------------------------------
+
+
+class Indexer:
+    """Makes the recorder's captures searchable: every ``every`` seconds, the day folders with
+    new captures are indexed (the same perception → reduce path as ``mmagent index``; the text
+    the recorder read is reused, so nothing is decoded or read again)."""
+
+    def __init__(self, agent: Any, recorder: Any, lock: threading.RLock, every: float = 15.0) -> None:
+        self.agent = agent
+        self.recorder = recorder
+        self.lock = lock
+        self.every = every
+        self._seen: dict[Path, tuple[int, float]] = {}  # day folder → (files, newest mtime) last indexed
+        self.thread: threading.Thread | None = None
+
+    def _changed_days(self) -> list[Path]:
+        from perception.screens import capture_folders
+
+        folder = self.recorder.folder
+        if not folder.is_dir():
+            return []
+        days = [d for d in capture_folders(folder) if d != folder]
+        out = []
+        for day in days:
+            files = [p for p in day.iterdir() if p.suffix in (".json", ".webp")]
+            mark = (len(files), max((p.stat().st_mtime for p in files), default=0.0))
+            if self._seen.get(day) != mark:
+                out.append(day)
+        return out
+
+    def run_once(self) -> int:
+        """One pass; returns how many captures it made searchable."""
+        status = self.recorder.status
+        with self.recorder.pending_lock:
+            taken = len(self.recorder.pending)
+        days = self._changed_days()
+        if not days and not taken:
+            return 0
+        status.indexing = True
+        began = time.perf_counter()
+        try:
+            for day in days:
+                marks = [p for p in day.iterdir() if p.suffix in (".json", ".webp")]
+                mark = (len(marks), max((p.stat().st_mtime for p in marks), default=0.0))
+                with self.lock:
+                    self.agent.index(day, name=f"screen {day.name}")
+                self._seen[day] = mark
+        except Exception as exc:  # noqa: BLE001 — reported in status, tried again next pass
+            status.index_error = f"{type(exc).__name__}: {exc}"
+            log.exception("indexing the captures failed")
+            return 0
+        finally:
+            status.indexing = False
+        with self.recorder.pending_lock:
+            del self.recorder.pending[:taken]
+        status.indexed += taken
+        status.index_error = None
+        status.last_indexed = time.time()
+        status.index_seconds = round(time.perf_counter() - began, 2)
+        return taken
+
+    def run(self) -> None:
+        stop = self.recorder.stop_event
+        while not stop.is_set():
+            self.run_once()
+            stop.wait(self.every)
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self.run, name="mmagent-indexer", daemon=True)
+        self.thread.start()
