@@ -412,113 +412,45 @@ def cmd_sources(agent: Any, args: argparse.Namespace, service: Any = None) -> in
     return 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cmd_screen(args: argparse.Namespace) -> int:
     """The recorder runs as its own background process (apps/screen_recorder.py); these
-    commands start it, signal it and read the status it writes."""
-    import signal
-
+    commands start it, signal it and read the status it writes (apps/screen_control.py)."""
+    from apps import screen_control as control
     from mmagent import Settings
-    from mmagent.errors import SettingsError
 
     store = Settings.load(store=args.store).store
     folder = (args.folder or store / "screens").resolve()
-    pidfile = folder / "recorder.pid"
-    pid = int(pidfile.read_text()) if pidfile.is_file() and pidfile.read_text().strip().isdigit() else 0
-    running = pid > 0 and _alive(pid)
     if args.action == "start":
-        if running:
-            raise SettingsError(f"the screen recorder is already running (PID {pid}) into {folder}")
-        folder.mkdir(parents=True, exist_ok=True)
-        if args.rules:
-            from apps.screen_privacy import PrivacyRules
-
-            PrivacyRules.from_json(json.loads(args.rules.read_text()))  # a bad rule file fails here, not in the background
-        cmd = [sys.executable, "-m", "apps.screen_recorder", "--folder", str(folder), "--interval", str(args.interval),
-               "--retention-days", str(args.retention_days)]
-        if not args.no_index:
-            cmd += ["--store", str(store.resolve())]
-        if args.rules:
-            cmd += ["--rules", str(args.rules.resolve())]
-        log_path = str(folder / "recorder.log")
-        # a session of its own, detached from this command (no Popen object left behind to reap)
-        child = os.posix_spawn(sys.executable, cmd, os.environ, setsid=True, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_OPEN, 1, log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
-            (os.POSIX_SPAWN_DUP2, 1, 2),
-        ])
-        exited = None
-        for _ in range(1200):  # the models load before the pidfile is written (a minute at most)
-            done, code = os.waitpid(child, os.WNOHANG)
-            if done:
-                exited = os.waitstatus_to_exitcode(code)
-                break
-            if pidfile.is_file():
-                break
-            time.sleep(0.05)
-        if exited is not None:
-            raise SettingsError(f"the screen recorder stopped at once (exit {exited}); see {log_path}")
-        doc = {"recording": True, "pid": child, "folder": str(folder), "interval": args.interval,
-               "store": None if args.no_index else str(store)}
-        print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s (PID {child})"
-              + ("" if args.no_index else f"; indexing into {store} in the background"))
+        doc = control.start(folder, None if args.no_index else store, args.interval, args.rules, args.retention_days)
+        print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s "
+              f"(PID {doc['pid']})" + ("" if args.no_index else f"; indexing into {store} in the background"))
         return 0
     if args.action == "stop":
-        if not running:
-            raise SettingsError(f"no screen recorder is running for {folder}")
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(1200):  # an indexing pass in progress finishes first
-            try:  # our own child (started by this process): reap it
-                if os.waitpid(pid, os.WNOHANG)[0]:
-                    break
-            except ChildProcessError:
-                pass
-            if not _alive(pid):
-                break
-            time.sleep(0.05)
-        print(json.dumps({"recording": False, "folder": str(folder)}) if args.json else "the screen recorder stopped")
+        doc = control.stop(folder)
+        print(json.dumps(doc) if args.json else "the screen recorder stopped")
         return 0
     if args.action in ("pause", "resume"):
-        folder.mkdir(parents=True, exist_ok=True)
-        paused = folder / "PAUSED"
-        if args.action == "pause":
-            paused.write_text("paused by the user\n")
-        else:
-            paused.unlink(missing_ok=True)
-        print(json.dumps({"paused": args.action == "pause"}) if args.json else f"capture {args.action}d")
+        doc = control.pause(folder, args.action == "pause")
+        print(json.dumps(doc) if args.json else f"capture {args.action}d")
         return 0
-    status_file = folder / "status.json"
-    status = json.loads(status_file.read_text()) if status_file.is_file() else {}
-    captures = sum(1 for p in folder.glob("*/*.json")) if folder.is_dir() else 0
-    pictures = sum(1 for p in folder.glob("*/*.webp")) if folder.is_dir() else 0
-    doc = {"recording": running, "folder": str(folder), "captures_on_disk": captures, "pictures_on_disk": pictures, **status}
+    status = control.status(folder)
     if args.json:
-        print(json.dumps(doc))
-    else:
-        state = "recording" if running else "not recording"
-        if running and status.get("paused"):
-            state = f"paused ({status['paused']})"
-        print(f"{state}: {folder}")
-        if status:
-            print(f"  captured {status.get('captured', 0)}, unchanged {status.get('unchanged', 0)}, excluded "
-                  f"{status.get('excluded', 0)}, stored {status.get('stored', 0)} (redacted {status.get('redacted', 0)}); "
-                  f"{captures} captures on disk")
-            if status.get("last_indexed") or status.get("queue"):
-                print(f"  indexed {status.get('indexed', 0)}, waiting {status.get('queue', 0)} (oldest {status.get('lag', 0):.0f} s); "
-                      f"focus changes {status.get('focus_changes', 0)}, pictures dropped by retention {status.get('dropped', 0)}")
-            if status.get("index_error"):
-                print(f"  last indexing error: {status['index_error']}")
-            if status.get("error"):
-                print(f"  last error: {status['error']}")
+        print(json.dumps(status))
+        return 0
+    state = "recording" if status["recording"] else "not recording"
+    if status["recording"] and status.get("paused"):
+        state = f"paused ({status['paused']})"
+    print(f"{state}: {folder}")
+    if "captured" in status:
+        print(f"  captured {status.get('captured', 0)}, unchanged {status.get('unchanged', 0)}, excluded "
+              f"{status.get('excluded', 0)}, stored {status.get('stored', 0)} (redacted {status.get('redacted', 0)}); "
+              f"{status['captures_on_disk']} captures on disk, {status['pictures_on_disk']} with their picture")
+        if status.get("last_indexed") or status.get("queue"):
+            print(f"  indexed {status.get('indexed', 0)}, waiting {status.get('queue', 0)} (oldest {status.get('lag', 0):.0f} s); "
+                  f"focus changes {status.get('focus_changes', 0)}, pictures dropped by retention {status.get('dropped', 0)}")
+        for key, what in (("error", "capture"), ("index_error", "indexing")):
+            if status.get(key):
+                print(f"  last {what} error: {status[key]}")
     return 0
 
 

@@ -2,7 +2,7 @@
 # Set-up for a fresh machine (Debian/Ubuntu, Python 3.11), idempotent: a second run reuses
 # what is installed. Installs only from the package registries (Debian's and PyPI).
 #   - Debian: espeak-ng (speech for the sample video); the OpenGL / GLib runtime OpenCV needs;
-#     Xvfb and Tk (the screen recorder's tests)
+#     Xvfb and Tk (the screen recorder's tests); the Qt runtime libraries (the desktop app)
 #   - .venv: torch 2.13.0 CPU wheel first, then mmagent with its pinned dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,12 @@ command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)  # the screen recorder's test
 python3 -c 'import tkinter' >/dev/null 2>&1 || missing+=(python3-tk)  # ... with real Tk windows
 ldconfig -p 2>/dev/null | grep -q 'libGL\.so\.1' || missing+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q 'libgthread-2\.0\.so\.0' || missing+=(libglib2.0-0)
+# the desktop app (Qt): the X11 platform plugin's libraries, fonts and EGL
+for pair in libxcb-icccm.so.4:libxcb-icccm4 libxcb-keysyms.so.1:libxcb-keysyms1 libxcb-cursor.so.0:libxcb-cursor0 \
+            libxkbcommon-x11.so.0:libxkbcommon-x11-0 libEGL.so.1:libegl1 libfontconfig.so.1:libfontconfig1 \
+            libdbus-1.so.3:libdbus-1-3; do
+  ldconfig -p 2>/dev/null | grep -q "${pair%%:*}" || missing+=("${pair##*:}")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}" >&2
   SUDO=""

@@ -1,0 +1,116 @@
+"""Start, stop, pause and read the background screen recorder (apps/screen_recorder.py): the
+functions behind ``mmagent screen ...`` and the desktop app's tray."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from mmagent.errors import SettingsError
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recorder_pid(folder: Path) -> int:
+    """The running recorder's PID for ``folder``, or 0."""
+    pidfile = Path(folder) / "recorder.pid"
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return 0
+    return pid if pid > 0 and _alive(pid) else 0
+
+
+def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path | None = None,
+          retention_days: float = 30.0, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Start the recorder as a detached process (its own session; its log in FOLDER/recorder.log).
+    ``store``: index into it in the background and serve it (None: only record)."""
+    folder = Path(folder).resolve()
+    if pid := recorder_pid(folder):
+        raise SettingsError(f"the screen recorder is already running (PID {pid}) into {folder}")
+    if interval <= 0:
+        raise SettingsError("the capture interval must be positive")
+    folder.mkdir(parents=True, exist_ok=True)
+    if rules:
+        from apps.screen_privacy import PrivacyRules
+
+        PrivacyRules.from_json(json.loads(Path(rules).read_text()))  # a bad rule file fails here, not in the background
+    cmd = [sys.executable, "-m", "apps.screen_recorder", "--folder", str(folder), "--interval", str(interval),
+           "--retention-days", str(retention_days)]
+    if rules:
+        cmd += ["--rules", str(Path(rules).resolve())]
+    if store is not None:
+        cmd += ["--store", str(Path(store).resolve())]
+    log_path = str(folder / "recorder.log")
+    pidfile = folder / "recorder.pid"
+    # a session of its own, detached from the caller (no Popen object left behind to reap)
+    child = os.posix_spawn(sys.executable, cmd, {**os.environ, **(env or {})}, setsid=True, file_actions=[
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ])
+    for _ in range(1200):  # the models load before the pidfile is written (a minute at most)
+        done, code = os.waitpid(child, os.WNOHANG)
+        if done:
+            raise SettingsError(f"the screen recorder stopped at once (exit {os.waitstatus_to_exitcode(code)}); "
+                                f"see {log_path}")
+        if pidfile.is_file():
+            break
+        time.sleep(0.05)
+    return {"recording": True, "pid": child, "folder": str(folder), "interval": interval,
+            "store": None if store is None else str(Path(store).resolve())}
+
+
+def stop(folder: Path) -> dict[str, Any]:
+    folder = Path(folder).resolve()
+    pid = recorder_pid(folder)
+    if not pid:
+        raise SettingsError(f"no screen recorder is running for {folder}")
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(1200):  # an indexing pass in progress finishes first
+        try:  # our own child (started by this process): reap it
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                break
+        except ChildProcessError:
+            pass
+        if not _alive(pid):
+            break
+        time.sleep(0.05)
+    return {"recording": False, "folder": str(folder)}
+
+
+def pause(folder: Path, paused: bool = True) -> dict[str, Any]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if paused:
+        (folder / "PAUSED").write_text("paused by the user\n")
+    else:
+        (folder / "PAUSED").unlink(missing_ok=True)
+    return {"paused": paused}
+
+
+def status(folder: Path) -> dict[str, Any]:
+    """What the recorder last wrote (status.json), whether it runs, what is on disk."""
+    folder = Path(folder).resolve()
+    try:
+        written = json.loads((folder / "status.json").read_text())
+    except (OSError, ValueError):
+        written = {}
+    captures = sum(1 for _ in folder.glob("*/*.json")) if folder.is_dir() else 0
+    pictures = sum(1 for _ in folder.glob("*/*.webp")) if folder.is_dir() else 0
+    return {"recording": bool(recorder_pid(folder)), "folder": str(folder), "captures_on_disk": captures,
+            "pictures_on_disk": pictures, **written, "paused": written.get("paused") if recorder_pid(folder)
+            else ("paused by the user" if (folder / "PAUSED").exists() else None)}
