@@ -53,6 +53,8 @@ class RecorderSettings:
     min_free_mb: int = 500  # below this free disk space, capture pauses
     retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
     focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
+    small_change_gap: float = 10.0  # a few changed lines in the same window (typing) are stored at most this often;
+    # the latest state is never lost: it is compared with the last stored capture and stored once the gap has passed
     rules: PrivacyRules = DEFAULT_RULES
 
 
@@ -68,6 +70,7 @@ class Status:
     started: float = 0.0
     captured: int = 0  # grabs taken
     unchanged: int = 0  # grabs dropped: the screen had not changed
+    deferred: int = 0  # grabs held back: a small change soon after the last stored capture (typing)
     excluded: int = 0  # grabs dropped: a private or excluded window
     stored: int = 0  # captures written
     redacted: int = 0  # captures with a secret blacked out
@@ -234,6 +237,7 @@ class Recorder:
         self._ocr = ocr
         self._last: dict[int, npt.NDArray[np.float32]] = {}
         self._window_of: dict[int, Window] = {}
+        self._stored_at: dict[int, float] = {}  # per monitor: when its last capture was stored
         # per monitor: the last stored capture's lines, its secret boxes and its size
         self._lines: dict[int, tuple[list[dict[str, Any]], list[Any], tuple[int, ...]]] = {}
         self.status = Status(pid=os.getpid(), started=time.time())
@@ -311,7 +315,10 @@ class Recorder:
                 continue
             # a few lines changed in the same window: read only them (OCR is the cost of a capture)
             band = changed_band(previous, thumb, self.settings.tile_threshold) if self._window_of.get(monitor) == win else None
-            self._last[monitor], self._window_of[monitor] = thumb, win
+            if band is not None and now - self._stored_at.get(monitor, -1e18) < self.settings.small_change_gap:
+                self.status.deferred += 1  # typing: the state is stored when the gap has passed
+                continue
+            self._last[monitor], self._window_of[monitor], self._stored_at[monitor] = thumb, win, now
             stored += self._store(image, monitor, win, now, band)
         return stored
 

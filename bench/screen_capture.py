@@ -70,7 +70,7 @@ def main() -> None:
             recorder.run(seconds=args.seconds)
             used, wall = cpu() - c0, time.perf_counter() - t0
             stored = recorder.status.stored - stored0
-            files = [p for p in folder.iterdir() if p.suffix in (".webp", ".json") and p.name != "status.json"]
+            files = [p for p in folder.glob("*/*") if p.suffix in (".webp", ".json")]  # a folder per day
             report[phase] = {
                 "seconds": round(wall, 1), "cpu_seconds": round(used, 3),
                 "cpu_percent_of_one_core": round(100 * used / wall, 2),

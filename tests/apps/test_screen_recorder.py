@@ -225,7 +225,8 @@ def test_a_small_change_is_read_alone_and_a_secret_stays_hidden(tmp_path, ocr) -
                         ocr=Watched())
     assert recorder.tick(now=1_000.0) == 1
     recorder._grab = lambda: [frames[1]]
-    assert recorder.tick(now=1_002.0) == 1
+    assert recorder.tick(now=1_002.0) == 0 and recorder.status.deferred == 1  # typing: held back ...
+    assert recorder.tick(now=1_012.0) == 1  # ... and stored once the gap has passed
     assert heights[0] == 800 and heights[1] < 400, heights
     sidecars = sorted(tmp_path.glob("*/*.json"))
     second = json.loads(sidecars[1].read_text())
@@ -344,3 +345,34 @@ def test_the_recorder_indexes_in_the_background_and_serves_ask(tmp_path, display
     assert Client.find(store) is None
     assert main(["ask", "which invoice is from Initech?", "--store", str(store), "--json"]) == 0
     assert "5523" in json.loads(capsys.readouterr().out)["evidence"][0]["text"]
+
+
+def test_typing_is_stored_at_most_every_gap_and_the_last_state_is_kept(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    frames = []
+    for k in range(12):  # one line changes every 2 s (typing), then the screen rests
+        frame = np.full((800, 1280, 3), 255, np.uint8)
+        frame[100:130, 40:400] = 0  # a heading that stays
+        frame[400:420, 40:60 + 20 * min(k, 8)] = 0  # the line being typed grows until k = 8
+        frames.append(frame)
+    shown = [frames[0]]
+
+    class Lines:
+        def read(self, image):  # type: ignore[no-untyped-def]
+            return []
+
+    recorder = Recorder(tmp_path, RecorderSettings(small_change_gap=10.0), grab=lambda: [shown[0]],
+                        window=lambda: Window("Editor", "notes.txt"), ocr=Lines())
+    stored_at = []
+    for k, frame in enumerate(frames):
+        shown[0] = frame
+        if recorder.tick(now=1_000.0 + 2 * k):
+            stored_at.append(2 * k)
+    # stored at once, then at most every 10 s; the final text (typed by 16 s) is stored at 20 s
+    assert stored_at == [0, 10, 20], stored_at
+    assert recorder.status.deferred >= 5
+    # a new window is stored at once, however soon
+    recorder._window = lambda: Window("Mail", "Inbox")
+    shown[0] = np.full((800, 1280, 3), 200, np.uint8)
+    assert recorder.tick(now=1_023.0) == 1
