@@ -129,6 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only record: do not index captures into the store in the background")
     common(p)
 
+    p = sub.add_parser("app", help="the desktop app: a day's captures by hour, search, ask, the recorder's controls",
+                       epilog="example: mmagent app --store ./mem")
+    p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
+
     p = sub.add_parser("sample", help="write the sample video used by the quick start (needs espeak-ng)")
     p.add_argument("out", type=Path, metavar="OUT.mp4")
     p.add_argument("--json", action="store_true", help="print the script (what is said and shown when) as JSON")
@@ -489,6 +493,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_sample(args)
         if args.command == "screen":
             return cmd_screen(args)
+        if args.command == "app":
+            from apps.desktop import main as app_main
+
+            return app_main(args.store)
         overrides: dict[str, Any] = {"store": args.store, "qdrant_url": args.qdrant_url}
         for name in ("llm", "workers", "ray", "image_model", "captioner"):
             if getattr(args, name, None) is not None:

@@ -47,14 +47,16 @@ TILE = 10  # pixels of the thumbnail per tile side
 @dataclass(frozen=True)
 class RecorderSettings:
     interval: float = 2.0  # seconds between captures
-    quality: int = 70  # WebP quality of saved captures
-    max_side: int = 1920  # larger captures are scaled down before saving
+    quality: int = 50  # WebP quality of saved pictures
+    max_side: int = 1600  # saved pictures are scaled down to this (their text was read before, at ocr_max_side)
+    ocr_max_side: int = 1920  # captures are read (OCR) at up to this size
     tile_threshold: float = 1.5  # mean grey difference (0-255) of a thumbnail tile that counts as a change
     min_free_mb: int = 500  # below this free disk space, capture pauses
     retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
     focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
-    small_change_gap: float = 10.0  # a few changed lines in the same window (typing) are stored at most this often;
-    # the latest state is never lost: it is compared with the last stored capture and stored once the gap has passed
+    same_window_gap: float = 10.0  # changes in the same window (typing, scrolling, a video) are stored at most this
+    # often; the latest state is never lost (it is compared with the last stored capture and stored once the gap has
+    # passed); a new window is stored at once
     rules: PrivacyRules = DEFAULT_RULES
 
 
@@ -70,7 +72,7 @@ class Status:
     started: float = 0.0
     captured: int = 0  # grabs taken
     unchanged: int = 0  # grabs dropped: the screen had not changed
-    deferred: int = 0  # grabs held back: a small change soon after the last stored capture (typing)
+    deferred: int = 0  # grabs held back: a change in the same window soon after its last stored capture
     excluded: int = 0  # grabs dropped: a private or excluded window
     stored: int = 0  # captures written
     redacted: int = 0  # captures with a secret blacked out
@@ -314,10 +316,11 @@ class Recorder:
                 self.status.unchanged += 1
                 continue
             # a few lines changed in the same window: read only them (OCR is the cost of a capture)
-            band = changed_band(previous, thumb, self.settings.tile_threshold) if self._window_of.get(monitor) == win else None
-            if band is not None and now - self._stored_at.get(monitor, -1e18) < self.settings.small_change_gap:
-                self.status.deferred += 1  # typing: the state is stored when the gap has passed
+            same = self._window_of.get(monitor) == win
+            if same and now - self._stored_at.get(monitor, -1e18) < self.settings.same_window_gap:
+                self.status.deferred += 1  # typing, scrolling: the state is stored when the gap has passed
                 continue
+            band = changed_band(previous, thumb, self.settings.tile_threshold) if same else None
             self._last[monitor], self._window_of[monitor], self._stored_at[monitor] = thumb, win, now
             stored += self._store(image, monitor, win, now, band)
         return stored
@@ -345,8 +348,8 @@ class Recorder:
 
     def _store(self, image: ImageArray, monitor: int, win: Window, now: float,
                band: tuple[float, float] | None = None) -> int:
-        scale = self.settings.max_side / max(image.shape[:2])
-        if scale < 1:  # read the picture that is saved: the boxes then fit it
+        scale = self.settings.ocr_max_side / max(image.shape[:2])
+        if scale < 1:
             image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
         else:
             image = image.copy()
@@ -371,6 +374,11 @@ class Recorder:
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
         day = self.folder / time.strftime("%Y-%m-%d", time.localtime(now))  # a folder (a source) per day
         day.mkdir(parents=True, exist_ok=True)
+        # the saved picture is smaller than the one read (secrets already blacked out); boxes follow it
+        shrink = min(1.0, self.settings.max_side / max(image.shape[:2]))
+        if shrink < 1:
+            image = cv2.resize(image, (int(image.shape[1] * shrink), int(image.shape[0] * shrink)), interpolation=cv2.INTER_AREA)
+            lines = [{**line, "box": [[round(x * shrink, 1), round(y * shrink, 1)] for x, y in line["box"]]} for line in lines]
         ok, data = cv2.imencode(".webp", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
         if not ok:
             raise OSError("cannot encode the capture as WebP")

@@ -362,7 +362,7 @@ def test_typing_is_stored_at_most_every_gap_and_the_last_state_is_kept(tmp_path)
         def read(self, image):  # type: ignore[no-untyped-def]
             return []
 
-    recorder = Recorder(tmp_path, RecorderSettings(small_change_gap=10.0), grab=lambda: [shown[0]],
+    recorder = Recorder(tmp_path, RecorderSettings(same_window_gap=10.0), grab=lambda: [shown[0]],
                         window=lambda: Window("Editor", "notes.txt"), ocr=Lines())
     stored_at = []
     for k, frame in enumerate(frames):

@@ -1,0 +1,359 @@
+"""The desktop app (apps/desktop.py) on offscreen Qt, over a real store: captures made by the real
+recorder (real OCR, a card number redacted, one picture dropped by retention), indexed, then
+searched, asked and browsed through the window's own widgets; the settings page writes what the
+recorder starts with; the window's screenshot is a real, non-blank picture of the results."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from datetime import time as clock
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6.QtWidgets", reason="PySide6 is not installed (scripts/setup.sh installs it)")
+
+
+@pytest.fixture(scope="module")
+def qapp() -> Iterator[Any]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication([])
+        yield app
+
+
+def wait_for(qapp: Any, done: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
+    from PySide6.QtTest import QTest
+
+    end = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what or done}")
+        QTest.qWait(20)
+
+
+def at(hour: int, minute: int) -> float:
+    return datetime.combine(date.today(), clock(hour, minute, 5)).timestamp()
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
+    """Three captures today by the real recorder (grab and window given, OCR real): Mail at 09:15
+    with a card number, Calendar at 14:40, Notes at 14:52 whose picture retention dropped; the
+    day indexed into STORE (the recorder's layout: STORE/screens/YYYY-MM-DD)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from apps.desktop import AppConfig
+    from apps.screen_recorder import Recorder, RecorderSettings, Window
+    from mmagent import MMAgent, Settings
+
+    def screen(lines: list[str]) -> np.ndarray:
+        image = Image.new("RGB", (1280, 800), "white")
+        draw = ImageDraw.Draw(image)
+        font = ImageFont.load_default(size=30)
+        for k, line in enumerate(lines):
+            draw.text((40, 60 + k * 120), line, fill="black", font=font)
+        return np.asarray(image)
+
+    store = tmp_path_factory.mktemp("desktop") / "store"
+    folder = store / "screens"
+    folder.mkdir(parents=True)
+    shown: list[Any] = [None, None]
+    recorder = Recorder(folder, RecorderSettings(), grab=lambda: [shown[0]], window=lambda: shown[1], ocr=ocr)
+    for when, win, lines in (
+        (at(9, 15), Window("Mail", "Invoice 4471 - Mail"), ["Invoice 4471 from Globex", "Card: 4111 1111 1111 1111",
+                                                            "Payment due on Friday"]),
+        (at(14, 40), Window("Calendar", "Calendar - Week 48"), ["Standup moved to 16:30", "Room Atlas"]),
+        (at(14, 52), Window("Notes", "Notes - Editor"), ["Quarterly plan draft"]),
+    ):
+        shown[:] = [screen(lines), win]
+        assert recorder.tick(now=when) == 1
+    day = folder / date.today().isoformat()
+    mail, calendar, notes = sorted(day.glob("*.webp"))
+    notes.unlink()  # retention: the picture goes, its sidecar (time, window, text) stays
+    assert recorder.status.redacted == 1
+    with MMAgent(Settings.load(env={}, store=store, llm="none", workers=1)) as agent:
+        agent.index(day)
+    AppConfig(llm="none").save(store)  # the app's local store answers without a language model
+    return {"store": store, "day": day, "mail": mail, "calendar": calendar, "notes": notes}
+
+
+@pytest.fixture(scope="module")
+def window(qapp: Any, world: dict[str, Any]) -> Iterator[Any]:
+    from apps.desktop import Backend, MainWindow
+
+    win = MainWindow(Backend(world["store"], env={}), tray=False)
+    win.show()
+    wait_for(qapp, lambda: win.timeline.loaded_day == date.today() and bool(win.status), what="the timeline")
+    yield win
+    win.close()  # shutdown: the workers stop, the store closes
+    assert not win.backend.local_open
+    win.deleteLater()
+    qapp.processEvents()
+
+
+def ui_text(root: Any) -> str:
+    """Every text the window (and its dialogs) shows: labels, fields, lists and their tooltips."""
+    from PySide6.QtWidgets import QLabel, QLineEdit, QListWidget, QPlainTextEdit, QWidget
+
+    out: list[str] = []
+    for w in [root, *root.findChildren(QWidget)]:
+        out.append(w.toolTip())
+        if isinstance(w, QLabel):
+            out.append(w.text())
+        elif isinstance(w, QLineEdit):
+            out.append(w.text())
+        elif isinstance(w, QPlainTextEdit):
+            out.append(w.toPlainText())
+        elif isinstance(w, QListWidget):
+            out += [t for i in range(w.count()) for t in (w.item(i).text(), w.item(i).toolTip())]
+    return "\n".join(out)
+
+
+def click_item(qapp: Any, view: Any, row: int) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    item = view.item(row)
+    view.scrollToItem(item)
+    qapp.processEvents()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     view.visualItemRect(item).center())
+
+
+def search(qapp: Any, window: Any, query: str) -> dict[str, Any]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    page = window.search
+    window.tabs.setCurrentWidget(page)
+    page.last = None
+    page.box.clear()
+    QTest.keyClicks(page.box, query)
+    QTest.keyClick(page.box, Qt.Key.Key_Return)
+    assert window.busy  # on a worker: the window keeps answering
+    wait_for(qapp, lambda: page.last is not None and page.button.isEnabled() and not window.busy, what="the search")
+    return page.last  # type: ignore[no-any-return]
+
+
+def test_search_opens_the_capture_full_size(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    doc = search(qapp, window, "invoice 4471")
+    results = doc["results"]
+    row = next(k for k, r in enumerate(results) if "4471" in r["text"])
+    assert Path(results[row]["image"]) == world["mail"], results
+    item = window.search.results.item(row)
+    assert "4471" in item.text() and "Mail — Invoice 4471 - Mail" in item.text() and "score" in item.text()
+    assert "result" in window.search.state.text()
+    click_item(qapp, window.search.results, row)
+    wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
+    viewer = window.viewer
+    assert viewer.capture.path == world["mail"] and viewer.capture.image_kept
+    assert not viewer.picture.source.isNull() and viewer.picture.source.width() == 1280
+    assert not viewer.picture.pixmap().isNull()
+    assert "Mail" in viewer.info.text() and "Invoice 4471 - Mail" in viewer.info.text()
+    text = viewer.text.toPlainText()
+    assert "4471" in text and "[REDACTED:card]" in text
+    assert "4111" not in ui_text(window)
+    viewer.close()
+
+
+def test_ask_cites_the_capture(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    page = window.ask
+    window.tabs.setCurrentWidget(page)
+    page.box.setText("where did I see invoice 4471?")
+    QTest.mouseClick(page.button, Qt.MouseButton.LeftButton)
+    assert not page.button.isEnabled() and page.answer.text() == "thinking…"
+    wait_for(qapp, lambda: page.last is not None and not window.busy, what="the answer")
+    doc = page.last
+    assert doc["answer"] and page.answer.text() == doc["answer"]
+    assert "mode" in page.note.text()
+    images = [e.get("image") for e in doc["evidence"]]
+    assert str(world["mail"]) in images, doc
+    row = images.index(str(world["mail"]))
+    assert page.evidence.count() == len(doc["evidence"])
+    assert "Invoice 4471 - Mail" in page.evidence.item(row).text()
+    click_item(qapp, page.evidence, row)
+    wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
+    assert window.viewer.capture.path == world["mail"] and not window.viewer.picture.source.isNull()
+    assert "4111" not in ui_text(window)
+    window.viewer.close()
+
+
+def test_timeline_lists_the_day_by_hour(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    timeline = window.timeline
+    window.tabs.setCurrentWidget(timeline)
+    assert timeline.day == date.today()
+    assert sorted(timeline.sections) == [9, 14]
+    nine, two = timeline.sections[9], timeline.sections[14]
+    assert nine.count() == 1 and two.count() == 2
+    assert "Invoice 4471 - Mail" in nine.item(0).toolTip() and "Calendar - Week 48" in two.item(0).toolTip()
+    assert "picture dropped by retention" in two.item(1).toolTip()
+    assert "3 captures in 2 hours" in timeline.summary.text()
+    wait_for(qapp, lambda: all(window.thumbnail(str(world[k])) is not None for k in ("mail", "calendar")),
+             what="the thumbnails")
+    for key in ("mail", "calendar"):
+        thumb = window.thumbnail(str(world[key]))
+        assert not thumb.isNull() and thumb.width() <= 144 and thumb.height() <= 90 and thumb.width() >= 100
+    assert not nine.item(0).icon().pixmap(144, 90).isNull()
+    # the capture whose picture was dropped: a placeholder and its text
+    click_item(qapp, two, 1)
+    wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
+    viewer = window.viewer
+    assert not viewer.capture.image_kept and viewer.picture.source.isNull()
+    assert viewer.picture.text() == "picture dropped by retention"
+    assert "quarterly" in viewer.text.toPlainText().lower() and "Notes - Editor" in viewer.info.text()
+    viewer.step(-1)  # previous in the day: the calendar capture, with its picture
+    assert viewer.capture.path == world["calendar"] and not viewer.picture.source.isNull()
+    viewer.close()
+    # a day without captures
+    timeline.date_edit.setDate(timeline.date_edit.date().addDays(-400))
+    wait_for(qapp, lambda: timeline.loaded_day != date.today(), what="the empty day")
+    assert timeline.sections == {} and timeline.summary.text().startswith("0 captures")
+    timeline.jump(1)  # the next day with captures: today
+    wait_for(qapp, lambda: timeline.loaded_day == date.today(), what="today again")
+    assert sorted(timeline.sections) == [9, 14]
+
+
+def test_status_bar_shows_the_recorder(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    assert window.state_label.text() == "● not recording"
+    assert "on disk 3 (2 pictures)" in window.counts_label.text()
+    assert window.act_start.isEnabled() and not window.act_stop.isEnabled()
+    window.act_pause.trigger()
+    wait_for(qapp, lambda: window.status.get("paused") == "paused by the user", what="paused")
+    assert "capture paused" in window.state_label.text() and window.act_resume.isEnabled()
+    window.act_resume.trigger()
+    wait_for(qapp, lambda: not window.status.get("paused"), what="resumed")
+    assert not (world["store"] / "screens" / "PAUSED").exists()
+
+
+def test_settings_are_saved_for_the_recorder(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    from apps.desktop import AppConfig
+    from apps.screen_privacy import PrivacyRules
+
+    page = window.settings
+    window.tabs.setCurrentWidget(page)
+    store = world["store"]
+    page.interval.setValue(5.0)
+    page.retention.setValue(7.0)
+    page.apps.setPlainText("Slack\n\n  Signal  \n")
+    page.titles.setPlainText(r"\bbank\b" + "\nSecret .* Project")
+    page.redact.setChecked(False)
+    page.index_background.setChecked(False)
+    QTest.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert not page.error.isHidden() and page.error.text().startswith("Saved"), page.error.text()
+    saved = json.loads((store / "app.json").read_text())
+    assert saved["interval"] == 5.0 and saved["retention_days"] == 7.0 and saved["llm"] == "none"
+    assert saved["excluded_apps"] == ["Slack", "Signal"] and saved["redact"] is False
+    config = AppConfig.load(store)
+    assert config == window.backend.config and config.index_background is False
+    assert config.llm_env()["MMAGENT_LLM"] == "none"
+    rules = PrivacyRules.from_json(json.loads((store / "screens" / "rules.json").read_text()))
+    assert rules.excluded_apps == ("Slack", "Signal") and rules.excluded_titles == (r"\bbank\b", "Secret .* Project")
+    assert rules.redact is False
+
+    before = (store / "app.json").read_bytes()
+    page.titles.setPlainText("([unclosed")
+    QTest.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert not page.error.isHidden() and "Not saved" in page.error.text() and "([unclosed" in page.error.text()
+    assert (store / "app.json").read_bytes() == before and window.backend.config == config
+    page.titles.setPlainText("ok")
+    page.llm.setCurrentText(str(store / "no-such-model"))
+    QTest.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    assert "Not saved" in page.error.text() and "language model" in page.error.text()
+    assert (store / "app.json").read_bytes() == before
+    page.load()  # revert: the saved settings again
+    assert page.interval.value() == 5.0 and page.llm.currentText() == "none" and page.error.isHidden()
+
+
+def test_screenshot_of_the_window_is_not_blank(qapp, window, world, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from PIL import Image
+
+    window.resize(1180, 780)
+    search(qapp, window, "invoice 4471")
+    assert any("4471" in window.search.results.item(k).text() for k in range(window.search.results.count()))
+    folders = [tmp_path] + ([Path(os.environ["MMAGENT_ARTEFACTS"])] if os.environ.get("MMAGENT_ARTEFACTS") else [])
+    shots = {}
+    for name, page in (("search", window.search), ("timeline", window.timeline)):
+        window.tabs.setCurrentWidget(page)
+        qapp.processEvents()
+        picture = window.grab()
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            assert picture.save(str(folder / f"desktop-{name}.png"))
+        shots[name] = tmp_path / f"desktop-{name}.png"
+    for name, path in shots.items():
+        with Image.open(path) as image:
+            pixels = np.asarray(image.convert("RGB"))
+        assert pixels.shape[:2] == (window.height(), window.width())
+        colours = len(np.unique(pixels.reshape(-1, 3), axis=0))
+        assert pixels.std() > 20 and colours > 40, (name, pixels.std(), colours)
+
+
+@pytest.fixture()
+def display() -> Iterator[str]:
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
+    number = 600 + os.getpid() % 300
+    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "640x400x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{number}").exists():
+            break
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        proc.wait(timeout=10)
+        pytest.skip("Xvfb did not start")
+    yield f":{number}"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The app's Start starts the real recorder with the saved settings (its interval, the rules
+    file, the language model in its environment), Stop stops it."""
+    from apps.desktop import AppConfig, Backend, MainWindow
+
+    monkeypatch.setenv("DISPLAY", display)
+    store = tmp_path / "store"
+    AppConfig(interval=0.5, llm="none", index_background=False, excluded_apps=("Slack",)).save(store)
+    win = MainWindow(Backend(store, env={}), tray=False)
+    folder = store / "screens"
+    try:
+        win.act_start.trigger()
+        wait_for(qapp, lambda: win.status.get("recording") and win.status.get("stored", 0) >= 1, 120, "recording")
+        assert win.state_label.text() == "● recording" and win.act_stop.isEnabled() and not win.act_start.isEnabled()
+        pid = int((folder / "recorder.pid").read_text())
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        env = dict(v.split(b"=", 1) for v in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0") if b"=" in v)
+        assert cmd[cmd.index(b"--interval") + 1] == b"0.5" and b"--store" not in cmd
+        assert Path(cmd[cmd.index(b"--rules") + 1].decode()) == folder / "rules.json"
+        assert json.loads((folder / "rules.json").read_text())["excluded_apps"] == ["Slack"]
+        assert env[b"MMAGENT_LLM"] == b"none"
+        win.act_stop.trigger()
+        wait_for(qapp, lambda: not win.busy and not win.status.get("recording"), 60, "stopped")
+        assert win.state_label.text() == "● not recording" and win.act_start.isEnabled()
+    finally:
+        win.close()
+        win.deleteLater()
+        qapp.processEvents()
+        if (folder / "recorder.pid").is_file():
+            os.kill(int((folder / "recorder.pid").read_text()), 15)
