@@ -20,6 +20,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -203,7 +204,7 @@ def evidence_line(e: Mapping[str, Any], query: str = "") -> str:
         where = " — ".join(x for x in (e.get("app"), e.get("window")) if x)
         if not where:
             where = Path(e["image"]).name if e.get("image") else Path(str(e.get("path", ""))).name
-        return f"{when} · {where}"
+        return f"{when} · {where}" + (f" ({DROPPED})" if e.get("dropped") or not e.get("image") else "")
     return f"{e.get('path', '')} · {fmt_span(float(e.get('start', 0.0)))}–{fmt_span(float(e.get('end', 0.0)))}"
 
 
@@ -246,6 +247,14 @@ class Backend:
             self._agent_llm = self.config.llm
         return self._agent
 
+    def warm(self) -> None:
+        """Open the store and load the search model now (no service: the first search is then
+        quick); nothing when the recorder's service serves the store."""
+        with self._lock:
+            if self.service() is None:
+                agent = self._local()
+                agent.store  # noqa: B018 — opens (and locks) the store, loads the embedder
+
     def _close_agent(self) -> None:
         if self._agent is not None:
             agent, self._agent = self._agent, None
@@ -256,14 +265,21 @@ class Backend:
         return self._agent is not None
 
     def _enrich(self, evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Each capture's app and window (from its sidecar), for the lists."""
-        out = []
+        """Each capture's app and window (from its sidecar), for the lists; ``dropped``: the
+        picture is gone (retention)."""
+        out: list[dict[str, Any]] = []
+        listed: dict[Path, list[Any]] = {}
         for e in evidence:
             e = dict(e)
+            info = None
             if e.get("image"):
                 info = read_capture(Path(e["image"]))
+            elif e.get("wall_time") is not None:
+                info = self.capture_for(e, listed)
+            if info is not None:
                 e.setdefault("app", info.app)
                 e.setdefault("window", info.window)
+                e["dropped"] = not info.image_kept
             out.append(e)
         return out
 
@@ -338,9 +354,10 @@ class Backend:
     def capture(self, path: Path) -> CaptureInfo:
         return read_capture(Path(path))
 
-    def capture_for(self, evidence: Mapping[str, Any]) -> CaptureInfo | None:
+    def capture_for(self, evidence: Mapping[str, Any], listed: dict[Path, list[Any]] | None = None) -> CaptureInfo | None:
         """The capture a piece of evidence cites: its picture, else (retention dropped it before
-        indexing) the capture of its folder closest to its time; None for a video."""
+        indexing) the capture of its folder closest to its time; None for a video. ``listed``:
+        folder listings already read (one call's cache)."""
         if evidence.get("image"):
             return read_capture(Path(evidence["image"]))
         folder, when = Path(str(evidence.get("path", ""))), evidence.get("wall_time")
@@ -349,10 +366,15 @@ class Backend:
         from perception.errors import MediaError
         from perception.screens import list_captures
 
-        try:
-            captures, _ = list_captures(folder)
-        except MediaError:
-            return None
+        if listed is not None and folder in listed:
+            captures = listed[folder]
+        else:
+            try:
+                captures, _ = list_captures(folder)
+            except MediaError:
+                captures = []
+            if listed is not None:
+                listed[folder] = captures
         span = float(evidence.get("end", 0.0)) - float(evidence.get("start", 0.0))
         near = [c for c in captures if float(when) - 1.0 <= c.wall_time <= float(when) + span + 1.0]
         if not near:
@@ -398,9 +420,12 @@ class Backend:
 
 def describe(exc: BaseException) -> str:
     """An error for a person: the message, with the type only when the message is not ours."""
+    from memory.errors import MemoryError_
     from mmagent.errors import MMAgentError
+    from models.errors import ModelError
+    from perception.errors import PerceptionError
 
-    if isinstance(exc, (MMAgentError, OSError)) and str(exc):
+    if isinstance(exc, (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError)) and str(exc):
         return str(exc)
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
@@ -639,11 +664,15 @@ class TimelinePage(QWidget):
         self.items: dict[str, list[QListWidgetItem]] = {}
         self.loaded_day: date | None = None
         self._pending_day: date | None = None
+        self.stale = False  # new captures of the day shown since it was listed
+        self.listed_at = 0.0
         self.date_edit = QDateEdit(QDate.currentDate())
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd yyyy-MM-dd")
         self.date_edit.dateChanged.connect(lambda _d: self.reload())
         self.prev_button, self.next_button = QPushButton("◀"), QPushButton("▶")
+        for b in (self.prev_button, self.next_button):
+            b.setFixedWidth(36)
         self.prev_button.setToolTip("the previous day with captures")
         self.next_button.setToolTip("the next day with captures")
         self.prev_button.clicked.connect(lambda: self.jump(-1))
@@ -683,6 +712,7 @@ class TimelinePage(QWidget):
 
     def reload(self) -> None:
         day = self._pending_day = self.day
+        self.stale, self.listed_at = False, time.monotonic()
         self.summary.setText("loading…")
         self.window_.submit(self.window_.io, lambda: self.window_.backend.day_captures(day),
                             lambda caps: self._show(day, caps), self._failed, busy=False)
@@ -697,7 +727,7 @@ class TimelinePage(QWidget):
         keep = self.scroll.verticalScrollBar().value() if day == self.loaded_day else 0
         self.loaded_day, self.captures = day, captures
         while self.body_layout.count():
-            child = self.body_layout.takeAt(0).widget()
+            child = self.body_layout.takeAt(0).widget()  # the stretch has no widget
             if child is not None:
                 child.deleteLater()
         self.sections, self.items = {}, {}
@@ -744,6 +774,7 @@ class TimelinePage(QWidget):
             self.sections[hour] = strip
             self.body_layout.addWidget(head)
             self.body_layout.addWidget(strip)
+        self.body_layout.addStretch(1)
         self.window_.load_thumbnails(wanted)
         QTimer.singleShot(0, lambda: self.scroll.verticalScrollBar().setValue(keep))
 
@@ -881,7 +912,7 @@ class AskPage(QWidget):
         self.note.setText(" · ".join(x for x in (note, f"mode: {mode}" if mode else "", f"rounds: {doc.get('rounds')}"
                                                  if doc.get("rounds") is not None else "") if x))
         for k, e in enumerate(doc.get("evidence", []), 1):
-            kind = "" if e.get("image") else (" (no picture: a video)" if e.get("wall_time") is None else f" ({DROPPED})")
+            kind = " (a video: no picture)" if e.get("wall_time") is None else ""
             item = QListWidgetItem(f"[{k}] {evidence_line(e)} · {e.get('modality', '')}{kind}   (score "
                                    f"{float(e.get('score', 0.0)):.2f})\n    {snippet(str(e.get('text', '')), '', 240)}")
             item.setData(ROLE, e)
@@ -994,7 +1025,7 @@ class SettingsPage(QWidget):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, backend: Backend, tray: bool = True) -> None:
+    def __init__(self, backend: Backend, tray: bool = True, warm: bool = True) -> None:
         super().__init__()
         self.backend = backend
         self.setWindowTitle(f"mmagent — {backend.store}")
@@ -1055,6 +1086,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.ask, "Ask")
         self.tabs.addTab(self.settings, "Settings")
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(lambda _i: self._refresh_timeline())
 
         self.state_label = QLabel("recorder: …")
         self.state_label.setStyleSheet("font-weight: bold; padding: 0 6px;")
@@ -1093,6 +1125,9 @@ class MainWindow(QMainWindow):
         self.timer.start()
         self.refresh_status()
         self.timeline.reload()
+        if warm:  # the models load while the user looks at the timeline
+            self.submit(self.calls, backend.warm, lambda _r: None,
+                        lambda m: self.message(f"cannot open the store: {m}", 30000), busy=False)
 
     # -- workers --------------------------------------------------------------------------
     def submit(self, pool: QThreadPool, fn: Callable[[], Any], on_done: Callable[[Any], None],
@@ -1143,7 +1178,14 @@ class MainWindow(QMainWindow):
             self.io.start(_ThumbJob(paths, self._thumb_generation, self._thumb_relay, self._thumb_cancel))
 
     def _thumb_loaded(self, generation: int, path: str, image: QImage) -> None:
-        pix = QPixmap.fromImage(image) if not image.isNull() else _placeholder(THUMB, "unreadable picture")
+        if image.isNull():
+            pix = _placeholder(THUMB, "unreadable picture")
+        else:
+            pix = QPixmap.fromImage(image)
+            painter = QPainter(pix)  # a frame: a white window on a white list still shows
+            painter.setPen(QColor("#9e9e9e"))
+            painter.drawRect(0, 0, pix.width() - 1, pix.height() - 1)
+            painter.end()
         self._thumbs[path] = pix
         self._thumbs.move_to_end(path)
         while len(self._thumbs) > THUMB_CACHE:
@@ -1219,10 +1261,16 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.setIcon(icon)
             self.tray.setToolTip(f"mmagent: {state}")
-        # new captures of the day on screen: list it again (thumbnails come from the cache)
-        if (before and s.get("captures_on_disk") != before.get("captures_on_disk")
-                and self.timeline.day == date.today() and not self.timeline.isHidden()):
-            self.timeline.reload()
+        # new captures of the day on screen: list it again, at most every 20 s (thumbnails come
+        # from the cache), or when the timeline is shown again
+        if before and s.get("captures_on_disk") != before.get("captures_on_disk") and self.timeline.day == date.today():
+            self.timeline.stale = True
+        self._refresh_timeline(20.0 if self.timeline.captures else 0.0)
+
+    def _refresh_timeline(self, every: float = 0.0) -> None:
+        page = self.timeline
+        if page.stale and self.tabs.currentWidget() is page and time.monotonic() - page.listed_at >= every:
+            page.reload()
 
     def start_recording(self) -> None:
         self.act_start.setEnabled(False)
@@ -1331,6 +1379,9 @@ def main(store: Path | None = None) -> int:
 
 
 if __name__ == "__main__":
+    from apps.cli import _quiet_third_parties
+
+    _quiet_third_parties()  # offline models, quiet libraries: as ``mmagent app``
     parser = argparse.ArgumentParser(description="the mmagent desktop app")
     parser.add_argument("--store", type=Path)
     raise SystemExit(main(parser.parse_args().store))

@@ -50,6 +50,8 @@ class RecorderSettings:
     quality: int = 50  # WebP quality of saved pictures
     max_side: int = 1600  # saved pictures are scaled down to this (their text was read before, at ocr_max_side)
     ocr_max_side: int = 1920  # captures are read (OCR) at up to this size
+    patch_most: float = 0.5  # a capture differing from its window's last whole picture in a band up to this
+    # fraction of the height is saved as that band (a patch on that picture); larger changes save a whole picture
     tile_threshold: float = 1.5  # mean grey difference (0-255) of a thumbnail tile that counts as a change
     min_free_mb: int = 500  # below this free disk space, capture pauses
     retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
@@ -240,6 +242,9 @@ class Recorder:
         self._last: dict[int, npt.NDArray[np.float32]] = {}
         self._window_of: dict[int, Window] = {}
         self._stored_at: dict[int, float] = {}  # per monitor: when its last capture was stored
+        # per monitor: the last whole picture saved (day folder, file name, thumbnail, window): later
+        # captures of the same window that differ from it in a band are saved as that band alone
+        self._base: dict[int, tuple[Path, str, npt.NDArray[np.float32], Window]] = {}
         # per monitor: the last stored capture's lines, its secret boxes and its size
         self._lines: dict[int, tuple[list[dict[str, Any]], list[Any], tuple[int, ...]]] = {}
         self.status = Status(pid=os.getpid(), started=time.time())
@@ -322,7 +327,11 @@ class Recorder:
                 continue
             band = changed_band(previous, thumb, self.settings.tile_threshold) if same else None
             self._last[monitor], self._window_of[monitor], self._stored_at[monitor] = thumb, win, now
-            stored += self._store(image, monitor, win, now, band)
+            patch = None
+            base = self._base.get(monitor)
+            if base is not None and base[3] == win and base[2].shape == thumb.shape:
+                patch = changed_band(base[2], thumb, self.settings.tile_threshold, most=self.settings.patch_most)
+            stored += self._store(image, monitor, win, now, band, patch)
         return stored
 
     def _read_text(self, image: ImageArray, monitor: int, band: tuple[float, float] | None) -> tuple[list[Any], list[dict[str, Any]], list[Any]]:
@@ -347,7 +356,10 @@ class Recorder:
         return boxes, kept, secrets
 
     def _store(self, image: ImageArray, monitor: int, win: Window, now: float,
-               band: tuple[float, float] | None = None) -> int:
+               band: tuple[float, float] | None = None, patch: tuple[float, float] | None = None) -> int:
+        """Read, redact and save one capture. ``band``: the rows that changed since the last
+        capture (only they are read again); ``patch``: the rows that differ from the last whole
+        picture of this window (only they are saved, with a pointer to it)."""
         scale = self.settings.ocr_max_side / max(image.shape[:2])
         if scale < 1:
             image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
@@ -374,16 +386,26 @@ class Recorder:
         stamp = time.strftime("%Y-%m-%d_%H-%M-%S", time.localtime(now)) + f"_{int(now * 1000) % 1000:03d}_m{monitor}"
         day = self.folder / time.strftime("%Y-%m-%d", time.localtime(now))  # a folder (a source) per day
         day.mkdir(parents=True, exist_ok=True)
+        base = self._base.get(monitor)
+        if patch is not None and (base is None or base[0] != day):
+            patch = None  # a new day starts with a whole picture
         # the saved picture is smaller than the one read (secrets already blacked out); boxes follow it
         shrink = min(1.0, self.settings.max_side / max(image.shape[:2]))
         if shrink < 1:
             image = cv2.resize(image, (int(image.shape[1] * shrink), int(image.shape[0] * shrink)), interpolation=cv2.INTER_AREA)
             lines = [{**line, "box": [[round(x * shrink, 1), round(y * shrink, 1)] for x, y in line["box"]]} for line in lines]
-        ok, data = cv2.imencode(".webp", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
-        if not ok:
-            raise OSError("cannot encode the capture as WebP")
         meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,
                 "redacted": sorted(set(kinds)), "blacked_out": len(secrets), "read": "band" if band else "full"}
+        picture = image
+        if patch is not None and base is not None:  # only the rows that differ from the window's last whole picture
+            top, bottom = int(patch[0] * image.shape[0]), int(np.ceil(patch[1] * image.shape[0]))
+            picture = image[top:bottom]
+            meta["patch"] = {"base": f"{base[1]}.webp", "top": top, "width": image.shape[1], "height": image.shape[0]}
+        ok, data = cv2.imencode(".webp", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
+        if not ok:
+            raise OSError("cannot encode the capture as WebP")
+        if "patch" not in meta:  # the picture later captures of this window are saved against
+            self._base[monitor] = (day, stamp, self._last[monitor], win)
         # the sidecar first, then the image: a folder reader never sees an image without its time
         (day / f"{stamp}.json").write_text(json.dumps(meta))
         tmp = day / f".{stamp}.webp.tmp"
@@ -476,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         from mmagent import MMAgent, Settings
 
         # a background process: one thread for the models, so capture never waits for a core
-        agent = MMAgent(Settings.load(store=args.store, workers=1))
+        agent = MMAgent(Settings.load(store=args.store, workers=1), resident=True)
         agent.store  # noqa: B018 — lock the store now: a second writer fails here, not later
         server = Server(agent, lock, lambda: {**asdict(recorder.status), "folder": str(recorder.folder)})
         server.start()

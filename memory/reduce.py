@@ -17,6 +17,8 @@ Per source, in time order:
 
 from __future__ import annotations
 
+import functools
+
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -89,8 +91,12 @@ class Reducer:
         semantic = self._facts(source_id, seq, episodic)
         entities, entity_vectors = registry.records()
 
-        records = episodic + visual
-        vectors: list[dict[str, FloatArray]] = [{} for _ in episodic] + visual_vectors
+        # a source reduced again (a screen day every few seconds, a re-index): unchanged points are not rewritten
+        had = {r.id: payload_of(r) for r in self.store.scroll(Scope(source_ids=(source_id,), kinds=("episodic", "visual")))}
+        fresh = [(r, v) for r, v in zip(episodic + visual, [{} for _ in episodic] + visual_vectors)
+                 if had.get(r.id) != payload_of(r)]
+        records = [r for r, _ in fresh]
+        vectors: list[dict[str, FloatArray]] = [v for _, v in fresh]
         changed_entities = [(r, v) for r, v in zip(entities, entity_vectors) if before.get(r.id) != payload_of(r)]
         records += [r for r, _ in changed_entities] + semantic[0]
         vectors += [v for _, v in changed_entities] + [{} for _ in semantic[0]]
@@ -98,8 +104,7 @@ class Reducer:
         report.points.update(f"{r.kind}/{r.level}" for r in episodic + visual)
         report.points["semantic/fact"] += sum(1 for r in semantic[0] + semantic[2] if source_id in r.sources)
 
-        stale = {r.id for r in self.store.scroll(Scope(source_ids=(source_id,), kinds=("episodic", "visual")))}
-        stale -= {r.id for r in episodic + visual}
+        stale = set(had) - {r.id for r in episodic + visual}
         stale |= set(before) - {r.id for r in entities}
         stale |= semantic[1]
         self.store.delete(sorted(stale))
@@ -164,7 +169,7 @@ class Reducer:
             if record.level != "clip":
                 continue
             for snip in record.snippets:
-                for claim in factlib.extract_claims(snip.text, speaker=snip.speaker):
+                for claim in _claims(snip.text, snip.speaker):
                     mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
                                                     _wall(record, snip)))
         return _fact_records(existing, factlib.reconcile(mentions))
@@ -219,6 +224,13 @@ class Reducer:
         dense = np.stack([unique[r.text] for r in records])
         self.store.upsert(records, dense, vectors)
         return len(records)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _claims(text: str, speaker: str | None) -> tuple[factlib.Claim, ...]:
+    """Claims of a sentence, remembered: a source reduced again (a screen day, every pass) holds
+    mostly sentences already parsed."""
+    return tuple(factlib.extract_claims(text, speaker=speaker))
 
 
 def _visible(track: Any) -> list[tuple[float, float]]:

@@ -15,7 +15,7 @@ from memory.entities import EntityRegistry, Person
 from memory.episodic import llm_summarizer
 from memory.reduce import REDUCE_VERSION, ReduceReport, Reducer
 from memory.store import MemoryStore, Scope, open_store
-from models.base import LLM, TextEmbedder
+from models.base import LLM, CachedTextEmbedder, TextEmbedder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
@@ -75,8 +75,11 @@ def _keep(done: SourceEntry | None, tags: tuple[str, ...] | None, name: str | No
 class MMAgent:
     """Owns the models (loaded on first use) and the store (opened on first use, locked)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, resident: bool = False) -> None:
+        """``resident``: a long-lived process (the screen recorder's service) that re-reduces the
+        same memories often: text embeddings are cached."""
         self.settings = settings
+        self.resident = resident
         self.components = Components(settings)
         self._store: MemoryStore | None = None
         self._embedder: TextEmbedder | None = None
@@ -94,6 +97,8 @@ class MMAgent:
             )
             if not self._embedder.dim:  # a custom model declares its size on load
                 self._embedder.ensure_loaded()  # type: ignore[attr-defined]
+            if self.resident:
+                self._embedder = CachedTextEmbedder(self._embedder)
         return self._embedder
 
     @property

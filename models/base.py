@@ -202,3 +202,42 @@ class Captioner(ABC):
 
     def caption(self, request: CaptionRequest) -> list[str]:
         return self.caption_batch([request])[0]
+
+
+class CachedTextEmbedder(TextEmbedder):
+    """A text embedder that remembers its last ``size`` texts: a process that re-reduces the same
+    memories over and over (the screen indexer, every pass of the day) embeds only new text."""
+
+    def __init__(self, inner: TextEmbedder, size: int = 20_000) -> None:
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.size = size
+        self._cache: OrderedDict[str, FloatArray] = OrderedDict()
+        self.hits = self.misses = 0
+
+    @property  # type: ignore[override]
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property  # type: ignore[override]
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def ensure_loaded(self) -> None:
+        if hasattr(self.inner, "ensure_loaded"):
+            self.inner.ensure_loaded()
+
+    def embed_batch(self, texts: Sequence[str]) -> FloatArray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        self.misses += len(missing)
+        self.hits += len(texts) - len(missing)
+        if missing:
+            for text, vector in zip(missing, self.inner.embed_batch(missing)):
+                self._cache[text] = vector
+        out = np.stack([self._cache[t] for t in texts]) if texts else self.inner.embed_batch([])
+        for text in texts:
+            self._cache.move_to_end(text)
+        while len(self._cache) > self.size:
+            self._cache.popitem(last=False)
+        return out

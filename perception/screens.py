@@ -209,15 +209,35 @@ def screens_source_id(captures: list[Capture]) -> str:
     return digest.hexdigest()
 
 
-def load_image(path: Path, max_side: int) -> tuple[ImageArray | None, str]:
-    """The image as RGB (shrunk to ``max_side``), or None and why it could not be decoded."""
+def open_capture(path: Path) -> Any:
+    """A capture's picture as a PIL RGB image. A recorder saves a change inside a window as the
+    changed rows alone (its sidecar's ``patch``: the whole picture it applies to, and where):
+    the two are put together here. Raises OSError when a picture is missing or unreadable."""
     from PIL import Image, UnidentifiedImageError
 
+    path = Path(path)
     try:
         with Image.open(path) as image:
-            image.load()
             rgb = image.convert("RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        meta = _recorded(path.with_suffix(".json"))
+        patch = meta.get("patch") if meta else None
+        if isinstance(patch, dict):
+            with Image.open(path.with_name(str(patch["base"]))) as base:
+                whole = base.convert("RGB")
+            if whole.size != (int(patch["width"]), int(patch["height"])):
+                raise OSError(f"{patch['base']} is not the picture {path.name} was saved against")
+            whole.paste(rgb, (0, int(patch["top"])))
+            rgb = whole
+    except (UnidentifiedImageError, ValueError, KeyError, TypeError) as exc:
+        raise OSError(f"{path.name}: {exc}") from None
+    return rgb
+
+
+def load_image(path: Path, max_side: int) -> tuple[ImageArray | None, str]:
+    """The image as RGB (shrunk to ``max_side``), or None and why it could not be decoded."""
+    try:
+        rgb = open_capture(path)
+    except OSError as exc:
         return None, str(exc)
     scale = min(1.0, max_side / max(rgb.size))
     if scale < 1.0:

@@ -32,13 +32,14 @@ def qapp() -> Iterator[Any]:
 
 
 def wait_for(qapp: Any, done: Callable[[], bool], timeout: float = 90.0, what: str = "") -> None:
-    from PySide6.QtTest import QTest
-
+    """Events processed until ``done()``; time.sleep lets the workers run (QTest.qWait keeps
+    Python's GIL while it waits: a worker would crawl)."""
     end = time.monotonic() + timeout
     while not done():
         if time.monotonic() > end:
             raise AssertionError(f"timed out waiting for {what or done}")
-        QTest.qWait(20)
+        qapp.processEvents()
+        time.sleep(0.01)
 
 
 def at(hour: int, minute: int) -> float:
@@ -306,6 +307,31 @@ def test_screenshot_of_the_window_is_not_blank(qapp, window, world, tmp_path) ->
         assert pixels.std() > 20 and colours > 40, (name, pixels.std(), colours)
 
 
+def test_errors_are_shown_not_raised(qapp, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A store that cannot be opened: the search fails on its worker and the window says why
+    (the search box and the status bar), and stays usable; an empty search is refused."""
+    from apps.desktop import AppConfig, Backend, MainWindow
+
+    store = tmp_path / "store"
+    AppConfig(llm="none").save(store)
+    (store / "qdrant").mkdir()  # a shard folder without the store's own file: not an mmagent store
+    (store / "qdrant" / "x").write_text("")
+    win = MainWindow(Backend(store, env={}), tray=False, warm=False)
+    try:
+        win.search.run()  # nothing typed
+        assert win.search.state.text() == "type something to search for" and win.calls.activeThreadCount() == 0
+        win.search.box.setText("invoice")
+        win.search.run()
+        wait_for(qapp, lambda: not win.busy, what="the failed search")
+        assert "search failed" in win.search.state.text() and "not an mmagent store" in win.search.state.text()
+        assert "not an mmagent store" in win.statusBar().currentMessage()
+        assert win.search.button.isEnabled() and win.search.last is None
+    finally:
+        win.close()
+        win.deleteLater()
+        qapp.processEvents()
+
+
 @pytest.fixture()
 def display() -> Iterator[str]:
     exe = shutil.which("Xvfb")
@@ -330,12 +356,12 @@ def display() -> Iterator[str]:
 def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The app's Start starts the real recorder with the saved settings (its interval, the rules
     file, the language model in its environment), Stop stops it."""
-    from apps.desktop import AppConfig, Backend, MainWindow
+    from apps.desktop import ROLE, AppConfig, Backend, MainWindow
 
     monkeypatch.setenv("DISPLAY", display)
     store = tmp_path / "store"
     AppConfig(interval=0.5, llm="none", index_background=False, excluded_apps=("Slack",)).save(store)
-    win = MainWindow(Backend(store, env={}), tray=False)
+    win = MainWindow(Backend(store, env={}), tray=False, warm=False)
     folder = store / "screens"
     try:
         win.act_start.trigger()
@@ -348,6 +374,10 @@ def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monke
         assert Path(cmd[cmd.index(b"--rules") + 1].decode()) == folder / "rules.json"
         assert json.loads((folder / "rules.json").read_text())["excluded_apps"] == ["Slack"]
         assert env[b"MMAGENT_LLM"] == b"none"
+        # the new capture shows on the timeline (today's, listed again when captures arrive)
+        wait_for(qapp, lambda: bool(win.timeline.sections), 30, "the capture on the timeline")
+        (strip,) = win.timeline.sections.values()
+        assert strip.count() >= 1 and strip.item(0).data(ROLE).path.parent.parent == folder
         win.act_stop.trigger()
         wait_for(qapp, lambda: not win.busy and not win.status.get("recording"), 60, "stopped")
         assert win.state_label.text() == "● not recording" and win.act_start.isEnabled()

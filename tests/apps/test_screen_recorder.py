@@ -233,10 +233,16 @@ def test_a_small_change_is_read_alone_and_a_secret_stays_hidden(tmp_path, ocr) -
     text = " | ".join(line["text"] for line in second["ocr"])
     assert second["read"] == "band" and "19,350" in text.replace(" ", "") or "19350" in text.replace(",", "")
     assert "4471" in text and "4111" not in text and second["blacked_out"] == 1
-    import cv2
+    # only the changed rows are saved, as a patch on the first picture; put together, they show the new total
+    import numpy as np
 
-    saved = cv2.cvtColor(cv2.imread(str(sidecars[1].with_suffix(".webp"))), cv2.COLOR_BGR2RGB)
-    assert "4111" not in " ".join(b.text for b in ocr.read(saved))
+    from perception.screens import open_capture
+
+    assert second["patch"]["base"] == sidecars[0].with_suffix(".webp").name
+    part = open_capture(sidecars[1].with_suffix(".webp"))
+    assert part.size == (1280, 800) and sidecars[1].with_suffix(".webp").stat().st_size < sidecars[0].with_suffix(".webp").stat().st_size
+    seen = " ".join(b.text for b in ocr.read(np.asarray(part)))
+    assert "4111" not in seen and "4471" in seen and "19" in seen, seen
 
 
 def test_focus_change_captures_at_once_and_retention_keeps_the_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
