@@ -23,7 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -141,6 +141,7 @@ class CaptureInfo:
     text: str = ""  # what the recorder read (redacted)
     image_kept: bool = True
     redacted: tuple[str, ...] = ()
+    patch: Mapping[str, Any] | None = None  # the picture holds only changed rows: {"base", "top", "width", "height"}
 
     @property
     def title(self) -> str:
@@ -173,7 +174,9 @@ def read_capture(path: Path) -> CaptureInfo:
         when = path.stat().st_mtime if kept else (sidecar.stat().st_mtime if sidecar.is_file() else 0.0)
     lines = meta.get("ocr") if isinstance(meta.get("ocr"), list) else []
     text = "\n".join(str(line.get("text", "")) for line in lines if isinstance(line, dict))
-    return CaptureInfo(path, when, meta.get("app"), meta.get("window"), text, kept, tuple(meta.get("redacted") or ()))
+    patch = meta.get("patch") if isinstance(meta.get("patch"), dict) else None
+    return CaptureInfo(path, when, meta.get("app"), meta.get("window"), text, kept, tuple(meta.get("redacted") or ()),
+                       patch)
 
 
 def snippet(text: str, query: str, width: int = 180) -> str:
@@ -196,7 +199,7 @@ def fmt_span(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:04.1f}" if h else f"{m}:{s:04.1f}"
 
 
-def evidence_line(e: Mapping[str, Any], query: str = "") -> str:
+def evidence_line(e: Mapping[str, Any]) -> str:
     """Where and when a piece of evidence is, for a list: a capture's time, app and window; a
     video's file and time span."""
     if e.get("wall_time") is not None:
@@ -291,8 +294,10 @@ class Backend:
             raise SettingsError("type something to search for")
         bounds: dict[str, Any] = {}
         if day is not None:
-            start = datetime(day.year, day.month, day.day).timestamp()
-            bounds = {"wall_after": start, "wall_before": start + 86400}
+            from datetime import timedelta
+
+            after = datetime(day.year, day.month, day.day)
+            bounds = {"wall_after": after.timestamp(), "wall_before": (after + timedelta(days=1)).timestamp()}
         with self._lock:
             client = self.service()
             if client is not None:
@@ -347,8 +352,11 @@ class Backend:
             return []
         out = []
         for c in captures:
-            text = "\n".join(line[0] for line in c.ocr or ())
-            out.append(CaptureInfo(c.path, c.wall_time, c.app, c.window, text, c.image_kept and c.path.is_file()))
+            kept = c.image_kept and c.path.is_file()
+            if c.ocr is not None:  # a recorder's capture: its sidecar says more (redactions, a patch)
+                out.append(replace(read_capture(c.path), time=c.wall_time, image_kept=kept))
+            else:
+                out.append(CaptureInfo(c.path, c.wall_time, c.app, c.window, "", kept))
         return out
 
     def capture(self, path: Path) -> CaptureInfo:
@@ -497,26 +505,58 @@ class _ThumbRelay(QObject):
 class _ThumbJob(QRunnable):
     """Decodes thumbnails straight at their size (QImageReader scales inside the WebP decoder)."""
 
-    def __init__(self, paths: Sequence[str], generation: int, relay: _ThumbRelay, cancelled: threading.Event) -> None:
+    def __init__(self, captures: Sequence[CaptureInfo], generation: int, relay: _ThumbRelay,
+                 cancelled: threading.Event) -> None:
         super().__init__()
-        self.paths, self.generation, self.relay, self.cancelled = list(paths), generation, relay, cancelled
+        self.captures, self.generation, self.relay, self.cancelled = list(captures), generation, relay, cancelled
 
     def run(self) -> None:
-        for path in self.paths:
+        for c in self.captures:
             if self.cancelled.is_set():
                 return
-            self.relay.loaded.emit(self.generation, path, load_image(path, THUMB))
+            self.relay.loaded.emit(self.generation, str(c.path), capture_image(c.path, c.patch, THUMB)[0])
 
 
-def load_image(path: str | Path, size: QSize | None = None) -> QImage:
-    """The picture (scaled to fit ``size`` when given) as a QImage; a null one when unreadable."""
+def load_image(path: str | Path, size: QSize | None = None, scale: float | None = None) -> QImage:
+    """The picture as a QImage, scaled to fit ``size`` or by ``scale`` (decoded at that size:
+    the WebP decoder scales); a null one when unreadable."""
     reader = QImageReader(str(path))
     reader.setAutoTransform(True)
-    if size is not None:
-        full = reader.size()
-        if full.isValid():
-            reader.setScaledSize(full.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    full = reader.size()
+    if full.isValid() and size is not None:
+        reader.setScaledSize(full.scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    elif full.isValid() and scale is not None and scale < 1.0:
+        reader.setScaledSize(QSize(max(1, round(full.width() * scale)), max(1, round(full.height() * scale))))
     return reader.read()
+
+
+def capture_image(path: Path, patch: Mapping[str, Any] | None, size: QSize | None = None) -> tuple[QImage, str]:
+    """A capture's whole picture (fit into ``size`` when given) and a note. A recorder saves a
+    change inside a window as the changed rows alone (a patch): they are drawn onto the picture
+    they were saved against (perception.screens.open_capture does the same for the indexer)."""
+    if not patch:
+        return load_image(path, size), ""
+    try:
+        base_path = Path(path).with_name(str(patch["base"]))
+        top, width, height = int(patch["top"]), int(patch["width"]), int(patch["height"])
+    except (KeyError, TypeError, ValueError):
+        return load_image(path, size), "an unreadable patch record: the changed rows alone"
+    scale = 1.0 if size is None else min(1.0, size.width() / width, size.height() / height)
+    rows = load_image(path, scale=scale)
+    base = load_image(base_path, scale=scale)
+    whole = QImage(max(1, round(width * scale)), max(1, round(height * scale)), QImage.Format.Format_RGB32)
+    note = ""
+    if base.isNull() or abs(base.width() - whole.width()) > 1 or abs(base.height() - whole.height()) > 1:
+        whole.fill(QColor("#9e9e9e"))
+        note = f"only the changed rows: the picture they were saved against ({base_path.name}) cannot be read"
+    else:
+        whole = base.convertToFormat(QImage.Format.Format_RGB32)
+    if rows.isNull():
+        return QImage(), f"cannot read the picture {Path(path).name}"
+    painter = QPainter(whole)
+    painter.drawImage(0, round(top * scale), rows)
+    painter.end()
+    return whole, note
 
 
 def _placeholder(size: QSize, text: str, colour: str = "#d9d9d9") -> QPixmap:
@@ -588,6 +628,7 @@ class CaptureViewer(QDialog):
         self.resize(1100, 800)
         self.capture: CaptureInfo | None = None
         self.siblings: list[CaptureInfo] = []
+        self.note = ""
         self.info = QLabel()
         self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.info.setWordWrap(True)
@@ -622,14 +663,17 @@ class CaptureViewer(QDialog):
         self.info.setText(f"<b>{_html(when)}</b><br>App: {_html(capture.app or 'unknown')}<br>"
                           f"Window: {_html(capture.window or 'unknown')}<br><small>{_html(str(capture.path))}</small>{redacted}")
         self.setWindowTitle(f"{capture.title} — {when}")
+        self.note = ""
         if not capture.image_kept:
             self.picture.set_message(DROPPED)
         else:
-            image = load_image(capture.path)
+            image, self.note = capture_image(capture.path, capture.patch)
             if image.isNull():
-                self.picture.set_message(f"cannot read the picture {capture.path.name}")
+                self.picture.set_message(self.note or f"cannot read the picture {capture.path.name}")
             else:
                 self.picture.set_picture(QPixmap.fromImage(image))
+        if self.note:
+            self.info.setText(self.info.text() + f"<br><span style='color:#c62828'>{_html(self.note)}</span>")
         self.text.setPlainText(capture.text)
         at = self._index()
         self.prev_button.setVisible(bool(self.siblings))
@@ -768,7 +812,7 @@ class TimelinePage(QWidget):
                     item.setIcon(QIcon(cached))
                 else:
                     item.setIcon(QIcon(self.window_.loading_icon))
-                    wanted.append(str(c.path))
+                    wanted.append(c)
                 strip.addItem(item)
                 self.items.setdefault(str(c.path), []).append(item)
             self.sections[hour] = strip
@@ -1093,6 +1137,7 @@ class MainWindow(QMainWindow):
         self.counts_label = QLabel()
         self.error_label = QLabel()
         self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setMaximumWidth(520)  # the whole of it in the tooltip
         self.busy_bar = QProgressBar()
         self.busy_bar.setRange(0, 0)
         self.busy_bar.setMaximumWidth(110)
@@ -1170,12 +1215,12 @@ class MainWindow(QMainWindow):
             self._thumbs.move_to_end(path)
         return pix
 
-    def load_thumbnails(self, paths: Sequence[str]) -> None:
+    def load_thumbnails(self, captures: Sequence[CaptureInfo]) -> None:
         self._thumb_cancel.set()  # the previous day's loading stops
         self._thumb_cancel = threading.Event()
         self._thumb_generation += 1
-        if paths and not self._closed:
-            self.io.start(_ThumbJob(paths, self._thumb_generation, self._thumb_relay, self._thumb_cancel))
+        if captures and not self._closed:
+            self.io.start(_ThumbJob(captures, self._thumb_generation, self._thumb_relay, self._thumb_cancel))
 
     def _thumb_loaded(self, generation: int, path: str, image: QImage) -> None:
         if image.isNull():
@@ -1249,9 +1294,12 @@ class MainWindow(QMainWindow):
         counts.append(f"lag {float(s.get('lag') or 0.0):.0f} s")
         counts.append(f"on disk {s.get('captures_on_disk', 0)} ({s.get('pictures_on_disk', 0)} pictures)")
         self.counts_label.setText(" · ".join(counts))
-        errors = [f"{what}: {s[k]}" for k, what in (("error", "capture error"), ("index_error", "indexing error"))
+        errors = [f"last {what}: {s[k]}" for k, what in (("error", "capture error"), ("index_error", "indexing error"))
                   if s.get(k)]
-        self.error_label.setText("last " + "; ".join(errors) if errors else "")
+        if s.get("warning") and recording:
+            errors.append(f"warning: {s['warning']}")
+        self.error_label.setText("; ".join(errors))
+        self.error_label.setToolTip("\n".join(errors))
         self.act_start.setEnabled(not recording)
         self.act_stop.setEnabled(recording)
         self.act_pause.setEnabled(not paused)
@@ -1371,10 +1419,18 @@ def main(store: Path | None = None) -> int:
     if window.tray is not None:
         app.setQuitOnLastWindowClosed(False)  # closing the window hides it; Quit in the tray ends the app
     app.aboutToQuit.connect(window.shutdown)
+    # Ctrl+C in the terminal quits (Python runs signal handlers only between Qt's events: a tick)
+    import signal
+
+    previous = signal.signal(signal.SIGINT, lambda *_: window.quit())
+    tick = QTimer(window)
+    tick.timeout.connect(lambda: None)
+    tick.start(300)
     window.show()
     try:
         return int(app.exec())
     finally:
+        signal.signal(signal.SIGINT, previous)
         window.shutdown()
 
 

@@ -83,6 +83,7 @@ class Status:
     last_capture: float | None = None
     paused: str | None = None  # why capture is paused, or None
     error: str | None = None
+    warning: str | None = None  # e.g. the focused window cannot be read here (title rules cannot apply)
     # the background indexer (apps/service.py), when the recorder has a store
     indexing: bool = False
     indexed: int = 0  # captures made searchable
@@ -153,13 +154,71 @@ class _X11:
         return Window(app, title)
 
 
+def _windows_reader() -> Callable[[], Window]:  # pragma: no cover — Windows only
+    """The foreground window's title and its process's executable name, from user32 / kernel32."""
+    user32, kernel32 = ctypes.windll.user32, ctypes.windll.kernel32  # type: ignore[attr-defined]
+
+    def active() -> Window:
+        hwnd = user32.GetForegroundWindow()
+        if not hwnd:
+            return Window(None, None)
+        n = user32.GetWindowTextLengthW(hwnd)
+        title = ctypes.create_unicode_buffer(n + 1)
+        user32.GetWindowTextW(hwnd, title, n + 1)
+        pid = ctypes.c_ulong()
+        user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
+        app = None
+        handle = kernel32.OpenProcess(0x1000, False, pid.value)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if handle:
+            size = ctypes.c_ulong(1024)
+            path = ctypes.create_unicode_buffer(size.value)
+            if kernel32.QueryFullProcessImageNameW(handle, 0, path, ctypes.byref(size)):
+                app = Path(path.value).stem
+            kernel32.CloseHandle(handle)
+        return Window(app, title.value or None)
+
+    return active
+
+
+def _macos_reader() -> Callable[[], Window]:  # pragma: no cover — macOS only
+    """The frontmost app (AppKit) and its front window's title (Quartz window list; the title
+    needs the screen-recording permission the capture needs anyway). Needs pyobjc."""
+    from AppKit import NSWorkspace  # type: ignore[import-not-found]
+    from Quartz import (  # type: ignore[import-not-found]
+        CGWindowListCopyWindowInfo,
+        kCGNullWindowID,
+        kCGWindowListOptionOnScreenOnly,
+    )
+
+    def active() -> Window:
+        app = NSWorkspace.sharedWorkspace().frontmostApplication()
+        if app is None:
+            return Window(None, None)
+        pid = app.processIdentifier()
+        title = None
+        for info in CGWindowListCopyWindowInfo(kCGWindowListOptionOnScreenOnly, kCGNullWindowID) or []:
+            if info.get("kCGWindowOwnerPID") == pid and info.get("kCGWindowLayer", 0) == 0:
+                title = info.get("kCGWindowName") or None
+                break
+        return Window(str(app.localizedName()), title)
+
+    return active
+
+
 def window_reader() -> Callable[[], Window]:
-    """The active window's app and title: X11 here; elsewhere (Wayland, no display) unknown."""
+    """The active window's app and title, behind one interface: X11 (libX11 through ctypes),
+    Windows (user32 through ctypes), macOS (pyobjc, when installed); else (Wayland, no display)
+    unknown — captures are then stored without app and title, and title rules cannot apply."""
+    import sys
+
     try:
-        x11 = _X11()
-    except OSError:
+        if sys.platform == "win32":
+            return _windows_reader()
+        if sys.platform == "darwin":
+            return _macos_reader()
+        return _X11().active
+    except (OSError, ImportError, AttributeError):
         return lambda: Window(None, None)
-    return x11.active
 
 
 # -- change detection and redaction ----------------------------------------------------------
@@ -308,6 +367,9 @@ class Recorder:
             return 0
         shots = self._grabber()()
         win = self._seen = self._active()
+        self.status.warning = None if win != Window(None, None) else (
+            "the focused window cannot be read here (no X11 display, or Wayland): "
+            "excluded apps and private windows cannot be recognised")
         stored = 0
         for monitor, image in enumerate(shots):
             self.status.captured += 1

@@ -48,9 +48,10 @@ def at(hour: int, minute: int) -> float:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
-    """Three captures today by the real recorder (grab and window given, OCR real): Mail at 09:15
-    with a card number, Calendar at 14:40, Notes at 14:52 whose picture retention dropped; the
-    day indexed into STORE (the recorder's layout: STORE/screens/YYYY-MM-DD)."""
+    """Four captures today by the real recorder (grab and window given, OCR real): Mail at 09:15
+    with a card number, the same mail at 09:20 with a line added (saved as a patch: the changed
+    rows only), Calendar at 14:40, Notes at 14:52 whose picture retention dropped; the day indexed
+    into STORE (the recorder's layout: STORE/screens/YYYY-MM-DD)."""
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
@@ -71,22 +72,24 @@ def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
     folder.mkdir(parents=True)
     shown: list[Any] = [None, None]
     recorder = Recorder(folder, RecorderSettings(), grab=lambda: [shown[0]], window=lambda: shown[1], ocr=ocr)
+    invoice = ["Invoice 4471 from Globex", "Card: 4111 1111 1111 1111", "Payment due on Friday"]
     for when, win, lines in (
-        (at(9, 15), Window("Mail", "Invoice 4471 - Mail"), ["Invoice 4471 from Globex", "Card: 4111 1111 1111 1111",
-                                                            "Payment due on Friday"]),
+        (at(9, 15), Window("Mail", "Invoice 4471 - Mail"), invoice),
+        (at(9, 20), Window("Mail", "Invoice 4471 - Mail"), [*invoice, "Total: 12,800"]),
         (at(14, 40), Window("Calendar", "Calendar - Week 48"), ["Standup moved to 16:30", "Room Atlas"]),
         (at(14, 52), Window("Notes", "Notes - Editor"), ["Quarterly plan draft"]),
     ):
         shown[:] = [screen(lines), win]
         assert recorder.tick(now=when) == 1
     day = folder / date.today().isoformat()
-    mail, calendar, notes = sorted(day.glob("*.webp"))
+    mail, total, calendar, notes = sorted(day.glob("*.webp"))
+    assert json.loads(total.with_suffix(".json").read_text())["patch"]["base"] == mail.name
     notes.unlink()  # retention: the picture goes, its sidecar (time, window, text) stays
-    assert recorder.status.redacted == 1
+    assert recorder.status.redacted >= 1
     with MMAgent(Settings.load(env={}, store=store, llm="none", workers=1)) as agent:
         agent.index(day)
     AppConfig(llm="none").save(store)  # the app's local store answers without a language model
-    return {"store": store, "day": day, "mail": mail, "calendar": calendar, "notes": notes}
+    return {"store": store, "day": day, "mail": mail, "total": total, "calendar": calendar, "notes": notes}
 
 
 @pytest.fixture(scope="module")
@@ -151,15 +154,16 @@ def test_search_opens_the_capture_full_size(qapp, window, world) -> None:  # typ
     doc = search(qapp, window, "invoice 4471")
     results = doc["results"]
     row = next(k for k, r in enumerate(results) if "4471" in r["text"])
-    assert Path(results[row]["image"]) == world["mail"], results
+    mails = (world["mail"], world["total"])  # the invoice, and the same mail with a line more
+    assert Path(results[row]["image"]) in mails, results
     item = window.search.results.item(row)
     assert "4471" in item.text() and "Mail — Invoice 4471 - Mail" in item.text() and "score" in item.text()
     assert "result" in window.search.state.text()
     click_item(qapp, window.search.results, row)
     wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
     viewer = window.viewer
-    assert viewer.capture.path == world["mail"] and viewer.capture.image_kept
-    assert not viewer.picture.source.isNull() and viewer.picture.source.width() == 1280
+    assert viewer.capture.path == Path(results[row]["image"]) and viewer.capture.image_kept
+    assert not viewer.picture.source.isNull() and viewer.picture.source.size().toTuple() == (1280, 800)
     assert not viewer.picture.pixmap().isNull()
     assert "Mail" in viewer.info.text() and "Invoice 4471 - Mail" in viewer.info.text()
     text = viewer.text.toPlainText()
@@ -182,13 +186,12 @@ def test_ask_cites_the_capture(qapp, window, world) -> None:  # type: ignore[no-
     assert doc["answer"] and page.answer.text() == doc["answer"]
     assert "mode" in page.note.text()
     images = [e.get("image") for e in doc["evidence"]]
-    assert str(world["mail"]) in images, doc
-    row = images.index(str(world["mail"]))
+    row = next(k for k, image in enumerate(images) if image in (str(world["mail"]), str(world["total"])))
     assert page.evidence.count() == len(doc["evidence"])
     assert "Invoice 4471 - Mail" in page.evidence.item(row).text()
     click_item(qapp, page.evidence, row)
     wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
-    assert window.viewer.capture.path == world["mail"] and not window.viewer.picture.source.isNull()
+    assert str(window.viewer.capture.path) == images[row] and not window.viewer.picture.source.isNull()
     assert "4111" not in ui_text(window)
     window.viewer.close()
 
@@ -199,16 +202,34 @@ def test_timeline_lists_the_day_by_hour(qapp, window, world) -> None:  # type: i
     assert timeline.day == date.today()
     assert sorted(timeline.sections) == [9, 14]
     nine, two = timeline.sections[9], timeline.sections[14]
-    assert nine.count() == 1 and two.count() == 2
-    assert "Invoice 4471 - Mail" in nine.item(0).toolTip() and "Calendar - Week 48" in two.item(0).toolTip()
+    assert nine.count() == 2 and two.count() == 2
+    assert "09:15:05 — Mail — Invoice 4471 - Mail" in nine.item(0).toolTip() and "09:20:05" in nine.item(1).text()
+    assert "Calendar - Week 48" in two.item(0).toolTip()
     assert "picture dropped by retention" in two.item(1).toolTip()
-    assert "3 captures in 2 hours" in timeline.summary.text()
-    wait_for(qapp, lambda: all(window.thumbnail(str(world[k])) is not None for k in ("mail", "calendar")),
+    assert "4 captures in 2 hours" in timeline.summary.text()
+    wait_for(qapp, lambda: all(window.thumbnail(str(world[k])) is not None for k in ("mail", "total", "calendar")),
              what="the thumbnails")
-    for key in ("mail", "calendar"):
+    for key in ("mail", "total", "calendar"):  # the patch too: a whole picture, not a strip of rows
         thumb = window.thumbnail(str(world[key]))
-        assert not thumb.isNull() and thumb.width() <= 144 and thumb.height() <= 90 and thumb.width() >= 100
+        assert not thumb.isNull() and thumb.size().toTuple() == (144, 90), (key, thumb.size())
     assert not nine.item(0).icon().pixmap(144, 90).isNull()
+    # the patch (only the rows that changed were saved) opens as the whole window: the rows it
+    # was saved against (the invoice line at the top) and its own (the total at the bottom)
+    from PySide6.QtGui import QImageReader
+
+    assert QImageReader(str(world["total"])).size().height() < 400
+    click_item(qapp, nine, 1)
+    wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
+    viewer = window.viewer
+    assert viewer.capture.path == world["total"] and viewer.capture.patch and not viewer.note
+    whole = viewer.picture.source.toImage()
+    assert whole.size().toTuple() == (1280, 800)
+
+    def inked(y0: int, y1: int) -> bool:
+        return any(whole.pixelColor(x, y).lightness() < 100 for x in range(40, 500, 2) for y in range(y0, y1, 2))
+
+    assert inked(60, 100) and inked(420, 460) and not inked(600, 700)
+    assert "Total" in viewer.text.toPlainText() and "4471" in viewer.text.toPlainText()
     # the capture whose picture was dropped: a placeholder and its text
     click_item(qapp, two, 1)
     wait_for(qapp, lambda: window.viewer is not None and window.viewer.isVisible(), what="the viewer")
@@ -230,7 +251,7 @@ def test_timeline_lists_the_day_by_hour(qapp, window, world) -> None:  # type: i
 
 def test_status_bar_shows_the_recorder(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
     assert window.state_label.text() == "● not recording"
-    assert "on disk 3 (2 pictures)" in window.counts_label.text()
+    assert "on disk 4 (3 pictures)" in window.counts_label.text()
     assert window.act_start.isEnabled() and not window.act_stop.isEnabled()
     window.act_pause.trigger()
     wait_for(qapp, lambda: window.status.get("paused") == "paused by the user", what="paused")
