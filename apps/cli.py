@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rules", type=Path, help="privacy rules JSON: excluded_apps, excluded_titles (regexes), redact")
     p.add_argument("--retention-days", type=float, default=30.0,
                    help="drop pictures older than this many days; their text and memories stay (default 30; 0 keeps all)")
+    p.add_argument("--gap", type=float, default=20.0,
+                   help="changes inside the same window (typing, scrolling, a call) are stored at most every GAP s; "
+                        "the latest state is kept, a new window is stored at once (default 20)")
     p.add_argument("--no-index", action="store_true",
                    help="only record: do not index captures into the store in the background")
     common(p)
@@ -425,7 +428,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
     store = Settings.load(store=args.store).store
     folder = (args.folder or store / "screens").resolve()
     if args.action == "start":
-        doc = control.start(folder, None if args.no_index else store, args.interval, args.rules, args.retention_days)
+        doc = control.start(folder, None if args.no_index else store, args.interval, args.rules, args.retention_days,
+                            gap=args.gap)
         print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s "
               f"(PID {doc['pid']})" + ("" if args.no_index else f"; indexing into {store} in the background"))
         return 0

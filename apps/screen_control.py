@@ -35,7 +35,7 @@ def recorder_pid(folder: Path) -> int:
 
 
 def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path | None = None,
-          retention_days: float = 30.0, env: dict[str, str] | None = None) -> dict[str, Any]:
+          retention_days: float = 30.0, env: dict[str, str] | None = None, gap: float | None = None) -> dict[str, Any]:
     """Start the recorder as a detached process (its own session; its log in FOLDER/recorder.log).
     ``store``: index into it in the background and serve it (None: only record)."""
     folder = Path(folder).resolve()
@@ -52,6 +52,8 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
            "--retention-days", str(retention_days)]
     if rules:
         cmd += ["--rules", str(Path(rules).resolve())]
+    if gap is not None:
+        cmd += ["--gap", str(gap)]
     if store is not None:
         cmd += ["--store", str(Path(store).resolve())]
     log_path = str(folder / "recorder.log")

@@ -56,7 +56,7 @@ class RecorderSettings:
     min_free_mb: int = 500  # below this free disk space, capture pauses
     retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
     focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
-    same_window_gap: float = 10.0  # changes in the same window (typing, scrolling, a video) are stored at most this
+    same_window_gap: float = 20.0  # changes in the same window (typing, scrolling, a video) are stored at most this
     # often; the latest state is never lost (it is compared with the last stored capture and stored once the gap has
     # passed); a new window is stored at once
     rules: PrivacyRules = DEFAULT_RULES
@@ -440,7 +440,7 @@ class Recorder:
             if text != box.text:  # a secret in this line: black it out in the picture too
                 black_out(image, box.box)
                 secrets.append([list(map(float, p)) for p in box.box])
-            lines.append({"text": text, "score": round(float(box.score), 3), "box": [list(map(float, p)) for p in box.box]})
+            lines.append({"text": text, "score": round(float(box.score), 3), "box": [[round(float(x)), round(float(y))] for x, y in box.box]})  # whole pixels: a smaller sidecar
         lines.sort(key=lambda line: (round(_centre_y(line["box"]) / 8), min(p[0] for p in line["box"]) if line["box"] else 0))
         self._lines[monitor] = (lines, secrets, image.shape[:2])
         if secrets:  # found now, or found earlier and still on screen: blacked out either way
@@ -455,7 +455,7 @@ class Recorder:
         shrink = min(1.0, self.settings.max_side / max(image.shape[:2]))
         if shrink < 1:
             image = cv2.resize(image, (int(image.shape[1] * shrink), int(image.shape[0] * shrink)), interpolation=cv2.INTER_AREA)
-            lines = [{**line, "box": [[round(x * shrink, 1), round(y * shrink, 1)] for x, y in line["box"]]} for line in lines]
+            lines = [{**line, "box": [[round(x * shrink), round(y * shrink)] for x, y in line["box"]]} for line in lines]
         meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,
                 "redacted": sorted(set(kinds)), "blacked_out": len(secrets), "read": "band" if band else "full"}
         picture = image
@@ -543,12 +543,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, help="privacy rules JSON (excluded apps, title patterns)")
     parser.add_argument("--retention-days", type=float, default=RecorderSettings.retention_days,
                         help="drop pictures older than this many days (their text and memories stay); 0 keeps all")
+    parser.add_argument("--gap", type=float, default=RecorderSettings.same_window_gap,
+                        help="changes inside the same window are stored at most this often, in seconds (the latest is kept)")
     parser.add_argument("--store", type=Path, help="index the captures into this store in the background and serve "
                                                    "it (ask, search) to the CLI and the app over a local socket")
     parser.add_argument("--index-every", type=float, default=15.0, help="seconds between background indexing passes")
     args = parser.parse_args(argv)
     rules = PrivacyRules.from_json(json.loads(args.rules.read_text())) if args.rules else DEFAULT_RULES
-    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules,
+    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules, same_window_gap=args.gap,
                                                       retention_days=args.retention_days))
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())

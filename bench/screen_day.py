@@ -139,6 +139,10 @@ def script_day(rng: random.Random, hours: float) -> list[tuple[float, int]]:
             segments.append((t, -1))
             t = 3.75 * 3600
             continue
+        if 6 * 3600 <= t < 6.5 * 3600 and not any(a == len(ACTIVITIES) - 1 for _, a in segments):
+            segments.append((t, len(ACTIVITIES) - 1))  # 15:00: some private browsing, never stored
+            t += 8 * 60
+            continue
         segments.append((t, rng.choices(range(len(ACTIVITIES)), weights)[0]))
         t += rng.uniform(3, 25) * 60
     return segments

@@ -48,6 +48,7 @@ def main() -> None:
     if exe is None:
         sys.exit("Xvfb is not installed (scripts/setup.sh installs it)")
     from apps import screen_control
+    from apps.screen_recorder import RecorderSettings
     from apps.service import Client
 
     rng = random.Random(args.seed)
@@ -99,7 +100,8 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores", "screen": "1920x1080",
-        "settings": "defaults: capture every 2 s, same-window gap 10 s, indexing every 15 s",
+        "settings": f"defaults: capture every {RecorderSettings.interval:g} s, same-window gap "
+                    f"{RecorderSettings.same_window_gap:g} s, indexing every 15 s",
         "startup_to_first_indexed_s": round(startup, 1), "latencies_s": latencies,
         "median_s": sorted(latencies)[len(latencies) // 2], "worst_s": max(latencies),
         "last_index_pass_s": status.get("index_seconds"),

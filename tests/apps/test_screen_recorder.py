@@ -226,7 +226,7 @@ def test_a_small_change_is_read_alone_and_a_secret_stays_hidden(tmp_path, ocr) -
     assert recorder.tick(now=1_000.0) == 1
     recorder._grab = lambda: [frames[1]]
     assert recorder.tick(now=1_002.0) == 0 and recorder.status.deferred == 1  # typing: held back ...
-    assert recorder.tick(now=1_012.0) == 1  # ... and stored once the gap has passed
+    assert recorder.tick(now=1_022.0) == 1  # ... and stored once the gap (20 s) has passed
     assert heights[0] == 800 and heights[1] < 400, heights
     sidecars = sorted(tmp_path.glob("*/*.json"))
     second = json.loads(sidecars[1].read_text())
