@@ -119,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("screen", help="record this screen privately in the background: start, stop, status, pause, resume",
                        epilog="example: mmagent screen start ; mmagent screen status ; "
                               "mmagent ask 'where did I see invoice 4471?' (answered by the recorder's process)")
-    p.add_argument("action", choices=["start", "stop", "status", "pause", "resume"])
+    p.add_argument("action", choices=["start", "stop", "status", "pause", "resume", "show"])
+    p.add_argument("capture", nargs="?", type=Path,
+                   help="show: a capture's .webp (as cited by ask); written whole as PNG to --out")
+    p.add_argument("--out", type=Path, help="show: the PNG to write (default: beside it in the temp folder)")
     p.add_argument("--folder", type=Path, help="where captures go (default: STORE/screens)")
     p.add_argument("--interval", type=float, default=2.0, help="seconds between captures (default 2)")
     p.add_argument("--rules", type=Path, help="privacy rules JSON: excluded_apps, excluded_titles (regexes), redact")
@@ -260,6 +263,8 @@ def cmd_ask(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
         print("Evidence:")
         for k, e in enumerate(doc["evidence"], 1):
             print(f"  [{k}] {_where(e)} {e['modality']}: \"{e['text']}\"  (score {e['score']:.2f})")
+        if any(e.get("image") for e in doc["evidence"]):
+            print("  (a capture whole, as a PNG: mmagent screen show CAPTURE.webp; or browse them in mmagent app)")
     _stderr(f"answered in {time.perf_counter() - began:.1f} s" + (" by the running memory service" if service else ""))
     return 0
 
@@ -267,7 +272,7 @@ def cmd_ask(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
 def _where(e: dict[str, Any]) -> str:
     if e.get("wall_time") is not None:
         when = datetime.fromtimestamp(e["wall_time"]).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{Path(e['image']).name if e.get('image') else Path(e['path']).name} at {when}"
+        return f"{e['image'] if e.get('image') else Path(e['path']).name} at {when}"
     return f"{Path(e['path']).name} {_fmt_time(e['start'])}-{_fmt_time(e['end'])}"
 
 
@@ -425,6 +430,21 @@ def cmd_screen(args: argparse.Namespace) -> int:
     from apps import screen_control as control
     from mmagent import Settings
 
+    if args.action == "show":  # a capture saved as a patch is the changed rows: put it together
+        import tempfile
+
+        from mmagent.errors import SettingsError
+        from perception.screens import open_capture
+
+        if args.capture is None:
+            raise SettingsError("screen show needs a capture: mmagent screen show CAPTURE.webp [--out FILE.png]")
+        out = args.out or Path(tempfile.gettempdir()) / f"mmagent-{args.capture.stem}.png"
+        try:
+            open_capture(args.capture).save(out)
+        except OSError as exc:
+            raise SettingsError(f"{args.capture}: cannot show it ({exc})") from None
+        print(json.dumps({"capture": str(args.capture), "png": str(out)}) if args.json else out)
+        return 0
     store = Settings.load(store=args.store).store
     folder = (args.folder or store / "screens").resolve()
     if args.action == "start":

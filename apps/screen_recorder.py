@@ -347,6 +347,7 @@ class Recorder:
         return self.folder / "PAUSED"
 
     def _pause_reason(self) -> str | None:
+        self.folder.mkdir(parents=True, exist_ok=True)
         if self.paused_file.exists():
             return "paused by the user"
         free = shutil.disk_usage(self.folder).free // (1024 * 1024)

@@ -7,6 +7,7 @@ recorder take its first capture (OCR model load and first read are not counted),
 the recorder process's CPU time over ``--seconds`` of a static screen at the default interval:
 the figure the issue asks for (≤ 3 % of one core). Then it changes the text every interval for
 the same time and reports CPU per stored capture and bytes per capture on disk (WebP + sidecar).
+Storage for a whole working day: ``python -m bench.screen_day``.
 """
 
 from __future__ import annotations
@@ -85,13 +86,6 @@ def main() -> None:
         xvfb.terminate()
         xvfb.wait()
         shutil.rmtree(work, ignore_errors=True)
-    changing = report["changing"]
-    assert isinstance(changing, dict)
-    per_capture = changing["bytes_per_capture"]
-    # a working day: a change worth storing every 10 s on average (one monitor)
-    day = 8 * 3600 / 10 * per_capture
-    report["projection"] = {"assumption": "one stored capture every 10 s for 8 hours, one monitor",
-                            "mb_per_8h_day": round(day / 1e6, 1), "gb_per_month_22_days": round(22 * day / 1e9, 2)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     print(json.dumps(report, indent=1))

@@ -382,3 +382,39 @@ def test_typing_is_stored_at_most_every_gap_and_the_last_state_is_kept(tmp_path)
     recorder._window = lambda: Window("Mail", "Inbox")
     shown[0] = np.full((800, 1280, 3), 200, np.uint8)
     assert recorder.tick(now=1_023.0) == 1
+
+
+def test_screen_show_puts_a_patch_capture_together(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    from PIL import Image
+
+    from apps.cli import main
+
+    whole = np.full((400, 640, 3), 255, np.uint8)
+    whole[20:60, 20:300] = 0  # a heading
+    changed = whole.copy()
+    changed[300:330, 20:200] = 0  # a line typed at the bottom
+    shown = [whole]
+
+    class NoText:
+        def read(self, image):  # type: ignore[no-untyped-def]
+            return []
+
+    recorder = Recorder(tmp_path / "rec", RecorderSettings(), grab=lambda: [shown[0]],
+                        window=lambda: Window("Editor", "notes.txt"), ocr=NoText())
+    assert recorder.tick(now=1_000.0) == 1
+    shown[0] = changed
+    assert recorder.tick(now=1_030.0) == 1
+    first, second = sorted((tmp_path / "rec").glob("*/*.webp"))
+    assert "patch" in json.loads(second.with_suffix(".json").read_text())
+    with Image.open(second) as part:
+        assert part.height < 200  # only the changed rows were saved
+    out = tmp_path / "whole.png"
+    assert main(["screen", "show", str(second), "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["png"] == str(out)
+    with Image.open(out) as image:
+        pixels = np.asarray(image.convert("L"))
+    assert pixels.shape == (400, 640)
+    assert pixels[40, 100] < 80 and pixels[315, 100] < 80 and pixels[200, 400] > 200  # heading, new line, background
+    assert main(["screen", "show", str(tmp_path / "missing.webp")]) == 1
+    assert "cannot show it" in capsys.readouterr().err
