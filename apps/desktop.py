@@ -14,6 +14,8 @@ runs on worker threads; the window shows results, a busy bar and errors, and nev
 
 from __future__ import annotations
 
+import logging
+
 import argparse
 import json
 import os
@@ -36,6 +38,7 @@ APP_FILE = "app.json"  # the app's settings, in the store folder
 RULES_FILE = "rules.json"  # the privacy rules the recorder starts with, in the capture folder
 LLM_CHOICES = ("none", "smollm2")
 DROPPED = "picture dropped by retention"
+log = logging.getLogger(__name__)
 
 
 # -- settings --------------------------------------------------------------------------------
@@ -231,12 +234,17 @@ class Backend:
             self.config, self.config_error = AppConfig(), str(exc)
         self._agent: Any = None
         self._agent_llm: str | None = None
+        self._server: Any = None
         self._lock = threading.RLock()
 
     # -- the store: the service when one serves it, else opened here ----------------------
     def service(self) -> Any:
+        """The recorder's service when it holds the store; None when the store is opened here
+        (this app then serves it itself, and must not call itself)."""
         from apps.service import Client
 
+        if self._agent is not None:
+            return None
         return Client.find(self.store)
 
     def _local(self) -> Any:
@@ -248,7 +256,21 @@ class Backend:
 
             self._agent = MMAgent(Settings.load(env={**self.env, **self.config.llm_env()}, store=self.store))
             self._agent_llm = self.config.llm
+            self._serve()
         return self._agent
+
+    def _serve(self) -> None:
+        """While the app holds the store, it serves it (ask, search, index, sources) to the CLI
+        over the local socket, as the recorder's process does."""
+        from apps.service import Server
+
+        try:
+            server = Server(self._agent, self._lock, self.status)
+            server.start()
+        except (SettingsError, OSError) as exc:  # another process serves it: nothing to add
+            log.info("not serving the store: %s", exc)
+            return
+        self._server = server
 
     def warm(self) -> None:
         """Open the store and load the search model now (no service: the first search is then
@@ -259,6 +281,9 @@ class Backend:
                 agent.store  # noqa: B018 — opens (and locks) the store, loads the embedder
 
     def _close_agent(self) -> None:
+        if self._server is not None:
+            server, self._server = self._server, None
+            server.close()
         if self._agent is not None:
             agent, self._agent = self._agent, None
             agent.close()

@@ -172,6 +172,18 @@ def test_search_opens_the_capture_full_size(qapp, window, world) -> None:  # typ
     viewer.close()
 
 
+def test_the_app_serves_its_store_to_the_cli(qapp, window, world, capsys) -> None:  # type: ignore[no-untyped-def]
+    """While the app holds the store, ``mmagent ask`` is answered by it (the store is locked)."""
+    from apps.cli import main
+    from apps.service import Client
+
+    search(qapp, window, "invoice 4471")  # the app has opened the store
+    assert window.backend.local_open and Client.find(world["store"]) is not None
+    assert main(["ask", "which invoice is from Globex?", "--store", str(world["store"]), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["evidence"] and "4471" in doc["evidence"][0]["text"], doc
+
+
 def test_ask_cites_the_capture(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
