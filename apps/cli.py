@@ -476,6 +476,9 @@ def cmd_screen(args: argparse.Namespace) -> int:
         if status.get("last_indexed") or status.get("queue"):
             print(f"  indexed {status.get('indexed', 0)}, waiting {status.get('queue', 0)} (oldest {status.get('lag', 0):.0f} s); "
                   f"focus changes {status.get('focus_changes', 0)}, pictures dropped by retention {status.get('dropped', 0)}")
+        if status.get("rss_mb"):
+            print(f"  memory of the recorder's process: {status['rss_mb']:.0f} MB resident, "
+                  f"{status.get('private_mb') or 0:.0f} MB of it its own")
         if status.get("warning"):
             print(f"  warning: {status['warning']}")
         for key, what in (("error", "capture"), ("index_error", "indexing")):

@@ -59,7 +59,10 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
     log_path = str(folder / "recorder.log")
     pidfile = folder / "recorder.pid"
     # a session of its own, detached from the caller (no Popen object left behind to reap)
-    child = os.posix_spawn(sys.executable, cmd, {**os.environ, **(env or {})}, setsid=True, file_actions=[
+    # a long-running process with several threads: glibc's per-thread malloc arenas would keep
+    # hundreds of MB of freed memory; two arenas keep it near what is in use
+    child_env = {"MALLOC_ARENA_MAX": "2", **os.environ, **(env or {})}
+    child = os.posix_spawn(sys.executable, cmd, child_env, setsid=True, file_actions=[
         (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
         (os.POSIX_SPAWN_OPEN, 1, log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600),
         (os.POSIX_SPAWN_DUP2, 1, 2),

@@ -84,6 +84,8 @@ class Status:
     paused: str | None = None  # why capture is paused, or None
     error: str | None = None
     warning: str | None = None  # e.g. the focused window cannot be read here (title rules cannot apply)
+    rss_mb: float | None = None  # the recorder process's resident memory (models included), now
+    private_mb: float | None = None  # ... of which its own (not shared library pages)
     # the background indexer (apps/service.py), when the recorder has a store
     indexing: bool = False
     indexed: int = 0  # captures made searchable
@@ -282,6 +284,26 @@ def black_out(image: ImageArray, box: Any) -> None:
     x0, x1 = max(0, int(min(xs)) - 3), min(image.shape[1], int(max(xs)) + 3)
     y0, y1 = max(0, int(min(ys)) - 3), min(image.shape[0], int(max(ys)) + 3)
     image[y0:y1, x0:x1] = 0
+
+
+def _rss_mb() -> float | None:
+    """This process's resident memory now (Linux /proc; None elsewhere)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+
+
+def _private_mb() -> float | None:
+    """The part of it that is this process's own (not the shared libraries' pages: torch's alone
+    are a few hundred MB of RSS that any other process using them shares)."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:])
+        kb = int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    return round(kb / 1024, 1)
 
 
 # -- the recorder ----------------------------------------------------------------------------
@@ -527,6 +549,7 @@ class Recorder:
                 self.status.error = None
             except Exception as exc:  # noqa: BLE001 — a failed grab is reported and retried, never fatal
                 self.status.error = f"{type(exc).__name__}: {exc}"
+            self.status.rss_mb, self.status.private_mb = _rss_mb(), _private_mb()
             with self.pending_lock:
                 self.status.queue = len(self.pending)
                 self.status.lag = round(time.time() - self.pending[0], 1) if self.pending else 0.0

@@ -42,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--changes", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--llm", default="none", help="MMAGENT_LLM of the recorder's process (its memory)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "screen_latency.json")
     args = parser.parse_args()
     exe = shutil.which("Xvfb")
@@ -66,13 +67,15 @@ def main() -> None:
     try:
         time.sleep(2.0)
         began = time.perf_counter()
-        screen_control.start(folder, store, env={"MMAGENT_LLM": "none"})
+        screen_control.start(folder, store, env={"MMAGENT_LLM": args.llm})
         client = Client.find(store)
         if client is None:
             sys.exit("the memory service did not start")
         while screen_control.status(folder).get("indexed", 0) < 1:  # the first pass (models load)
             time.sleep(0.5)
         startup = time.perf_counter() - began
+        first = screen_control.status(folder)
+        rss_start, private_start = first.get("rss_mb"), first.get("private_mb")
         for k in range(args.changes):
             time.sleep(rng.uniform(3, 20))  # a change at any point of the capture / indexing cycle
             code = str(rng.randrange(10_000, 99_999))
@@ -105,6 +108,8 @@ def main() -> None:
         "startup_to_first_indexed_s": round(startup, 1), "latencies_s": latencies,
         "median_s": sorted(latencies)[len(latencies) // 2], "worst_s": max(latencies),
         "last_index_pass_s": status.get("index_seconds"),
+        "recorder_rss_mb_after_first_pass": rss_start, "recorder_rss_mb_at_end": status.get("rss_mb"),
+        "recorder_private_mb_after_first_pass": private_start, "recorder_private_mb_at_end": status.get("private_mb"),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
