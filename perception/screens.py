@@ -205,7 +205,9 @@ def screens_source_id(captures: list[Capture]) -> str:
         # a recorder's capture is its sidecar (what was read, redacted): the same when the picture is dropped
         data = c.path.with_suffix(".json").read_bytes() if c.ocr is not None else c.path.read_bytes()
         digest.update(hashlib.blake2b(data, digest_size=16).digest())
-        digest.update(f"{c.wall_time:.3f}".encode())
+        # whether its picture is there: one dropped by retention, or not yet renamed into place when
+        # a pass read the folder, changes what the memories cite
+        digest.update(f"{c.wall_time:.3f}{int(c.image_kept)}".encode())
     return digest.hexdigest()
 
 

@@ -292,6 +292,14 @@ def test_focus_change_captures_at_once_and_retention_keeps_the_text(tmp_path) ->
         answer = agent.ask("Where did I see invoice 4471?")
         assert answer.evidence and "4471" in answer.evidence[0].text and answer.evidence[0].image is None, answer.to_json()
         assert agent.index(old_day).reused  # the same captures: nothing to do
+        # a picture that goes (retention; or not yet in place when a pass read the folder) changes
+        # what the memories cite: the day is brought up to date
+        assert not agent.index(today).reused
+        assert agent.search("standup moved")[0].image is not None
+        for picture in today.glob("*.webp"):
+            picture.unlink()
+        assert not agent.index(today).reused
+        assert agent.search("standup moved")[0].image is None
 
 
 def test_the_recorder_indexes_in_the_background_and_serves_ask(tmp_path, display, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
