@@ -182,7 +182,6 @@ class _ClipBar:
 
 
 def cmd_index(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
-    from perception.errors import MediaError
     from perception.screens import capture_folders
 
     # a recorder's folder holds one folder of captures per day: each day is a source
@@ -194,25 +193,22 @@ def cmd_index(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
         for e in doc.get("errors", ()):
             _stderr(f"mmagent: error: {e['path']}: {e['error']}")
     else:
-        entries, failures = [], []
-        for raw in paths:
-            _stderr(f"indexing {raw} ...")
-            try:
-                res = agent.index(raw, on_clip=_ClipBar(Path(raw).name))
-            except MediaError as exc:
-                _stderr(f"mmagent: error: {exc}")
-                failures.append({"path": exc.path, "error": exc.reason})
-                continue
-            entry = {**res.to_json(), "reused": res.reused}
-            if res.skipped:
-                entry["skipped"] = [{"path": f, "reason": why} for f, why in res.skipped]
-            entries.append(entry)
-            if res.perception and args.verbose:
+        from apps.service import index_doc
+
+        def each(path: str, res: Any, error: Exception | None) -> None:
+            if error is not None:
+                _stderr(f"mmagent: error: {error}")
+            elif res.perception and args.verbose:
                 m = res.perception
                 stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(m.stages.items(), key=lambda kv: -kv[1]))
                 _stderr(f"  perception: {m.runner} x{m.workers}, {m.computed} clips computed, {m.reused} reused; "
                         f"seconds per stage, summed over workers: {stages}")
-        doc = {"sources": entries, **({"errors": failures} if failures else {})}
+
+        def bar(path: str) -> _ClipBar:
+            _stderr(f"indexing {path} ...")
+            return _ClipBar(Path(path).name)
+
+        doc = index_doc(agent, paths, bar, each)
     for r in doc["sources"]:
         for skipped in r.get("skipped", ()):
             _stderr(f"mmagent: warning: {skipped['path']}: {skipped['reason']}, skipped")

@@ -87,6 +87,30 @@ def search_doc(agent: Any, query: str, source: Sequence[str] = (), limit: int = 
     return {"query": query, "results": [asdict(e) for e in hits]}
 
 
+def index_doc(agent: Any, paths: Sequence[str], on_clip: Callable[[str], Any] | None = None,
+              on_each: Callable[[str, Any, Exception | None], None] | None = None) -> dict[str, Any]:
+    """Index each path; a bad one is reported and the rest go on. ``on_clip(path)``: a progress
+    callback for that path's clips; ``on_each(path, result, error)``: after each path."""
+    from perception.errors import MediaError
+
+    done, errors = [], []
+    for path in paths:
+        try:
+            res = agent.index(path, on_clip=on_clip(path) if on_clip else None)
+        except MediaError as exc:
+            errors.append({"path": exc.path, "error": exc.reason})
+            if on_each:
+                on_each(path, None, exc)
+            continue
+        entry = {**res.to_json(), "reused": res.reused}
+        if res.skipped:
+            entry["skipped"] = [{"path": f, "reason": why} for f, why in res.skipped]
+        done.append(entry)
+        if on_each:
+            on_each(path, res, None)
+    return {"sources": done, **({"errors": errors} if errors else {})}
+
+
 def sources_doc(agent: Any) -> dict[str, Any]:
     return {"sources": [asdict(s) for s in agent.sources()]}
 
@@ -125,20 +149,7 @@ class Server:
 
     @staticmethod
     def _index(agent: Any, paths: Sequence[str]) -> dict[str, Any]:
-        from perception.errors import MediaError
-
-        done, errors = [], []
-        for path in paths:
-            try:
-                res = agent.index(path)
-            except MediaError as exc:
-                errors.append({"path": exc.path, "error": exc.reason})
-                continue
-            entry = {**res.to_json(), "reused": res.reused}
-            if res.skipped:
-                entry["skipped"] = [{"path": f, "reason": why} for f, why in res.skipped]
-            done.append(entry)
-        return {"sources": done, **({"errors": errors} if errors else {})}
+        return index_doc(agent, paths)
 
     def start(self) -> None:
         server = self
