@@ -247,19 +247,20 @@ class Indexer:
         self._seen: dict[Path, tuple[int, float]] = {}  # day folder → (files, newest mtime) last indexed
         self.thread: threading.Thread | None = None
 
-    def _changed_days(self) -> list[Path]:
+    def _changed_days(self) -> list[tuple[Path, tuple[int, float]]]:
+        """Day folders whose files changed since they were last indexed, with their mark (files,
+        newest mtime) as read now, before indexing: what arrives during the pass is seen next time."""
         from perception.screens import capture_folders
 
         folder = self.recorder.folder
         if not folder.is_dir():
             return []
-        days = [d for d in capture_folders(folder) if d != folder]
         out = []
-        for day in days:
+        for day in (d for d in capture_folders(folder) if d != folder):
             files = [p for p in day.iterdir() if p.suffix in (".json", ".webp")]
             mark = (len(files), max((p.stat().st_mtime for p in files), default=0.0))
             if self._seen.get(day) != mark:
-                out.append(day)
+                out.append((day, mark))
         return out
 
     def run_once(self) -> int:
@@ -273,9 +274,7 @@ class Indexer:
         status.indexing = True
         began = time.perf_counter()
         try:
-            for day in days:
-                marks = [p for p in day.iterdir() if p.suffix in (".json", ".webp")]
-                mark = (len(marks), max((p.stat().st_mtime for p in marks), default=0.0))
+            for day, mark in days:
                 with self.lock:
                     self.agent.index(day, name=f"screen {day.name}")
                 self._seen[day] = mark

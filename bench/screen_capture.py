@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.xdisplay import start_xvfb
+
 WINDOW = """
 import sys, tkinter as tk
 root = tk.Tk(); root.title("Quarterly report - Editor"); root.geometry("1920x1080+0+0"); root.configure(bg="white")
@@ -47,16 +49,9 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "screen_capture.json")
     args = parser.parse_args()
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        sys.exit("Xvfb is not installed (scripts/setup.sh installs it)")
     from apps.screen_recorder import Recorder, RecorderSettings
 
-    display = f":{200 + os.getpid() % 300}"
-    xvfb = subprocess.Popen([exe, display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)
+    xvfb = start_xvfb()
     work = Path(tempfile.mkdtemp(prefix="mmagent-screen-bench-"))
     report: dict[str, object] = {"date": time.strftime("%Y-%m-%d"), "machine": f"{os.cpu_count()} cores",
                                  "interval_s": args.interval, "screen": "1920x1080"}

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.xdisplay import start_xvfb
+
 WINDOW = """
 import sys, tkinter as tk
 from pathlib import Path
@@ -45,19 +47,12 @@ def main() -> None:
     parser.add_argument("--llm", default="none", help="MMAGENT_LLM of the recorder's process (its memory)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "screen_latency.json")
     args = parser.parse_args()
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        sys.exit("Xvfb is not installed (scripts/setup.sh installs it)")
     from apps import screen_control
     from apps.screen_recorder import RecorderSettings
     from apps.service import Client
 
     rng = random.Random(args.seed)
-    display = f":{200 + os.getpid() % 300}"
-    xvfb = subprocess.Popen([exe, display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)
+    xvfb = start_xvfb()
     work = Path(tempfile.mkdtemp(prefix="mmagent-latency-"))
     text = work / "ticket.txt"
     text.write_text("Ticket 100 waiting for triage")
