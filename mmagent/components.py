@@ -61,7 +61,7 @@ class Components:
     def face(self) -> FaceEncoder | None:
         if not self.s.faces:
             return None
-        return self._get("face", lambda: models.create("face_encoder", "dlib", min_face=self.s.min_face))
+        return self._get("face", lambda: models.create("face_encoder", "dlib", min_face=self.s.min_face, threads=self.threads))
 
     def image(self) -> ImageEmbedder | None:
         s = self.s

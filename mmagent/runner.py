@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import pickle
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -25,7 +26,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from perception.decode import ClipMedia, MediaInfo, Span
+from perception.decode import MediaInfo, Span
 from perception.errors import MediaError
 from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
@@ -83,19 +84,20 @@ def run_map(
         pass  # everything is cached: no workers, no cluster
     elif settings.ray:
         report.runner, report.workers = "ray", max(1, workers)
-        _run_ray(settings, job, [(i, spans[i]) for i in pending], report, tick)
+        _run_ray(settings, job, [[(i, spans[i]) for i in g] for g in perceiver.groups(pending)], report, tick)
     elif workers > 1 and len(pending) >= MIN_CLIPS_FOR_WORKERS:
         report.runner, report.workers = "pool", workers
-        _run_pool(settings, job, [(i, spans[i]) for i in pending], workers, report, tick)
+        _run_pool(settings, job, [[(i, spans[i]) for i in g] for g in perceiver.groups(pending)], workers, report, tick)
     else:
         import torch
 
         before, threads = dict(perceiver.timings), torch.get_num_threads()
         torch.set_num_threads(settings.threads_per_worker())  # as a pool worker would
         try:
-            for i in pending:
-                perceiver.observe_clip(path, info, source_id, i, spans[i], cache_dir)
-                tick()
+            for group in perceiver.groups(pending):
+                perceiver.observe_clips(path, info, source_id, [(i, spans[i]) for i in group], cache_dir)
+                for _ in group:
+                    tick()
         finally:
             torch.set_num_threads(threads)
         _add(report.stages, {k: v - before.get(k, 0.0) for k, v in perceiver.timings.items()})
@@ -120,13 +122,13 @@ def _init_worker(settings: Settings, threads: int) -> None:
     _WORKER = Components(settings, threads).perceiver()
 
 
-def _work(job: _Job, index: int, span: Span) -> dict[str, float]:
-    """One clip in a worker; returns the seconds its stages took. Media errors come back as
-    ``(class name, path, reason)`` so the parent raises the same error."""
+def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, float]]:
+    """One group of clips (``Perceiver.groups``) in a worker; returns how many clips and the
+    seconds its stages took. A media error is raised in the parent as it was raised here."""
     assert _WORKER is not None
     before = dict(_WORKER.timings)
-    _WORKER.observe_clip(Path(job.path), job.info, job.source_id, index, span, Path(job.cache_dir))
-    return {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
+    _WORKER.observe_clips(Path(job.path), job.info, job.source_id, group, Path(job.cache_dir))
+    return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
 
 
 _POOL: tuple[Any, ProcessPoolExecutor] | None = None  # kept across sources: models load once per job
@@ -157,18 +159,20 @@ atexit.register(close_pool)
 
 
 def _run_pool(
-    settings: Settings, job: _Job, todo: list[tuple[int, Span]], workers: int, report: MapReport,
+    settings: Settings, job: _Job, groups: list[list[tuple[int, Span]]], workers: int, report: MapReport,
     tick: Callable[[], None],
 ) -> None:
     pool = _pool(settings, workers, settings.threads_per_worker())
     futures: set[Any] = set()
     try:
-        futures = {pool.submit(_work, job, i, span) for i, span in todo}
+        futures = {pool.submit(_work, job, group) for group in groups}
         while futures:
             finished, futures = wait(futures, return_when=FIRST_EXCEPTION)
             for future in finished:
-                _add(report.stages, future.result())  # a worker's error is raised here
-                tick()
+                count, stages = future.result()  # a worker's error is raised here
+                _add(report.stages, stages)
+                for _ in range(count):
+                    tick()
     except BrokenProcessPool:
         close_pool()
         raise RunnerError(
@@ -194,55 +198,31 @@ class _RayClipWorker:
         import numpy as np
 
         assert _WORKER is not None
-        out: dict[str, list[Any]] = {"index": [], "seconds": []}
-        for k in range(len(batch["index"])):
+        out: dict[str, list[Any]] = {"clips": [], "seconds": []}
+        for k in range(len(batch["job"])):
             job: _Job = batch["job"][k]
-            index = int(batch["index"][k])
-            media = _unpack(batch, k)
+            group, media = pickle.loads(batch["media"][k])
             began = time.perf_counter()
-            _WORKER.observe_clip(
-                Path(job.path), job.info, job.source_id, index, (float(batch["start"][k]), float(batch["end"][k])),
-                Path(job.cache_dir), media,
-            )
-            out["index"].append(index)
+            _WORKER.observe_clips(Path(job.path), job.info, job.source_id, group, Path(job.cache_dir), media)
+            out["clips"].append(len(group))
             out["seconds"].append(time.perf_counter() - began)
         return {k: np.array(v) for k, v in out.items()}
 
 
 def _decode_row(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Upstream CPU task: decode what the clip's missing signals need."""
-    import numpy as np
-
+    """Upstream CPU task: decode what the missing signals of a group's clips need. The group's
+    clips and their media travel as one pickled blob (arrays of many shapes)."""
     job: _Job = row["job"]
-    span = (float(row["start"]), float(row["end"]))
-    media = decode_clip(Path(job.path), span, perception_options(settings), bool(row["audio"]), bool(row["frames"]))
-    row = dict(row)
-    row["samples"] = media.audio if media.audio is not None else np.zeros(0, dtype=np.float32)
-    row["has_audio"] = media.audio is not None
-    row["audio_t0"] = media.audio_t0
-    row["frame_times"] = np.array([t for t, _ in media.frames], dtype=np.float64)
-    row["images"] = np.stack([im for _, im in media.frames]) if media.frames else np.zeros((0, 1, 1, 3), np.uint8)
-    row["cuts"] = np.array(sorted(media.cuts), dtype=np.float64)
-    row["until"] = media.until
-    return row
-
-
-def _unpack(batch: dict[str, Any], k: int) -> ClipMedia:
-    import numpy as np
-
-    times = [float(t) for t in batch["frame_times"][k]]
-    images = batch["images"][k]
-    return ClipMedia(
-        np.asarray(batch["samples"][k], dtype=np.float32) if bool(batch["has_audio"][k]) else None,
-        float(batch["audio_t0"][k]),
-        [(t, np.ascontiguousarray(images[j])) for j, t in enumerate(times)],
-        frozenset(float(c) for c in batch["cuts"][k]),
-        float(batch["until"][k]),
-    )
+    options = perception_options(settings)
+    group, media = [], []
+    for index, start, end, audio, frames in pickle.loads(row["group"]):
+        group.append((index, (start, end)))
+        media.append(decode_clip(Path(job.path), (start, end), options, audio, frames))
+    return {"job": job, "media": pickle.dumps((group, media), protocol=pickle.HIGHEST_PROTOCOL)}
 
 
 def _run_ray(
-    settings: Settings, job: _Job, todo: list[tuple[int, Span]], report: MapReport, tick: Callable[[], None]
+    settings: Settings, job: _Job, groups: list[list[tuple[int, Span]]], report: MapReport, tick: Callable[[], None]
 ) -> None:
     try:
         import ray
@@ -272,9 +252,9 @@ def _run_ray(
     probe = Components(settings, 1).perceiver()  # no weights load: only which streams each clip needs
     cache = Path(job.cache_dir)
     rows = []
-    for i, (start, end) in todo:
-        audio, frames = probe.needs(cache, i)
-        rows.append({"job": job, "index": i, "start": start, "end": end, "audio": audio, "frames": frames})
+    for group in groups:
+        spec = [(i, start, end, *probe.needs(cache, i)) for i, (start, end) in group]
+        rows.append({"job": job, "group": pickle.dumps(spec)})
     ds = ray.data.from_items(rows, override_num_blocks=max(1, len(rows)))
     # logical CPUs: the actors must leave room for the decoding tasks, or nothing feeds them
     ds = ds.map(_decode_row, fn_kwargs={"settings": settings}, num_cpus=0.25)
@@ -288,7 +268,8 @@ def _run_ray(
     try:
         for row in ds.iter_rows():
             _add(report.stages, {"clip_seconds_in_actors": float(row["seconds"])})
-            tick()
+            for _ in range(int(row["clips"])):
+                tick()
     except Exception as exc:  # Ray wraps a worker's error: give back the media error it was
         cause = _media_error(exc)
         if cause is not None:

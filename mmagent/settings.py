@@ -29,7 +29,7 @@ class Settings:
     decoder: str = "pyav"  # or "decord"
     asr: str = "faster-whisper"  # or "openai-whisper" (a .pt checkpoint), "transformers-whisper" (a folder)
     asr_model: str | None = None  # the model for that backend; default: the bundled tiny.en (faster-whisper)
-    asr_batch: int = 8  # faster-whisper's batched pipeline (2-3x faster); 1: one window at a time
+    asr_batch: int = 16  # chunks of speech decoded together (clips of an ASR group share batches); 1: one window at a time, the careful way
     embed_model: str | None = None  # a sentence-transformers folder; default: bundled MiniLM
     image_model: str | None = None  # a CLIP / SigLIP folder: visual embeddings of keyframes
     captioner: str = "composed"  # "composed" (from the signals), "qwen-vl", "openai" or "none"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ class FasterWhisperASR(ASR):
         beam_size: int = 1,
         language: str | None = "en",
         vad: bool = True,
-        batch_size: int = 8,
+        batch_size: int = 16,
+        chunk_seconds: float = 24.0,
     ) -> None:
         """``batch_size`` > 1: faster-whisper's batched pipeline (the speech found by VAD goes
         through the encoder in batches, without timestamp tokens): 2-3x faster on CPU too."""
@@ -46,9 +48,12 @@ class FasterWhisperASR(ASR):
         self.language = language
         self.vad = vad
         self.batch_size = batch_size
+        self.chunk_seconds = float(chunk_seconds)
+        self._options: tuple[Any, Any] | None = None
         self.model_id = "faster-whisper:" + ("tiny.en" if model_path is None else self.path.name)
         self._model: Any = None
         self._batched: Any = None
+        self._packed: Any = None
 
     def _load(self) -> Any:
         if self._model is None:
@@ -68,19 +73,46 @@ class FasterWhisperASR(ASR):
         return self._model
 
     def transcribe_batch(self, audios: Sequence[FloatArray]) -> list[list[Segment]]:
-        return [self._transcribe(audio, repair=True) for audio in audios]
+        """All audios' speech goes through the model together (chunks of several clips share a
+        batch), then each audio's dropped speech and repeated sentences are redone on their own."""
+        model = self._load()
+        if not self._packs(model):
+            return [self._transcribe(audio, repair=True) for audio in audios]
+        regions = [self._speech_regions(a) for a in audios]
+        first = self._packed_pass(model, audios, regions)
+        return [self._fill_gaps(a, self._repair_loops(a, segs), r) for a, segs, r in zip(audios, first, regions)]
+
+    def _packs(self, model: Any) -> bool:
+        """Whether speech goes through ``_packed_pass``: batched, with VAD, and a known language
+        (a multilingual model with no language set takes faster-whisper's own pipeline, which
+        detects it)."""
+        return self.batch_size > 1 and self.vad and (self.language is not None or not model.model.is_multilingual)
 
     def _transcribe(self, audio: FloatArray, repair: bool) -> list[Segment]:
         if len(audio) < self.sample_rate // 10:
             return []
         model = self._load()
-        if self.batch_size > 1 and self.vad:
+        regions = None
+        if self._packs(model):
+            regions = self._speech_regions(audio)
+            out = self._packed_pass(model, [audio], [regions])[0]
+        elif self.batch_size > 1 and self.vad:
             out = self._batched_pass(model, audio)
         else:
             out = self._sequential_pass(model, audio)
         if repair:
-            out = self._fill_gaps(audio, self._repair_loops(audio, out))
+            out = self._fill_gaps(audio, self._repair_loops(audio, out), regions)
         return out
+
+    def _speech_regions(self, audio: FloatArray) -> list[dict[str, int]]:
+        """Silero VAD, once per audio: the speech the model hears, in chunks of at most
+        ``chunk_seconds``; also what ``_fill_gaps`` checks the words against."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        if len(audio) < self.sample_rate // 10:
+            return []
+        options = VadOptions(max_speech_duration_s=self.chunk_seconds, min_silence_duration_ms=160)
+        return list(get_speech_timestamps(audio, options))
 
     def _sequential_pass(self, model: Any, audio: FloatArray) -> list[Segment]:
         """One window at a time, with whisper's temperature fallback on doubtful windows."""
@@ -94,24 +126,158 @@ class FasterWhisperASR(ASR):
         )
         return _segments(segments)
 
-    def _batched_pass(self, model: Any, audio: FloatArray) -> list[Segment]:
-        """faster-whisper's batched pipeline: the speech VAD finds goes through the encoder in
-        batches, without timestamp tokens — 2-3x faster on CPU too, no temperature fallback."""
+    def _pipeline(self, model: Any) -> Any:
         if self._batched is None:
             from faster_whisper import BatchedInferencePipeline
 
             self._batched = BatchedInferencePipeline(model)
-        segments, _info = self._batched.transcribe(
+        return self._batched
+
+    def _packed_pipeline(self, model: Any) -> Any:
+        """The batched pipeline whose generate step encodes chunk by chunk on a CPU (below)."""
+        if self._packed is None:
+            from faster_whisper import BatchedInferencePipeline
+
+            self._packed = BatchedInferencePipeline(model)
+            self._packed.generate_segment_batched = self._generate_segment_batched
+        return self._packed
+
+    def _generate_segment_batched(self, features: Any, tokenizer: Any, options: Any) -> tuple[Any, list[dict[str, Any]]]:
+        """``BatchedInferencePipeline.generate_segment_batched`` (faster-whisper 1.2.1, one known
+        language), but on a CPU each chunk goes through the encoder on its own: with one thread
+        the encoder's cost per second of audio grows with the batch (≈ +35% at 8 chunks,
+        measured), while the decoder's falls with it. The outputs are then decoded together."""
+        import ctranslate2
+        import numpy as np
+
+        model = self._load()
+        if self.device == "cpu" and len(features) > 1:
+            encoded = [np.asarray(model.encode(features[i : i + 1])) for i in range(len(features))]
+            encoder_output = ctranslate2.StorageView.from_array(np.concatenate(encoded))
+        else:
+            encoder_output = model.encode(features)
+        prompt = model.get_prompt(tokenizer, [], without_timestamps=options.without_timestamps)
+        most = model.max_length if options.max_new_tokens is None else len(prompt) + options.max_new_tokens
+        results = model.model.generate(
+            encoder_output,
+            [list(prompt) for _ in range(len(features))],
+            beam_size=options.beam_size,
+            patience=options.patience,
+            length_penalty=options.length_penalty,
+            max_length=min(most, model.max_length),
+            suppress_blank=options.suppress_blank,
+            suppress_tokens=options.suppress_tokens,
+            return_scores=True,
+            return_no_speech_prob=True,
+            sampling_temperature=options.temperatures[0],
+            repetition_penalty=options.repetition_penalty,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+        )
+        output = []
+        for result in results:
+            length = len(result.sequences_ids[0])
+            output.append({
+                "avg_logprob": result.scores[0] * (length**options.length_penalty) / (length + 1),
+                "no_speech_prob": result.no_speech_prob,
+                "tokens": result.sequences_ids[0],
+            })
+        return encoder_output, output
+
+    def _batched_pass(self, model: Any, audio: FloatArray) -> list[Segment]:
+        """faster-whisper's own batched pipeline (language detection included): the path for a
+        multilingual model with no language set."""
+        segments, _info = self._pipeline(model).transcribe(
             audio,
             language=self.language,
             beam_size=self.beam_size,
             word_timestamps=True,
             batch_size=self.batch_size,
             condition_on_previous_text=False,
+            without_timestamps=False,
+            chunk_length=int(self.chunk_seconds),
         )
         return _segments(segments)
 
-    def _fill_gaps(self, audio: FloatArray, segments: list[Segment]) -> list[Segment]:
+    def _packed_pass(
+        self, model: Any, audios: Sequence[FloatArray], regions: Sequence[list[dict[str, int]]]
+    ) -> list[list[Segment]]:
+        """The speech VAD found in every audio, cut into chunks of at most ``chunk_seconds``, goes
+        through the model ``batch_size`` chunks at a time — chunks of different audios share a
+        batch. Each chunk is encoded padded to ``chunk_seconds``, not to whisper's 30 s window
+        (the encoder's cost follows its input length), and decoded with timestamp tokens, which
+        keeps tiny.en from stopping after the first sentence of a chunk.
+
+        The chunks are laid end to end on one timeline (each audio starts on a whole second after
+        the previous one's speech), as faster-whisper's pipeline lays out one long audio, so its
+        word-timing heuristics see what they expect; times are mapped back to each audio."""
+        import numpy as np
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.vad import SpeechTimestampsMap
+
+        pipe = self._packed_pipeline(model)
+        tokenizer, options = self._decoding(model)
+        fps = model.frames_per_second
+        jobs: list[tuple[Any, dict[str, Any], int, float]] = []  # features, metadata, audio, shift
+        maps: list[Any] = []
+        base = 0.0
+        for k, (audio, speech) in enumerate(zip(audios, regions)):
+            maps.append(SpeechTimestampsMap(speech, self.sample_rate) if speech else None)
+            spoken = 0.0
+            for chunk, meta in _even_chunks(audio, speech, self.chunk_seconds, self.sample_rate):
+                features = model.feature_extractor(chunk)[..., :-1]
+                jobs.append((features, {**meta, "offset": meta["offset"] + base}, k, base))
+                spoken = meta["offset"] + meta["duration"]
+            base = float(math.ceil(base + spoken + 1.0))
+
+        out: list[list[Segment]] = [[] for _ in audios]
+        for i in range(0, len(jobs), self.batch_size):
+            batch = jobs[i : i + self.batch_size]
+            pipe.last_speech_timestamp = batch[0][1]["offset"]
+            options.max_new_tokens = _token_budget(self.chunk_seconds)
+            # padded to the batch's longest chunk (whole seconds, a little silence after the speech):
+            # the encoder's cost follows its input's length. The batches are the same on every run
+            # (an ASR group's chunks, in order), so the padding is too.
+            longest = max(j[1]["duration"] for j in batch)
+            frames = int(min(self.chunk_seconds, max(MIN_WINDOW, math.ceil(longest + 0.5))) * fps)
+            features = np.stack([pad_or_trim(j[0], frames) for j in batch])
+            results = pipe.forward(features, tokenizer, [j[1] for j in batch], options)
+            for (_x, _m, k, shift), result in zip(batch, results):
+                for piece in result:
+                    if piece["compression_ratio"] > options.compression_ratio_threshold:
+                        continue  # a loop ("pin back. Pin back. ..."): left to _fill_gaps, which redoes it carefully
+                    seg = _restored(piece, maps[k], shift)
+                    if seg is not None:
+                        out[k].append(seg)
+        pipe.last_speech_timestamp = 0.0
+        return [sorted(segs, key=lambda s: s.start) for segs in out]
+
+    def _decoding(self, model: Any) -> tuple[Any, Any]:
+        """The tokenizer and options of faster-whisper's batched pipeline (1.2.1) with its
+        defaults, but timestamp tokens on and greedy / beam as configured."""
+        if self._options is None:
+            from faster_whisper.tokenizer import Tokenizer
+            from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
+
+            tokenizer = Tokenizer(
+                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language or "en"
+            )
+            options = TranscriptionOptions(
+                beam_size=self.beam_size, best_of=5, patience=1, length_penalty=1, repetition_penalty=1,
+                no_repeat_ngram_size=0, log_prob_threshold=-1.0, no_speech_threshold=0.6,
+                compression_ratio_threshold=2.4, condition_on_previous_text=False, prompt_reset_on_temperature=0.5,
+                temperatures=[0.0], initial_prompt=None, prefix=None, suppress_blank=True,
+                suppress_tokens=get_suppressed_tokens(tokenizer, [-1]), without_timestamps=False,
+                max_initial_timestamp=0.0, word_timestamps=True,
+                prepend_punctuations="\"'“¿([{-", append_punctuations="\"'.。,，!！?？:：”)]}、",
+                multilingual=False, max_new_tokens=None, clip_timestamps="0",
+                hallucination_silence_threshold=None, hotwords=None,
+            )
+            self._options = (tokenizer, options)
+        return self._options
+
+    def _fill_gaps(
+        self, audio: FloatArray, segments: list[Segment], regions: list[dict[str, int]] | None = None
+    ) -> list[Segment]:
         """Small whisper models sometimes stop early in a window and drop the rest of its speech
         (seen on clips that start mid-sentence). Speech that VAD finds and no word covers is
         transcribed again on its own, one window at a time with temperature fallback."""
@@ -126,7 +292,9 @@ class FasterWhisperASR(ASR):
             for w in (s.words or (Word(s.start, s.end, s.text),))
         )
         gaps = []
-        for region in get_speech_timestamps(audio, VadOptions()):
+        if regions is None:
+            regions = list(get_speech_timestamps(audio, VadOptions()))
+        for region in _joined(regions, int(0.5 * rate)):
             lo, hi = region["start"] / rate, region["end"] / rate
             for a, b in covered:
                 if b <= lo or a >= hi:
@@ -180,10 +348,10 @@ def _segments(segments: Any) -> list[Segment]:
             Word(round(float(w.start), 3), round(min(float(w.end), float(w.start) + MAX_WORD), 3),
                  w.word.strip(), float(w.probability))
             for w in (seg.words or ())
-            if w.word.strip()
+            if any(ch.isalnum() for ch in w.word)
         )
         text = seg.text.strip()
-        if text:
+        if any(ch.isalnum() for ch in text):
             out.append(Segment(round(float(seg.start), 3), round(float(seg.end), 3), text, words))
     return out
 
@@ -195,3 +363,76 @@ def _norm(text: str) -> str:
 def _shift(seg: Segment, dt: float) -> Segment:
     words = tuple(Word(round(w.start + dt, 3), round(w.end + dt, 3), w.text, w.probability) for w in seg.words)
     return Segment(round(seg.start + dt, 3), round(seg.end + dt, 3), seg.text, words)
+
+
+MIN_WINDOW = 4.0  # seconds: a batch of short chunks is still encoded at least this long
+
+
+def _even_chunks(
+    audio: FloatArray, speech: list[dict[str, int]], most: float, rate: int
+) -> list[tuple[FloatArray, dict[str, Any]]]:
+    """The speech regions (each at most ``most`` seconds, as VAD cut them) joined into as few
+    chunks of at most ``most`` seconds as they fit in, of about equal length: 25 s of speech
+    with ``most`` 12 gives three chunks of ≈ 8 s, not 12 + 12 + 1. Metadata as faster-whisper's
+    ``collect_chunks``: offset and duration on the timeline of the speech alone."""
+    import numpy as np
+
+    total = sum(r["end"] - r["start"] for r in speech)
+    if total <= 0:
+        return []
+    limit = int(most * rate)
+    target = total / math.ceil(total / limit)
+    groups: list[list[dict[str, int]]] = []
+    length = 0
+    for r in speech:
+        size = r["end"] - r["start"]
+        if not groups or length + size > limit or length >= target:
+            groups.append([])
+            length = 0
+        groups[-1].append(r)
+        length += size
+    out = []
+    offset = 0
+    for group in groups:
+        samples = np.concatenate([audio[r["start"] : r["end"]] for r in group])
+        out.append((samples, {"offset": offset / rate, "duration": len(samples) / rate, "segments": group}))
+        offset += len(samples)
+    return out
+
+
+def _token_budget(seconds: float) -> int:
+    """Tokens a chunk may produce: fast speech is ≈ 4 words (≈ 5-6 tokens) a second, plus
+    timestamp tokens; a chunk stuck in a loop stops here instead of at whisper's 448."""
+    return int(12 + 8 * seconds)
+
+
+def _joined(regions: list[dict[str, int]], gap: int) -> list[dict[str, int]]:
+    """Speech regions closer than ``gap`` samples as one."""
+    out: list[dict[str, int]] = []
+    for r in regions:
+        if out and r["start"] - out[-1]["end"] < gap:
+            out[-1] = {"start": out[-1]["start"], "end": max(out[-1]["end"], r["end"])}
+        else:
+            out.append({"start": r["start"], "end": r["end"]})
+    return out
+
+
+def _restored(piece: dict[str, Any], speech: Any, shift: float) -> Segment | None:
+    """A segment of ``BatchedInferencePipeline.forward`` on the joined timeline → our record, in
+    the time of its own audio (silence VAD removed put back, as ``restore_speech_timestamps``)."""
+    text = piece["text"].strip()
+    if not any(ch.isalnum() for ch in text):
+        return None  # "..." for a breath or a noise
+    words = []
+    for w in piece.get("words") or ():
+        if not any(ch.isalnum() for ch in w["word"]):
+            continue
+        start, end = float(w["start"]) - shift, float(w["end"]) - shift
+        chunk = speech.get_chunk_index((start + end) / 2)
+        start, end = speech.get_original_time(start, chunk), speech.get_original_time(end, chunk)
+        words.append(Word(round(start, 3), round(min(end, start + MAX_WORD), 3), w["word"].strip(), float(w["probability"])))
+    if words:
+        return Segment(words[0].start, words[-1].end, text, tuple(words))
+    start = speech.get_original_time(float(piece["start"]) - shift)
+    end = speech.get_original_time(float(piece["end"]) - shift, is_end=True)
+    return Segment(round(start, 3), round(end, 3), text)

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ _FRAME_SIGNALS = {"keyframes", "faces"}
 @dataclass(frozen=True)
 class PerceptionOptions:
     clip_seconds: float = 30.0
+    asr_group: int = 4  # consecutive clips whose speech is transcribed together (see Perceiver.groups)
     keyframe_interval: float = 2.0  # the floor rate; scene cuts add keyframes between
     asr_pad: float = 1.0
     ocr: bool = True
@@ -77,6 +78,21 @@ def _hash(*parts: Any) -> str:
 
 
 ProgressFn = Callable[[int, int], None]
+
+
+@dataclass
+class _Clip:
+    """One clip on its way through ``observe_clips``."""
+
+    index: int
+    span: Span
+    cached: _Cached | None
+    todo: set[str]
+    old: ClipObservation | None
+    until: float
+    media: ClipMedia | None
+    given: bool  # decoded upstream, every stream its signals need
+    segments: tuple[Segment, ...] = ()
 
 
 @dataclass
@@ -112,7 +128,7 @@ class Perceiver:
     def _signal_fingerprints(self) -> dict[str, str]:
         o = self.options
         base = (SCHEMA_VERSION, o.clip_seconds)
-        fps = {"speech": _hash(base, "speech", self.asr.model_id, o.asr_pad)}
+        fps = {"speech": _hash(base, "speech", self.asr.model_id, o.asr_pad, o.asr_group)}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
             frames, "keyframes", self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
@@ -151,10 +167,23 @@ class Perceiver:
     ) -> Iterator[ClipObservation]:
         """Every clip in order, in this process; cached clips are read, not recomputed."""
         spans = self.spans(info)
-        for i, span in enumerate(spans):
-            yield self.observe_clip(path, info, source_id, i, span, cache_dir)
-            if on_clip:
-                on_clip(i + 1, len(spans))
+        done = 0
+        for group in self.groups(range(len(spans))):
+            for observation in self.observe_clips(path, info, source_id, [(i, spans[i]) for i in group], cache_dir):
+                yield observation
+                done += 1
+                if on_clip:
+                    on_clip(done, len(spans))
+
+    def groups(self, indices: Iterable[int]) -> list[list[int]]:
+        """Clips whose speech goes through the ASR together: fixed blocks of ``asr_group``
+        consecutive clips (of those in ``indices``), the same however the clips are spread over
+        processes or machines, so every way of running gives the same results."""
+        size = max(1, self.options.asr_group)
+        out: dict[int, list[int]] = {}
+        for i in sorted(indices):
+            out.setdefault(i // size, []).append(i)
+        return list(out.values())
 
     def load(self, cache_dir: Path, index: int) -> ClipObservation:
         cached = self._load(cache_dir, index, complete=True)
@@ -175,33 +204,88 @@ class Perceiver:
         self, path: Path, info: MediaInfo, source_id: str, index: int, span: Span, cache_dir: Path,
         media: ClipMedia | None = None,
     ) -> ClipObservation:
-        """Compute (or read) one clip. ``media``: the clip already decoded (by a decoding stage
-        upstream), else it is decoded here, only the streams its missing signals need."""
+        """Compute (or read) one clip; see ``observe_clips``."""
+        return self.observe_clips(path, info, source_id, [(index, span)], cache_dir, [media])[0]
+
+    def observe_clips(
+        self, path: Path, info: MediaInfo, source_id: str, clips: list[tuple[int, Span]], cache_dir: Path,
+        media: list[ClipMedia | None] | None = None,
+    ) -> list[ClipObservation]:
+        """Compute (or read) clips of one source — a group of ``groups``. Their speech goes through
+        the ASR in one call (its batches mix the clips' chunks), then each clip's other signals
+        are computed and the clip is written. ``media``: the clips already decoded (by a decoding
+        stage upstream), else each is decoded here, only the streams its missing signals need:
+        all the audio first (small), the frames one clip at a time."""
+        states = [
+            self._state(cache_dir, index, span, media[k] if media else None) for k, (index, span) in enumerate(clips)
+        ]
+        listen = [st for st in states if st.todo & _AUDIO_SIGNALS]
+        for st in listen:
+            if st.media is None:
+                with self._timer("decode"):
+                    st.media = decode_clip(path, st.span, self.options, True, False)
+        speak = [st for st in listen if "speech" in st.todo]
+        if speak:
+            heard: list[tuple[int, Any, _Clip | None]] = [
+                (st.index, st.media.audio, st) for st in speak
+                if st.media is not None and st.media.audio is not None and len(st.media.audio)
+            ]
+            heard += [(j, audio, None) for j, audio in self._companions(path, info, [c[0] for c in clips])]
+            heard.sort(key=lambda h: h[0])  # in clip order, as an uninterrupted run has them
+            with self._timer("asr"):
+                results = self.asr.transcribe_batch([h[1] for h in heard]) if heard else []
+            for st in speak:
+                st.segments = ()
+            for (_j, _audio, owner), found in zip(heard, results):
+                if owner is not None:
+                    assert owner.media is not None
+                    owner.segments = _kept(found, owner.media.audio_t0, owner.span)
+        return [self._finish(path, info, source_id, st, cache_dir) for st in states]
+
+    def _companions(self, path: Path, info: MediaInfo, indices: list[int]) -> list[tuple[int, Any]]:
+        """The audio of the clips of these clips' groups that are not among them (cached by an
+        earlier, interrupted run): transcribed along, their results thrown away, so every
+        clip's speech comes from the same ASR batches as in an uninterrupted run."""
+        size = max(1, self.options.asr_group)
+        spans = self.spans(info)
+        asked = set(indices)
+        others = sorted({j for i in asked for j in range(i // size * size, min(len(spans), (i // size + 1) * size))} - asked)
+        out = []
+        for j in others:
+            with self._timer("decode"):
+                audio = decode_clip(path, spans[j], self.options, True, False).audio
+            if audio is not None and len(audio):
+                out.append((j, audio))
+        return out
+
+    def _state(self, cache_dir: Path, index: int, span: Span, media: ClipMedia | None) -> _Clip:
         cached = self._load(cache_dir, index, complete=False)
         have = cached.signals if cached else {}
         todo = {name for name, fp in self.signals.items() if have.get(name) != fp}
-        if cached is not None and not todo:
-            return self._project(cached.observation)
         old = cached.observation if cached else None
-        o = self.options
-        until = cached.until if cached else 0.0
+        return _Clip(index, span, cached, todo, old, cached.until if cached else 0.0, media, media is not None)
 
-        need_audio, need_frames = bool(todo & _AUDIO_SIGNALS), bool(todo & _FRAME_SIGNALS)
-        if media is None and (need_audio or need_frames):
+    def _finish(self, path: Path, info: MediaInfo, source_id: str, st: _Clip, cache_dir: Path) -> ClipObservation:
+        if st.cached is not None and not st.todo:
+            return self._project(st.cached.observation)
+        o, old, todo, index, span = self.options, st.old, st.todo, st.index, st.span
+        if todo & _FRAME_SIGNALS and not st.given:
             with self._timer("decode"):
-                media = decode_clip(path, span, o, need_audio, need_frames)
+                framed = decode_clip(path, span, o, False, True)
+            audio = st.media.audio if st.media is not None else None
+            audio_t0 = st.media.audio_t0 if st.media is not None else span[0]
+            until = max(st.media.until if st.media is not None else 0.0, framed.until)
+            st.media = ClipMedia(audio, audio_t0, framed.frames, framed.cuts, until)
+        media = st.media
         audio, audio_t0 = (media.audio, media.audio_t0) if media is not None else (None, span[0])
         frames = media.frames if media is not None else []
         cuts = media.cuts if media is not None else frozenset()
+        until = st.until
         if media is not None:
             until = max(until, media.until)
             self._check_decoded(path, info, span, until)
 
-        if "speech" in todo:
-            with self._timer("asr"):
-                segments = self._speech(audio, audio_t0, span)
-        else:
-            segments = old.segments if old else ()
+        segments = st.segments if "speech" in todo else (old.segments if old else ())
         turns = old.turns if old else ()
         if "turns" in todo:
             with self._timer("voices"):
@@ -240,6 +324,7 @@ class Perceiver:
             self._clip_file(cache_dir, index),
             {"signals": self.signals, "until": round(until, 3), "observation": observation.to_json()},
         )
+        st.media = None  # the frames: a group's clips are not all held at once
         return observation
 
     def _producer(self) -> dict[str, Any]:
@@ -294,27 +379,6 @@ class Perceiver:
         return replace(observation, **unwanted) if unwanted else observation
 
     # -- signals -----------------------------------------------------------------------------
-
-    def _speech(self, audio, audio_t0: float, span: tuple[float, float]) -> tuple[Segment, ...]:  # type: ignore[no-untyped-def]
-        if audio is None or len(audio) == 0:
-            return ()
-        start, end = span
-        kept = []
-        for seg in self.asr.transcribe(audio):
-            words = tuple(
-                type(w)(round(w.start + audio_t0, 3), round(w.end + audio_t0, 3), w.text, w.probability)
-                for w in seg.words
-                if start <= audio_t0 + (w.start + w.end) / 2 < end
-            )
-            if seg.words:
-                if words:
-                    text = " ".join(w.text for w in words)
-                    kept.append(Segment(words[0].start, words[-1].end, text, words))
-            elif start <= audio_t0 + (seg.start + seg.end) / 2 < end:
-                kept.append(
-                    Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text)
-                )
-        return tuple(kept)
 
     def _keyframes(
         self, frames: list[tuple[float, ImageArray]], cuts: frozenset[float], cache_dir: Path, clip_index: int
@@ -377,6 +441,26 @@ class Perceiver:
         tmp.write_bytes(data.tobytes())
         os.replace(tmp, target)
         return rel
+
+
+def _kept(found: list[Segment], audio_t0: float, span: Span) -> tuple[Segment, ...]:
+    """The ASR's segments of a clip's padded audio → the words of this clip (the ones whose
+    midpoint is inside it), on the source's clock."""
+    start, end = span
+    kept = []
+    for seg in found:
+        words = tuple(
+            type(w)(round(w.start + audio_t0, 3), round(w.end + audio_t0, 3), w.text, w.probability)
+            for w in seg.words
+            if start <= audio_t0 + (w.start + w.end) / 2 < end
+        )
+        if seg.words:
+            if words:
+                text = " ".join(w.text for w in words)
+                kept.append(Segment(words[0].start, words[-1].end, text, words))
+        elif start <= audio_t0 + (seg.start + seg.end) / 2 < end:
+            kept.append(Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text))
+    return tuple(kept)
 
 
 def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool, frames: bool) -> ClipMedia:

@@ -332,7 +332,8 @@ def _present(term: str, text: str) -> bool:
 
     want = term.lower()
     return len(want) >= 4 and any(SequenceMatcher(None, want, w).ratio() >= 0.75
-                                  for w in re.findall(r"[^\W_]+", text.lower()) if abs(len(w) - len(want)) <= 2)
+                                  for w in re.findall(r"[^\W_]+", text.lower())
+                                  if len(w) >= 4 and abs(len(w) - len(want)) <= 2)  # not "Tokyo" / "too"
 
 
 def _mentions(words: Sequence[str], text: str) -> bool:

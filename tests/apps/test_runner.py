@@ -115,9 +115,9 @@ class _CountingASR:
         self.inner, self.calls = inner, 0
         self.model_id, self.sample_rate = inner.model_id, inner.sample_rate
 
-    def transcribe(self, audio):  # type: ignore[no-untyped-def]
+    def transcribe_batch(self, audios):  # type: ignore[no-untyped-def]
         self.calls += 1
-        return self.inner.transcribe(audio)
+        return self.inner.transcribe_batch(audios)
 
 
 def test_an_unreachable_ray_cluster_is_one_line_and_exit_1(grid_minute, tmp_path) -> None:  # type: ignore[no-untyped-def]

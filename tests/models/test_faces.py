@@ -66,3 +66,46 @@ def test_performer_is_tracked_and_matches_his_photo(faces, tmp_path) -> None:  #
     assert main.crop and (tmp_path / main.crop).is_file()
     others = [t for t in tracks if t not in matches]
     assert all(np.linalg.norm(np.asarray(t.embedding) - lin) > 0.6 for t in others)
+
+
+def test_the_onnx_resnet_gives_dlibs_own_descriptors(faces) -> None:  # type: ignore[no-untyped-def]
+    """The face ResNet is run from dlib's .dat by onnxruntime and by torch (models.face_resnet):
+    on every face of the reference photos both give what dlib's compute_face_descriptor gives."""
+    import dlib
+
+    from models.face_dlib import ENCODER, LANDMARKS, bundled_dat_dir
+    from models.face_resnet import FaceResNet
+
+    folder = bundled_dat_dir()
+    predictor = dlib.shape_predictor(str(folder / LANDMARKS))
+    reference = dlib.face_recognition_model_v1(str(folder / ENCODER))
+    backends = [FaceResNet(folder / ENCODER), FaceResNet(folder / ENCODER, backend="torch")]
+    compared = 0
+    for path in sorted(FACES.glob("*.jp*g")) + sorted(FACES.glob("*.png")):
+        image = photo(path.name)
+        boxes = [f.box for f in faces.detect_batch([image])[0]]
+        if not boxes:
+            continue
+        shapes = [predictor(image, dlib.rectangle(*map(int, b))) for b in boxes]
+        want = np.array([reference.compute_face_descriptor(image, s) for s in shapes], dtype=np.float32)
+        for net in backends:
+            got = net.embed_faces(image, shapes)
+            assert got.shape == want.shape
+            assert float(np.abs(got - want).max()) < 1e-4, path.name
+        assert np.allclose(faces.embed_faces(image, boxes), want, atol=1e-4)  # the encoder the pipeline uses
+        compared += len(boxes)
+    assert compared >= 6
+
+
+def test_a_file_that_is_not_the_face_resnet_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import models
+    from models.errors import ModelLoadError
+    from models.face_dlib import ENCODER, LANDMARKS, bundled_dat_dir
+
+    folder = tmp_path / "dats"
+    folder.mkdir()
+    (folder / LANDMARKS).write_bytes((bundled_dat_dir() / LANDMARKS).read_bytes())
+    (folder / ENCODER).write_bytes((bundled_dat_dir() / ENCODER).read_bytes()[:5000])
+    broken = models.create("face_encoder", "dlib", model_dir=str(folder))
+    with pytest.raises(ModelLoadError, match="cannot load the face encoder"):
+        broken.embed_faces(photo("obama.jpg"), [(0, 0, 50, 50)])

@@ -63,10 +63,14 @@ def test_interrupted_run_resumes_only_missing_clips(asr, grid_video, tmp_path) -
     for i in (0, 1):
         name = f"clip_{i:05d}.json"
         (tmp_path / "b" / name).write_text((tmp_path / "a" / name).read_text())
+    kept = {i: (tmp_path / "b" / f"clip_{i:05d}.json").stat().st_mtime_ns for i in (0, 1)}
     counting = _Counting(asr)
     resumed = list(Perceiver(opts, counting, None).observe(path, info, "src", tmp_path / "b"))
     assert resumed == full
-    assert counting.calls == 2
+    # the four clips are one ASR group: clips 2 and 3 are transcribed with 0 and 1 alongside (as
+    # in the uninterrupted run), in one call; the finished clips are not written again
+    assert counting.calls == 1 and len(full) == 4
+    assert kept == {i: (tmp_path / "b" / f"clip_{i:05d}.json").stat().st_mtime_ns for i in (0, 1)}
 
 
 def test_truncated_faststart_mp4_is_detected(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -118,9 +122,9 @@ class _Counting:
         self.inner, self.calls = inner, 0
         self.model_id = inner.model_id
 
-    def transcribe(self, audio):  # type: ignore[no-untyped-def]
+    def transcribe_batch(self, audios):  # type: ignore[no-untyped-def]
         self.calls += 1
-        return self.inner.transcribe(audio)
+        return self.inner.transcribe_batch(audios)
 
 
 def test_speaker_turns_are_part_of_the_clip_and_its_cache(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
