@@ -100,6 +100,9 @@ def main() -> None:
         "workers": perception["workers"],
         "clips": source["clips"],
         "stage_seconds_summed_over_workers": perception["stage_seconds"],
+        # where the wall time went: the command (start-up, imports), the index call (map + reduce), reduce
+        "index_seconds": source.get("seconds"),
+        "reduce_seconds": (source.get("reduce") or {}).get("seconds"),
         "peak_rss_mb_process_tree": round(peak / 1e6),
     }
     if args.out:

@@ -279,8 +279,9 @@ class FasterWhisperASR(ASR):
         self, audio: FloatArray, segments: list[Segment], regions: list[dict[str, int]] | None = None
     ) -> list[Segment]:
         """Small whisper models sometimes stop early in a window and drop the rest of its speech
-        (seen on clips that start mid-sentence). Speech that VAD finds and no word covers is
-        transcribed again on its own, one window at a time with temperature fallback."""
+        (seen on clips that start mid-sentence), or loop (a chunk whose text compresses too
+        well is dropped by ``_packed_pass``). Speech that VAD finds and no word covers is
+        transcribed again on its own."""
         if not self.vad:
             return segments
         from faster_whisper.vad import VadOptions, get_speech_timestamps
@@ -309,10 +310,14 @@ class FasterWhisperASR(ASR):
             return segments
         added = []
         model = self._load()
-        for lo, hi in gaps:
-            lo, hi = max(0.0, lo - 0.2), min(len(audio) / rate, hi + 0.2)
-            piece = audio[int(lo * rate) : int(hi * rate)]
-            added.extend(_shift(s, lo) for s in self._sequential_pass(model, piece))
+        spans = [(max(0.0, lo - 0.2), min(len(audio) / rate, hi + 0.2)) for lo, hi in gaps]
+        pieces = [audio[int(lo * rate) : int(hi * rate)] for lo, hi in spans]
+        # first the cheap way, all gaps in one batch (alone, a piece is often heard right); what
+        # still comes back empty goes one window at a time with temperature fallback
+        again = self._packed_pass(model, pieces, [self._speech_regions(p) for p in pieces]) if self._packs(model) else [[] for _ in pieces]
+        for (lo, _hi), piece, heard in zip(spans, pieces, again):
+            found = heard or self._sequential_pass(model, piece)
+            added.extend(_shift(s, lo) for s in found)
         return sorted(segments + added, key=lambda s: s.start)
 
     def _repair_loops(self, audio: FloatArray, segments: list[Segment]) -> list[Segment]:
