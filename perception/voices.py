@@ -1,6 +1,6 @@
 """Speaker turns inside a clip: who spoke which words, as clip-local voices with embeddings.
 
-Sliding windows (1.5 s, every 0.75 s) over the speech are embedded and grouped greedily by
+Sliding windows (1.5 s, every 0.75 s, at least half inside words) over the speech are embedded and grouped greedily by
 cosine similarity; each word takes the group of the window centred nearest to it; runs of words
 form turns, turns under ``min_turn`` seconds join a neighbour, and adjacent turns whose own
 embeddings match are merged. Turns then get clip-local voice labels (``v0``, ``v1``, ...) by
@@ -26,6 +26,7 @@ class VoiceOptions:
     # clip): GE2E on 1-6 s turns gives 0.68-0.80 within a speaker and 0.45-0.68 across speakers
     same_voice: float = 0.70
     min_turn: float = 1.0
+    min_speech: float = 0.5  # share of a window inside words for it to be embedded
 
 
 def _groups(vectors: FloatArray, threshold: float) -> list[int]:
@@ -53,6 +54,11 @@ def _cut(audio: FloatArray, t0: float, start: float, end: float, rate: int) -> F
     return audio[max(0, int((start - t0) * rate)) : max(0, int((end - t0) * rate))]
 
 
+def _overlap(words: Sequence[Word], start: float, end: float) -> float:
+    """Seconds of [start, end] inside words (the words of a clip do not overlap)."""
+    return sum(max(0.0, min(end, w.end) - max(start, w.start)) for w in words)
+
+
 def _voiced_seconds(words: Sequence[Word]) -> float:
     return sum(max(0.0, w.end - w.start) for w in words)
 
@@ -74,6 +80,10 @@ def speaker_turns(
     first, last = words[0].start, words[-1].end
     half = options.window / 2
     centres = np.arange(first + half, max(last - half, first + half) + 1e-6, options.hop)
+    # windows mostly over pauses say little about a voice (and cost as much as the others)
+    spoken = np.array([_overlap(words, c - half, c + half) for c in centres])
+    if (spoken >= options.min_speech * options.window).any():
+        centres = centres[spoken >= options.min_speech * options.window]
     windows = encoder.embed_batch([_cut(audio, audio_t0, c - half, c + half, rate) for c in centres])
     window_group = _groups(windows, options.same_voice)
     word_group = [window_group[int(np.argmin(np.abs(centres - (w.start + w.end) / 2)))] for w in words]
