@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -139,7 +140,22 @@ class MMAgent:
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
         cache = perceiver.cache_dir(self.settings.store / "perception", source_id)
-        clips, self.last_map = run_map(self.settings, perceiver, path, info, source_id, cache, on_clip)
+        # the reduce stage's model loads while the last clips are perceived: a core is free then
+        last_round = perceiver.options.asr_group * self.settings.resolved_workers()
+        start_warm = threading.Event()
+
+        def progress(done: int, total: int) -> None:
+            if total - done <= last_round:
+                start_warm.set()
+            if on_clip:
+                on_clip(done, total)
+
+        warm = self._warm_embedder(start_warm)
+        try:
+            clips, self.last_map = run_map(self.settings, perceiver, path, info, source_id, cache, progress)
+        finally:
+            start_warm.set()
+            warm.join()
         if wall_start is not None:
             clips = [replace(c, wall_start=wall_start + c.start) for c in clips]
         report = self._remember(clips, path, done, cache)
@@ -150,6 +166,24 @@ class MMAgent:
             source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
             perception=self.last_map, reduce=report,
         )
+
+    def _warm_embedder(self, when: threading.Event) -> threading.Thread:
+        """Load the text embedder on a thread once ``when`` is set (the main process only waits
+        on the perception workers meanwhile); a failure is left for the reduce stage to report."""
+        embedder = self.embedder
+        load = getattr(embedder, "ensure_loaded", None)
+
+        def run() -> None:
+            when.wait()
+            try:
+                if load is not None:
+                    load()
+            except Exception as exc:  # noqa: BLE001 - raised again, in one line, where it is used
+                log.debug("text embedder did not load ahead: %s", exc)
+
+        thread = threading.Thread(target=run, name="warm-embedder", daemon=True)
+        thread.start()
+        return thread
 
     def reducer(self) -> Reducer:
         summarize = None

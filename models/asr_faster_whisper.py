@@ -230,13 +230,17 @@ class FasterWhisperASR(ASR):
             base = float(math.ceil(base + spoken + 1.0))
 
         out: list[list[Segment]] = [[] for _ in audios]
-        for i in range(0, len(jobs), self.batch_size):
-            batch = jobs[i : i + self.batch_size]
+        # chunks of about the same length share a batch, padded to its longest (whole seconds, a
+        # little silence after the speech): the encoder's cost follows its input's length, and a
+        # 23 s chunk would make a batch of 12 s ones cost twice. The batches depend only on the
+        # chunks (an ASR group's, in order), so every run pads the same way.
+        buckets: dict[int, list[tuple[Any, dict[str, Any], int, float]]] = {}
+        for job in jobs:
+            buckets.setdefault(math.ceil((job[1]["duration"] + 0.5) / BUCKET), []).append(job)
+        batches = [b[i : i + self.batch_size] for _, b in sorted(buckets.items()) for i in range(0, len(b), self.batch_size)]
+        for batch in batches:
             pipe.last_speech_timestamp = batch[0][1]["offset"]
             options.max_new_tokens = _token_budget(self.chunk_seconds)
-            # padded to the batch's longest chunk (whole seconds, a little silence after the speech):
-            # the encoder's cost follows its input's length. The batches are the same on every run
-            # (an ASR group's chunks, in order), so the padding is too.
             longest = max(j[1]["duration"] for j in batch)
             frames = int(min(self.chunk_seconds, max(MIN_WINDOW, math.ceil(longest + 0.5))) * fps)
             features = np.stack([pad_or_trim(j[0], frames) for j in batch])
@@ -371,6 +375,7 @@ def _shift(seg: Segment, dt: float) -> Segment:
 
 
 MIN_WINDOW = 4.0  # seconds: a batch of short chunks is still encoded at least this long
+BUCKET = 6.0  # seconds: chunks in the same band of this width share batches
 
 
 def _even_chunks(
