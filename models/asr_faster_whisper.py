@@ -201,11 +201,12 @@ class FasterWhisperASR(ASR):
     def _packed_pass(
         self, model: Any, audios: Sequence[FloatArray], regions: Sequence[list[dict[str, int]]]
     ) -> list[list[Segment]]:
-        """The speech VAD found in every audio, cut into chunks of at most ``chunk_seconds``, goes
-        through the model ``batch_size`` chunks at a time — chunks of different audios share a
-        batch. Each chunk is encoded padded to ``chunk_seconds``, not to whisper's 30 s window
-        (the encoder's cost follows its input length), and decoded with timestamp tokens, which
-        keeps tiny.en from stopping after the first sentence of a chunk.
+        """The speech VAD found in every audio, cut into chunks of at most ``chunk_seconds`` of
+        about equal length, goes through the model ``batch_size`` chunks at a time — chunks of
+        different audios share a batch. Each chunk is encoded padded to the longest chunk of its
+        batch (chunks of similar length are batched together), not to whisper's 30 s window (the
+        encoder's cost follows its input length), and decoded with timestamp tokens, which keeps
+        tiny.en from stopping after the first sentence of a chunk.
 
         The chunks are laid end to end on one timeline (each audio starts on a whole second after
         the previous one's speech), as faster-whisper's pipeline lays out one long audio, so its
