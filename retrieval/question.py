@@ -1,42 +1,55 @@
-"""What a question asks, read from its words: the kind of answer, people named, time navigation.
+"""What a question asks, read from its parse: the kind of question, the type of answer, who and
+when it is about, and how it navigates time.
 
-The deterministic planner plans from this, and the answer step uses it to pick among evidence:
-"how many times" counts occurrences, "first" / "last" orders them, "after the break" finds the
-break first and only looks later, "what was on screen when Dana spoke" reads what was shown at
-the moment something was said. Wall-clock words ("yesterday", "at 3 pm", "this morning") become
-a window on wall times (screen captures and videos indexed with a wall-clock start).
+Every kind of question is one row of :data:`KINDS`: how it is recognised (from the dependency
+parse of memory/nlp.py — the wh-word, what it modifies, its role, the lemmas of the verbs and
+nouns around it, entity types — never from literal phrases), what the agent retrieves for it and
+how the answer is formed. :func:`parse` reads a question into a :class:`Question`; the
+deterministic planner plans from it and the answer step (retrieval/spans.py) picks the span of
+the evidence that answers it.
+
+The few word classes below are lemma sets of *meanings* (nouns that name a time, verbs of
+saying), not phrases: a question is recognised by the role such a word plays in its parse.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from retrieval import cues
+from memory import nlp
 
-_COUNT = re.compile(r"\bhow (many times|often)\b|\bhow many\b.*\b(times|mentions?)\b|\bnumber of times\b", re.I)
-_FIRST = re.compile(r"\b(first|earliest|initially|originally|at first|to begin with)\b", re.I)
-_LAST = re.compile(r"\b(last|latest|finally|most recent(ly)?|in the end)\b", re.I)
-_HISTORY = re.compile(r"\b(before (it|that|this) (changed|moved)|originally|used to|previous(ly)?|old|history|changed|change)\b", re.I)
-_SHOWN = re.compile(r"\b(on (the )?screen|shown|show(ed|s)?|displayed|slide|written|read on)\b", re.I)
-_SAID = re.compile(r"\b(said|say|says|saying|spoke|speak|told|mention(ed)?|talk(ed)?)\b", re.I)
-# "after the break", "before Dana spoke", "when the invoice was shown"; the anchor runs to "?" or a comma
-_ANCHOR = re.compile(r"(?=\b(after|before|when|while|during)\s+(?!that\b|this\b|it\b)([^?,.;]{3,80}))", re.I)
-# "the woman who mentioned the invoice", "the speaker that talked about parking": a person found through what they did
-_HOP = re.compile(r"\b(?:the|that)\s+(?:person|man|woman|speaker|one|guy|lady|people)\s+(?:who|that)\s+([^?,.;]{3,80}?)(?=\s+(?:say|said|says|talk|talked|mention|mentioned|do|did|show|showed)\b|[?,.;]|$)", re.I)
-_SUMMARY = re.compile(r"^\s*(summari[sz]e|sum up|recap|give (me )?(a |an )?(short |brief )?(summary|overview|recap)|"
-                      r"what (were the|are the) (main )?(topics|points)|what topics)\b", re.I)
-_LUNCH = re.compile(r"\blunch\b", re.I)
-_AT_CLOCK = re.compile(r"\bat (\d{1,2})(?::(\d{2}))?\s*(am|pm)\b", re.I)
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_WORDS = re.compile(r"\b(today|yesterday|this morning|this afternoon|this evening|last (" + "|".join(_WEEKDAYS) + r"))\b", re.I)
-_STOP = re.compile(
-    r"\b(how many times|how often|the first time|the last time|for the first time|for the last time|"
-    r"first|last|earliest|latest|finally|initially|originally|at first|in the end|yesterday|today|"
-    r"this morning|this afternoon|this evening)\b", re.I,
-)
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+# -- word classes (lemmas) -------------------------------------------------------------------
+
+TIME_NOUNS = frozenset("time date day deadline year month hour minute week weekday morning evening timestamp moment".split())
+NUMBER_NOUNS = frozenset("number amount count total price cost sum percentage percent size length age quantity "
+                         "rate score version figure".split())
+PERSON_NOUNS = frozenset("person man woman speaker guy lady people someone somebody who name singer reader "
+                         "author sender".split())
+PLACE_NOUNS = frozenset("place location city country room building address venue office".split())
+TEXT_NOUNS = frozenset("line sentence word phrase quote text wording".split())  # "what was the last line": the sentence itself
+APP_NOUNS = frozenset("app application program programme window software tool".split())
+SAY_VERBS = frozenset("say tell mention speak talk ask sing read announce promise claim discuss state "
+                      "reply answer repeat explain".split())
+SHOW_VERBS = frozenset("show display see appear write list open select check show up pop".split())
+SCREEN_NOUNS = frozenset("screen slide display window monitor".split())
+SUMMARY_WORDS = frozenset("summarise summarize summary recap overview outline gist topic sum".split())
+FREQUENCY_ADVERBS = frozenset("often frequently regularly".split())
+OCCURRENCE_NOUNS = frozenset("time occasion mention occurrence".split())
+ORDER_WORDS = {"first": "first", "earliest": "first", "initial": "first", "initially": "first",
+               "last": "last", "latest": "last", "final": "last", "finally": "last"}
+PAST_STATE = frozenset("originally previously formerly earlier previous old former original history".split())
+CHANGE_VERBS = frozenset("change move update switch replace reschedule edit modify".split())
+# temporal subordinators and prepositions → how the question navigates from the moment they name
+TEMPORAL = {"after": "after", "once": "after", "since": "after", "following": "after",
+            "before": "before", "until": "before", "till": "before", "prior": "before",
+            "when": "during", "while": "during", "during": "during", "as": "during", "whenever": "during"}
+_WH_TAGS = {"WP", "WP$", "WDT", "WRB"}
 
 
 @dataclass(frozen=True)
@@ -45,20 +58,29 @@ class Anchor:
 
     relation: str
     phrase: str
+    modality: str | None = None  # "speech" (something said), "screen" (something shown) or either
 
-    @property
-    def modality(self) -> str | None:
-        """What kind of moment it is: something said ("when Dana spoke"), shown, or either."""
-        said, shown = bool(_SAID.search(self.phrase)), bool(_SHOWN.search(self.phrase))
-        return "speech" if said and not shown else "screen" if shown and not said else None
+
+@dataclass(frozen=True)
+class Gap:
+    """What the answer fills in the question: the wh-word's role, the verb it hangs on and the
+    noun it asks about ("what **length** was the password set to": focus "password length")."""
+
+    wh: str = ""  # the wh-word's lemma ("what", "who", "how"); "" for a yes / no question
+    role: str = ""  # its dependency label (nsubj, dobj, attr, poss, advmod, det ...)
+    verb: str = ""  # the lemma of the verb it depends on
+    focus: str = ""  # the noun phrase asked about ("password length", "wordlist")
+    focus_head: str = ""  # its head lemma ("length")
+    unit: str = ""  # "how many hours": the counted noun's lemma
 
 
 @dataclass(frozen=True)
 class Question:
     text: str
     topic: str  # the question without its time-navigation words: what to search for
-    wants: str | None  # "time" | "number" | "name" | None (cues.wanted)
-    count: bool = False
+    wants: str | None  # answer type: "time" | "number" | "name" | "place" | "duration" | "app" | "yesno" | None
+    kind: str = "what"  # the row of KINDS that says how it is answered
+    count: bool = False  # how many times / how often: count the moments
     order: str | None = None  # "first" | "last"
     anchor: Anchor | None = None
     shown: bool = False  # asks about what was on screen
@@ -70,6 +92,8 @@ class Question:
     summary: bool = False  # "summarise ...", "give me an overview of ...": a part, not a fact
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name in the question → entity ids
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
+    gap: Gap = Gap()
+    kinds: tuple[str, ...] = ()  # every row of KINDS that matched
 
     @property
     def entity_ids(self) -> tuple[str, ...]:
@@ -77,114 +101,480 @@ class Question:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "topic": self.topic, "wants": self.wants, "count": self.count, "order": self.order,
+            "kind": self.kind, "kinds": list(self.kinds), "topic": self.topic, "wants": self.wants,
+            "count": self.count, "order": self.order,
             "anchor": None if self.anchor is None else {"relation": self.anchor.relation, "phrase": self.anchor.phrase},
             "shown": self.shown, "said": self.said, "history": self.history,
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
             "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms), "summary": self.summary,
+            "gap": {k: v for k, v in vars(self.gap).items() if v},
         }
+
+
+# -- the reading of a parse ------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """What the parse says, computed once per question; the rows of KINDS test it."""
+
+    doc: Doc
+    wh: Token | None
+    root: Token
+    skip: set[int]  # token indices of the anchor, the hop and the wall-clock words (not the topic)
+    anchor: Anchor | None = None
+    hop: Span | None = None
+
+    def lemmas(self, pos: Sequence[str] = ("VERB", "AUX", "NOUN", "ADJ", "ADV", "PROPN")) -> set[str]:
+        return {t.lemma_.lower() for t in self.doc if t.i not in self.skip and t.pos_ in pos}
+
+    @property
+    def wh_lemma(self) -> str:
+        return self.wh.lemma_.lower() if self.wh is not None else ""
+
+    def wh_head(self) -> Token | None:
+        """The noun a "what / which" determines ("which **wordlist**"), or the noun a copula
+        pairs with "what" ("what was the password **length**")."""
+        wh = self.wh
+        if wh is None:
+            return None
+        if wh.dep_ == "det" or (wh.tag_ == "WDT" and wh.head.pos_ in ("NOUN", "PROPN")):
+            return wh.head
+        if wh.tag_ == "WDT" and wh.i + 1 < len(self.doc) and self.doc[wh.i + 1].pos_ in ("NOUN", "PROPN"):
+            nxt = self.doc[wh.i + 1]  # "in which city is ...": parsed apart, read together
+            while nxt.dep_ == "compound" and nxt.head.i > nxt.i:
+                nxt = nxt.head
+            return nxt
+        if wh.dep_ in ("attr", "nsubj", "dobj", "pobj") and wh.head.lemma_ == "be":
+            others = [c for c in wh.head.children if c.dep_ in ("nsubj", "attr", "nsubjpass") and c.i != wh.i]
+            nouns = [c for c in others if c.pos_ in ("NOUN", "PROPN")]
+            if nouns:
+                return nouns[0]
+        return None
+
+    def how_target(self) -> Token | None:
+        """The word "how" modifies ("how **many**", "how **often**", "how **long**")."""
+        wh = self.wh
+        if wh is None or wh.lemma_.lower() != "how":
+            return None
+        if wh.head.i != wh.i and wh.head.pos_ in ("ADJ", "ADV", "DET", "PRON"):
+            return wh.head
+        nxt = wh.nbor(1) if wh.i + 1 < len(self.doc) else None
+        return nxt if nxt is not None and nxt.pos_ in ("ADJ", "ADV") else None
+
+    def counted(self) -> Token | None:
+        """The noun counted by "how many" ("how many **hours**")."""
+        target = self.how_target()
+        if target is None or target.lemma_.lower() != "many":  # "how much": an amount, no unit to count
+            return None
+        if target.head.pos_ in ("NOUN", "PROPN") and target.head.i != target.i:
+            return target.head
+        nxt = self.doc[target.i + 1] if target.i + 1 < len(self.doc) else None
+        return nxt if nxt is not None and nxt.pos_ in ("NOUN", "PROPN") else None
+
+
+def _wh(doc: Doc) -> Token | None:
+    """The question's own wh-word: the first one not inside a relative or adverbial clause
+    ("what was on screen **when** ..." and "the person **who** ..." are not it)."""
+    for tok in doc:
+        if tok.tag_ not in _WH_TAGS:
+            continue
+        inside = any(a.dep_ in ("relcl", "advcl", "acl") for a in [tok, *tok.ancestors] if a.i != tok.i or a.dep_ == "relcl")
+        if tok.dep_ in ("mark",) or (inside and tok.i > 0):
+            continue
+        return tok
+    return None
+
+
+def _anchor(doc: Doc, wh: Token | None) -> tuple[Anchor | None, set[int], bool]:
+    """The moment the question navigates from, the tokens that name it, and whether it is a
+    "before it changed" (which asks for history, not a moment)."""
+    for tok in doc:
+        rel = TEMPORAL.get(tok.lower_)
+        if rel is None or tok is wh or tok.i == 0 and tok.lower_ == "when":
+            continue
+        if tok.dep_ == "prep" or tok.lower_ == "prior":  # "after the lunch break", "prior to the vote"
+            kids = [g for c in tok.children if c.dep_ == "prep" for g in c.children] if tok.lower_ == "prior" else list(tok.children)
+            obj = [c for c in kids if c.dep_ in ("pobj", "pcomp")]
+            if not obj:
+                continue
+            span = doc[obj[0].left_edge.i: obj[0].right_edge.i + 1]
+        elif tok.dep_ in ("mark", "advmod") and tok.head.dep_ in ("advcl", "relcl", "ccomp", "conj", "pcomp") \
+                or (tok.dep_ == "mark" and tok.head.i != tok.i):  # "once the break was over", "when X was said"
+            clause = tok.head
+            span = doc[clause.left_edge.i: clause.right_edge.i + 1]
+        else:
+            continue
+        words = [t for t in span if t.i != tok.i]
+        if not words:
+            continue
+        phrase = " ".join(t.text for t in words).strip(" ,?.")
+        lemmas = {t.lemma_.lower() for t in words}
+        pronoun_only = all(t.pos_ in ("PRON", "AUX", "PART", "PUNCT", "DET") or t.lemma_.lower() in CHANGE_VERBS for t in words)
+        history = rel == "before" and (bool(lemmas & CHANGE_VERBS) and pronoun_only or lemmas <= CHANGE_VERBS | {"the"})
+        if pronoun_only and not history:
+            continue  # "after that", "before it": no moment named
+        said = bool(lemmas & SAY_VERBS)
+        shown = bool(lemmas & (SHOW_VERBS | SCREEN_NOUNS))
+        modality = "speech" if said and not shown else "screen" if shown and not said else None
+        skip = {t.i for t in span} | {tok.i}
+        return (None if history else Anchor(rel, phrase, modality)), skip, history
+    return None, set(), False
+
+
+def _hop(doc: Doc, wh: Token | None) -> Span | None:
+    """"the person who mentioned the invoice": a relative clause on a person noun (or one that
+    "who" introduces), whose subject is the relativiser."""
+    for tok in doc:
+        if tok.dep_ != "relcl":
+            continue
+        head = tok.head
+        rel = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass") and c.tag_ in ("WP", "WDT")]
+        if not rel or head is wh:
+            continue
+        if rel[0].lower_ == "who" or head.lemma_.lower() in PERSON_NOUNS or head.lower_ == "one":
+            return doc[tok.left_edge.i: tok.right_edge.i + 1]
+    return None
+
+
+def read(text: str) -> Reading:
+    doc = nlp.parse(text)
+    wh = _wh(doc)
+    root = next((t for t in doc if t.dep_ == "ROOT"), doc[0])
+    anchor, skip, history = _anchor(doc, wh)
+    reading = Reading(doc, wh, root, set(skip), anchor)
+    reading.hop = _hop(doc, wh)
+    if reading.hop is not None:  # "the person who ...": the person and the clause become "they"
+        head = reading.hop.root.head
+        reading.skip |= {t.i for t in reading.hop} | {t.i for t in head.subtree if t.i <= head.i}
+    reading.history_clause = history  # type: ignore[attr-defined]
+    return reading
+
+
+# -- the rows --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of question: how it is recognised, what is retrieved, how it is answered."""
+
+    name: str
+    recognise: Callable[[Reading], bool]
+    retrieves: str
+    answers: str
+
+
+def _is_who(r: Reading) -> bool:
+    if r.wh_lemma in ("who", "whom", "whose"):
+        return True
+    head = r.wh_head()
+    return head is not None and head.lemma_.lower() in PERSON_NOUNS - {"name"}
+
+
+def _is_when(r: Reading) -> bool:
+    if r.wh_lemma == "when":
+        return True
+    head = r.wh_head()
+    return head is not None and head.lemma_.lower() in TIME_NOUNS
+
+
+def _is_where(r: Reading) -> bool:
+    head = r.wh_head()
+    return r.wh_lemma == "where" or (head is not None and head.lemma_.lower() in PLACE_NOUNS)
+
+
+def _is_times(r: Reading) -> bool:
+    target = r.how_target()
+    if target is not None and target.lemma_.lower() in FREQUENCY_ADVERBS:
+        return True
+    counted = r.counted()
+    if counted is not None and counted.lemma_.lower() in OCCURRENCE_NOUNS:
+        return True
+    # "the number of times", "what number of mentions"
+    return any(t.lemma_.lower() in OCCURRENCE_NOUNS and t.dep_ == "pobj" and t.head.head.lemma_.lower() in ("number", "count")
+               for t in r.doc)
+
+
+def _is_how_many(r: Reading) -> bool:
+    if _is_times(r):
+        return False
+    target = r.how_target()
+    if target is not None and target.lemma_.lower() in ("many", "much", "long", "old", "big", "large", "far",
+                                                           "tall", "high", "fast", "heavy", "wide", "deep"):
+        return True
+    head = r.wh_head()
+    return head is not None and head.lemma_.lower() in NUMBER_NOUNS
+
+
+def _is_app(r: Reading) -> bool:
+    head = r.wh_head()
+    if head is not None and head.lemma_.lower() in APP_NOUNS:
+        return True
+    # "the title of the window that showed ...": what is asked is the window's
+    return head is not None and head.lemma_.lower() in ("title", "name") and any(
+        c.dep_ == "prep" and any(g.lemma_.lower() in APP_NOUNS for g in c.children) for c in head.children)
+
+
+def _is_yesno(r: Reading) -> bool:
+    first = r.doc[0]
+    return r.wh is None and first.pos_ == "AUX" and first.dep_ != "ROOT" or (
+        r.wh is None and first.pos_ == "AUX" and first.lemma_ == "be" and first.dep_ == "ROOT")
+
+
+def _order(r: Reading) -> str | None:
+    dates = {i for e in r.doc.ents if e.label_ in ("DATE", "TIME") for i in range(e.start, e.end)}
+    for t in r.doc:
+        if t.i in dates or t.i in r.skip:
+            continue
+        order = ORDER_WORDS.get(t.lower_)
+        if order is None:
+            continue
+        # "last modified": an adverb of recency on a verb is not an order among moments
+        if t.head.pos_ == "VERB" and t.head.tag_ == "VBN" and t.i + 1 == t.head.i:
+            continue
+        return order
+    return None
+
+
+def _is_history(r: Reading) -> bool:
+    if getattr(r, "history_clause", False):
+        return True
+    for t in r.doc:
+        low = t.lemma_.lower()
+        if t.i in r.skip or low not in PAST_STATE | {"use"}:
+            continue
+        if low == "use":  # "used to be"
+            if t.tag_ in ("VBD", "VBN", "VB") and any(c.dep_ == "xcomp" and any(g.tag_ == "TO" for g in c.children) for c in t.children):
+                return True
+            continue
+        if t.dep_ == "acomp" and any(c.lower_ == "how" for c in t.children):
+            continue  # "how old is the server": an age, not a past state
+        if t.pos_ == "ADJ" and t.dep_ == "acomp":
+            continue
+        if t.pos_ == "NOUN" and t.dep_ == "compound":
+            continue  # "history tab"
+        return True
+    return False
+
+
+def _is_said(r: Reading) -> bool:
+    return bool(r.lemmas(("VERB",)) & SAY_VERBS)
+
+
+def _is_shown(r: Reading) -> bool:
+    verbs = r.lemmas(("VERB",))
+    nouns = {t.lemma_.lower() for t in r.doc if t.i not in r.skip and t.pos_ == "NOUN" and t.dep_ == "pobj"}
+    return bool(verbs & SHOW_VERBS) or bool(nouns & SCREEN_NOUNS)
+
+
+def _is_summary(r: Reading) -> bool:
+    root = r.root
+    subjects = [c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if root.lemma_.lower() in SUMMARY_WORDS and all(c.lower_ == "you" for c in subjects):
+        return True  # "summarise ...", "recap the ...", "could you sum up ..."
+    objs = {c.lemma_.lower() for c in root.subtree if c.dep_ in ("dobj", "attr", "nsubj")}
+    head = r.wh_head()
+    asked = {head.lemma_.lower()} if head is not None else set()
+    return bool((objs | asked) & SUMMARY_WORDS) and (r.wh is None or head is not None and head.tag_ == "NNS"
+                                                     or root.lemma_.lower() in ("give", "want", "need"))
+
+
+def _is_what(r: Reading) -> bool:
+    return r.wh_lemma in ("what", "which") or (r.wh is None and not _is_yesno(r))
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("summary", _is_summary,
+         "scene-level episodes on the topic, then their clips",
+         "the summary sentences of the best matching part, in time order"),
+    Kind("how_many_times", _is_times,
+         "every clip-level moment on the topic (up to 40)",
+         "the number of distinct moments whose words match the topic, each cited"),
+    Kind("who", _is_who,
+         "episodes on the topic, then the span around the best one (speakers)",
+         "'who said X': the speaker; otherwise the subject of the question's verb in the best sentence, "
+         "else a PERSON entity in it"),
+    Kind("when", _is_when,
+         "episodes on the topic (snippets with dates and times score higher)",
+         "the DATE / TIME entity (or clock time, date, timecode) of the best sentence or screen line"),
+    Kind("where", _is_where,
+         "episodes on the topic",
+         "a GPE / LOC / FAC entity of the best sentence; for what was seen on screen, the app that showed it"),
+    Kind("which_app", _is_app,
+         "episodes on the topic (screen captures)",
+         "the app (or the window title) of the capture that showed it"),
+    Kind("how_many", _is_how_many,
+         "episodes on the topic (snippets with numbers score higher)",
+         "the number next to the counted noun or the asked label (CARDINAL / QUANTITY / MONEY / PERCENT)"),
+    Kind("yes_no", _is_yesno,
+         "episodes on the topic",
+         "the value beside the asked label when it says yes / no / on / off, else the evidence quoted"),
+    Kind("what", _is_what,
+         "episodes and facts on the topic",
+         "the value beside the asked label on screen, else the phrase of the best sentence that fills the "
+         "question's gap (the argument of the aligned verb that the question does not already say)"),
+    # modifiers: they combine with the rows above
+    Kind("first", lambda r: _order(r) == "first", "all moments on the topic", "the earliest of the close matches"),
+    Kind("last", lambda r: _order(r) == "last", "all moments on the topic", "the latest of the close matches"),
+    Kind("before", lambda r: r.anchor is not None and r.anchor.relation == "before",
+         "the anchor moment, then episodes before it", "from the evidence before the anchor"),
+    Kind("after", lambda r: r.anchor is not None and r.anchor.relation == "after",
+         "the anchor moment, then episodes after it", "from the evidence after the anchor"),
+    Kind("during", lambda r: r.anchor is not None and r.anchor.relation == "during",
+         "the anchor moment, then everything said and shown around it", "from what was around the anchor"),
+    Kind("history", _is_history, "facts with the values they replaced", "the superseded value"),
+    Kind("said", _is_said, "speech first", "from what was said"),
+    Kind("shown", _is_shown, "screen text and keyframes first", "from what was shown"),
+    Kind("through_person", lambda r: r.hop is not None,
+         "who did what the relative clause says, then that person's own episodes", "from that person's moments"),
+)
+_MAIN = ("summary", "how_many_times", "who", "when", "where", "which_app", "how_many", "yes_no", "what")
+_WANTS = {"who": "name", "when": "time", "where": "place", "which_app": "app", "how_many": "number",
+          "yes_no": "yesno"}
+# unanswerable questions are not recognised from their words: the answer step abstains when no
+# evidence is relevant, when a name or code of the question is nowhere in memory, or when no span of
+# the asked type exists in relevant evidence
+
+
+def kinds_of(text: str) -> tuple[str, ...]:
+    r = read(" ".join(text.split()))
+    return tuple(k.name for k in KINDS if k.recognise(r))
 
 
 def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None = None) -> Question:
     """``people``: names and ids (lowercase) → entity ids; ``now``: the wall-clock time "today"
     and "yesterday" are relative to (the latest wall time in memory, or the clock)."""
+    import re
+
     text = " ".join(text.split())
     low = text.lower()
-    named = {
-        name: tuple(ids) for name, ids in people.items()
-        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low)
-    }
-    hop = None
-    if m := _HOP.search(text):
-        hop = m.group(1).strip()
-        text_wo_hop = text[: m.start()] + "they" + text[m.end(1):]
-    else:
-        text_wo_hop = text
-    anchor, topic = None, text_wo_hop
-    for m in _ANCHOR.finditer(text_wo_hop):
-        relation = {"while": "during", "when": "during"}.get(m.group(1).lower(), m.group(1).lower())
-        # "when is the review?" asks for a time, it does not navigate: an anchor needs a clause before it
-        if relation == "during" and m.start() == 0:
+    named = {name: tuple(ids) for name, ids in people.items() if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low)}
+    r = read(text)
+    matched = tuple(k.name for k in KINDS if k.recognise(r))
+    main = next((k for k in _MAIN if k in matched), "what")
+    wall, wall_tokens = wall_window(r.doc, now)
+    order = _order(r)
+    order_tokens = {t.i for t in r.doc if ORDER_WORDS.get(t.lower_) == order} if order else set()
+    count_tokens: set[int] = set()
+    if main == "how_many_times":
+        count_tokens = {t.i for t in r.doc if t.lower_ in ("how", "often", "frequently", "many", "times", "number", "of")
+                        and t.i < (r.root.i + 1 if r.root.i < 4 else 4)}
+    drop = r.skip | wall_tokens | order_tokens | count_tokens
+    words = []
+    for t in r.doc:
+        if r.hop is not None and t.i == r.hop.root.head.left_edge.i:
+            words.append("they")
+        if t.i in drop or t.is_punct:
             continue
-        anchor = Anchor(relation, m.group(2).strip())
-        topic = text_wo_hop[: m.start()] + text_wo_hop[m.start() + len(m.group(1)) + 1 + len(m.group(2)):]
-        break
-    topic = _STOP.sub(" ", topic)
-    topic = " ".join(topic.replace("?", " ").split()) or text
-    order = "first" if _FIRST.search(low) else "last" if _LAST.search(low) and not _DAY_WORDS.search(low) else None
+        words.append(t.text)
+    topic = " ".join(words) or text
+    hop = None
+    if r.hop is not None:
+        hop = " ".join(t.text for t in r.hop if not (t.tag_ in ("WP", "WDT") and t.dep_.startswith("nsubj"))).strip()
     return Question(
-        text=text,
-        topic=topic,
-        wants=cues.wanted(text),
-        count=bool(_COUNT.search(text)),
-        order=order,
-        anchor=anchor,
-        shown=bool(_SHOWN.search(topic)),
-        said=bool(_SAID.search(topic)),
-        history=bool(_HISTORY.search(text)),
-        named=named,
-        wall=wall_window(text, now),
-        hop=hop,
-        options=_options(text),
-        summary=bool(_SUMMARY.search(text)),
-        key_terms=_key_terms(text, named),
+        text=text, topic=topic, wants=_WANTS.get(main), kind=main, count=main == "how_many_times", order=order,
+        anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
+        hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
+        key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched,
     )
 
 
-def wall_window(text: str, now: float | None) -> tuple[float | None, float | None] | None:
-    """Wall-clock words → (from, to) in epoch seconds (local time), or None when it has none."""
-    if now is None:
-        return None
-    low = text.lower()
-    today = dt.datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    day: dt.datetime | None = None
-    if "yesterday" in low:
-        day = today - dt.timedelta(days=1)
-    elif re.search(r"\btoday\b|\bthis (morning|afternoon|evening)\b", low):
-        day = today
-    elif m := re.search(r"\blast (" + "|".join(_WEEKDAYS) + r")\b", low):
-        back = (today.weekday() - _WEEKDAYS.index(m.group(1))) % 7 or 7
-        day = today - dt.timedelta(days=back)
-    start_h, end_h = 0.0, 24.0
-    if m := _AT_CLOCK.search(low):
-        hour = int(m.group(1)) % 12 + (12 if m.group(3).lower() == "pm" else 0)
-        minute = int(m.group(2) or 0)
-        start_h, end_h = hour + minute / 60 - 0.5, hour + minute / 60 + 0.5
-        day = day or today
-    elif "morning" in low:
-        start_h, end_h = 5.0, 12.0
-    elif "afternoon" in low:
-        start_h, end_h = 12.0, 18.0
-    elif "evening" in low:
-        start_h, end_h = 18.0, 24.0
-    elif _LUNCH.search(low) and re.search(r"\b(after|before)\s+lunch\b", low) and day is not None:
-        start_h, end_h = (13.0, 24.0) if "after lunch" in low else (0.0, 12.0)
-    if day is None:
-        return None
-    return (day + dt.timedelta(hours=start_h)).timestamp(), (day + dt.timedelta(hours=end_h)).timestamp()
+def _gap(r: Reading) -> Gap:
+    wh = r.wh
+    if wh is None:
+        return Gap()
+    head = r.wh_head()
+    focus = ""
+    if head is not None:
+        parts = [t for t in head.subtree if t.i <= head.i and t.dep_ in ("compound", "amod", "nmod") or t.i == head.i]
+        focus = " ".join(t.text for t in parts if t.tag_ not in _WH_TAGS)
+    verb = wh.head if wh.head.pos_ in ("VERB", "AUX") else next((a for a in wh.ancestors if a.pos_ in ("VERB", "AUX")), r.root)
+    counted = r.counted()
+    return Gap(wh=wh.lemma_.lower(), role=wh.dep_, verb=verb.lemma_.lower(), focus=focus,
+               focus_head=head.lemma_.lower() if head is not None else "",
+               unit=counted.lemma_.lower() if counted is not None else "")
 
 
-_OPTIONS = re.compile(r"[,:]\s*(?:the\s+)?([^,?]+?)\s+or\s+(?:the\s+)?([^,?]+?)\s*\??$", re.I)
-_QUESTION_WORDS = {"what", "who", "whom", "whose", "when", "where", "which", "why", "how", "did", "does", "do", "is",
-                   "was", "were", "are", "can", "could", "i", "the", "a", "an", "in", "on", "at"}
-
-
-def _options(text: str) -> tuple[str, ...]:
-    m = _OPTIONS.search(text)
-    return (m.group(1).strip(), m.group(2).strip()) if m else ()
-
-
-def _key_terms(text: str, named: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
-    """Proper names, acronyms and codes in the question (not its first word, not known people,
-    not quoted speech): if memory never mentions them, it cannot hold the answer."""
-    unquoted = re.sub(r"(['\"]).*?\1(?=\W|$)", " ", text)
-    unquoted = _DAY_WORDS.sub(" ", _AT_CLOCK.sub(" ", unquoted))  # wall-clock words are a window, not words to find
-    tokens = re.findall(r"[A-Za-z][\w-]*|\d[\w-]*", unquoted)
-    out = []
-    for k, tok in enumerate(tokens):
-        low = tok.lower()
-        if k == 0 or low in _QUESTION_WORDS or low in named or any(low in n.split() for n in named):
+def _options(r: Reading) -> tuple[str, ...]:
+    """"which came first, the audit or the budget?": two noun phrases joined by "or"."""
+    for t in r.doc:
+        if t.lower_ != "or" or t.dep_ != "cc":
             continue
-        if tok[0].isupper() or any(c.isdigit() for c in tok):
-            out.append(tok.removesuffix("'s"))
-    return tuple(dict.fromkeys(out))
+        a = t.head
+        b = next((c for c in a.children if c.dep_ == "conj"), None)
+        if b is None or a.pos_ not in ("NOUN", "PROPN") or r.wh is None:
+            continue
+        span_a = r.doc[a.left_edge.i: t.i]
+        span_b = r.doc[b.left_edge.i: b.right_edge.i + 1]
+        strip = lambda s: " ".join(x.text for x in s if x.dep_ != "det" and not x.is_punct)  # noqa: E731
+        return strip(span_a), strip(span_b)
+    return ()
+
+
+def _key_terms(r: Reading, named: Mapping[str, Sequence[str]], wall_tokens: set[int]) -> tuple[str, ...]:
+    """Proper names, acronyms and codes of the question (not known people, not quoted text, not
+    wall-clock words): if memory never mentions them, it cannot hold the answer."""
+    out = []
+    quoted = False
+    for t in r.doc:
+        if t.text in ("'", '"', "\u2018", "\u2019", "\u201c", "\u201d") and t.is_quote:
+            quoted = not quoted
+            continue
+        if quoted or t.i in wall_tokens or t.i == 0 or t.tag_ in _WH_TAGS or t.is_punct:
+            continue
+        low = t.lower_
+        if low in named or any(low in n.split() for n in named):
+            continue
+        if t.pos_ == "PROPN" or (t.text[:1].isupper() and t.pos_ not in ("PRON", "DET", "AUX")) \
+                or any(c.isdigit() for c in t.text):
+            out.append(t.text.removesuffix("'s"))
+    return tuple(dict.fromkeys(w for w in out if w and w not in ("I", "'s")))
+
+
+# -- wall-clock windows ----------------------------------------------------------------------
+
+_DAYPARTS = {"morning": (5.0, 12.0), "afternoon": (12.0, 18.0), "evening": (18.0, 24.0), "night": (18.0, 24.0),
+             "noon": (11.5, 12.5), "lunch": (11.0, 14.0)}
+
+
+def wall_window(doc: Doc | str, now: float | None) -> tuple[tuple[float | None, float | None] | None, set[int]]:
+    """The wall-clock window of the question's DATE / TIME entities ("yesterday", "last
+    Tuesday", "this morning", "at 3 pm") in epoch seconds (local time), and their tokens."""
+    if isinstance(doc, str):
+        doc = nlp.parse(doc)
+    if now is None:
+        return None, set()
+    base = dt.datetime.fromtimestamp(now)
+    today = base.replace(hour=0, minute=0, second=0, microsecond=0)
+    day: dt.datetime | None = None
+    hours: tuple[float, float] | None = None
+    tokens: set[int] = set()
+    for ent in doc.ents:
+        if ent.label_ not in ("DATE", "TIME"):
+            continue
+        words = [t for t in ent if t.lemma_.lower() not in _DAYPARTS and t.lower_ not in ("this", "the", "on", "at")]
+        parts = [t.lemma_.lower() for t in ent if t.lemma_.lower() in _DAYPARTS]
+        if parts:
+            hours = _DAYPARTS[parts[0]]
+        clock = any(t.like_num or t.lower_ in ("am", "pm", "a.m.", "p.m.") for t in ent) and ent.label_ == "TIME"
+        text = " ".join(t.text for t in words)
+        when = nlp.when(text, base) if text else None
+        if when is None and not parts:
+            continue
+        if any(a.dep_ in ("ccomp", "xcomp") for a in ent.root.ancestors) or (when is not None and when.date() > base.date()):
+            continue  # "he said he'll work tomorrow": a time in what was said, not when to look
+        if when is not None and (base.date() - when.date()).days == 7 and not any(t.lower_ == "last" for t in ent):
+            when = base  # "on Tuesday", asked on a Tuesday: today
+        tokens |= {t.i for t in ent}
+        if clock and when is not None:
+            h = when.hour + when.minute / 60
+            hours = (h - 0.5, h + 0.5)
+            day = day or today
+        elif when is not None and not any(t.lower_ in ("today", "this") for t in ent):
+            day = when.replace(hour=0, minute=0, second=0, microsecond=0)
+        else:
+            day = day or today
+    if day is None:
+        return None, tokens
+    start_h, end_h = hours or (0.0, 24.0)
+    return ((day + dt.timedelta(hours=start_h)).timestamp(), (day + dt.timedelta(hours=end_h)).timestamp()), tokens

@@ -1,0 +1,267 @@
+"""The agent's answer step: rank every snippet collected, pick the evidence the way the question
+asks (the count of distinct moments, the first or the last, only after an anchor moment, what was
+shown while something was said, the history of a fact), then answer with the shortest span of
+the evidence that answers it (retrieval/spans.py) — or quote the evidence and say so when no span
+of the asked type exists — or say "Not found in memory." when nothing supports an answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from memory import keywords
+from retrieval import spans
+from retrieval.answer import NOT_FOUND, Retriever, Scored
+from retrieval.planners import _GENERIC, AgentOptions, State
+from retrieval.question import SAY_VERBS, Question
+from retrieval.records import Answer
+
+if TYPE_CHECKING:
+    from retrieval.tools import MemoryTools
+
+
+def _present(term: str, text: str) -> bool:
+    """A name or code is in the text: exactly, run together with other words (OCR), or misheard
+    a little (ASR: "Priya" / "Preya")."""
+    if _mentions([term.lower()], text):
+        return True
+    from difflib import SequenceMatcher
+
+    want = term.lower()
+    return len(want) >= 4 and any(SequenceMatcher(None, want, w).ratio() >= 0.75
+                                  for w in re.findall(r"[^\W_]+", text.lower())
+                                  if len(w) >= 4 and abs(len(w) - len(want)) <= 2)  # not "Tokyo" / "too"
+
+
+def _mentions(words: Sequence[str], text: str) -> bool:
+    """Every word is in the text, allowing for endings and for words OCR ran together
+    ("Globexinvoice:paid" mentions "globex" and "invoice")."""
+    compact = re.sub(r"[\W_]+", "", keywords.normalise(text))
+    return all(keywords.normalise(w).replace(" ", "")[: max(4, len(w) - 2)] in compact for w in words)
+
+
+class AnswerStep:
+    """The answer step of :class:`retrieval.agent.Agent` (its tools, retriever and options)."""
+
+    tools: MemoryTools
+    retriever: Retriever
+    options: AgentOptions
+
+    def _answer(self, q: Question, state: State) -> Answer:
+        o, ro = self.options, self.retriever.options
+        ranked = list(state.ranked)
+        if q.summary:
+            return self._summary(q, state)
+        wanted = "screen" if q.shown and not q.said else "speech" if q.said and not q.shown else None
+        if q.hop is not None:
+            if state.hop is None:
+                return Answer(NOT_FOUND, (), 0, "not_found", f"no one in memory {q.hop}")
+            _, ids, said = state.hop
+            other = re.search(r"\belse\b", q.text, re.I) is not None  # "what else did they say": not the hop itself
+            ranked = [s for s in ranked if self._by(s, set(ids), wanted) and not (other and s.snippet.text == said)]
+        elif q.named and wanted != "screen":
+            # "what did Priya say about parking": Priya's own sentences, when she said anything relevant
+            theirs = [s for s in ranked if self._by(s, set(q.entity_ids), wanted)]
+            if any(s.relevance >= ro.min_relevance for s in theirs):
+                ranked = theirs
+        if q.anchor is not None:
+            if state.anchor is None:
+                return Answer(NOT_FOUND, (), 0, "not_found", f"no moment matching '{q.anchor.phrase}' is in memory")
+            source, a, b = state.anchor
+            at = [s for s in ranked if s.hit.record.source_id == source and s.snippet.start == a and s.snippet.end == b]
+            if q.anchor.relation == "after":
+                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.start >= b - 0.01]
+            elif q.anchor.relation == "before":
+                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.end <= a + 0.01]
+            else:  # the moment and what was around it; the moment itself only if it is what is asked for
+                keep_anchor = wanted is not None and all(s.snippet.modality == wanted for s in at)
+                ranked = [s for s in ranked if s.hit.record.source_id == source
+                          and s.snippet.end > a - o.anchor_window and s.snippet.start < b + o.anchor_window
+                          and (keep_anchor or s not in at)]
+            if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
+                # "what was said after the break?": the next moments in time, not the closest in meaning
+                ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
+                near = [s for s in ranked if s.hit.record.source_id == source][: ro.evidence]
+                if near:
+                    text, mode, note = self.retriever.compose(q.text, near)
+                    return Answer(text, tuple(s.evidence() for s in near), 0, mode,
+                                  f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
+        if wanted is not None:
+            if q.anchor is not None and q.anchor.relation == "during" and any(s.snippet.modality == wanted for s in ranked):
+                ranked = [s for s in ranked if s.snippet.modality == wanted]  # "what was on screen then": the screen
+            ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
+                      for s in ranked]
+        ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))
+        if q.anchor is not None and q.anchor.relation == "during" and ranked:
+            relevant = ranked  # the moment itself is what the question points at: no topic match needed
+        else:
+            relevant = [s for s in ranked if s.relevance >= ro.min_relevance]
+        if not relevant:
+            best = f" (best match scored {ranked[0].relevance:.2f})" if ranked else ""
+            return Answer(NOT_FOUND, (), 0, "not_found", "no memory is relevant enough" + best)
+        missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)]
+        if missing:  # "the Tokyo office": nothing found says Tokyo, so nothing found is about it
+            return Answer(NOT_FOUND, (), 0, "not_found", f"nothing found in memory mentions '{missing[0]}'")
+        if q.options and q.order:
+            return self._which(q, relevant)
+        if q.count:
+            return self._count(q, relevant)
+        if q.order:
+            close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
+            order = {e.source_id: e.seq for e in self.tools.store.sources()}
+            close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
+            pick = close[0] if q.order == "first" else close[-1]
+            chosen = [pick, *[s for s in relevant if s is not pick][: ro.evidence - 1]]
+        else:
+            chosen = relevant[: ro.evidence]
+        said_by = q.wants == "name" and q.gap.verb in SAY_VERBS
+        if said_by:  # "who said X": the speaker of the best sentence that says it
+            spoken = [s for s in relevant if s.snippet.speaker]
+            if spoken:
+                who = spoken[0]
+                chosen = [who, *[s for s in chosen if s is not who]][: ro.evidence]
+                label = self._speaker_label(who.snippet.speaker or "")
+                return Answer(label, tuple(s.evidence() for s in chosen), 0, "extractive",
+                              f'{label} is the speaker of the best matching sentence: "{who.snippet.text}"')
+        if q.wants == "name":
+            written = self._writer(q, chosen[0])
+            if written:  # a chat line on screen: "Priya: the deploy is done"
+                name, line = written
+                return Answer(name, tuple(s.evidence() for s in chosen), 0, "extractive",
+                              f'{name} is the author of the best matching line on screen: "{line}"')
+        return self._span_or_quote(q, chosen, relevant)
+
+    def _span_or_quote(self, q: Question, chosen: list[Scored], relevant: list[Scored]) -> Answer:
+        """The shortest span of the evidence that answers the question, its sentence or line cited
+        first; when no span of the asked type exists, the evidence quoted (or phrased by the LLM),
+        and the note says so."""
+        ro = self.retriever.options
+        pool = [*chosen, *[s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]]
+        pool = pool[: self.options.span_pieces]
+        pieces = [_piece(s) for s in pool]
+        found = spans.find(q, pieces)
+        if found is not None:
+            best = pool[found.index]
+            cited = [best, *[s for s in chosen if s is not best]][: ro.evidence]
+            return Answer(found.text, tuple(s.evidence() for s in cited), 0, "extractive",
+                          f'{found.how}: "{found.line}"')
+        text, mode, note = self.retriever.compose(q.text, chosen)
+        return Answer(text, tuple(s.evidence() for s in chosen), 0, mode,
+                      f"no span of the asked type ({q.wants or q.kind}) in the evidence, so it is given whole; {note}")
+
+    @staticmethod
+    def _writer(q: Question, best: Scored) -> tuple[str, str] | None:
+        """The author of the on-screen line that best matches a "who" question ("Name: text")."""
+        if best.snippet.modality != "screen":
+            return None
+        wanted = keywords.terms(q.topic) - _GENERIC
+        lines = [x.strip() for x in best.snippet.text.split("|")]
+        scored = [(len(wanted & keywords.terms(x)), x) for x in lines]
+        top, line = max(scored, default=(0, ""), key=lambda p: p[0])
+        m = re.match(r"^([A-Z][\w.-]+(?: [A-Z][\w.-]+)?):\s*(.+)$", line)
+        return (m.group(1), line) if top and m else None
+
+    @staticmethod
+    def _by(s: Scored, ids: set[str], wanted: str | None) -> bool:
+        """The snippet was said by one of ``ids`` (or, when not only speech is asked for, is
+        shown in a memory they are in)."""
+        if s.snippet.speaker:
+            return s.snippet.speaker in ids
+        return wanted != "speech" and bool(ids & set(s.hit.record.entity_ids))
+
+    def _speaker_label(self, voice: str) -> str:
+        for p in self.tools.persons():
+            if voice in p.voices or voice == p.id:
+                return p.name or p.id
+        return voice
+
+    def _summary(self, q: Question, state: State, sentences: int = 5) -> Answer:
+        """A part summarised: the summary sentences of the part (scene, hour, day) that matches
+        best — the most informative sentences of its clips, in time order, each cited."""
+        coarse: dict[str, list[Scored]] = {}
+        for s in state.ranked:
+            if s.hit.record.level in ("scene", "hour", "day"):
+                coarse.setdefault(s.hit.id, []).append(s)
+        if not coarse:  # no summaries (a short source): its best clips stand in
+            parts = [s for s in state.ranked if s.relevance >= self.retriever.options.min_relevance / 2]
+        else:
+            best = max(coarse.values(), key=lambda v: (sum(sorted((x.relevance for x in v), reverse=True)[:3]), -v[0].hit.record.t_start))
+            parts = best
+        if not parts or max(x.relevance for x in parts) < self.retriever.options.min_relevance:
+            return Answer(NOT_FOUND, (), 0, "not_found", "no part of memory matches what the summary is asked about")
+        chosen = sorted(parts[: max(sentences, 1) * 2], key=lambda s: -s.relevance)[:sentences]
+        chosen.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
+        r = chosen[0].hit.record
+        head = f"{r.level.capitalize()} {r.t_start / 60:.0f}-{r.t_end / 60:.0f} min" if coarse else "Memory"
+        text = f"{head}: " + " ".join(s.snippet.text.rstrip(".") + "." for s in chosen)
+        return Answer(text, tuple(s.evidence() for s in chosen), 0, "extractive",
+                      "the summary sentences of the best matching part, in time order")
+
+    def _which(self, q: Question, relevant: list[Scored]) -> Answer:
+        """"Which was first, A or B?": when each alternative was first (or last) mentioned."""
+        order = {e.source_id: e.seq for e in self.tools.store.sources()}
+        when: dict[str, Scored] = {}
+        for option in q.options:
+            words = [w for w in re.findall(r"[^\W_]+", option.lower()) if keywords.terms(w)]
+            said = [s for s in relevant if _mentions(words, s.snippet.text)]
+            said.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
+            if said:
+                when[option] = said[0] if q.order == "first" else said[-1]
+        if not when:
+            return Answer(NOT_FOUND, (), 0, "not_found", f"neither {' nor '.join(q.options)} is found in memory")
+        key = lambda o: (order.get(when[o].hit.record.source_id, 0), when[o].snippet.start)  # noqa: E731
+        pick = min(when, key=key) if q.order == "first" else max(when, key=key)
+        cited = [when[pick], *[when[o] for o in when if o != pick]]
+        others = [o for o in q.options if o != pick]
+        note = f"{pick} at {when[pick].snippet.start:.0f} s" + "".join(
+            f", {o} at {when[o].snippet.start:.0f} s" if o in when else f", {o} not found" for o in others)
+        return Answer(f"{pick[0].upper()}{pick[1:]} ({q.order}).", tuple(s.evidence() for s in cited), 0, "extractive", note)
+
+    def _count(self, q: Question, relevant: list[Scored]) -> Answer:
+        """Distinct moments that hold the topic's words, each cited."""
+        words = [w for w in re.findall(r"[^\W_]+", q.topic.lower()) if keywords.terms(w) and not keywords.terms(w) <= _GENERIC]
+        best = relevant[0].relevance
+        hits = [s for s in relevant if s.relevance >= best - self.options.relevant_margin and _mentions(words, s.snippet.text)]
+        hits.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
+        # each sentence said is a moment (unless it is the same sentence cut in two); a line on
+        # screen is a moment of its own only when nothing was said about it around then
+        moments: list[Scored] = []
+        for s in (x for x in hits if x.snippet.modality == "speech"):
+            last = moments[-1] if moments else None
+            if last and last.hit.record.source_id == s.hit.record.source_id and s.snippet.start - last.snippet.end < 0.5:
+                continue
+            moments.append(s)
+        spoken = list(moments)
+        for s in (x for x in hits if x.snippet.modality != "speech"):
+            near = [m for m in (*spoken, *moments) if m.hit.record.source_id == s.hit.record.source_id
+                    and m.snippet.start < s.snippet.end + self.options.count_gap and s.snippet.start < m.snippet.end + self.options.count_gap]
+            if not near:
+                moments.append(s)
+        moments.sort(key=lambda s: (s.hit.record.source_id, s.snippet.start))
+        if not moments:
+            return Answer(NOT_FOUND, (), 0, "not_found", "no moment holds all the words asked about")
+        n = len(moments)
+        times = ", ".join(f"{m.snippet.start:.0f} s" for m in moments[:6])
+        text = f"{n} time{'s' if n != 1 else ''} (at {times}{', …' if n > 6 else ''})."
+        return Answer(text, tuple(m.evidence() for m in moments[:10]), 0, "counted",
+                      f"counted distinct moments whose words match '{q.topic}'")
+
+
+def _piece(s: Scored) -> spans.Piece:
+    """A snippet as the span finder reads it: a screen block with the other blocks of the same
+    capture (a label and its value can fall into two blocks), speech as said."""
+    snip = s.snippet
+    attrs = getattr(snip, "attrs", None) or {}
+    if snip.modality != "screen":
+        return spans.Piece(snip.text, snip.modality, snip.speaker, attrs)
+    blocks = [x.text for x in s.hit.record.snippets
+              if x.modality == "screen" and x.start == snip.start and x.image == snip.image] or [snip.text]
+    title = ""
+    lines: list[str] = []
+    for block in blocks:
+        head, body = spans.split_title(block)
+        title = title or head
+        lines.extend(body)
+    return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)

