@@ -38,13 +38,11 @@ _LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s
 _YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
           "false": "no", "checked": "yes", "unchecked": "no"}
 _LIGHT_VERBS = {"be", "do", "have", "set", "use", "show", "see", "display", "get", "make", "say", "tell", "mention"}
-_ARG_DEPS = ("nsubj", "nsubjpass", "dobj", "attr", "dative", "oprd", "acomp", "xcomp", "ccomp", "advcl", "npadvmod",
-             "poss", "agent", "prep", "pobj", "appos")
 # the question's wh-role → the roles that fill it in a sentence, best first
 _ROLE_FILL = {
     "nsubj": ("nsubj", "nsubjpass", "agent"), "nsubjpass": ("nsubjpass", "nsubj", "dobj"),
-    "dobj": ("dobj", "attr", "oprd", "xcomp", "ccomp", "nsubjpass", "nsubj"), "attr": ("attr", "nsubj", "dobj", "acomp"),
-    "pobj": ("pobj", "prep"), "poss": ("poss",), "det": ("dobj", "nsubj", "attr", "pobj", "nsubjpass"),
+    "dobj": ("dobj", "attr", "oprd", "xcomp", "ccomp", "advcl", "nsubjpass"), "attr": ("attr", "nsubj", "dobj", "acomp"),
+    "pobj": ("pobj", "prep"), "poss": ("poss", "nsubj", "nsubjpass"), "det": ("dobj", "nsubj", "attr", "pobj", "nsubjpass"),
     "advmod": ("advmod", "npadvmod", "prep", "advcl"),
 }
 
@@ -183,8 +181,7 @@ def _verbs(q: Question, keep_saying: bool = False) -> list[str]:
     doc = nlp.parse(q.text)
     skip = _LIGHT_VERBS | {"go"} | (set() if keep_saying else SAY_VERBS)
     return list(dict.fromkeys(t.lemma_.lower() for t in doc if (t.pos_ == "VERB" or t.dep_ == "ROOT" and t.pos_ != "AUX")
-                              and t.lemma_.lower() not in skip
-                              and not (t.lemma_.lower() == q.gap.verb and q.gap.verb in SAY_VERBS)))
+                              and t.lemma_.lower() not in skip))
 
 
 def _subject_of(verb: str, sent: SpacySpan) -> Token | None:
@@ -258,13 +255,16 @@ def _gap_phrase(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 for tok in sent:
                     if tok.lemma_.lower() != verb:
                         continue
-                    args = [c for c in tok.children if c.dep_ in _ARG_DEPS]
-                    ranked = sorted(args, key=lambda c: fills.index(c.dep_) if c.dep_ in fills else len(fills))
+                    # only an argument in a role the wh-word can stand for ("what did they ask": an
+                    # object or a clause, never the subject who asked)
+                    args = [c for c in tok.children if c.dep_ in fills]
+                    ranked = sorted(args, key=lambda c: fills.index(c.dep_))
                     for arg in ranked:
                         words = [t for t in arg.subtree]
                         text = " ".join(t.text for t in words).strip(" ,.;")
                         new = {t.lemma_.lower() for t in words if not t.is_stop and not t.is_punct} - q_lemmas
-                        if not new or " ".join(re.findall(r"\w+", text.lower())) in norm_q:
+                        # new words, or (a clause of three words or more) words the question puts otherwise
+                        if (not new and len(words) < 3) or " ".join(re.findall(r"\w+", text.lower())) in norm_q:
                             continue
                         return Found(text, i, line, f"what fills the question's gap around '{verb}' in the best sentence")
             # a modifier the question uses, on a noun it does not ("which season is 'gaudy'": "the gaudy spring")

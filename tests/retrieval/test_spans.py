@@ -83,3 +83,11 @@ def test_a_date_and_its_time_are_one_span_and_only_lines_about_the_question_coun
     assert span("At what time was test_empty.pdf consumed?", log) == "2023-09-16 23:35:27"
     # a number on a line about something else is not how many tabs there were
     assert span("How many tabs did the dialog have?", shown("[LibreOffice] Font | Size | 44 pt")) is None
+
+
+def test_the_gap_is_filled_by_a_role_the_wh_word_stands_for() -> None:
+    # "what did he say to ask": what was asked (a clause the question does not repeat), not who asked
+    pieces = (said("And so my fellow Americans ask not what your country can do for you"),
+              said("ask what you can do for your country."))
+    got = span("What did the speaker say to ask instead of what your country can do for you?", *pieces)
+    assert got == "what you can do for your country"
