@@ -9,7 +9,8 @@ in the project loads a parser or parses numbers and dates of its own.
 - :func:`digits` — spoken numbers as digits (``text2num``'s ``alpha2digit``: "fifteen hours" →
   "15 hours"), so what was said meets what was shown.
 - :func:`when` — a date or time phrase as a datetime (``dateparser``), relative to a base time
-  ("last tuesday", "Aug 9, 2023", "3/13/2022 9:07 AM").
+  ("last tuesday", "Aug 9, 2023", "3/13/2022 9:07 AM"); :func:`wall_window` — the wall-clock
+  window a question's DATE / TIME entities name ("yesterday afternoon", "at 3 pm today").
 - Answer types: which entity labels answer which kind of question (:data:`ANSWER_LABELS`), and
   :func:`typed_spans` to find them (spaCy's entities, plus the number-like tokens it leaves out:
   versions, codes, timecodes).
@@ -136,3 +137,52 @@ def content_lemmas(doc: Doc | Span) -> set[str]:
     """The lowercase lemmas of a parse's content words (nouns, verbs, adjectives, numbers, names)."""
     return {t.lemma_.lower() for t in doc if t.pos_ in {"NOUN", "PROPN", "VERB", "ADJ", "NUM", "X"}
             and not t.is_stop and t.is_alpha or t.like_num}
+
+
+# -- wall-clock windows ----------------------------------------------------------------------
+
+_DAYPARTS = {"morning": (5.0, 12.0), "afternoon": (12.0, 18.0), "evening": (18.0, 24.0), "night": (18.0, 24.0),
+             "noon": (11.5, 12.5), "lunch": (11.0, 14.0)}
+
+
+def wall_window(doc: Doc | str, now: float | None) -> tuple[tuple[float | None, float | None] | None, set[int]]:
+    """The wall-clock window of the question's DATE / TIME entities ("yesterday", "last
+    Tuesday", "this morning", "at 3 pm") in epoch seconds (local time), and their tokens."""
+    if isinstance(doc, str):
+        doc = parse(doc)
+    if now is None:
+        return None, set()
+    base = dt.datetime.fromtimestamp(now)
+    today = base.replace(hour=0, minute=0, second=0, microsecond=0)
+    day: dt.datetime | None = None
+    hours: tuple[float, float] | None = None
+    tokens: set[int] = set()
+    for ent in doc.ents:
+        if ent.label_ not in ("DATE", "TIME"):
+            continue
+        words = [t for t in ent if t.lemma_.lower() not in _DAYPARTS and t.lower_ not in ("this", "the", "on", "at")]
+        parts = [t.lemma_.lower() for t in ent if t.lemma_.lower() in _DAYPARTS]
+        if parts:
+            hours = _DAYPARTS[parts[0]]
+        clock = any(t.like_num or t.lower_ in ("am", "pm", "a.m.", "p.m.") for t in ent) and ent.label_ == "TIME"
+        text = " ".join(t.text for t in words)
+        moment = when(text, base) if text else None
+        if moment is None and not parts:
+            continue
+        if any(a.dep_ in ("ccomp", "xcomp") for a in ent.root.ancestors) or (moment is not None and moment.date() > base.date()):
+            continue  # "he said he'll work tomorrow": a time in what was said, not moment to look
+        if moment is not None and (base.date() - moment.date()).days == 7 and not any(t.lower_ == "last" for t in ent):
+            moment = base  # "on Tuesday", asked on a Tuesday: today
+        tokens |= {t.i for t in ent}
+        if clock and moment is not None:
+            h = moment.hour + moment.minute / 60
+            hours = (h - 0.5, h + 0.5)
+            day = day or today
+        elif moment is not None and not any(t.lower_ in ("today", "this") for t in ent):
+            day = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        else:
+            day = day or today
+    if day is None:
+        return None, tokens
+    start_h, end_h = hours or (0.0, 24.0)
+    return ((day + dt.timedelta(hours=start_h)).timestamp(), (day + dt.timedelta(hours=end_h)).timestamp()), tokens

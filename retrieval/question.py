@@ -14,7 +14,6 @@ saying), not phrases: a question is recognised by the role such a word plays in 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -452,7 +451,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     r = read(text)
     matched = tuple(k.name for k in KINDS if k.recognise(r))
     main = next((k for k in _MAIN if k in matched), "what")
-    wall, wall_tokens = wall_window(r.doc, now)
+    wall, wall_tokens = nlp.wall_window(r.doc, now)
     order = _order(r)
     order_tokens = {t.i for t in r.doc if ORDER_WORDS.get(t.lower_) == order} if order else set()
     count_tokens: set[int] = set()
@@ -529,52 +528,3 @@ def _key_terms(r: Reading, named: Mapping[str, Sequence[str]], wall_tokens: set[
                 or any(c.isdigit() for c in t.text):
             out.append(t.text.removesuffix("'s"))
     return tuple(dict.fromkeys(w for w in out if w and w not in ("I", "'s")))
-
-
-# -- wall-clock windows ----------------------------------------------------------------------
-
-_DAYPARTS = {"morning": (5.0, 12.0), "afternoon": (12.0, 18.0), "evening": (18.0, 24.0), "night": (18.0, 24.0),
-             "noon": (11.5, 12.5), "lunch": (11.0, 14.0)}
-
-
-def wall_window(doc: Doc | str, now: float | None) -> tuple[tuple[float | None, float | None] | None, set[int]]:
-    """The wall-clock window of the question's DATE / TIME entities ("yesterday", "last
-    Tuesday", "this morning", "at 3 pm") in epoch seconds (local time), and their tokens."""
-    if isinstance(doc, str):
-        doc = nlp.parse(doc)
-    if now is None:
-        return None, set()
-    base = dt.datetime.fromtimestamp(now)
-    today = base.replace(hour=0, minute=0, second=0, microsecond=0)
-    day: dt.datetime | None = None
-    hours: tuple[float, float] | None = None
-    tokens: set[int] = set()
-    for ent in doc.ents:
-        if ent.label_ not in ("DATE", "TIME"):
-            continue
-        words = [t for t in ent if t.lemma_.lower() not in _DAYPARTS and t.lower_ not in ("this", "the", "on", "at")]
-        parts = [t.lemma_.lower() for t in ent if t.lemma_.lower() in _DAYPARTS]
-        if parts:
-            hours = _DAYPARTS[parts[0]]
-        clock = any(t.like_num or t.lower_ in ("am", "pm", "a.m.", "p.m.") for t in ent) and ent.label_ == "TIME"
-        text = " ".join(t.text for t in words)
-        when = nlp.when(text, base) if text else None
-        if when is None and not parts:
-            continue
-        if any(a.dep_ in ("ccomp", "xcomp") for a in ent.root.ancestors) or (when is not None and when.date() > base.date()):
-            continue  # "he said he'll work tomorrow": a time in what was said, not when to look
-        if when is not None and (base.date() - when.date()).days == 7 and not any(t.lower_ == "last" for t in ent):
-            when = base  # "on Tuesday", asked on a Tuesday: today
-        tokens |= {t.i for t in ent}
-        if clock and when is not None:
-            h = when.hour + when.minute / 60
-            hours = (h - 0.5, h + 0.5)
-            day = day or today
-        elif when is not None and not any(t.lower_ in ("today", "this") for t in ent):
-            day = when.replace(hour=0, minute=0, second=0, microsecond=0)
-        else:
-            day = day or today
-    if day is None:
-        return None, tokens
-    start_h, end_h = hours or (0.0, 24.0)
-    return ((day + dt.timedelta(hours=start_h)).timestamp(), (day + dt.timedelta(hours=end_h)).timestamp()), tokens
