@@ -1,7 +1,7 @@
 """Speaker diarization over a whole source, in the map / reduce split of the pipeline.
 
 Map (per clip, parallel, cached): :func:`voice_segments` cuts the clip's speech where the voice
-changes and embeds each piece. Inside every speech interval, 1.5 s windows every 0.5 s are
+changes and embeds each piece. Inside every speech interval, 1.5 s windows every 0.75 s are
 embedded; at each point the cosine distance between the two windows that meet there (one ending,
 one starting) is a change score, and its peaks above ``DiarizeOptions.change`` (at least
 ``min_segment`` apart) are speaker changes. Homogeneous runs longer than ``max_segment`` are cut
@@ -44,14 +44,14 @@ class DiarizeOptions:
 
     # map stage
     window: float = 1.5  # seconds of speech per window embedding
-    hop: float = 0.5
-    change: float = 0.5  # cosine distance between two adjacent windows: a peak above it is a change
+    hop: float = 0.75
+    change: float = 0.6  # cosine distance between two adjacent windows: a peak above it is a change
     min_segment: float = 1.0  # no two changes closer than this
     max_segment: float = 3.0  # longer runs of one voice are cut into equal pieces
     # reduce stage
-    threshold: float = 0.6  # average-linkage cosine distance at which clusters stop merging
+    threshold: float = 0.5  # average-linkage cosine distance at which clusters stop merging
     min_duration: float = 1.0  # shorter segments do not vote; they take the nearest cluster
-    min_speaker: float = 2.0  # clusters with less speech join their nearest neighbour
+    min_speaker: float = 1.0  # clusters with less speech join their nearest neighbour
     block: int = 2000  # most segments clustered at once (memory O(block^2))
     block_tighten: float = 0.6  # within-block threshold, as a share of ``threshold``
     # diarize(): Silero VAD and the map-stage pieces
@@ -191,7 +191,6 @@ def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions =
     labels = _cluster(x[voters], dur[voters], options)
     k = int(labels.max()) + 1
     cent = _centroids(x[voters], dur[voters], labels, k)
-    mass = np.bincount(labels, weights=dur[voters], minlength=k)
     # every valid segment takes its nearest centroid; then small clusters join their nearest one
     assign = np.argmax(x @ cent.T, axis=1)
     while True:
