@@ -65,10 +65,11 @@ class DiarizeOptions:
     piece: float = 30.0
 
 
-# calibrated per encoder (model_id): the same procedure as the CAM++ defaults above
+# per encoder (model_id), chosen the same way as the CAM++ defaults above. GE2E's leave-one-out
+# mean over the reference recordings is 40.0 % (speaker count right on 0 of 7), CAM++'s 31.3 % (3 of 7)
 CALIBRATED: dict[str, DiarizeOptions] = {
     "campplus-zh-en-common-advanced": DiarizeOptions(),
-    "resemblyzer-ge2e": DiarizeOptions(change=0.25, threshold=0.3),
+    "resemblyzer-ge2e": DiarizeOptions(change=0.3, threshold=0.25, min_speaker=2.0),
 }
 
 
