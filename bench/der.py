@@ -6,7 +6,10 @@ with ``r`` reference and ``h`` estimated speakers active, ``r`` counts to the to
 ``max(0, r - h)`` to missed, ``max(0, h - r)`` to false alarm and ``min(r, h) - correct`` to
 confusion. ``correct`` counts the reference speakers whose mapped estimated speaker is active too,
 under the one-to-one mapping (Hungarian, scipy) that maximises the time the two overlap. Overlapped
-speech counts in full: two reference speakers at once are two seconds a second.
+speech counts in full: two reference speakers at once are two seconds a second. Overlapping turns
+of one label are joined first (pyannote.metrics would count them twice). Checked against
+pyannote.metrics 4.2.0 on 70 perturbed versions of the reference files, collar 0 and 0.25 s:
+equal to 1e-13 s.
 """
 
 from __future__ import annotations
