@@ -227,10 +227,24 @@ class Perceiver:
         if speak:
             self._speech(path, info, speak)
         for st in states:
-            if "turns" in st.todo and (st.media is None or st.media.audio is None or not _covers(st.media, st.segments)):
-                with self._timer("decode"):
-                    st.media = decode_clip(path, _heard_span(st.span, st.segments), self.options, True, False)
+            if "turns" in st.todo:
+                self._turn_audio(path, st)
         return [self._finish(path, info, source_id, st, cache_dir) for st in states]
+
+    def _turn_audio(self, path: Path, st: _Clip) -> None:
+        """The audio the clip's speaker turns are embedded from: the clip's own decode (the one a
+        decoding stage upstream gives) when it holds all the clip's words, else the span widened to
+        them. Decoded from the same start whichever runner computes the clip, so the turn vectors
+        are the same bits in-process, in a pool or on Ray. The frames already decoded are kept."""
+        for want in (st.span, _heard_span(st.span, st.segments)):
+            if st.media is not None and st.media.audio is not None and _covers(st.media, st.segments):
+                return
+            with self._timer("decode"):
+                heard = decode_clip(path, want, self.options, True, False)
+            if st.media is None:
+                st.media = heard
+            else:
+                st.media = replace(st.media, audio=heard.audio, audio_t0=heard.audio_t0, until=max(st.media.until, heard.until))
 
     def _speech(self, path: Path, info: MediaInfo, speak: list[_Clip]) -> None:
         """The speech of these clips: each ASR group they belong to is heard as one stretch of
