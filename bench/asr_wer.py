@@ -26,6 +26,7 @@ import json
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def _normalise(text: str) -> str:
     if _NORMALISER is None:
         from whisper.normalizers import EnglishTextNormalizer
 
-        _NORMALISER = EnglishTextNormalizer()
+        with warnings.catch_warnings():  # it reads its spelling table with an unclosed open()
+            warnings.simplefilter("ignore", ResourceWarning)
+            _NORMALISER = EnglishTextNormalizer()
     return str(_NORMALISER(text))
 
 
@@ -85,7 +88,8 @@ def read_audio(path: Path, channel: int | None = None) -> np.ndarray:
         for out in resampler.resample(None):
             parts.append(out.to_ndarray().reshape(-1, 1 if channel is None else 2))
     samples = np.concatenate(parts)
-    return np.ascontiguousarray(samples[:, 0 if channel is None else channel], dtype=np.float32)
+    # full scale as 16-bit PCM holds it, like faster-whisper's own decode_audio (and the map stage)
+    return np.ascontiguousarray(np.clip(samples[:, 0 if channel is None else channel], -1, 1), dtype=np.float32)
 
 
 def write_wav(path: Path, samples: np.ndarray) -> Path:

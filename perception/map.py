@@ -48,7 +48,7 @@ from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
-SPEECH_VERSION = 3  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once
+SPEECH_VERSION = 4  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it
 FACES_VERSION = 2  # 2: tracks keep their sighting times
 SIGNALS = ("speech", "turns", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "faces", "visual", "captions")  # signals that are also observation fields
