@@ -23,6 +23,7 @@ examples:
   mmagent ask "when is the Globex invoice due?" --store ./mem
   mmagent ask "what was said about the budget?" --before 600 --json
   mmagent sources --store ./mem
+  mmagent transcript meeting.mp4 --format srt > meeting.srt
   mmagent sample demo.mp4
 """
 
@@ -111,6 +112,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("forget", help="remove everything derived from an indexed source", epilog="example: mmagent forget talk.mp4")
     p.add_argument("source", metavar="SOURCE", help="source id, id prefix or path")
+    common(p)
+
+    p = sub.add_parser(
+        "transcript", help="what was said in an indexed source, by whom, with word times: text, JSON, SRT or WebVTT",
+        epilog="examples: mmagent transcript talk.mp4 | mmagent transcript 5abe --format srt > talk.srt | "
+               "mmagent transcript talk.mp4 --format json --words",
+    )
+    p.add_argument("source", metavar="SOURCE", help="source id, id prefix or path")
+    p.add_argument("--format", choices=["text", "json", "srt", "vtt"],
+                   help="text: a line per speaker turn (default); json (also --json); srt / vtt: subtitle cues")
+    p.add_argument("--words", action="store_true", help="json: each segment's words with their start and end times")
     common(p)
 
     p = sub.add_parser("sources", help="list indexed sources")
@@ -406,6 +418,32 @@ def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transcript(agent: Any, args: argparse.Namespace) -> int:
+    """Names are read from the entities now: a rename shows on every line of that voice."""
+    from apps.service import resolve_sources
+    from memory.transcript import Speakers, source_transcript, to_json, to_srt, to_text, to_vtt
+    from mmagent.errors import SettingsError
+
+    fmt = args.format or ("json" if args.json else "text")
+    if args.json and fmt != "json":
+        raise SettingsError(f"--json prints the JSON transcript: drop --format {fmt}, or drop --json")
+    if args.words and fmt != "json":
+        raise SettingsError("--words lists the words of each segment in the JSON transcript: add --format json")
+    (source_id,) = resolve_sources(agent, [args.source])
+    entry = agent.store.get_source(source_id)
+    if source_id.startswith("screens-") or Path(entry.path).is_dir():
+        raise SettingsError(f"{entry.path}: a screen source has no speech to transcribe "
+                            f"(ask about what it showed: mmagent ask QUESTION --source {source_id[:16]})")
+    transcript = source_transcript(agent.store, entry, Speakers(agent.registry()), agent.settings.store / "perception")
+    if not transcript.lines:
+        _stderr(f"{entry.path}: no speech was recognised in it")
+    if fmt == "json":
+        print(json.dumps(to_json(transcript, words=args.words)))
+    else:
+        sys.stdout.write({"text": to_text, "srt": to_srt, "vtt": to_vtt}[fmt](transcript))
+    return 0
+
+
 def cmd_sources(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
     from apps.service import sources_doc
 
@@ -536,7 +574,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return {"ask": cmd_ask, "sources": cmd_sources, "index": cmd_index}[args.command](None, args, service)
         with MMAgent(settings) as agent:
             handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
-                       "forget": cmd_forget, "batch": cmd_batch}[args.command]
+                       "forget": cmd_forget, "batch": cmd_batch, "transcript": cmd_transcript}[args.command]
             return handler(agent, args)
     except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
         _stderr(f"mmagent: error: {exc}")

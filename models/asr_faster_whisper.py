@@ -80,7 +80,7 @@ class FasterWhisperASR(ASR):
             return [self._transcribe(audio, repair=True) for audio in audios]
         regions = [self._speech_regions(a) for a in audios]
         first = self._packed_pass(model, audios, regions)
-        return [self._fill_gaps(a, self._repair_loops(a, segs), r) for a, segs, r in zip(audios, first, regions)]
+        return [drop_loops(self._fill_gaps(a, self._repair_loops(a, segs), r)) for a, segs, r in zip(audios, first, regions)]
 
     def _packs(self, model: Any) -> bool:
         """Whether speech goes through ``_packed_pass``: batched, with VAD, and a known language
@@ -250,6 +250,8 @@ class FasterWhisperASR(ASR):
                 for piece in result:
                     if piece["compression_ratio"] > options.compression_ratio_threshold:
                         continue  # a loop ("pin back. Pin back. ..."): left to _fill_gaps, which redoes it carefully
+                    if piece["no_speech_prob"] > options.no_speech_threshold and piece["avg_logprob"] < options.log_prob_threshold:
+                        continue  # whisper's silence rule: text the model doubts, over what it takes for non-speech
                     seg = _restored(piece, maps[k], shift)
                     if seg is not None:
                         out[k].append(seg)
@@ -363,6 +365,46 @@ def _segments(segments: Any) -> list[Segment]:
         text = seg.text.strip()
         if any(ch.isalnum() for ch in text):
             out.append(Segment(round(float(seg.start), 3), round(float(seg.end), 3), text, words))
+    return out
+
+
+def drop_loops(segments: list[Segment], longest: int = 6) -> list[Segment]:
+    """A hallucination loop — the same 2-6 words three or more times in a row, or one word four or
+    more times, within a segment or across segments — is kept once. Segments that lost words are
+    rebuilt from the words left; segments without word times are left as they are."""
+    words = [(k, w) for k, s in enumerate(segments) for w in s.words]
+    keys = [_norm(w.text) for _, w in words]
+    drop: set[int] = set()
+    i = 0
+    while i < len(words):
+        best = (0, 0)  # (n, repeats)
+        for n in range(1, longest + 1):
+            reps = 1
+            while keys[i + reps * n : i + (reps + 1) * n] == keys[i : i + n] and len(keys[i : i + n]) == n:
+                reps += 1
+            if reps >= (4 if n == 1 else 3) and reps * n > best[0] * best[1]:
+                best = (n, reps)
+        if best[0]:
+            n, reps = best
+            drop.update(range(i + n, i + n * reps))
+            i += n * reps
+        else:
+            i += 1
+    if not drop:
+        return segments
+    kept: dict[int, list[Word]] = {}
+    for j, (k, w) in enumerate(words):
+        if j not in drop:
+            kept.setdefault(k, []).append(w)
+    out = []
+    for k, seg in enumerate(segments):
+        if not seg.words:
+            out.append(seg)
+        elif len(kept.get(k, ())) == len(seg.words):
+            out.append(seg)
+        elif kept.get(k):
+            ws = tuple(kept[k])
+            out.append(Segment(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), ws))
     return out
 
 

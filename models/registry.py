@@ -21,7 +21,10 @@ _BACKENDS: dict[str, dict[str, str]] = {
         "transformers": "models.llm_transformers:TransformersLLM",
         "openai": "models.openai_compat:OpenAIChatLLM",
     },
-    "voice_encoder": {"resemblyzer": "models.voice_resemblyzer:ResemblyzerEncoder"},
+    "voice_encoder": {
+        "resemblyzer": "models.voice_resemblyzer:ResemblyzerEncoder",
+        "campplus": "models.voice_campplus:CAMPPlusEncoder",
+    },
     "face_encoder": {"dlib": "models.face_dlib:DlibFaceEncoder"},
     "image_embedder": {"transformers": "models.image_embed_transformers:TransformersImageEmbedder"},
     "captioner": {

@@ -206,7 +206,10 @@ def _read_audio(  # type: ignore[no-untyped-def]
     if first is None:
         return np.zeros(0, dtype=np.float32), 0.0
     buf = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-    return buf[max(0, lo - first) : max(0, hi - first)].copy(), total / SAMPLE_RATE
+    # full scale, as 16-bit PCM (what whisper and faster-whisper decode to) holds it: a stereo
+    # track's downmix can reach 1.41, and the ASR's log-mel features are not blind to the level
+    out = np.clip(buf[max(0, lo - first) : max(0, hi - first)], -1.0, 1.0)
+    return out.astype(np.float32, copy=False), total / SAMPLE_RATE
 
 
 @dataclass(frozen=True)

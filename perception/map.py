@@ -1,7 +1,8 @@
 """The map stage for a video / audio file: each clip → a ClipObservation, cached per clip and signal.
 
-Signals per clip: speech (ASR over the clip plus ``asr_pad`` seconds either side; each word
-belongs to the clip holding its midpoint, so no word is cut or counted twice), speaker turns with
+Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
+pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
+see ``perception.speech``), speaker turns with
 voice embeddings, keyframes (a floor rate plus scene cuts) with OCR on those whose content
 changed, face tracks, visual embeddings of the distinct keyframes, and captions.
 
@@ -41,11 +42,13 @@ from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
 from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
+from perception.speech import CutOptions, owned, stretch
 from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
 from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
+SPEECH_VERSION = 4  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it
 FACES_VERSION = 2  # 2: tracks keep their sighting times
 SIGNALS = ("speech", "turns", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "faces", "visual", "captions")  # signals that are also observation fields
@@ -58,7 +61,7 @@ class PerceptionOptions:
     clip_seconds: float = 30.0
     asr_group: int = 4  # consecutive clips whose speech is transcribed together (see Perceiver.groups)
     keyframe_interval: float = 2.0  # the floor rate; scene cuts add keyframes between
-    asr_pad: float = 1.0
+    asr_pad: float = 1.0  # seconds of audio either side of a clip for its speaker turns
     ocr: bool = True
     frame_max_side: int = 1280
     save_keyframes: bool = True
@@ -69,6 +72,7 @@ class PerceptionOptions:
     caption_frames: int = 4  # keyframes given to a captioner that looks at images
     change: ChangeOptions = field(default_factory=ChangeOptions)
     voices: VoiceOptions = field(default_factory=VoiceOptions)
+    cuts: CutOptions = field(default_factory=CutOptions)  # where one ASR group's audio ends and the next one's starts
     faces: FaceOptions = field(default_factory=FaceOptions)
 
 
@@ -128,7 +132,7 @@ class Perceiver:
     def _signal_fingerprints(self) -> dict[str, str]:
         o = self.options
         base = (SCHEMA_VERSION, o.clip_seconds)
-        fps = {"speech": _hash(base, "speech", self.asr.model_id, o.asr_pad, o.asr_group)}
+        fps = {"speech": _hash(base, "speech", SPEECH_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
             frames, "keyframes", self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
@@ -219,44 +223,61 @@ class Perceiver:
         states = [
             self._state(cache_dir, index, span, media[k] if media else None) for k, (index, span) in enumerate(clips)
         ]
-        listen = [st for st in states if st.todo & _AUDIO_SIGNALS]
-        for st in listen:
-            if st.media is None:
-                with self._timer("decode"):
-                    st.media = decode_clip(path, st.span, self.options, True, False)
-        speak = [st for st in listen if "speech" in st.todo]
+        speak = [st for st in states if "speech" in st.todo]
         if speak:
-            heard: list[tuple[int, Any, _Clip | None]] = [
-                (st.index, st.media.audio, st) for st in speak
-                if st.media is not None and st.media.audio is not None and len(st.media.audio)
-            ]
-            heard += [(j, audio, None) for j, audio in self._companions(path, info, [c[0] for c in clips])]
-            heard.sort(key=lambda h: h[0])  # in clip order, as an uninterrupted run has them
-            with self._timer("asr"):
-                results = self.asr.transcribe_batch([h[1] for h in heard]) if heard else []
-            for st in speak:
-                st.segments = ()
-            for (_j, _audio, owner), found in zip(heard, results):
-                if owner is not None:
-                    assert owner.media is not None
-                    owner.segments = _kept(found, owner.media.audio_t0, owner.span)
+            self._speech(path, info, speak)
+        for st in states:
+            if "turns" in st.todo:
+                self._turn_audio(path, st)
         return [self._finish(path, info, source_id, st, cache_dir) for st in states]
 
-    def _companions(self, path: Path, info: MediaInfo, indices: list[int]) -> list[tuple[int, Any]]:
-        """The audio of the clips of these clips' groups that are not among them (cached by an
-        earlier, interrupted run): transcribed along, their results thrown away, so every
-        clip's speech comes from the same ASR batches as in an uninterrupted run."""
+    def _turn_audio(self, path: Path, st: _Clip) -> None:
+        """The audio the clip's speaker turns are embedded from: the clip's own decode (the one a
+        decoding stage upstream gives) when it holds all the clip's words, else the span widened to
+        them. Decoded from the same start whichever runner computes the clip, so the turn vectors
+        are the same bits in-process, in a pool or on Ray. The frames already decoded are kept."""
+        for want in (st.span, _heard_span(st.span, st.segments)):
+            if st.media is not None and st.media.audio is not None and _covers(st.media, st.segments):
+                return
+            with self._timer("decode"):
+                heard = decode_clip(path, want, self.options, True, False)
+            if st.media is None:
+                st.media = heard
+            else:
+                st.media = replace(st.media, audio=heard.audio, audio_t0=heard.audio_t0, until=max(st.media.until, heard.until))
+
+    def _speech(self, path: Path, info: MediaInfo, speak: list[_Clip]) -> None:
+        """The speech of these clips: each ASR group they belong to is heard as one stretch of
+        audio between cuts at pauses (``perception.speech``), all stretches in one ASR call;
+        each clip keeps the words it owns. A clip of a group whose other clips were cached by an
+        earlier, interrupted run gets what an uninterrupted run gives it: the group's stretch
+        does not depend on which of its clips are asked for."""
         size = max(1, self.options.asr_group)
         spans = self.spans(info)
-        asked = set(indices)
-        others = sorted({j for i in asked for j in range(i // size * size, min(len(spans), (i // size + 1) * size))} - asked)
-        out = []
-        for j in others:
+        groups = sorted({st.index // size for st in speak})
+        heard = []
+        for g in groups:
+            members = range(g * size, min(len(spans), (g + 1) * size))
+            group_span = (spans[members[0]][0], spans[members[-1]][1])
             with self._timer("decode"):
-                audio = decode_clip(path, spans[j], self.options, True, False).audio
-            if audio is not None and len(audio):
-                out.append((j, audio))
-        return out
+                audio, t0, cuts, until = stretch(path, [spans[i] for i in members], group_span, info.duration, self.options.cuts)
+            if members[-1] == len(spans) - 1:
+                cuts = (cuts[0], float("inf"))  # the last group owns every word to the end
+            heard.append((g, members, audio, t0, cuts))
+            for st in speak:
+                if st.index in members:  # how far the audio decoded: a truncated file is found out
+                    st.until = max(st.until, min(until, st.span[1]))
+        audible = [h for h in heard if h[2] is not None and len(h[2])]
+        with self._timer("asr"):
+            results = self.asr.transcribe_batch([h[2] for h in audible]) if audible else []
+        found = {h[0]: (r, h) for h, r in zip(audible, results)}
+        for st in speak:
+            g = st.index // size
+            if g not in found:
+                st.segments = ()
+                continue
+            segments, (_g, members, _audio, t0, cuts) = found[g]
+            st.segments = owned(segments, t0, st.span, cuts, st.index == members[0], st.index == members[-1])
 
     def _state(self, cache_dir: Path, index: int, span: Span, media: ClipMedia | None) -> _Clip:
         cached = self._load(cache_dir, index, complete=False)
@@ -443,24 +464,18 @@ class Perceiver:
         return rel
 
 
-def _kept(found: list[Segment], audio_t0: float, span: Span) -> tuple[Segment, ...]:
-    """The ASR's segments of a clip's padded audio → the words of this clip (the ones whose
-    midpoint is inside it), on the source's clock."""
-    start, end = span
-    kept = []
-    for seg in found:
-        words = tuple(
-            type(w)(round(w.start + audio_t0, 3), round(w.end + audio_t0, 3), w.text, w.probability)
-            for w in seg.words
-            if start <= audio_t0 + (w.start + w.end) / 2 < end
-        )
-        if seg.words:
-            if words:
-                text = " ".join(w.text for w in words)
-                kept.append(Segment(words[0].start, words[-1].end, text, words))
-        elif start <= audio_t0 + (seg.start + seg.end) / 2 < end:
-            kept.append(Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text))
-    return tuple(kept)
+def _heard_span(span: Span, segments: tuple[Segment, ...]) -> Span:
+    """A clip's span widened to its words (a group's cut may give it words just past its edge)."""
+    if not segments:
+        return span
+    return (min(span[0], segments[0].start), max(span[1], segments[-1].end))
+
+
+def _covers(media: ClipMedia, segments: tuple[Segment, ...]) -> bool:
+    if not segments or media.audio is None:
+        return True
+    end = media.audio_t0 + len(media.audio) / 16000
+    return media.audio_t0 <= segments[0].start and segments[-1].end <= end
 
 
 def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool, frames: bool) -> ClipMedia:

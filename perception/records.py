@@ -45,6 +45,23 @@ class SpeakerTurn:
 
 
 @dataclass(frozen=True)
+class VoiceSegment:
+    """A stretch of speech by one voice (between speaker changes), with the voice's vector over
+    it; the diarizer's map-stage output, clustered into speakers over the whole source."""
+
+    start: float
+    end: float
+    embedding: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> VoiceSegment:
+        return cls(float(data["start"]), float(data["end"]), tuple(float(x) for x in data["embedding"]))
+
+
+@dataclass(frozen=True)
 class FaceTrack:
     """One face followed across a clip's sampled frames. ``embedding`` is the mean of the samples
     that were embedded; ``box`` and ``crop`` (a JPEG under the clip cache) are from its best frame."""

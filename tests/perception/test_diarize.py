@@ -1,0 +1,138 @@
+"""Speaker diarization: the DER scorer on hand-made turns, the reduce stage on synthetic
+segments (scale, determinism), and the whole pipeline with CAM++ on real recordings."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from bench.der import der
+from perception.diarize import DiarizeOptions, cluster_segments, diarize
+from perception.records import VoiceSegment
+from tests.conftest import DATA, need
+
+REF = DATA / "speech" / "diarization"
+
+
+# --- the DER scorer ---------------------------------------------------------------------------
+
+def test_der_is_zero_for_a_perfect_answer_whatever_the_labels() -> None:
+    ref = [(0.0, 4.0, "A"), (4.0, 7.0, "B"), (7.5, 10.0, "A")]
+    est = [(0.0, 4.0, 7), (4.0, 7.0, 3), (7.5, 10.0, 7)]
+    d = der(ref, est, [(0.0, 10.0)], collar=0.0)
+    assert d.rate == 0.0 and d.total == pytest.approx(9.5) and (d.ref_speakers, d.est_speakers) == (2, 2)
+
+
+def test_der_parts_on_hand_made_turns() -> None:
+    ref = [(0.0, 10.0, "A"), (10.0, 20.0, "B")]
+    # B's last 4 s given to A's label (confusion), 1 s of A missed, 2 s of silence claimed
+    est = [(1.0, 10.0, "x"), (10.0, 16.0, "y"), (16.0, 20.0, "x"), (20.0, 22.0, "y")]
+    d = der(ref, est, [(0.0, 22.0)], collar=0.0)
+    assert (d.total, d.missed, d.false_alarm, d.confusion) == pytest.approx((20.0, 1.0, 2.0, 4.0))
+    assert d.rate == pytest.approx(7.0 / 20.0)
+    # a 0.25 s collar either side of the reference boundaries (0, 10, 20) leaves them unscored
+    c = der(ref, est, [(0.0, 22.0)], collar=0.25)
+    assert c.total == pytest.approx(20.0 - 0.25 - 0.5 - 0.25)
+    assert (c.missed, c.false_alarm, c.confusion) == pytest.approx((0.75, 1.75, 3.75))
+
+
+def test_der_counts_overlap_per_speaker_and_scores_only_the_uem() -> None:
+    ref = [(0.0, 6.0, "A"), (4.0, 8.0, "B")]  # 2 s of overlap
+    est = [(0.0, 8.0, "s")]
+    d = der(ref, est, [(0.0, 8.0)], collar=0.0)
+    # 10 s of reference speech; "s" maps to A (6 s), B's 4 s are confusion (2 s) and missed (2 s)
+    assert (d.total, d.missed, d.false_alarm, d.confusion) == pytest.approx((10.0, 2.0, 0.0, 2.0))
+    assert der(ref, est, [(0.0, 3.0)], collar=0.0).rate == 0.0
+
+
+# --- the reduce stage -------------------------------------------------------------------------
+
+def _synthetic(n: int, speakers: int, seed: int) -> tuple[list[VoiceSegment], list[int]]:
+    """Segments from ``speakers`` well-separated voices (random 192-d directions, noisy)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(speakers, 192))
+    who = rng.integers(0, speakers, size=n)
+    vectors = centres[who] + rng.normal(scale=0.5, size=(n, 192))  # cosine to own centre ~0.9
+    durations = rng.uniform(0.3, 3.0, size=n)
+    starts = np.cumsum(durations + 0.1) - durations
+    segments = [VoiceSegment(float(s), float(s + d), tuple(float(x) for x in v))
+                for s, d, v in zip(starts, durations, vectors)]
+    return segments, [int(w) for w in who]
+
+
+def _agreement(labels: list[int], truth: list[int]) -> float:
+    table = np.zeros((max(labels) + 1, max(truth) + 1))
+    np.add.at(table, (labels, truth), 1)
+    return float(table.max(axis=1).sum() / len(labels))
+
+
+def test_clusters_twenty_thousand_segments_in_blocks_and_finds_the_speakers() -> None:
+    segments, truth = _synthetic(20_000, 5, seed=1)
+    labels = cluster_segments(segments, DiarizeOptions())  # 10 blocks of 2000, then their centroids
+    assert len(set(labels)) == 5
+    assert _agreement(labels, truth) > 0.99
+    assert list(dict.fromkeys(labels)) == list(range(5))  # numbered by first appearance
+
+
+def test_labels_are_numbered_by_first_appearance_and_do_not_depend_on_order() -> None:
+    segments, truth = _synthetic(300, 3, seed=2)
+    labels = cluster_segments(segments)
+    first_seen = list(dict.fromkeys(labels))
+    assert first_seen == list(range(len(first_seen))) and len(first_seen) == 3
+    shuffled = list(reversed(segments))
+    assert list(reversed(cluster_segments(shuffled))) == labels
+    assert _agreement(labels, truth) == 1.0
+
+
+def test_short_and_empty_segments_do_not_make_speakers() -> None:
+    segments, _ = _synthetic(200, 2, seed=3)
+    quiet = [VoiceSegment(s.start + 0.01, s.start + 0.05, (0.0,) * 192) for s in segments[:5]]
+    labels = cluster_segments([*segments, *quiet])
+    assert len(set(labels)) == 2 and cluster_segments([]) == []
+
+
+def test_voice_segment_round_trips_through_json() -> None:
+    seg = VoiceSegment(1.25, 2.5, (0.1, -0.2, 0.3))
+    assert VoiceSegment.from_json(json.loads(json.dumps(seg.to_json()))) == seg
+
+
+# --- the whole pipeline on real recordings (CAM++) --------------------------------------------
+
+def _wav(name: str) -> np.ndarray:
+    from bench.diarization import load_audio
+
+    return load_audio(need(REF / f"{name}.wav"))
+
+
+@pytest.fixture(scope="module")
+def campplus(one_torch_thread):  # type: ignore[no-untyped-def]
+    import models
+
+    pytest.importorskip("faster_whisper")
+    encoder = models.create("voice_encoder", "campplus")
+    try:
+        encoder._load()
+    except models.errors.ModelNotInstalled as e:  # type: ignore[attr-defined]
+        pytest.skip(str(e))
+    return encoder
+
+
+@pytest.mark.parametrize(("name", "max_der", "speakers"), [
+    # bounds with room over the figures of bench.diarization (calibrated on other audio)
+    ("pyaa_diarizationExample2", 0.25, (5, 7)),  # 6 speakers, one turn each, 22 s
+    ("ami_dev00", 0.35, (2, 3)),  # 2 speakers of an AMI meeting, 30 s
+])
+def test_real_recordings_within_der_and_speaker_count(campplus, name: str, max_der: float,  # type: ignore[no-untyped-def]
+                                                      speakers: tuple[int, int]) -> None:
+    from bench.der import read_rttm, read_uem
+
+    audio = _wav(name)
+    turns = diarize(audio, 16000, campplus)
+    uem = REF / f"{name}.uem"
+    d = der(read_rttm(REF / f"{name}.rttm"), turns, read_uem(uem) if uem.exists() else None)
+    assert d.rate <= max_der
+    assert speakers[0] <= d.est_speakers <= speakers[1]
+    if name.startswith("pyaa"):
+        assert diarize(audio, 16000, campplus) == turns  # deterministic
