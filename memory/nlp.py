@@ -160,6 +160,8 @@ def wall_window(doc: Doc | str, now: float | None) -> tuple[tuple[float | None, 
     for ent in doc.ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
+        if ent.root.tag_ == "NNS" and any(c.dep_ == "nummod" for c in ent.root.children):
+            continue  # "valid for 89 days", "3 hours": a count of units is a length of time, not a moment
         words = [t for t in ent if t.lemma_.lower() not in _DAYPARTS and t.lower_ not in ("this", "the", "on", "at")]
         parts = [t.lemma_.lower() for t in ent if t.lemma_.lower() in _DAYPARTS]
         if parts:

@@ -451,6 +451,9 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     r = read(text)
     matched = tuple(k.name for k in KINDS if k.recognise(r))
     main = next((k for k in _MAIN if k in matched), "what")
+    request = _request(r, main)
+    if request is not None:
+        return parse(request, people, now)  # "tell me the invoice number" asks "what is the invoice number"
     wall, wall_tokens = nlp.wall_window(r.doc, now)
     order = _order(r)
     order_tokens = {t.i for t in r.doc if ORDER_WORDS.get(t.lower_) == order} if order else set()
@@ -476,6 +479,29 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched,
     )
+
+
+def _request(r: Reading, main: str) -> str | None:
+    """A request addressed to the listener ("tell me the invoice number", "could you give us the
+    date of the meeting"): an imperative (or a "you" subject) with a dative pronoun and an object
+    asks the question "what is <the object>". A command without a listener ("lay blue at x four",
+    "send the file") or without an object ("tell me about the budget") is no such question."""
+    root = r.root
+    if r.wh is not None or root.pos_ != "VERB":
+        return None
+    kids = list(root.children)
+    subjects = [c for c in kids if c.dep_ in ("nsubj", "nsubjpass")]
+    if any(c.lower_ != "you" for c in subjects):
+        return None
+    # "could you tell me ...": a yes / no question by its form, a request by its modal
+    if main != "what" and not (main == "yes_no" and subjects and any(c.tag_ == "MD" for c in kids)):
+        return None
+    listener = [c for c in kids if c.dep_ == "dative" and c.pos_ == "PRON"]
+    obj = [c for c in kids if c.dep_ == "dobj" and c.pos_ in ("NOUN", "PROPN") and c.i > root.i]
+    if not listener or not obj:
+        return None
+    rest = r.doc[obj[0].left_edge.i:]
+    return "what is " + rest.text.rstrip(" ?.!")
 
 
 def _gap(r: Reading) -> Gap:

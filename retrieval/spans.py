@@ -328,7 +328,7 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if found is not None:
             return found
     steps = [_by_label, _by_type]
-    if q.kind == "what" or q.gap.wh == "whose":
+    if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
     for i, piece in enumerate(pieces):
         for step in steps:

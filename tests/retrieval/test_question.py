@@ -155,3 +155,35 @@ def test_wall_clock_windows() -> None:
     # a time inside what was said is not a window on when to look
     assert parse("How many hours does the singer say he'll work tomorrow?", now=now).wall is None
     assert parse("What was the deadline?", now=now).wall is None
+    # a length of time is not a moment; a moment counted back from now is
+    for text in ("When was the Windows license valid for 89 days?", "Which plan was free for 30 days?",
+                 "How long was the flight, 3 hours?", "Who worked on it for two weeks?"):
+        assert parse(text, now=now).wall is None, text
+    two_ago = parse("What did I do two days ago?", now=now).wall
+    assert two_ago is not None and dt.datetime.fromtimestamp(two_ago[0]).day == 12  # type: ignore[arg-type]
+    assert parse("What happened on March 3?", now=now).wall is not None
+
+
+@pytest.mark.parametrize("request_, question", [
+    ("Tell me the invoice number.", "What is the invoice number?"),
+    ("Could you tell me the invoice number?", "What is the invoice number?"),
+    ("give us the date of the meeting", "what is the date of the meeting"),
+    ("Please show me the total amount due", "What is the total amount due?"),
+    ("Can you give me the name of the new hire?", "What is the name of the new hire?"),
+])
+def test_a_request_to_the_listener_asks_what_its_object_is(request_: str, question: str) -> None:
+    got, want = parse(request_), parse(question)
+    assert (got.kind, got.wants, got.gap.focus) == (want.kind, want.wants, want.gap.focus)
+    assert got.gap.wh == "what" and got.gap.focus
+
+
+@pytest.mark.parametrize("text", [
+    "lay blue at x four now",  # a command heard in the memory, searched for word for word
+    "set white with p two soon",
+    "send the file to accounting",  # no listener
+    "tell me about the budget",  # no object: a topic, not a value
+    "The courier dropped the parcel at the door",  # a statement
+    "Did you send me the invoice yesterday?",  # a yes / no question about the past, not a request
+])
+def test_a_line_of_words_or_a_command_without_a_listener_has_no_gap(text: str) -> None:
+    assert parse(text).gap.wh == ""

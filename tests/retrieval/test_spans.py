@@ -91,3 +91,17 @@ def test_the_gap_is_filled_by_a_role_the_wh_word_stands_for() -> None:
               said("ask what you can do for your country."))
     got = span("What did the speaker say to ask instead of what your country can do for you?", *pieces)
     assert got == "what you can do for your country"
+
+
+def test_a_line_of_words_is_looked_up_not_cut_into_a_span() -> None:
+    # a query without a gap (a remembered line, a command) is answered by the best memory
+    # itself: no phrase of it is "the answer"
+    best = said("Set white in Z3 no.")
+    for text in ("set white with p two soon", "lay blue at x four now", "the parcel by the door"):
+        assert span(text, best, said("The parcel is by the door, next to the bins.")) is None
+
+
+def test_a_request_reads_the_value_like_the_question_it_stands_for() -> None:
+    screen = shown("[Billing - Invoice] Invoice INV-4471 | Invoice number: INV-4471 | Amount due: $12,800 | Due: March 14")
+    for text in ("Tell me the invoice number", "Could you give me the invoice number?", "What is the invoice number?"):
+        assert span(text, screen) == "INV-4471", text
