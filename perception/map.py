@@ -42,6 +42,7 @@ from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
 from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
+from perception.secrets import REDACTION_VERSION, redact_ocr, redact_segments
 from perception.speech import CutOptions, owned, stretch
 from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
 from perception.voices import VoiceOptions, speaker_turns
@@ -132,10 +133,10 @@ class Perceiver:
     def _signal_fingerprints(self) -> dict[str, str]:
         o = self.options
         base = (SCHEMA_VERSION, o.clip_seconds)
-        fps = {"speech": _hash(base, "speech", SPEECH_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
+        fps = {"speech": _hash(base, "speech", SPEECH_VERSION, REDACTION_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
-            frames, "keyframes", self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
+            frames, "keyframes", REDACTION_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
         if self.voice is not None:
@@ -277,7 +278,7 @@ class Perceiver:
                 st.segments = ()
                 continue
             segments, (_g, members, _audio, t0, cuts) = found[g]
-            st.segments = owned(segments, t0, st.span, cuts, st.index == members[0], st.index == members[-1])
+            st.segments = redact_segments(owned(segments, t0, st.span, cuts, st.index == members[0], st.index == members[-1]))
 
     def _state(self, cache_dir: Path, index: int, span: Span, media: ClipMedia | None) -> _Clip:
         cached = self._load(cache_dir, index, complete=False)
@@ -422,7 +423,7 @@ class Perceiver:
                 boxes = self.ocr.read(image)
                 h, w = image.shape[:2]
                 detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
-                lines = tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes)
+                lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
             saved = None
             if (distinct or read) and o.save_keyframes:
                 saved = self._save_jpeg(image, cache_dir, clip_index, t)

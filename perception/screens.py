@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from models.base import OCR, ImageArray
 from perception.errors import EmptyMedia, MediaNotFound, NotMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import ClipObservation, Keyframe, OcrLine
+from perception.secrets import redact, redact_ocr
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"}
 _STAMP = re.compile(r"(\d{4})[-_.]?(\d{2})[-_.]?(\d{2})[T _-]?(\d{2})[-_.:h]?(\d{2})[-_.:m]?(\d{2})")
@@ -264,8 +265,10 @@ def screen_clips(
         keyframes = []
         for c in windows[index]:
             t = round(c.wall_time - t0, 3)
+            if c.window:  # a title can hold a secret too (a URL with a token, a file named after a key)
+                c = replace(c, window=redact(c.window)[0])
             if c.ocr is not None:  # read (and redacted) by the screen recorder: never decoded or read again
-                lines = tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr)
+                lines = redact_ocr(tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr))
                 keyframes.append(Keyframe(t, True, lines, str(c.path) if c.image_kept else None, c.app, c.window))
                 continue
             image, problem = load_image(c.path, max_side)
@@ -279,7 +282,7 @@ def screen_clips(
             boxes = ocr.read(image)
             h, w = image.shape[:2]
             detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
-            lines = tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes)
+            lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
             keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window))
         start = index * clip_seconds
         end = round(max(start + 1.0, (windows[index][-1].wall_time - t0) + 1.0), 3)
