@@ -64,10 +64,13 @@ class EntityOptions:
 
 
 # Voice thresholds per voice model, where they differ from the GE2E ones above: (voice_match,
-# voice_match_linked, voice_match_other, voice_merge). CAM++ vectors are spread far wider than
-# GE2E's: measured (bench.voice_thresholds) on the reference recordings' speakers and GRID, a
-# whole-source speaker centroid against another stretch of the same speaker gives 0.55-0.85,
-# against another speaker -0.1-0.45 (GE2E: 0.75-0.9 against 0.45-0.84).
+# voice_match_linked, voice_match_other, voice_merge). CAM++ vectors spread far wider than GE2E's.
+# ``python -m bench.voice_thresholds`` on the reference recordings' speakers (means of 3 s pieces):
+# one speaker's two halves 0.48 (3-4 s each) and 0.63-0.89 (5 s and more), AMI's two speakers
+# across two files 0.84 and 0.88; two different speakers: median 0.08, 95th percentile 0.34, max
+# 0.50 (208 pairs). GE2E on the same: same 0.69-0.94, across files 0.92-0.95, others up to 0.80.
+# So CAM++ matches from 0.55 (a linked face lowers it to 0.45, another face raises it to 0.70),
+# and two entities merge from 0.75, well above any two speakers seen.
 VOICE_THRESHOLDS: dict[str, tuple[float, float, float, float]] = {
     "campplus-zh-en-common-advanced": (0.55, 0.45, 0.70, 0.75),
 }
