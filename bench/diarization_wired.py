@@ -19,7 +19,6 @@ import contextlib
 import io
 import json
 import tempfile
-from pathlib import Path
 
 from apps.cli import main as cli
 from bench.der import DER, Turn, der, read_rttm, read_uem

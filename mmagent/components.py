@@ -3,13 +3,12 @@ perception worker (pool or Ray), so both build exactly the same thing."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
-import numpy as np
-
 import models
-from models.errors import ModelError
+from models.errors import ModelError, ModelLoadError, ModelNotInstalled
 from models.base import ASR, LLM, OCR, Captioner, FaceEncoder, ImageEmbedder, VoiceEncoder
 from perception.map import Perceiver, PerceptionOptions
 
@@ -73,11 +72,19 @@ class Components:
         return self._get("diarizer", self._diarizer)
 
     def _diarizer(self) -> VoiceEncoder | None:
+        """CAM++ when torch and its weights are there (looked for, not loaded: a probe of which
+        streams clips need builds a perceiver too), else Resemblyzer."""
         try:
+            from models import voice_campplus
+
+            if importlib.util.find_spec("torch") is None:
+                raise ModelNotInstalled("torch", "voice_encoder")
+            weights = voice_campplus.bundled_campplus()
+            if not weights.is_file():
+                raise ModelLoadError(f"no CAM++ weights at {weights}")
             encoder: VoiceEncoder = models.create("voice_encoder", "campplus", device=self.device)
-            encoder.embed_batch([np.zeros(16000, dtype=np.float32)])  # loads the weights: fail here, not per clip
             return encoder
-        except (ModelError, ImportError, OSError, RuntimeError) as exc:
+        except (ModelError, ImportError, OSError) as exc:
             log.warning("CAM++ voice encoder unavailable (%s): diarizing with Resemblyzer", exc)
             return self.voice()
 

@@ -50,3 +50,17 @@ def test_indexing_again_gives_the_same_voices(capsys, meeting) -> None:  # type:
     assert main(["forget", str(path), "--store", str(store)]) == 0
     assert main(["index", str(path), "--store", str(store)]) == 0
     assert segments(capsys, store, path) == before
+
+
+def test_campplus_by_default_resemblyzer_when_it_cannot_load(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import models.voice_campplus
+    from mmagent.components import Components
+    from mmagent.settings import Settings
+
+    settings = Settings(store=tmp_path, device="cpu")
+    assert Components(settings).diarizer().model_id == "campplus-zh-en-common-advanced"  # type: ignore[union-attr]
+    assert Components(Settings(store=tmp_path, diarize=False)).diarizer() is None
+    monkeypatch.setattr(models.voice_campplus, "bundled_campplus", lambda: tmp_path / "missing.pt")
+    fallback = Components(settings)
+    assert fallback.diarizer() is fallback.voice() and fallback.voice().model_id == "resemblyzer-ge2e"  # type: ignore[union-attr]
+    assert fallback.perceiver().signals.keys() >= {"turns", "voice_segments"}
