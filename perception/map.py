@@ -158,7 +158,9 @@ class Perceiver:
         if self.image is not None:
             fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
         if self.captioner is not None:
-            fps["captions"] = _hash(sorted(fps.items()), "captions", self.captioner.model_id, o.caption_frames)
+            # captions do not read the voice segments: a diarizer added or changed keeps them
+            shown = sorted((k, v) for k, v in fps.items() if k != "voice_segments")
+            fps["captions"] = _hash(shown, "captions", self.captioner.model_id, o.caption_frames)
         return fps
 
     @property

@@ -59,7 +59,11 @@ def test_campplus_by_default_resemblyzer_when_it_cannot_load(tmp_path, monkeypat
 
     settings = Settings(store=tmp_path, device="cpu")
     assert Components(settings).diarizer().model_id == "campplus-zh-en-common-advanced"  # type: ignore[union-attr]
-    assert Components(Settings(store=tmp_path, diarize=False)).diarizer() is None
+    off = Components(Settings(store=tmp_path, device="cpu", diarize=False))
+    assert off.diarizer() is None
+    # a store indexed before diarization recomputes only the voice segments, not the captions
+    signals, before = Components(settings).perceiver().signals, off.perceiver().signals
+    assert {k: v for k, v in signals.items() if k != "voice_segments"} == before and "voice_segments" in signals
     monkeypatch.setattr(models.voice_campplus, "bundled_campplus", lambda: tmp_path / "missing.pt")
     fallback = Components(settings)
     assert fallback.diarizer() is fallback.voice() and fallback.voice().model_id == "resemblyzer-ge2e"  # type: ignore[union-attr]
