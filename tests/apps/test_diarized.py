@@ -37,6 +37,7 @@ def test_two_speakers_are_two_voices(capsys, meeting) -> None:  # type: ignore[n
     assert len(voices) >= 2, lines
     # the first speaker's long opening and the second speaker's first turn
     assert voice_at(lines, 5.0) != voice_at(lines, 15.0), lines
+    assert voice_at(lines, 5.0) == voice_at(lines, 24.5) and voice_at(lines, 15.0) == voice_at(lines, 27.0), lines
     # the voices are entities, each a person of its own
     capsys.readouterr()
     assert main(["entities", "--store", str(store), "--json"]) == 0
@@ -50,6 +51,17 @@ def test_indexing_again_gives_the_same_voices(capsys, meeting) -> None:  # type:
     assert main(["forget", str(path), "--store", str(store)]) == 0
     assert main(["index", str(path), "--store", str(store)]) == 0
     assert segments(capsys, store, path) == before
+
+
+def test_a_speaker_is_one_voice_across_clips(capsys, data_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Cut into 10 s clips, the meeting still has its two voices, each the same id in every clip:
+    speakers are clustered over the source, not per clip."""
+    monkeypatch.setenv("MMAGENT_CLIP_SECONDS", "10")
+    path = data_dir / "speech" / "diarization" / "ami_dev00.wav"
+    assert main(["index", str(path), "--store", str(tmp_path / "store")]) == 0
+    lines = segments(capsys, tmp_path / "store", path)
+    assert len({s["voice"] for s in lines}) == 2, lines
+    assert voice_at(lines, 5.0) == voice_at(lines, 24.5) != voice_at(lines, 15.0) == voice_at(lines, 27.0), lines
 
 
 def test_campplus_by_default_resemblyzer_when_it_cannot_load(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
