@@ -61,6 +61,9 @@ class EntityOptions:
     link_seconds: float = 1.5
     link_share: float = 0.6
     span_gap: float = 30.0  # appearances closer than this are one span
+    # diarized stores: two voices that speak in one source were told apart by clustering that
+    # whole source, a sharper judge than two means: they never merge
+    voices_apart_in_source: bool = False
 
 
 # Voice thresholds per voice model, where they differ from the GE2E ones above: (voice_match,
@@ -300,6 +303,8 @@ class EntityRegistry:
                         faces = {partner.get(old.id), partner.get(young.id)} - {None}
                         if len(faces) > 1:
                             continue  # each speaks for another face: two people who sound alike
+                        if kind == "voice" and self.options.voices_apart_in_source and self._share_source(old, young):
+                            continue  # the diarizer heard both in one source: two people
                         if self._distance(kind, means[young.id], means[old.id]) < limit:
                             young.merged_into, young.merged_by = old.id, source_id
                             self._sums = None
@@ -309,6 +314,12 @@ class EntityRegistry:
                     if changed:
                         break
         return merged
+
+    def _share_source(self, a: Entity, b: Entity) -> bool:
+        """Whether two roots (with what merged into them) hold speech of one source."""
+        def sources(root: Entity) -> set[str]:
+            return {s for e in self.entities.values() if self.root(e.id) == root.id for s in e.stats} - {USER}
+        return bool(sources(a) & sources(b))
 
     # -- the user ----------------------------------------------------------------------------
 

@@ -282,6 +282,8 @@ class Reducer:
         the voice thresholds are those of ``voice_model``, the model of the voice vectors."""
         records = list(self.store.scroll(Scope(kind="entity")))
         options = voice_options(self.options.entities, voice_model)
+        if voice_model is not None:  # diarized: speakers of one source stay apart
+            options = replace(options, voices_apart_in_source=True)
         return EntityRegistry.from_records(records, options), {r.id: payload_of(r) for r in records}
 
     def _write(self, records: Sequence[MemoryRecord], vectors: Sequence[dict[str, FloatArray]]) -> int:
