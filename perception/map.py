@@ -2,10 +2,10 @@
 
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
-see ``perception.speech``), speaker turns with
-voice embeddings, voice segments (the clip's speech cut at speaker changes and embedded, the map
-stage of ``perception.diarize``: the reduce stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on those whose content
-changed, face tracks, visual embeddings of the distinct keyframes, and captions.
+see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
+speech cut at speaker changes and embedded: the map stage of ``perception.diarize``, whose reduce
+stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on
+those whose content changed, face tracks, visual embeddings of the distinct keyframes, and captions.
 
 Every clip is decoded and computed on its own, so clips can run in any order, in any number of
 processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 4  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it
 FACES_VERSION = 2  # 2: tracks keep their sighting times
-DIARIZE_VERSION = 1
+DIARIZE_VERSION = 1  # the voice segments' own changes (the encoder and its options are hashed apart)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
 _AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
