@@ -9,7 +9,8 @@ within the UEM) of the words' speakers, each run of one voice's words joined acr
 ``JOIN`` seconds, and the map-stage cost of the voice segments (the ``diarize`` stage: seconds per
 minute of audio, next to the GE2E turns' ``voices`` stage). Speech the ASR heard no words in is
 missed here, where ``bench.diarization`` (Silero VAD) would find it: that is the gap between the
-two DER figures' *missed* parts.
+two DER figures' *missed* parts. ``MMAGENT_DIARIZE=0`` gives the pipeline as it was before
+(each clip-local GE2E turn matched to a voice entity alone), for comparison.
 """
 
 from __future__ import annotations
