@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -61,6 +61,32 @@ class EntityOptions:
     link_seconds: float = 1.5
     link_share: float = 0.6
     span_gap: float = 30.0  # appearances closer than this are one span
+    # diarized stores: two voices that speak in one source were told apart by clustering that
+    # whole source, a sharper judge than two means: they never merge
+    voices_apart_in_source: bool = False
+
+
+# Voice thresholds per voice model, where they differ from the GE2E ones above: (voice_match,
+# voice_match_linked, voice_match_other, voice_merge). CAM++ vectors spread far wider than GE2E's.
+# ``python -m bench.voice_thresholds`` on the reference recordings' speakers (means of 3 s pieces):
+# one speaker's two halves 0.48 (3-4 s each) and 0.63-0.89 (5 s and more), AMI's two speakers
+# across two files 0.84 and 0.88; two different speakers: median 0.08, 95th percentile 0.34, max
+# 0.50 (208 pairs). GE2E on the same: same 0.69-0.94, across files 0.92-0.95, others up to 0.80.
+# So CAM++ matches from 0.55 (a linked face lowers it to 0.45, another face raises it to 0.70),
+# and two entities merge from 0.75, well above any two speakers seen.
+VOICE_THRESHOLDS: dict[str, tuple[float, float, float, float]] = {
+    "campplus-zh-en-common-advanced": (0.55, 0.45, 0.70, 0.75),
+}
+
+
+def voice_options(options: EntityOptions, model_id: str | None) -> EntityOptions:
+    """``options`` with the voice thresholds of the model that made the voice vectors (a store
+    holds one voice model's vectors: ``MemoryStore.ensure_vectors`` refuses another)."""
+    found = VOICE_THRESHOLDS.get(model_id or "")
+    if found is None:
+        return options
+    match, linked, other, merge = found
+    return replace(options, voice_match=match, voice_match_linked=linked, voice_match_other=other, voice_merge=merge)
 
 
 @dataclass
@@ -200,11 +226,13 @@ class EntityRegistry:
     def _limit(self, kind: str) -> float:
         return self.options.face_match if kind == "face" else 1.0 - self.options.voice_match
 
-    def match(self, kind: str, vector: FloatArray, alone: Mapping[str, float] | None = None) -> tuple[str | None, float]:
+    def match(self, kind: str, vector: FloatArray, alone: Mapping[str, float] | None = None,
+              exclude: frozenset[str] = frozenset()) -> tuple[str | None, float]:
         """The live entity of ``kind`` that ``vector`` is most clearly within the threshold of
         (the largest margin), and its distance. ``alone``: voices only — the faces alone on
         screen while it spoke; a voice linked to one of them is trusted more, a voice linked to
-        a face that is not there less."""
+        a face that is not there less. ``exclude``: entities it may not be (voices of one source
+        that the diarizer told apart are not one entity)."""
         sums = self._root_sums()
         partner: dict[str, str] = {}
         if kind == "voice" and alone:
@@ -212,7 +240,7 @@ class EntityRegistry:
             alone_roots = {self.root(f) for f in alone}
         best, best_margin, best_d = None, 0.0, float("inf")
         for root in sorted(self._roots(kind), key=lambda e: e.number):
-            if root.id not in sums:
+            if root.id not in sums or root.id in exclude:
                 continue
             d = self._distance(kind, vector, self._mean(root))
             limit = self._limit(kind)
@@ -226,9 +254,9 @@ class EntityRegistry:
     # -- reduce ------------------------------------------------------------------------------
 
     def observe(self, source_id: str, kind: str, vector: FloatArray, weight: float, span: tuple[float, float],
-                alone: Mapping[str, float] | None = None) -> str:
-        """One face track or one voice (its turns pooled) of a clip: its stable id."""
-        found, _ = self.match(kind, vector, alone)
+                alone: Mapping[str, float] | None = None, exclude: frozenset[str] = frozenset()) -> str:
+        """One face track, one voice turn of a clip, or one diarized voice of a source: its stable id."""
+        found, _ = self.match(kind, vector, alone, exclude)
         entity = self.entities[found] if found else self._new(kind)
         count, total = entity.stats.get(source_id, [0.0, np.zeros_like(vector, dtype=np.float64)])
         entity.stats[source_id] = [count + weight, np.asarray(total, dtype=np.float64) + weight * vector]
@@ -237,6 +265,10 @@ class EntityRegistry:
             self._sums[entity.id] = (c + weight, np.asarray(t) + weight * np.asarray(vector, dtype=np.float64))
         self._add_span(entity, source_id, span)
         return entity.id
+
+    def add_span(self, entity_id: str, source_id: str, span: tuple[float, float]) -> None:
+        """Another appearance of an observed entity (a diarized voice speaks many times)."""
+        self._add_span(self.entities[entity_id], source_id, span)
 
     def _add_span(self, entity: Entity, source_id: str, span: tuple[float, float]) -> None:
         spans = entity.spans.setdefault(source_id, [])
@@ -271,6 +303,8 @@ class EntityRegistry:
                         faces = {partner.get(old.id), partner.get(young.id)} - {None}
                         if len(faces) > 1:
                             continue  # each speaks for another face: two people who sound alike
+                        if kind == "voice" and self.options.voices_apart_in_source and self._share_source(old, young):
+                            continue  # the diarizer heard both in one source: two people
                         if self._distance(kind, means[young.id], means[old.id]) < limit:
                             young.merged_into, young.merged_by = old.id, source_id
                             self._sums = None
@@ -280,6 +314,12 @@ class EntityRegistry:
                     if changed:
                         break
         return merged
+
+    def _share_source(self, a: Entity, b: Entity) -> bool:
+        """Whether two roots (with what merged into them) hold speech of one source."""
+        def sources(root: Entity) -> set[str]:
+            return {s for e in self.entities.values() if self.root(e.id) == root.id for s in e.stats} - {USER}
+        return bool(sources(a) & sources(b))
 
     # -- the user ----------------------------------------------------------------------------
 

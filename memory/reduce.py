@@ -5,7 +5,12 @@ Per source, in time order:
 
 1. entities — the source's earlier contributions are taken out first (re-indexing a source
    equals indexing it once), then every face track and voice of every clip gets a stable id,
-   co-occurrences and name evidence are added, close entities merge, persons are derived;
+   co-occurrences and name evidence are added, close entities merge, persons are derived. When
+   the clips carry voice segments (the diarizer's map stage), the segments of the whole source
+   are clustered into speakers (``perception.diarize.cluster_segments``), each speaker is matched
+   to a voice entity once, and the clips' turns are cut again where the speaker changes: every
+   word takes the speaker of the segment it overlaps most. Without them, each clip-local turn is
+   matched alone;
 2. episodic — clip memories naming people by stable ids, then scene / hour / day summaries;
 3. visual — one memory per face track (its ``face`` vector and crop) and per embedded keyframe
    (its ``visual`` vector);
@@ -22,7 +27,7 @@ import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +35,15 @@ import numpy as np
 
 from memory import facts as factlib
 from memory import names as namelib
-from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person
+from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person, voice_options
 from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
-from models.base import FloatArray, TextEmbedder
-from perception.records import ClipObservation
+from models.base import FloatArray, TextEmbedder, Word
+from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
+from perception.records import ClipObservation, SpeakerTurn, VoiceSegment
 
-REDUCE_VERSION = "reduce-2"  # sources indexed by an older reduce stage are reduced again
+REDUCE_VERSION = "reduce-3"  # 3: diarized voices. Sources indexed by an older reduce stage are reduced again
 FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
 
 
@@ -78,9 +84,13 @@ class Reducer:
         source_id = clips[0].source_id if clips else ""
         report = ReduceReport(source_id)
         self._ensure_vectors(clips)
-        registry, before = self._registry()
+        diarizer = _diarizer(clips)
+        registry, before = self._registry(diarizer)
         registry.forget(source_id)
-        ids = [self._identify(registry, clip, cache_dir) for clip in clips]
+        if diarizer is not None:
+            clips, ids = self._identify_diarized(registry, clips, diarizer)
+        else:
+            ids = [self._identify(registry, clip, cache_dir) for clip in clips]
         report.merges = registry.merge_close(source_id)
         people = registry.person_of()
 
@@ -119,6 +129,10 @@ class Reducer:
                 specs["face"] = (clip.producer["face"], len(clip.faces[0].embedding))
             if clip.turns and clip.producer.get("voice"):
                 specs["voice"] = (clip.producer["voice"], len(clip.turns[0].embedding))
+        for clip in clips:  # diarized voices are matched by the diarizer's vectors
+            if clip.voice_segments and clip.producer.get("diarizer"):
+                specs["voice"] = (clip.producer["diarizer"], len(clip.voice_segments[0].embedding))
+                break
             if clip.visual and clip.producer.get("image"):
                 specs["visual"] = (clip.producer["image"], len(clip.visual[0].vector))
         if specs:
@@ -150,13 +164,65 @@ class Reducer:
                 continue
             for name in namelib.self_introductions(turn.text):
                 registry.add_name(voice_id, sid, name, turn.start, "self-introduction", turn.text)
+        self._name_tags(registry, clip, faces)
+        return ClipIds(faces, voices, tuple(turn_ids))
+
+    def _identify_diarized(self, registry: EntityRegistry, clips: Sequence[ClipObservation], diarizer: str
+                           ) -> tuple[list[ClipObservation], list[ClipIds]]:
+        """Faces clip by clip, then the source's speakers: one voice entity each, matched by the
+        speaker's duration-weighted mean vector over all its segments (a long, stable average,
+        where one short turn is not). The clips come back with their turns cut by speaker."""
+        sid = clips[0].source_id
+        face_ids: list[dict[str, str]] = []
+        for clip in clips:
+            face_ids.append({
+                t.track: registry.observe(sid, "face", np.asarray(t.embedding, dtype=np.float64), 1.0, (t.start, t.end))
+                for t in clip.faces
+            })
+        shown = [(faces[f.track], a, b) for clip, faces in zip(clips, face_ids) for f in clip.faces for a, b in _visible(f)]
+        segments = [seg for clip in clips for seg in clip.voice_segments]
+        labels = cluster_segments(segments, CALIBRATED.get(diarizer, DiarizeOptions()))
+        speaker_ids: dict[int, str] = {}
+        for k in sorted(set(labels)):  # first voice heard first: ids in order of appearance
+            members = sorted((s for s, label in zip(segments, labels) if label == k), key=lambda s: s.start)
+            alone = [_alone(shown, s.start, s.end) for s in members]
+            pooled: dict[str, float] = {}
+            for a in alone:
+                for face_id, seconds in a.items():
+                    pooled[face_id] = pooled.get(face_id, 0.0) + seconds
+            voice_id = registry.observe(
+                sid, "voice", _centroid(members), sum(max(s.end - s.start, 0.0) for s in members),
+                (members[0].start, members[0].end), pooled, frozenset(speaker_ids.values()),
+            )
+            speaker_ids[k] = voice_id
+            for seg, a in zip(members, alone):
+                registry.add_span(voice_id, sid, (seg.start, seg.end))
+                for face_id, seconds in a.items():
+                    registry.add_cooccurrence(sid, voice_id, face_id, seconds)
+        spoken = list(zip(segments, labels))
+        out_clips: list[ClipObservation] = []
+        out_ids: list[ClipIds] = []
+        for clip, faces in zip(clips, face_ids):
+            turns, turn_labels = _speaker_turns(clip, spoken)
+            turn_ids = tuple(speaker_ids[k] for k in turn_labels)
+            for turn, voice_id in zip(turns, turn_ids):
+                for name in namelib.self_introductions(turn.text):
+                    registry.add_name(voice_id, sid, name, turn.start, "self-introduction", turn.text)
+            self._name_tags(registry, clip, faces)
+            # the clip-local voices its captions name: each the speaker of most of its time
+            local = _majority(clip.turns, [_overlapping(t, turns, turn_ids) for t in clip.turns])
+            out_clips.append(replace(clip, turns=turns))
+            out_ids.append(ClipIds(faces, local, turn_ids))
+        return out_clips, out_ids
+
+    def _name_tags(self, registry: EntityRegistry, clip: ClipObservation, faces: dict[str, str]) -> None:
+        sid = clip.source_id
         for kf in clip.keyframes:  # a name tag on screen while one face is shown
             lines = [line.text for line in kf.ocr]
             shown = {faces[f.track] for f in clip.faces if any(a <= kf.t <= b for a, b in _visible(f))}
             if lines and len(shown) == 1:
                 for name in namelib.name_tags(lines):
                     registry.add_name(next(iter(shown)), sid, name, kf.t, "name-tag", " | ".join(lines))
-        return ClipIds(faces, voices, tuple(turn_ids))
 
     # -- semantic ----------------------------------------------------------------------------
 
@@ -211,10 +277,14 @@ class Reducer:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _registry(self) -> tuple[EntityRegistry, dict[str, dict[str, Any]]]:
-        """The entities of the store, and the payloads of their points (to write only changes)."""
+    def _registry(self, voice_model: str | None = None) -> tuple[EntityRegistry, dict[str, dict[str, Any]]]:
+        """The entities of the store, and the payloads of their points (to write only changes);
+        the voice thresholds are those of ``voice_model``, the model of the voice vectors."""
         records = list(self.store.scroll(Scope(kind="entity")))
-        return EntityRegistry.from_records(records, self.options.entities), {r.id: payload_of(r) for r in records}
+        options = voice_options(self.options.entities, voice_model)
+        if voice_model is not None:  # diarized: speakers of one source stay apart
+            options = replace(options, voices_apart_in_source=True)
+        return EntityRegistry.from_records(records, options), {r.id: payload_of(r) for r in records}
 
     def _write(self, records: Sequence[MemoryRecord], vectors: Sequence[dict[str, FloatArray]]) -> int:
         if not records:
@@ -231,6 +301,71 @@ def _claims(text: str, speaker: str | None) -> tuple[factlib.Claim, ...]:
     """Claims of a sentence, remembered: a source reduced again (a screen day, every pass) holds
     mostly sentences already parsed."""
     return tuple(factlib.extract_claims(text, speaker=speaker))
+
+
+def _diarizer(clips: Sequence[ClipObservation]) -> str | None:
+    """The diarizer's model when the source's clips carry voice segments, else None."""
+    for clip in clips:
+        if clip.voice_segments and clip.producer.get("diarizer"):
+            return str(clip.producer["diarizer"])
+    return None
+
+
+def _centroid(segments: Sequence[VoiceSegment]) -> FloatArray:
+    """Duration-weighted mean of the segments' unit vectors (those too short to embed are zero)."""
+    total = np.zeros(len(segments[0].embedding), dtype=np.float64)
+    for seg in segments:
+        v = np.asarray(seg.embedding, dtype=np.float64)
+        n = float(np.linalg.norm(v))
+        if n > 0:
+            total += max(seg.end - seg.start, 1e-3) * v / n
+    n = float(np.linalg.norm(total))
+    return total / n if n > 0 else total
+
+
+def _speaker_of(word: Word, spoken: Sequence[tuple[VoiceSegment, int]]) -> int:
+    """The speaker of the segment the word overlaps most, else of the nearest one in time."""
+    best, best_overlap, best_gap = 0, 0.0, float("inf")
+    for seg, label in spoken:
+        overlap = min(word.end, seg.end) - max(word.start, seg.start)
+        if overlap > best_overlap:
+            best, best_overlap = label, overlap
+        elif best_overlap <= 0.0:
+            gap = max(seg.start - word.end, word.start - seg.end, 0.0)
+            if gap < best_gap:
+                best, best_gap = label, gap
+    return best
+
+
+def _speaker_turns(clip: ClipObservation, spoken: Sequence[tuple[VoiceSegment, int]]
+                   ) -> tuple[tuple[SpeakerTurn, ...], list[int]]:
+    """The clip's words in runs of one speaker: (turns, each turn's speaker). A turn's ``voice``
+    is the speaker's clip-local label; its vector is left empty (the speaker's is the entity's)."""
+    near = [(s, k) for s, k in spoken if s.end >= clip.start - 5.0 and s.start <= clip.end + 5.0] or list(spoken)
+    runs: list[tuple[list[Word], int]] = []
+    for word in (w for seg in clip.segments for w in seg.words):
+        k = _speaker_of(word, near)
+        if runs and runs[-1][1] == k:
+            runs[-1][0].append(word)
+        else:
+            runs.append(([word], k))
+    local: dict[int, str] = {}
+    turns = tuple(
+        SpeakerTurn(ws[0].start, ws[-1].end, " ".join(w.text.strip() for w in ws),
+                    local.setdefault(k, f"v{len(local)}"), ())
+        for ws, k in runs
+    )
+    return turns, [k for _, k in runs]
+
+
+def _overlapping(turn: SpeakerTurn, turns: Sequence[SpeakerTurn], ids: Sequence[str]) -> str | None:
+    """The id of the turns that overlap ``turn`` most in time."""
+    said: dict[str, float] = {}
+    for other, voice_id in zip(turns, ids):
+        overlap = min(turn.end, other.end) - max(turn.start, other.start)
+        if overlap > 0:
+            said[voice_id] = said.get(voice_id, 0.0) + overlap
+    return max(sorted(said), key=lambda v: said[v]) if said else None
 
 
 def _visible(track: Any) -> list[tuple[float, float]]:

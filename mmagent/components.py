@@ -3,13 +3,18 @@ perception worker (pool or Ray), so both build exactly the same thing."""
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 from typing import Any
 
 import models
+from models.errors import ModelError, ModelLoadError, ModelNotInstalled
 from models.base import ASR, LLM, OCR, Captioner, FaceEncoder, ImageEmbedder, VoiceEncoder
 from perception.map import Perceiver, PerceptionOptions
 
 from mmagent.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def perception_options(s: Settings) -> PerceptionOptions:
@@ -58,6 +63,31 @@ class Components:
             return None
         return self._get("voice", lambda: models.create("voice_encoder", "resemblyzer", device=self.device))
 
+    def diarizer(self) -> VoiceEncoder | None:
+        """The encoder of the voice segments that are clustered over a whole source: CAM++ (DER
+        29 % on the reference recordings, against 40 % for GE2E), else the turns' Resemblyzer
+        encoder, so a machine without CAM++'s weights still tells voices apart, less well."""
+        if not (self.s.voices and self.s.diarize):
+            return None
+        return self._get("diarizer", self._diarizer)
+
+    def _diarizer(self) -> VoiceEncoder | None:
+        """CAM++ when torch and its weights are there (looked for, not loaded: a probe of which
+        streams clips need builds a perceiver too), else Resemblyzer."""
+        try:
+            from models import voice_campplus
+
+            if importlib.util.find_spec("torch") is None:
+                raise ModelNotInstalled("torch", "voice_encoder")
+            weights = voice_campplus.bundled_campplus()
+            if not weights.is_file():
+                raise ModelLoadError(f"no CAM++ weights at {weights}")
+            encoder: VoiceEncoder = models.create("voice_encoder", "campplus", device=self.device)
+            return encoder
+        except (ModelError, ImportError, OSError) as exc:
+            log.warning("CAM++ voice encoder unavailable (%s): diarizing with Resemblyzer", exc)
+            return self.voice()
+
     def face(self) -> FaceEncoder | None:
         if not self.s.faces:
             return None
@@ -103,5 +133,5 @@ class Components:
     def perceiver(self) -> Perceiver:
         return Perceiver(
             perception_options(self.s), self.asr(), self.ocr(), self.voice(), self.face(), self.image(),
-            self.captioner(),
+            self.captioner(), self.diarizer(),
         )

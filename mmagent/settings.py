@@ -24,6 +24,7 @@ class Settings:
     keyframe_interval: float = 2.0
     ocr: bool = True
     voices: bool = True  # speaker turns with voice embeddings
+    diarize: bool = True  # voices told apart over the whole source (CAM++ segments clustered per source)
     faces: bool = True  # face tracks with face embeddings and crops
     min_face: int = 60  # pixels: smaller faces are not looked for (40: finds smaller ones, 2x the work)
     decoder: str = "pyav"  # or "decord"
@@ -57,6 +58,7 @@ class Settings:
         "keyframe_interval": "MMAGENT_KEYFRAME_INTERVAL",
         "ocr": "MMAGENT_OCR",
         "voices": "MMAGENT_VOICES",
+        "diarize": "MMAGENT_DIARIZE",
         "faces": "MMAGENT_FACES",
         "min_face": "MMAGENT_MIN_FACE",
         "decoder": "MMAGENT_DECODER",

@@ -2,9 +2,10 @@
 
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
-see ``perception.speech``), speaker turns with
-voice embeddings, keyframes (a floor rate plus scene cuts) with OCR on those whose content
-changed, face tracks, visual embeddings of the distinct keyframes, and captions.
+see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
+speech cut at speaker changes and embedded: the map stage of ``perception.diarize``, whose reduce
+stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on
+those whose content changed, face tracks, visual embeddings of the distinct keyframes, and captions.
 
 Every clip is decoded and computed on its own, so clips can run in any order, in any number of
 processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
@@ -38,6 +39,7 @@ from models.base import (
     Segment,
     VoiceEncoder,
 )
+from perception.diarize import DiarizeOptions, options_for, voice_segments
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
@@ -51,9 +53,10 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 4  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it
 FACES_VERSION = 2  # 2: tracks keep their sighting times
-SIGNALS = ("speech", "turns", "keyframes", "faces", "visual", "captions")
-_OPTIONAL_FIELDS = ("turns", "faces", "visual", "captions")  # signals that are also observation fields
-_AUDIO_SIGNALS = {"speech", "turns"}
+DIARIZE_VERSION = 1  # the voice segments' own changes (the encoder and its options are hashed apart)
+SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
+_OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
+_AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
 _FRAME_SIGNALS = {"keyframes", "faces"}
 
 
@@ -73,6 +76,8 @@ class PerceptionOptions:
     caption_frames: int = 4  # keyframes given to a captioner that looks at images
     change: ChangeOptions = field(default_factory=ChangeOptions)
     voices: VoiceOptions = field(default_factory=VoiceOptions)
+    diarize: DiarizeOptions | None = None  # None: the diarizer's calibrated options (``options_for``)
+    speech_gap: float = 0.3  # words closer than this are one speech interval for the diarizer (its VAD's min silence)
     cuts: CutOptions = field(default_factory=CutOptions)  # where one ASR group's audio ends and the next one's starts
     faces: FaceOptions = field(default_factory=FaceOptions)
 
@@ -119,6 +124,7 @@ class Perceiver:
         face: FaceEncoder | None = None,
         image: ImageEmbedder | None = None,
         captioner: Captioner | None = None,
+        diarizer: VoiceEncoder | None = None,
     ) -> None:
         self.options = options
         self.asr = asr
@@ -127,6 +133,8 @@ class Perceiver:
         self.face = face
         self.image = image
         self.captioner = captioner
+        self.diarizer = diarizer
+        self.diarize_options = (options.diarize or options_for(diarizer)) if diarizer is not None else None
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
         self.signals = self._signal_fingerprints()
 
@@ -141,12 +149,19 @@ class Perceiver:
         )
         if self.voice is not None:
             fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
+        if self.diarizer is not None and self.diarize_options is not None:
+            fps["voice_segments"] = _hash(
+                fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
+                asdict(self.diarize_options), o.speech_gap,
+            )
         if self.face is not None:
             fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
         if self.image is not None:
             fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
         if self.captioner is not None:
-            fps["captions"] = _hash(sorted(fps.items()), "captions", self.captioner.model_id, o.caption_frames)
+            # captions do not read the voice segments: a diarizer added or changed keeps them
+            shown = sorted((k, v) for k, v in fps.items() if k != "voice_segments")
+            fps["captions"] = _hash(shown, "captions", self.captioner.model_id, o.caption_frames)
         return fps
 
     @property
@@ -228,7 +243,7 @@ class Perceiver:
         if speak:
             self._speech(path, info, speak)
         for st in states:
-            if "turns" in st.todo:
+            if st.todo & {"turns", "voice_segments"}:
                 self._turn_audio(path, st)
         return [self._finish(path, info, source_id, st, cache_dir) for st in states]
 
@@ -315,6 +330,13 @@ class Perceiver:
                 turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
         elif "turns" not in self.signals:
             turns = ()
+        segs = old.voice_segments if old and "voice_segments" in self.signals else ()
+        if "voice_segments" in todo:
+            with self._timer("diarize"):
+                assert self.diarizer is not None and self.diarize_options is not None and audio is not None
+                segs = voice_segments(
+                    audio, audio_t0, speech_intervals(segments, o.speech_gap), self.diarizer, self.diarize_options
+                )
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):
                 keyframes = self._keyframes(frames, cuts, cache_dir, index)
@@ -332,7 +354,7 @@ class Perceiver:
         captions = old.captions if old and "captions" in self.signals else ()
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual,
+            faces=faces, visual=visual, voice_segments=segs,
         )
         if "captions" in todo:
             with self._timer("captions"):
@@ -340,7 +362,7 @@ class Perceiver:
                 captions = tuple(self.captioner.caption(caption_request(observation, cache_dir, self.captioner, o.caption_frames)))
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual, captions=captions,
+            faces=faces, visual=visual, captions=captions, voice_segments=segs,
         )
         _save_atomic(
             self._clip_file(cache_dir, index),
@@ -357,6 +379,7 @@ class Perceiver:
             "face": self.face.model_id if self.face else None,
             "image": self.image.model_id if self.image else None,
             "captioner": self.captioner.model_id if self.captioner else None,
+            "diarizer": self.diarizer.model_id if self.diarizer else None,
             "perception": self.fingerprint,
         }
 
@@ -463,6 +486,18 @@ class Perceiver:
         tmp.write_bytes(data.tobytes())
         os.replace(tmp, target)
         return rel
+
+
+def speech_intervals(segments: tuple[Segment, ...], gap: float) -> list[Span]:
+    """Where the clip's words were spoken, words less than ``gap`` apart joined: the ASR's word
+    times stand in for a VAD (the words are what speaker labels are given to)."""
+    out: list[list[float]] = []
+    for w in sorted((w for s in segments for w in s.words), key=lambda w: w.start):
+        if out and w.start - out[-1][1] < gap:
+            out[-1][1] = max(out[-1][1], w.end)
+        else:
+            out.append([w.start, w.end])
+    return [(a, b) for a, b in out if b > a]
 
 
 def _heard_span(span: Span, segments: tuple[Segment, ...]) -> Span:

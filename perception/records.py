@@ -101,6 +101,9 @@ class ClipObservation:
     faces: tuple[FaceTrack, ...] = ()  # who was on screen (when a face encoder ran)
     visual: tuple[VisualVector, ...] = ()  # keyframe embeddings (when an image embedder ran)
     captions: tuple[str, ...] = ()  # atomic sentences naming people by clip-local labels
+    # the speech cut at speaker changes, each piece with its voice vector (when a diarizer ran):
+    # clustered over the whole source by the reduce stage, so a voice is one voice across clips
+    voice_segments: tuple[VoiceSegment, ...] = ()
 
     @property
     def transcript(self) -> str:
@@ -165,4 +168,5 @@ class ClipObservation:
             ),
             tuple(VisualVector(v["t"], v["image"], tuple(v["vector"])) for v in data.get("visual", ())),
             tuple(data.get("captions", ())),
+            tuple(VoiceSegment.from_json(v) for v in data.get("voice_segments", ())),
         )

@@ -56,7 +56,7 @@ def test_pool_ray_and_in_process_give_the_same_observations(grid_minute, tmp_pat
     a, b, c = observations(tmp_path / "one"), observations(tmp_path / "pool"), observations(tmp_path / "ray")
     assert len(a) == 7 and a == b == c
     # the signals are really there: speech, one GRID speaker's face and voice in every clip
-    assert all(o["segments"] and o["faces"] and o["turns"] and o["captions"] for o in a)
+    assert all(o["segments"] and o["faces"] and o["turns"] and o["voice_segments"] and o["captions"] for o in a)
 
 
 def test_a_killed_run_resumes_with_the_missing_clips_only(grid_minute, tmp_path) -> None:  # type: ignore[no-untyped-def]

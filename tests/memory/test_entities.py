@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from memory.entities import USER, ClipIds, EntityOptions, EntityRegistry, relabel
@@ -131,3 +133,21 @@ def test_captions_are_relabelled_in_one_pass() -> None:
     assert relabel("face_0 and face_1 on screen. voice_0 says: 'hi'", ids) == (
         "face_3 and face_0 on screen. voice_1 says: 'hi'"
     )
+
+
+def test_diarized_voices_of_one_source_never_merge() -> None:
+    """Two speakers a source's clustering told apart stay two voices, however close their means
+    (CAM++ thresholds: merge from 0.75); without the rule they merge."""
+    from memory.entities import voice_options
+
+    a = np.zeros(192)
+    a[0] = 1.0
+    b = np.zeros(192)
+    b[:2] = (0.8, 0.6)  # cosine 0.8 to a
+    for apart, voices in ((True, 2), (False, 1)):
+        options = replace(voice_options(EntityOptions(), "campplus-zh-en-common-advanced"), voices_apart_in_source=apart)
+        reg = EntityRegistry(options=options)
+        first = reg.observe("s", "voice", a, 5.0, (0.0, 5.0))
+        reg.observe("s", "voice", b, 5.0, (5.0, 9.0), exclude=frozenset({first}))
+        reg.merge_close("s")
+        assert len({reg.root(e) for e in reg.entities}) == voices

@@ -135,3 +135,47 @@ def test_a_question_naming_a_person_finds_what_that_person_said(tmp_path) -> Non
         assert answer.evidence[0].text.startswith("Hi I'm Bob") and answer.evidence[0].start == 2.0
         without = Retriever(store, EMB, None).ask("What did Robert say?", Scope(kind="episodic"))
         assert not without.evidence or not without.evidence[0].text.startswith("Hi I'm Bob")
+
+
+DIARIZED = {**PRODUCER, "diarizer": "campplus-zh-en-common-advanced"}
+SPEAKERS = {k: (lambda v: v / np.linalg.norm(v))(RNG.normal(size=192)) for k in ("tom", "ann")}
+
+
+def diarized_clip(source: str, lines: list[tuple[float, str, str]]) -> ClipObservation:
+    """One clip whose clip-local turn pools everyone (as GE2E did on real calls), with the
+    diarizer's segments: 2 s pieces of each line, each with its speaker's vector (and noise)."""
+    from perception.records import VoiceSegment
+
+    segments, pieces = [], []
+    for start, text, who in lines:
+        seg, _ = said(start, text, who="ann")
+        segments.append(seg)
+        for a in np.arange(seg.start, seg.end, 2.0):
+            v = SPEAKERS[who] + RNG.normal(size=192) * 0.02
+            pieces.append(VoiceSegment(float(a), float(min(a + 2.0, seg.end)), tuple((v / np.linalg.norm(v)).round(5))))
+    pooled = SpeakerTurn(segments[0].start, segments[-1].end, " ".join(s.text for s in segments), "v0",
+                         tuple(VOICES["ann"].round(5)))
+    return ClipObservation(source, 0, 0.0, 30.0, tuple(segments), (), DIARIZED, turns=(pooled,),
+                           voice_segments=tuple(pieces))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_diarized_speakers_are_voices_across_clips_and_sources(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    call = diarized_clip("call", [(1.0, "Hi I'm Tom and I run the lab upstairs", "tom"),
+                                  (6.0, "The budget is fine for this year", "ann"),
+                                  (10.0, "Good then we order the new microscope", "tom")])
+    later = diarized_clip("later", [(2.0, "The microscope arrived this morning at last", "tom")])
+    with make(backend, tmp_path / "d") as store:
+        reducer = Reducer(store, EMB)
+        reducer.reduce([call], "/v/call.wav", 1)
+        voices = {r.key: r for r in store.scroll(Scope(kind="entity", level="voice"))}
+        assert len(voices) == 2  # one clip-local turn, two speakers
+        (episode,) = store.scroll(Scope(source_ids=("call",), level="clip"))
+        speakers = [s.speaker for s in episode.snippets if s.modality == "speech"]
+        assert speakers[0] == speakers[2] != speakers[1] and set(speakers) == set(voices)
+        (tom,) = [r for r in store.scroll(Scope(kind="entity", level="person", current=True)) if r.attrs.get("name") == "Tom"]
+        assert tom.attrs["voices"] == [speakers[0]]
+        reducer.reduce([later], "/v/later.wav", 2)
+        (episode,) = store.scroll(Scope(source_ids=("later",), level="clip"))
+        assert {s.speaker for s in episode.snippets if s.modality == "speech"} == {speakers[0]}  # Tom, from the call
+        assert len(list(store.scroll(Scope(kind="entity", level="voice")))) == 2

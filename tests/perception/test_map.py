@@ -160,3 +160,32 @@ def test_faces_are_part_of_the_clip_and_its_cache(asr, tmp_path) -> None:  # typ
     assert clip.faces and max(f.sightings for f in clip.faces) >= 4
     assert all(len(f.embedding) == 128 and (tmp_path / "f" / f.crop).is_file() for f in clip.faces if f.crop)
     assert ClipObservation.from_json(json.loads(json.dumps(clip.to_json()))) == clip
+
+
+def test_voice_segments_are_a_signal_of_their_own(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A cache made without the diarizer gains the voice segments alone (no ASR again); they cover
+    the clip's words, in time order, each with a unit CAM++ vector; they round-trip through JSON."""
+    import models
+
+    path, _ = grid_video
+    info = probe(path)
+    opts = PerceptionOptions(clip_seconds=10, ocr=False)
+    plain = list(Perceiver(opts, asr, None).observe(path, info, "src", tmp_path / "c"))
+    assert all(c.voice_segments == () for c in plain)
+    campplus = models.create("voice_encoder", "campplus")
+    diarized = Perceiver(opts, _Exploding(), None, diarizer=campplus)
+    before = Perceiver(opts, asr, None).signals
+    assert {k: v for k, v in diarized.signals.items() if k != "voice_segments"} == before  # the others stay cached
+    clips = list(diarized.observe(path, info, "src", tmp_path / "c"))
+    assert all(c.producer["diarizer"] == campplus.model_id for c in clips)
+    assert [c.segments for c in clips] == [c.segments for c in plain]  # speech reused, not heard again
+    for clip in clips:
+        words = [w for s in clip.segments for w in s.words]
+        assert clip.voice_segments, clip.clip_index
+        starts = [s.start for s in clip.voice_segments]
+        assert starts == sorted(starts)
+        assert clip.voice_segments[0].start <= words[0].start + 1e-3 and words[-1].end <= clip.voice_segments[-1].end + 1e-3
+        for seg in clip.voice_segments:
+            assert len(seg.embedding) == 192 and abs(float(np.linalg.norm(seg.embedding)) - 1.0) < 1e-3
+    again = list(Perceiver(opts, _Exploding(), None, diarizer=campplus).observe(path, info, "src", tmp_path / "c"))
+    assert again == clips

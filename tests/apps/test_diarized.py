@@ -1,0 +1,82 @@
+"""Voices told apart over a whole source, end to end through the CLI on a real meeting: AMI's
+ami_dev00 (30 s, two men: MEE009 speaks 1.4-13.3 s, MEE012 13.2-16.9 s, then turns alternate)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from apps.cli import main
+
+
+@pytest.fixture(scope="module")
+def meeting(tmp_path_factory, data_dir):  # type: ignore[no-untyped-def]
+    store = tmp_path_factory.mktemp("ami") / "store"
+    path = data_dir / "speech" / "diarization" / "ami_dev00.wav"
+    assert main(["index", str(path), "--store", str(store)]) == 0
+    return store, path
+
+
+def segments(capsys, store: Path, path: Path) -> list[dict]:  # type: ignore[no-untyped-def,type-arg]
+    capsys.readouterr()
+    assert main(["transcript", str(path), "--store", str(store), "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)["segments"]
+
+
+def voice_at(lines: list[dict], t: float) -> str:  # type: ignore[type-arg]
+    """The voice of the line spoken at ``t`` (or the nearest one)."""
+    return min(lines, key=lambda s: 0.0 if s["start"] <= t <= s["end"] else min(abs(s["start"] - t), abs(s["end"] - t)))["voice"]
+
+
+def test_two_speakers_are_two_voices(capsys, meeting) -> None:  # type: ignore[no-untyped-def]
+    store, path = meeting
+    lines = segments(capsys, store, path)
+    voices = {s["voice"] for s in lines}
+    assert len(voices) >= 2, lines
+    # the first speaker's long opening and the second speaker's first turn
+    assert voice_at(lines, 5.0) != voice_at(lines, 15.0), lines
+    assert voice_at(lines, 5.0) == voice_at(lines, 24.5) and voice_at(lines, 15.0) == voice_at(lines, 27.0), lines
+    # the voices are entities, each a person of its own
+    capsys.readouterr()
+    assert main(["entities", "--store", str(store), "--json"]) == 0
+    people = json.loads(capsys.readouterr().out)["entities"]
+    assert voices <= {v for p in people for v in p["voices"]}
+
+
+def test_indexing_again_gives_the_same_voices(capsys, meeting) -> None:  # type: ignore[no-untyped-def]
+    store, path = meeting
+    before = segments(capsys, store, path)
+    assert main(["forget", str(path), "--store", str(store)]) == 0
+    assert main(["index", str(path), "--store", str(store)]) == 0
+    assert segments(capsys, store, path) == before
+
+
+def test_a_speaker_is_one_voice_across_clips(capsys, data_dir, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Cut into 10 s clips, the meeting still has its two voices, each the same id in every clip:
+    speakers are clustered over the source, not per clip."""
+    monkeypatch.setenv("MMAGENT_CLIP_SECONDS", "10")
+    path = data_dir / "speech" / "diarization" / "ami_dev00.wav"
+    assert main(["index", str(path), "--store", str(tmp_path / "store")]) == 0
+    lines = segments(capsys, tmp_path / "store", path)
+    assert len({s["voice"] for s in lines}) == 2, lines
+    assert voice_at(lines, 5.0) == voice_at(lines, 24.5) != voice_at(lines, 15.0) == voice_at(lines, 27.0), lines
+
+
+def test_campplus_by_default_resemblyzer_when_it_cannot_load(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import models.voice_campplus
+    from mmagent.components import Components
+    from mmagent.settings import Settings
+
+    settings = Settings(store=tmp_path, device="cpu")
+    assert Components(settings).diarizer().model_id == "campplus-zh-en-common-advanced"  # type: ignore[union-attr]
+    off = Components(Settings(store=tmp_path, device="cpu", diarize=False))
+    assert off.diarizer() is None
+    # a store indexed before diarization recomputes only the voice segments, not the captions
+    signals, before = Components(settings).perceiver().signals, off.perceiver().signals
+    assert {k: v for k, v in signals.items() if k != "voice_segments"} == before and "voice_segments" in signals
+    monkeypatch.setattr(models.voice_campplus, "bundled_campplus", lambda: tmp_path / "missing.pt")
+    fallback = Components(settings)
+    assert fallback.diarizer() is fallback.voice() and fallback.voice().model_id == "resemblyzer-ge2e"  # type: ignore[union-attr]
+    assert fallback.perceiver().signals.keys() >= {"turns", "voice_segments"}
