@@ -133,8 +133,10 @@ class Reducer:
             if clip.voice_segments and clip.producer.get("diarizer"):
                 specs["voice"] = (clip.producer["diarizer"], len(clip.voice_segments[0].embedding))
                 break
+        for clip in clips:
             if clip.visual and clip.producer.get("image"):
                 specs["visual"] = (clip.producer["image"], len(clip.visual[0].vector))
+                break
         if specs:
             self.store.ensure_vectors(specs)
 
