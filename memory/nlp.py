@@ -65,14 +65,15 @@ def sentences(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=8192)
-def digits(text: str) -> str:
+def digits(text: str, ordinals: bool = False) -> str:
     """Spoken numbers as digits: "fifteen hours" → "15 hours", "twenty one" → "21". Lone small
-    numbers inside words stay words only where text2num keeps them ("one of them")."""
+    numbers inside words stay words only where text2num keeps them ("one of them"); with
+    ``ordinals``, every number and ordinal is converted ("second" → "2nd", "one" → "1")."""
     try:
         from text_to_num import alpha2digit
     except ImportError as exc:
         raise NLPUnavailable(f"text2num is not installed ({exc}); run: {INSTALL}") from None
-    out: str = alpha2digit(text, "en")
+    out: str = alpha2digit(text, "en", threshold=0) if ordinals else alpha2digit(text, "en")
     return out
 
 

@@ -43,7 +43,7 @@ from models.base import FloatArray, TextEmbedder, Word
 from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment
 
-REDUCE_VERSION = "reduce-3"  # 3: diarized voices. Sources indexed by an older reduce stage are reduced again
+REDUCE_VERSION = "reduce-4"  # 3: diarized voices; 4: face memories keep their sighting times. Sources indexed by an older reduce stage are reduced again
 FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
 
 
@@ -427,7 +427,8 @@ def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: di
             records.append(MemoryRecord(
                 "visual", "face", clip.source_id, track.start, track.end, f"{who} on screen", path=path,
                 entity_ids=tuple(x for x in (face_id, person.id if person else None) if x), wall_time=clip.wall_start,
-                parent=episode_of.get(clip.clip_index), attrs={"image": crop, "box": list(track.box), "sightings": track.sightings, "clip_index": clip.clip_index},
+                parent=episode_of.get(clip.clip_index), attrs={"image": crop, "box": list(track.box), "sightings": track.sightings, "clip_index": clip.clip_index,
+                       "times": list(track.times)},
             ))
             vectors.append({"face": np.asarray(track.embedding, dtype=np.float32)})
         shown = {k.t: k for k in clip.keyframes}

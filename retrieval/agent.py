@@ -63,6 +63,12 @@ class Agent(AnswerStep):
         steps: list[Step] = [Step("plan", 0, {"planner": self.planner.name, "question": q.to_json()})]
         if self.tools.store.count(self.tools._scope()) == 0:
             return Answer(NOT_FOUND, (), 0, "not_found", "nothing is indexed in the requested scope", tuple(steps))
+        if q.nth is not None:  # "the second person on camera": who that is, and when they were there
+            state.nth = self.tools.nth_person(q.nth.n, q.nth.modality)
+            if state.nth is None:
+                return Answer(NOT_FOUND, (), 0, "not_found", f"memory holds no '{q.nth.phrase}'", tuple(steps))
+            steps.append(Step("observation", 0, {"nth": q.nth.phrase, "person": state.nth[0],
+                                                 "spans": [list(x) for x in state.nth[2][:6]]}))
         embed = _CachedEmbedder(self.retriever.embedder)
         # names are matched by who said what (the person filter and bonus), not as words to find
         rank_text = q.text

@@ -42,6 +42,19 @@ def _mentions(words: Sequence[str], text: str) -> bool:
     return all(keywords.normalise(w).replace(" ", "")[: max(4, len(w) - 2)] in compact for w in words)
 
 
+def _during(s: Scored, spans: Sequence[tuple[str, float, float]], pad: float = 1.0) -> bool:
+    """Most of the snippet lies in one of the spans (or most of the span in the snippet). A face
+    is looked for in frames sampled about every second: a sighting at t stands for t ± ``pad``."""
+    a0, b0 = s.snippet.start, s.snippet.end
+    for src, a, b in spans:
+        if src != s.hit.record.source_id:
+            continue
+        lo, hi = a - pad, b + pad
+        if min(b0, hi) - max(a0, lo) >= 0.5 * min(max(b0 - a0, 1e-3), hi - lo):
+            return True
+    return False
+
+
 class AnswerStep:
     """The answer step of :class:`retrieval.agent.Agent` (its tools, retriever and options)."""
 
@@ -66,6 +79,13 @@ class AnswerStep:
             theirs = [s for s in ranked if self._by(s, set(q.entity_ids), wanted)]
             if any(s.relevance >= ro.min_relevance for s in theirs):
                 ranked = theirs
+        if state.nth is not None:
+            # "what did the second person on camera say": only what was said and shown while they were there
+            label, ids, spans = state.nth
+            ranked = [s for s in ranked if _during(s, spans)]
+            if q.wants == "name" and q.gap.verb in ("be", ""):  # "who was the first person on screen"
+                return Answer(label, tuple(s.evidence() for s in ranked[: ro.evidence]), 0, "extractive",
+                              f"{label} is {q.nth.phrase if q.nth else 'that person'}")
         if q.anchor is not None:
             if state.anchor is None:
                 return Answer(NOT_FOUND, (), 0, "not_found", f"no moment matching '{q.anchor.phrase}' is in memory")
@@ -94,7 +114,7 @@ class AnswerStep:
             ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
                       for s in ranked]
         ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))
-        if q.anchor is not None and q.anchor.relation == "during" and ranked:
+        if (q.anchor is not None and q.anchor.relation == "during" or state.nth is not None) and ranked:
             relevant = ranked  # the moment itself is what the question points at: no topic match needed
         else:
             relevant = [s for s in ranked if s.relevance >= ro.min_relevance]

@@ -92,6 +92,7 @@ class State:
     anchor_searched: bool = False
     hop: tuple[str, tuple[str, ...], str] | None = None  # (speaker, all their entity ids, the snippet) of a hop
     hop_searched: bool = False
+    nth: tuple[str, tuple[str, ...], tuple[tuple[str, float, float], ...]] | None = None  # "the second person": (label, ids, spans)
     visual: bool = False  # an image model made the store's keyframe vectors: search_visual can help
 
     def did(self, action: Action) -> bool:
@@ -124,6 +125,10 @@ class RulePlanner:
         if state.round == 1 or not state.done:
             for name in q.named:
                 out.append(Action("lookup_entity", {"name": name}, "the question names this person"))
+            if state.nth is not None:
+                for source, a, b in state.nth[2][:6]:
+                    out.append(Action("read_span", {"source": source, "start": max(0.0, a - 1.0), "end": b + 1.0},
+                                      f"what was said and shown while {q.nth.phrase if q.nth else 'they'} appeared", True))
             out.append(Action("search_episodic", {"query": q.topic, **wall}, "what the question is about", True))
             if q.summary:
                 out.append(Action("search_episodic", {"query": q.topic, "level": "scene", "limit": 4, **wall},

@@ -43,6 +43,9 @@ OCCURRENCE_NOUNS = frozenset("time occasion mention occurrence".split())
 ORDER_WORDS = {"first": "first", "earliest": "first", "initial": "first", "initially": "first",
                "last": "last", "latest": "last", "final": "last", "finally": "last"}
 PAST_STATE = frozenset("originally previously formerly earlier previous old former original history".split())
+# "the second person on camera": seen (a face), "the third speaker": heard (a voice)
+SEEN_WORDS = frozenset("camera screen video frame picture shot appear see show".split())
+HEARD_NOUNS = frozenset("speaker voice caller singer narrator reader".split())
 CHANGE_VERBS = frozenset("change move update switch replace reschedule edit modify".split())
 # temporal subordinators and prepositions → how the question navigates from the moment they name
 TEMPORAL = {"after": "after", "once": "after", "since": "after", "following": "after",
@@ -74,6 +77,16 @@ class Gap:
 
 
 @dataclass(frozen=True)
+class Nth:
+    """"the second person on camera": the ``n``-th person to appear (1-based; -1 the last),
+    counted among faces ("seen"), voices ("heard") or both ("person")."""
+
+    n: int
+    modality: str  # "face" | "voice" | "person"
+    phrase: str
+
+
+@dataclass(frozen=True)
 class Question:
     text: str
     topic: str  # the question without its time-navigation words: what to search for
@@ -93,6 +106,7 @@ class Question:
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
     gap: Gap = Gap()
     kinds: tuple[str, ...] = ()  # every row of KINDS that matched
+    nth: Nth | None = None  # "the second person on camera": the question is about that person's moments
 
     @property
     def entity_ids(self) -> tuple[str, ...]:
@@ -107,6 +121,7 @@ class Question:
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
             "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms), "summary": self.summary,
             "gap": {k: v for k, v in vars(self.gap).items() if v},
+            **({"nth": vars(self.nth)} if self.nth else {}),
         }
 
 
@@ -123,6 +138,7 @@ class Reading:
     skip: set[int]  # token indices of the anchor, the hop and the wall-clock words (not the topic)
     anchor: Anchor | None = None
     hop: Span | None = None
+    nth: Nth | None = None
 
     def lemmas(self, pos: Sequence[str] = ("VERB", "AUX", "NOUN", "ADJ", "ADV", "PROPN")) -> set[str]:
         return {t.lemma_.lower() for t in self.doc if t.i not in self.skip and t.pos_ in pos}
@@ -246,8 +262,60 @@ def read(text: str) -> Reading:
     if reading.hop is not None:  # "the person who ...": the person and the clause become "they"
         head = reading.hop.root.head
         reading.skip |= {t.i for t in reading.hop} | {t.i for t in head.subtree if t.i <= head.i}
+    reading.nth, tokens = _nth(doc, reading.hop, reading.skip)
+    reading.skip |= tokens
     reading.history_clause = history  # type: ignore[attr-defined]
     return reading
+
+
+def _ordinal(tok: Token) -> int | None:
+    """"second" / "2nd" / "third" → 2 / 2 / 3, "first" → 1, "last" / "final" → -1; else None."""
+    import re
+
+    doc, text = tok.doc, tok.text
+    if tok.i >= 2 and doc[tok.i - 1].text == "-" and doc[tok.i - 2].like_num:  # "twenty-first"
+        text = f"{doc[tok.i - 2].text}-{tok.text}"
+    elif (order := ORDER_WORDS.get(tok.lower_)) is not None:
+        return 1 if order == "first" else -1
+    if tok.ent_type_ != "ORDINAL" and not tok.lower_.endswith(("st", "nd", "rd", "th")):
+        return None
+    m = re.match(r"(\d+)(?:st|nd|rd|th)$", nlp.digits(text.replace("-", " "), ordinals=True).strip())
+    return int(m.group(1)) if m and int(m.group(1)) > 0 else None
+
+
+def _nth(doc: Doc, hop: Span | None, skip: set[int]) -> tuple[Nth | None, set[int]]:
+    """An ordinal on a person ("the **second** person on camera", "the **last** speaker", "the
+    first clip **of someone** talking"): which person, counted among what. Not one on a thing
+    ("the first item on the agenda"), nor one a relative clause defines ("the first person who
+    mentioned the budget": who did that, then the first of them). People are counted over the
+    whole scope: a question that names a date or time ("the first speaker on the first of May")
+    is about the first moment of that window, which the "first" row answers."""
+    if any(e.label_ in ("DATE", "TIME") for e in doc.ents):
+        return None, set()
+    for tok in doc:
+        if tok.i in skip or tok.dep_ not in ("amod", "nummod"):
+            continue
+        n = _ordinal(tok)
+        head = tok.head
+        if n is None or head.pos_ not in ("NOUN", "PROPN", "PRON") or head.i == tok.i:
+            continue
+        if hop is not None and hop.root.head.i == head.i:
+            continue
+        people = (PERSON_NOUNS | HEARD_NOUNS) - {"name", "who"}
+        of_person = [g for c in head.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children
+                     if g.dep_ == "pobj" and g.lemma_.lower() in people | {"someone", "somebody", "anyone"}]
+        nxt = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+        if head.lemma_.lower() in people or of_person:
+            span = doc[head.left_edge.i: head.right_edge.i + 1]
+        elif nxt is not None and nxt.dep_ == "compound" and nxt.lemma_.lower() in people:
+            head = nxt  # "the fourth singer perform": a person noun the parse took for a compound
+            span = doc[tok.left_edge.i: nxt.i + 1]
+        else:
+            continue
+        words = {t.lemma_.lower() for t in span}
+        modality = "face" if words & SEEN_WORDS else "voice" if head.lemma_.lower() in HEARD_NOUNS else "person"
+        return Nth(n, modality, span.text), {t.i for t in span}
+    return None, set()
 
 
 # -- the rows --------------------------------------------------------------------------------
@@ -477,7 +545,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         text=text, topic=topic, wants=_WANTS.get(main), kind=main, count=main == "how_many_times", order=order,
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
         hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
-        key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched,
+        key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,
     )
 
 

@@ -151,6 +151,9 @@ def _record_hit(record: MemoryRecord, score: float = 0.0) -> Hit:
     return Hit(record.id, record, score, score)
 
 
+_SIGHTING_GAP = 2.5  # seconds between two sightings of one face track that make two presences (FaceOptions.max_gap)
+
+
 class MemoryTools:
     """The store seen through a fixed scope (sources, a time limit) plus the tools over it."""
 
@@ -231,6 +234,56 @@ class MemoryTools:
         if self._persons is None:
             self._persons = self._registry_loader().persons() if self._registry_loader else []
         return self._persons
+
+    def nth_person(self, n: int, modality: str = "person", min_voice_seconds: float = 1.0
+                   ) -> tuple[str, tuple[str, ...], tuple[tuple[str, float, float], ...]] | None:
+        """The ``n``-th person to appear (1-based; -1 the last) in the scope, in the order the
+        sources were indexed and then by time: counted among faces seen (``face``), voices heard
+        (``voice``) or either (``person``). A face counts from one sighting (faces are looked for
+        in sampled frames: a 3 s shot can be one sighting); a voice from ``min_voice_seconds``
+        of speech. Returns (label, every entity id of the person, their spans of that modality)."""
+        if self._registry_loader is None or n == 0:
+            return None
+        registry = self._registry_loader()
+        kinds = {"face": ("face",), "voice": ("voice",)}.get(modality, ("face", "voice"))
+        seq = {e.source_id: e.seq for e in self.store.sources()}
+        found = []
+        for p in registry.persons():
+            spans = sorted(
+                (seq.get(src, 0), src, a, b, e.kind)
+                for eid in (*p.faces, *p.voices) if (e := registry.entities.get(eid)) is not None and e.kind in kinds
+                for src, lst in e.spans.items() if (not self.sources or src in self.sources)
+                for a, b in lst if self.before is None or a < self.before
+            )
+            heard = sum(b - a for _, _, a, b, kind in spans if kind == "voice")
+            if any(kind == "face" for *_, kind in spans) or heard >= min_voice_seconds:
+                found.append((spans[0][:3], p, tuple((src, a, b) for _, src, a, b, _ in spans)))
+        found.sort(key=lambda x: x[0])
+        if not found or (n > 0 and n > len(found)) or (n < 0 and -n > len(found)):
+            return None
+        _, person, spans = found[n - 1 if n > 0 else n]
+        return person.label(), (person.id, *person.births, *person.faces, *person.voices), self._presence(person, kinds) or spans
+
+    def _presence(self, person: Person, kinds: Sequence[str]) -> tuple[tuple[str, float, float], ...]:
+        """When exactly a person was there (an entity's spans join moments up to half a minute
+        apart): their face tracks, and the sentences their voices said."""
+        out: list[tuple[str, float, float]] = []
+        if "face" in kinds and person.faces:
+            tracks = self.store.scroll(self._scope(kind="visual", level="face", entity_ids=person.faces))
+            for r in tracks:  # a track joined across a gap (the same face seen again) is its runs of sightings
+                times = sorted(float(t) for t in r.attrs.get("times") or ()) or [r.t_start, r.t_end]
+                run = [times[0], times[0]]
+                for t in times[1:]:
+                    if t - run[1] > _SIGHTING_GAP:
+                        out.append((r.source_id, run[0], run[1]))
+                        run = [t, t]
+                    run[1] = t
+                out.append((r.source_id, run[0], run[1]))
+        if "voice" in kinds and person.voices:
+            voices = set(person.voices)
+            clips = self.store.scroll(self._scope(kind="episodic", level="clip", entity_ids=person.voices))
+            out += [(r.source_id, s.start, s.end) for r in clips for s in r.snippets if s.speaker in voices]
+        return tuple(sorted(set(out), key=lambda x: (x[0], x[1])))
 
     # -- the tools ---------------------------------------------------------------------------
 

@@ -113,6 +113,23 @@ def test_empty_store_and_unrelated_questions_are_not_found(capsys, tmp_path, gri
     assert code == 0 and doc == {"entities": []}
 
 
+def test_a_person_by_their_order_of_appearance(capsys, grid_store) -> None:  # type: ignore[no-untyped-def]
+    """People counted in the order they first appear: the same man in clips 2 (6-9 s) and 7
+    (21-24 s) is one person, so the eighth person on camera is the one of clip 8 (24-27 s)."""
+    cases = [
+        ("What did the first person on camera say?", [(0, 3)]),
+        ("what did the third person on screen say", [(6, 9), (21, 24)]),
+        ("Tell me what the eighth person on camera said.", [(24, 27)]),
+        ("What did the last person on camera say?", [(30, 33)]),
+    ]
+    for question, spans in cases:
+        code, doc, _ = run(capsys, "ask", question, "--store", str(grid_store), "--json", "--llm", "none")
+        assert code == 0 and doc["evidence"], (question, doc)
+        assert all(any(overlaps(e, a - 0.5, b + 0.5) for a, b in spans) for e in doc["evidence"]), (question, doc["evidence"])
+    code, doc, _ = run(capsys, "ask", "What did the fortieth person on camera say?", "--store", str(grid_store), "--json")
+    assert code == 0 and doc["answer"] == "Not found in memory." and "fortieth person on camera" in doc["note"]
+
+
 def test_entities_list_show_rename_and_forget(capsys, tmp_path, grid_store, grid_video) -> None:  # type: ignore[no-untyped-def]
     """The 11 GRID clips: 10 people on screen (two clips are the same man), through the CLI."""
     store = tmp_path / "copy"

@@ -187,3 +187,34 @@ def test_a_request_to_the_listener_asks_what_its_object_is(request_: str, questi
 ])
 def test_a_line_of_words_or_a_command_without_a_listener_has_no_gap(text: str) -> None:
     assert parse(text).gap.wh == ""
+
+
+@pytest.mark.parametrize("text, n, modality", [
+    ("What letter and number did the second person on camera say?", 2, "face"),
+    ("In the first short clip of someone talking to the camera, what colour did they say?", 1, "face"),
+    ("What did the third speaker say about the budget?", 3, "voice"),
+    ("What did the 2nd caller ask for?", 2, "voice"),
+    ("What did the last speaker promise to send?", -1, "voice"),
+    ("Who was the first person on screen?", 1, "face"),
+    ("What did the first man in the video say about prices?", 1, "face"),
+    ("what did the second guy say", 2, "person"),
+    ("Which song did the fourth singer perform?", 4, "voice"),
+])
+def test_an_ordinal_on_a_person_picks_that_person(text: str, n: int, modality: str) -> None:
+    q = parse(text)
+    assert q.nth is not None and (q.nth.n, q.nth.modality) == (n, modality), q.nth
+    assert q.order is None  # the ordinal counts people, not the moments of the answer
+    assert not any(w in q.topic.lower().split() for w in ("first", "second", "third", "last", "2nd", "fourth"))
+
+
+@pytest.mark.parametrize("text", [
+    "What was the first item on the agenda?",  # an ordinal on a thing
+    "Who was the first to mention the budget?",  # the first moment, not the first person
+    "What was the first thing the speaker said?",  # the speaker's first sentence
+    "What was the second slide about?",
+    "When did the second meeting start?",
+    "What did the first person who mentioned the budget say?",  # a relative clause defines the person
+    "What did the person on camera say first?",
+])
+def test_an_ordinal_on_a_thing_or_a_moment_is_no_person(text: str) -> None:
+    assert parse(text).nth is None
