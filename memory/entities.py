@@ -508,11 +508,13 @@ def _join_spans(spans: Sequence[tuple[str, float, float]], gap: float) -> list[t
     return [(s, round(a, 3), round(b, 3)) for s, a, b in out]
 
 
-_HOW_WEIGHT = {"renamed": 100.0, "enrolled": 50.0, "self-introduction": 2.0, "name-tag": 1.0}
+# a name said to a voice ("thanks, Tom") is weaker than a name tag: the addressee is inferred from turn order
+_HOW_WEIGHT = {"renamed": 100.0, "enrolled": 50.0, "self-introduction": 2.0, "name-tag": 1.0, "address": 0.5}
 
 
 def _names(members: Sequence[Entity]) -> tuple[list[str], list[str], tuple[dict[str, Any], ...]]:
-    """Names by weight of evidence: the user's first, then self-introductions, then name tags."""
+    """Names by weight of evidence: the user's first, then self-introductions, then name tags,
+    then names others said to the voice."""
     score: Counter[str] = Counter()
     shown: dict[str, str] = {}
     evidence = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["COMMON_WORDS", "UI_WORDS", "name_tags", "self_introductions", "title_name"]
+__all__ = ["COMMON_WORDS", "UI_WORDS", "addressed", "name_tags", "self_introductions", "title_name"]
 
 # Frequent English words that are not names. Given names that are also words (Will, Mark, Grace,
 # Rose, May, June, April, Frank, Hope, Joy, Bill, Jack, Max, Ray, Dawn...) are left out on purpose.
@@ -245,4 +245,39 @@ def name_tags(lines: Sequence[str]) -> list[str]:
         if name.lower() not in seen:
             seen.add(name.lower())
             out.append(name)
+    return out
+
+
+def addressed(text: str) -> list[tuple[str, str]]:
+    """People a speaker talks to by name ("Thanks, Tom." / "Tom, can you send it?" / "Okay,
+    Sarah, what do you think?"): a vocative, a person's name (a PERSON entity or a proper noun
+    no entity type claims) set off by commas or the sentence's edges. With each name, who it
+    most likely belongs to: the ``"next"`` speaker when the sentence asks something or opens
+    with the name (the person is called on to answer), else the ``"previous"`` one (thanks,
+    agreement: the person just spoke). "I met Tom yesterday" (no commas), "Paris, France"
+    (a place) and "Good morning, everyone" (no name) give nothing.
+    """
+    from memory import nlp
+
+    out: list[tuple[str, str]] = []
+    for sent in nlp.parse(text.translate(_APOSTROPHES)).sents:
+        words = [t for t in sent if not t.is_space]
+        k = 0
+        while k < len(words):
+            tok = words[k]
+            if tok.pos_ != "PROPN" or tok.ent_type_ not in ("PERSON", ""):
+                k += 1
+                continue
+            end = k
+            while end + 1 < len(words) and words[end + 1].pos_ == "PROPN" and words[end + 1].ent_type_ == tok.ent_type_:
+                end += 1
+            before = words[k - 1] if k > 0 else None
+            after = words[end + 1] if end + 1 < len(words) else None
+            greeted = before is not None and before.pos_ == "INTJ" and k == 1  # "Hey Tom, ..."
+            set_off = (before is None or before.text == "," or greeted) and (after is None or after.text in (",", ".", "!", "?"))
+            name = " ".join(w.text for w in words[k:end + 1])
+            if set_off and (before is not None or after is not None and after.text == ",") and all(_name_word(w) for w in name.split()):
+                asks = sent.text.rstrip().endswith("?")
+                out.append((title_name(name), "next" if asks or before is None else "previous"))
+            k = end + 1
     return out

@@ -43,7 +43,7 @@ from models.base import FloatArray, TextEmbedder, Word
 from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment
 
-REDUCE_VERSION = "reduce-4"  # 3: diarized voices; 4: face memories keep their sighting times. Sources indexed by an older reduce stage are reduced again
+REDUCE_VERSION = "reduce-4"  # 3: diarized voices; 4: face memories keep their sighting times, names said to a voice. Sources indexed by an older reduce stage are reduced again
 FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
 
 
@@ -166,6 +166,7 @@ class Reducer:
                 continue
             for name in namelib.self_introductions(turn.text):
                 registry.add_name(voice_id, sid, name, turn.start, "self-introduction", turn.text)
+        _address_names(registry, sid, list(zip(clip.turns, turn_ids)))
         self._name_tags(registry, clip, faces)
         return ClipIds(faces, voices, tuple(turn_ids))
 
@@ -204,17 +205,20 @@ class Reducer:
         spoken = list(zip(segments, labels))
         out_clips: list[ClipObservation] = []
         out_ids: list[ClipIds] = []
+        said: list[tuple[Any, str | None]] = []  # every turn of the source and its speaker
         for clip, faces in zip(clips, face_ids):
             turns, turn_labels = _speaker_turns(clip, spoken)
             turn_ids = tuple(speaker_ids[k] for k in turn_labels)
             for turn, voice_id in zip(turns, turn_ids):
                 for name in namelib.self_introductions(turn.text):
                     registry.add_name(voice_id, sid, name, turn.start, "self-introduction", turn.text)
+            said += zip(turns, turn_ids)
             self._name_tags(registry, clip, faces)
             # the clip-local voices its captions name: each the speaker of most of its time
             local = _majority(clip.turns, [_overlapping(t, turns, turn_ids) for t in clip.turns])
             out_clips.append(replace(clip, turns=turns))
             out_ids.append(ClipIds(faces, local, turn_ids))
+        _address_names(registry, sid, said)
         return out_clips, out_ids
 
     def _name_tags(self, registry: EntityRegistry, clip: ClipObservation, faces: dict[str, str]) -> None:
@@ -405,6 +409,24 @@ def _alone(shown: Sequence[tuple[str, float, float]], start: float, end: float) 
             (face_id,) = present
             out[face_id] = round(out.get(face_id, 0.0) + b - a, 3)
     return out
+
+
+def _address_names(registry: EntityRegistry, sid: str, said: Sequence[tuple[Any, str | None]], reach: float = 15.0) -> None:
+    """A name said to someone ("thanks, Tom", "Tom, can you ...?") names the other voice that
+    spoke just before it (thanks, agreement) or speaks next (a question, a call), within
+    ``reach`` seconds; weak evidence (:data:`memory.entities._HOW_WEIGHT`), kept with its sentence."""
+    turns = sorted(((t, v) for t, v in said if v is not None), key=lambda x: x[0].start)
+    for k, (turn, voice) in enumerate(turns):
+        if "," not in turn.text and "?" not in turn.text:
+            continue  # a vocative is set off by commas (or asks): most sentences need no parse
+        for name, way in namelib.addressed(turn.text):
+            others = reversed(turns[:k]) if way == "previous" else iter(turns[k + 1:])
+            other = next(((t, v) for t, v in others if v != voice), None)
+            if other is None:
+                continue
+            gap = turn.start - other[0].end if way == "previous" else other[0].start - turn.end
+            if gap <= reach:
+                registry.add_name(other[1], sid, name, turn.start, "address", turn.text)
 
 
 def _wall(record: MemoryRecord, snip: Snippet) -> float | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.names import COMMON_WORDS, name_tags, self_introductions, title_name
+from memory.names import COMMON_WORDS, addressed, name_tags, self_introductions, title_name
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,29 @@ def test_stop_list_is_compact_and_lowercase() -> None:
     assert 300 <= len(COMMON_WORDS) <= 1500
     assert all(w == w.lower() for w in COMMON_WORDS)
     assert not {"will", "mark", "grace", "rose", "may", "june", "frank", "bill", "hope", "max"} & COMMON_WORDS
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Thanks, Tom.", [("Tom", "previous")]),
+    ("Thank you so much, Maria, that was great.", [("Maria", "previous")]),
+    ("Right, thanks, Anna Lee.", [("Anna Lee", "previous")]),
+    ("Sure, John.", [("John", "previous")]),
+    ("Tom, can you send the report?", [("Tom", "next")]),
+    ("Okay, Sarah, what do you think?", [("Sarah", "next")]),
+    ("Hey Tom, got a minute?", [("Tom", "next")]),
+])
+def test_a_name_said_to_someone(text: str, expected: list) -> None:  # type: ignore[type-arg]
+    assert addressed(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I met Tom yesterday.",  # a name in the sentence, not said to anyone
+    "Well, John said no.",
+    "Good morning, everyone.",
+    "Paris, France is lovely.",  # a place
+    "We flew to Berlin, then to Rome.",
+    "Hi, I am Tom.",  # a self-introduction, not an address
+    "Well, Monday works for me.",
+])
+def test_a_name_in_a_sentence_is_not_said_to_anyone(text: str) -> None:
+    assert addressed(text) == []

@@ -179,3 +179,24 @@ def test_diarized_speakers_are_voices_across_clips_and_sources(backend, tmp_path
         (episode,) = store.scroll(Scope(source_ids=("later",), level="clip"))
         assert {s.speaker for s in episode.snippets if s.modality == "speech"} == {speakers[0]}  # Tom, from the call
         assert len(list(store.scroll(Scope(kind="entity", level="voice")))) == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS[:1])
+def test_a_name_said_to_a_speaker_names_that_speaker(backend, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """"Thanks, Ann." names the voice that spoke just before; "Tom, can you ...?" the one that
+    answers next; the evidence is kept with the sentence. A speaker's own name given by
+    themselves outweighs what others call them."""
+    call = diarized_clip("call", [(1.0, "Tom, can you check the order for the lab?", "ann"),
+                                  (6.0, "Yes, the microscope ships on Friday", "tom"),
+                                  (11.0, "Thanks, Tom. That helps a lot", "ann"),
+                                  (16.0, "No problem, Ann, talk soon", "tom")])
+    with make(backend, tmp_path / "d") as store:
+        Reducer(store, EMB).reduce([call], "/v/call.wav", 1)
+        people = {r.attrs.get("name"): r for r in store.scroll(Scope(kind="entity", level="person", current=True))}
+        assert {"Tom", "Ann"} <= set(people), list(people)
+        assert people["Tom"].attrs["voices"] != people["Ann"].attrs["voices"]
+        (episode,) = store.scroll(Scope(source_ids=("call",), level="clip"))
+        speakers = [s.speaker for s in episode.snippets if s.modality == "speech"]
+        assert people["Tom"].attrs["voices"] == [speakers[1]] and people["Ann"].attrs["voices"] == [speakers[0]]
+        how = {e["how"] for e in people["Tom"].attrs["evidence"] if e.get("name") == "Tom"}
+        assert how == {"address"}
