@@ -80,7 +80,8 @@ class FasterWhisperASR(ASR):
             return [self._transcribe(audio, repair=True) for audio in audios]
         regions = [self._speech_regions(a) for a in audios]
         first = self._packed_pass(model, audios, regions)
-        return [drop_loops(self._fill_gaps(a, self._repair_loops(a, segs), r)) for a, segs, r in zip(audios, first, regions)]
+        return [drop_loops(self._unmissed(model, a, self._fill_gaps(a, self._repair_loops(a, segs), r), r))
+                for a, segs, r in zip(audios, first, regions)]
 
     def _packs(self, model: Any) -> bool:
         """Whether speech goes through ``_packed_pass``: batched, with VAD, and a known language
@@ -101,8 +102,19 @@ class FasterWhisperASR(ASR):
         else:
             out = self._sequential_pass(model, audio)
         if repair:
-            out = self._fill_gaps(audio, self._repair_loops(audio, out), regions)
+            out = self._unmissed(model, audio, self._fill_gaps(audio, self._repair_loops(audio, out), regions), regions)
         return out
+
+    def _unmissed(self, model: Any, audio: FloatArray, segments: list[Segment],
+                  regions: list[dict[str, int]] | None) -> list[Segment]:
+        """``segments`` with the singing and speech over music VAD did not hear (models/asr_music.py)."""
+        if not self.vad:
+            return segments
+        from models.asr_music import missed_speech
+
+        heard = regions if regions is not None else self._speech_regions(audio)
+        found = missed_speech(model, audio, heard, self.sample_rate, self.language, _segments, _shift)
+        return sorted(segments + found, key=lambda s: s.start) if found else segments
 
     def _speech_regions(self, audio: FloatArray) -> list[dict[str, int]]:
         """Silero VAD, once per audio: the speech the model hears, in chunks of at most
