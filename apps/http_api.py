@@ -97,16 +97,21 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     app = FastAPI(title="mmagent", version="1", lifespan=lifespan,
                   description="A multimodal memory of video and screen activity: ask it, search it, read its sources.")
 
-    def need_token(request: Request) -> None:
+    def token_ok(request: Request) -> bool:
         if token is None:
-            return
+            return True
         given = request.query_params.get("token") or ""
         auth = request.headers.get("authorization", "")
         if auth.lower().startswith("bearer "):
             given = auth[7:].strip()
         given = request.headers.get("x-mmagent-token", given)
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise ApiError(401, "a token is needed: Authorization: Bearer TOKEN (the token is in STORE/server-token)")
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    need = "a token is needed: Authorization: Bearer TOKEN (the token is in STORE/server-token)"
+
+    def need_token(request: Request) -> None:
+        if not token_ok(request):
+            raise ApiError(401, need)
 
     @app.middleware("http")
     async def loopback_only(request: Request, call_next: Any) -> Response:
@@ -115,6 +120,8 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
         bound = request.scope.get("server")
         if bound and bound[0] in LOOPBACK and host not in LOOPBACK:
             return _error(403, f"host {host!r} is not this machine: use http://127.0.0.1")
+        if request.url.path.startswith("/mcp") and not token_ok(request):  # the mounted MCP app has no route deps
+            return _error(401, need)
         return await call_next(request)  # type: ignore[no-any-return]
 
     @app.exception_handler(ApiError)

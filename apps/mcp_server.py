@@ -35,11 +35,19 @@ def build_mcp(call: Call) -> Any:
     """The MCP server over ``call(op, **args)`` (an in-process store server's, or a socket client's)."""
     import anyio
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.mcpserver.exceptions import ToolError
 
     mcp = MCPServer("mmagent", instructions=INSTRUCTIONS)
 
     async def run(op: str, **args: Any) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(lambda: call(op, **args))
+        from memory.errors import MemoryError_
+        from mmagent.errors import MMAgentError
+        from perception.errors import PerceptionError
+
+        try:
+            return await anyio.to_thread.run_sync(lambda: call(op, **args))
+        except (MMAgentError, MemoryError_, PerceptionError) as exc:  # the model reads why, and can retry
+            raise ToolError(str(exc)) from None
 
     @mcp.tool()
     async def ask(question: str, source: list[str] | None = None, before: float | None = None) -> dict[str, Any]:
@@ -79,13 +87,14 @@ def build_mcp(call: Call) -> Any:
     async def read_span(source: str, start: float, end: float) -> dict[str, Any]:
         """Everything remembered in [start, end] seconds of a source: what was said and by whom,
         on-screen text, the clip summaries, who was seen."""
-        if end < start:
-            raise ValueError("end is before start")
+        if end <= start:
+            raise ToolError(f"the span is empty: end ({end}) must come after start ({start})")
         doc = await run("timeline", source=source)
         sid = doc["source_id"]
 
         def inside(item: dict[str, Any]) -> bool:
-            return float(item["start"]) <= end and float(item.get("end", item["start"])) >= start
+            a, b = float(item["start"]), float(item.get("end", item["start"]))
+            return (a < end and b > start) if b > a else start <= a <= end
 
         items = ([{"source_id": sid, "kind": "said", **s, "text": f"{s.get('name') or s.get('speaker') or 'someone'}: {s['text']}"}
                   for s in doc["speakers"] if inside(s)]
