@@ -563,10 +563,13 @@ def cmd_serve(settings: Any, args: argparse.Namespace) -> int:
     from apps.server import serve
 
     def ready(info: dict[str, Any]) -> None:
+        from apps.server import load_token
+
+        page = f"{info['url']}/#token={load_token(settings.store)}" if info["token_required"] else f"{info['url']}/"
         token = f"; token: {settings.store / 'server-token'}" if info["token_required"] else " (no token)"
-        _stderr(f"serving {settings.store} at {info['url']} (API: {info['url']}/docs{token}); "
-                f"MCP: {'off' if args.no_mcp else info['url'] + '/mcp/'}; mmagent commands on this store go through it; "
-                f"Ctrl-C stops it")
+        _stderr(f"serving {settings.store}\n  web page: {page}\n  HTTP API: {info['url']}/api (schema: {info['url']}/docs{token})\n"
+                f"  MCP: {'off' if args.no_mcp else info['url'] + '/mcp/'}\n"
+                f"  mmagent commands on this store go through it; Ctrl-C stops it")
 
     return serve(settings, args.host, args.port, token=not args.no_token, ready=ready, mcp=not args.no_mcp)
 

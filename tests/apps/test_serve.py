@@ -304,6 +304,67 @@ def test_mcp_over_streamable_http_with_the_sdk_client(served: dict[str, Any]) ->
     assert r.status_code == 401
 
 
+def test_the_web_page_in_chromium(served: dict[str, Any]) -> None:
+    """The page the server serves, in Debian's chromium driven by Selenium: timeline lanes, the
+    video (byte ranges), the people gallery, the ask box."""
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.skip("chromium / chromedriver not installed (scripts/setup.sh installs them)")
+    selenium = pytest.importorskip("selenium")
+    from selenium.webdriver import Chrome, ChromeOptions
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert selenium.__version__
+    options = ChromeOptions()
+    options.binary_location = chromium
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--mute-audio",
+                "--autoplay-policy=no-user-gesture-required"):
+        options.add_argument(arg)
+    browser = Chrome(service=Service(driver_path), options=options)
+    try:
+        wait = WebDriverWait(browser, 120)
+        browser.get(f"{served['info']['url']}/#token={served['token']}")
+        wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-ready") == "1", \
+            browser.find_element(By.ID, "error").text
+        assert "token" not in browser.current_url  # the token leaves the address bar
+        lanes = {lane.get_attribute("data-lane"): lane.find_elements(By.CLASS_NAME, "block")
+                 for lane in browser.find_elements(By.CLASS_NAME, "lane")}
+        assert lanes["clips"] and lanes["speakers"] and lanes["screen"]
+        said = " ".join(b.get_attribute("textContent") for b in lanes["speakers"])
+        assert "Dana" in said and "Priya" in said
+        names = {c.find_element(By.CLASS_NAME, "name").text for c in browser.find_elements(By.CLASS_NAME, "person")}
+        assert {"Dana", "Priya"} <= names
+        # the video loads through the media route (byte ranges) and plays in the page
+        wait.until(lambda b: b.execute_script("return document.getElementById('player').readyState") >= 1)
+        assert browser.execute_script("return document.getElementById('player').error") is None
+        duration = browser.execute_script("return document.getElementById('player').duration")
+        assert abs(duration - served["script"][-1]["end"]) < 1.5
+        # ask: the answer, its evidence, and the video jumps to the first cited moment
+        box = browser.find_element(By.ID, "question")
+        box.send_keys("What is the invoice number for Globex?")
+        browser.find_element(By.ID, "ask-button").click()
+        wait.until(lambda b: "5120" in b.find_element(By.ID, "answer").text)
+        cited = browser.find_elements(By.CSS_SELECTOR, "#evidence li")
+        assert cited
+        start = float(cited[0].get_attribute("data-start"))
+        wait.until(lambda b: abs(b.execute_script("return document.getElementById('player').currentTime") - start) < 0.5)
+        # a click on a speaker's block seeks there
+        last = lanes["speakers"][-1]
+        browser.execute_script("arguments[0].click()", last)
+        at = float(last.get_attribute("data-start"))
+        wait.until(lambda b: abs(b.execute_script("return document.getElementById('player').currentTime") - at) < 0.5)
+        # without the token the page says why, and shows nothing
+        browser.execute_script("sessionStorage.clear()")
+        browser.get(f"{served['info']['url']}/")
+        wait.until(lambda b: b.find_element(By.TAG_NAME, "body").get_attribute("data-ready"))
+        assert "token" in browser.find_element(By.ID, "error").text
+    finally:
+        browser.quit()
+
+
 def test_forget_through_http_then_nothing_is_found(served: dict[str, Any]) -> None:
     """Last: it empties the module's store."""
     http: httpx.Client = served["http"]
