@@ -586,6 +586,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _handled() -> tuple[type[BaseException], ...]:
+    """The errors that are one line on stderr and exit code 1 (the layers' own, and OS errors)."""
+    from memory.errors import MemoryError_
+    from mmagent.errors import MMAgentError
+    from models.errors import ModelError
+    from perception.errors import PerceptionError
+
+    return (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     _quiet_third_parties()
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -599,11 +609,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from memory.errors import MemoryError_
-    from mmagent import MMAgent, MMAgentError, Settings
+    # light imports only until the store is opened here: a command that a running server answers
+    # starts in a fraction of a second (the pipeline's imports, numpy and OpenCV among them, are not needed)
     from mmagent.errors import SettingsError
-    from models.errors import ModelError
-    from perception.errors import PerceptionError
+    from mmagent.settings import Settings
 
     try:
         if args.command == "sample":
@@ -641,10 +650,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     return served[args.command](None, args, service)
                 raise SettingsError(f"mmagent {args.command} needs the store to itself, and a memory server holds "
                                     f"{settings.store} ({_holder(service)}): stop it first (Ctrl-C, or mmagent screen stop)")
+        from mmagent.pipeline import MMAgent
+
         with MMAgent(settings) as agent:
             handler = {**served, "batch": cmd_batch}[args.command]
             return handler(agent, args)
-    except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
+    except _handled() as exc:  # evaluated only when something was raised
         _stderr(f"mmagent: error: {exc}")
         return 1
     except KeyboardInterrupt:

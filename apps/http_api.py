@@ -7,8 +7,8 @@ header cannot be set (an ``<img>`` or ``<video>`` source). Errors are JSON,
 404 nothing by that name, 409 the store is held elsewhere, 422 a malformed request or a file that
 cannot be indexed, 500 our own failure (logged; the message names its type), never a traceback.
 
-Requests are served one at a time against the store (the server's lock); ``GET`` routes read,
-``POST /api/index`` and ``DELETE /api/sources/{id}`` write.
+Reads (``GET``, ``POST /api/ask``) run side by side; a write (``POST /api/index``,
+``DELETE /api/sources/{id}``) waits for them and has the store to itself.
 """
 
 from __future__ import annotations
@@ -197,14 +197,14 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
              responses={200: {"content": {"image/jpeg": {}}}})
     def frame(source: str, t: float = Query(ge=0, description="seconds from the start")) -> Response:
         """The video frame at ``t`` (a keyframe's image: its ``t``), JPEG."""
-        with server.lock:
+        with server.reading():
             data = frame_jpeg(server.agent, source, t)
         return Response(data, media_type="image/jpeg")
 
     @app.get("/api/sources/{source}/media", tags=["sources"], dependencies=api)
     def media(source: str) -> FileResponse:
         """The indexed file itself (byte ranges: a ``<video>`` can seek)."""
-        with server.lock:
+        with server.reading():
             _, path = source_media(server.agent, source)
         return FileResponse(path, filename=path.name, content_disposition_type="inline")
 
@@ -238,7 +238,7 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     def face(face_id: str) -> FileResponse:
         from apps.server import face_crops
 
-        with server.lock:
+        with server.reading():
             crop = face_crops(server.agent).get(face_id)
         if crop is None:
             raise ApiError(404, f"no face crop for {face_id} (see /api/entities)")
@@ -247,7 +247,7 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     @app.get("/api/capture", tags=["sources"], dependencies=api, responses={200: {"content": {"image/png": {}}}})
     def capture(path: str = Query(min_length=1, description="a capture's file, as cited by ask (evidence.image)")) -> Response:
         """A screen capture whole, PNG (a capture saved as changed rows is put together)."""
-        with server.lock:
+        with server.reading():
             data = capture_png(server.agent, path)
         return Response(data, media_type="image/png")
 

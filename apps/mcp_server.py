@@ -151,7 +151,7 @@ def run_stdio(settings: Any) -> int:
     finally:
         if owner is not None:
             owner.close()
-            with owner.lock:
+            with owner.writing():
                 owner.agent.close()
     return 0
 

@@ -7,7 +7,8 @@ One process holds the store lock and the models (loaded once, warmed at start) a
 - HTTP clients on loopback (:mod:`apps.http_api`, FastAPI; a token unless turned off);
 - MCP clients over streamable HTTP at ``/mcp`` (:mod:`apps.mcp_server`).
 
-Every request holds one lock: one writer, and readers never see a half-written index.
+Reads run side by side; a write (index, forget, rename) waits for them and has the store to itself:
+one writer, and readers never see a half-written index.
 ``STORE/server.json`` tells other processes where the HTTP side listens (pid, url); the token is
 ``STORE/server-token`` (mode 0600), readable by this user only.
 """
@@ -20,7 +21,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -240,23 +242,99 @@ def capture_png(agent: Any, image: str) -> bytes:
 # -- the socket server with every request ---------------------------------------------------
 
 
-class StoreServer(Server):
-    """:class:`apps.service.Server` with the requests a store's owning process answers besides
-    ask / search / index / sources / status."""
+class ReadWriteLock:
+    """Many readers at once, or one writer; a waiting writer holds off new readers (no starving)."""
 
-    EXTRA: dict[str, Callable[..., dict[str, Any]]] = {
-        "entities": entities_doc, "entity": entity_doc, "rename": rename_doc, "forget": forget_doc,
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer = False
+        self._waiting = 0
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                if not self._readers:
+                    self._cond.notify_all()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            while self._writer or self._readers:
+                self._cond.wait()
+            self._waiting -= 1
+            self._writer = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = False
+                self._cond.notify_all()
+
+
+def _search(agent: Any, **args: Any) -> dict[str, Any]:
+    from apps.service import search_doc
+
+    return search_doc(agent, **args)
+
+
+def _ask(agent: Any, **args: Any) -> dict[str, Any]:
+    from apps.service import ask_doc
+
+    return ask_doc(agent, **args)
+
+
+def _sources(agent: Any) -> dict[str, Any]:
+    from apps.service import sources_doc
+
+    return sources_doc(agent)
+
+
+class StoreServer(Server):
+    """:class:`apps.service.Server` with every request a store's owning process answers. Reads
+    (ask, search, sources, entities, transcript, timeline, images) run side by side; a write
+    (index, forget, rename) waits for them and has the store to itself."""
+
+    READS: dict[str, Callable[..., dict[str, Any]]] = {
+        "ask": _ask, "search": _search, "sources": _sources, "entities": entities_doc, "entity": entity_doc,
         "transcript": transcript_doc, "timeline": timeline_doc,
     }
+    WRITES: dict[str, Callable[..., dict[str, Any]]] = {
+        "index": lambda agent, paths: index_doc(agent, paths), "rename": rename_doc, "forget": forget_doc,
+    }
+
+    def __init__(self, agent: Any, lock: threading.RLock, status: Callable[[], dict[str, Any]] | None = None) -> None:
+        super().__init__(agent, lock, status)
+        self.rw = ReadWriteLock()
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self.rw.read():
+            yield
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self.rw.write(), self.lock:
+            yield
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
-        if op not in self.EXTRA:
-            return super().handle(request)
+        if op not in self.READS and op not in self.WRITES:
+            return super().handle(request)  # ping, status, or an unknown request (its error lists them)
         args = {k: v for k, v in request.items() if k not in ("op", "protocol")}
-        with self.lock:
+        write = op in self.WRITES
+        with self.writing() if write else self.reading():
             try:
-                return self.EXTRA[op](self.agent, **args)
+                return (self.WRITES if write else self.READS)[op](self.agent, **args)  # type: ignore[index]
             except TypeError as exc:
                 raise SettingsError(f"bad {op} request: {exc}") from None
 
@@ -323,7 +401,8 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool 
         raise
     info_path = Path(settings.store) / INFO_FILE
     try:
-        _warm(agent, lock)
+        with sock_server.writing():
+            _warm(agent)
         secret = load_token(settings.store) if token else None
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         listener = socket.socket(family, socket.SOCK_STREAM)
@@ -349,21 +428,15 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool 
     finally:
         info_path.unlink(missing_ok=True)
         sock_server.close()
-        with lock:
+        with sock_server.writing():
             agent.close()
 
 
-def _warm(agent: Any, lock: threading.RLock) -> None:
+def _warm(agent: Any) -> None:
     """Load the models a question needs now, so the first answer is as quick as the next."""
-    with lock:
-        agent.embedder.embed("warm up")
-        if agent.sources():
-            try:
-                agent.ask("what was said?", planner="auto", rounds=1)
-            except SettingsError as exc:
-                log.warning("warm-up question failed: %s", exc)
-
-
-def index_paths(server: StoreServer, paths: Sequence[str]) -> dict[str, Any]:
-    with server.lock:
-        return index_doc(server.agent, paths)
+    agent.embedder.embed("warm up")
+    if agent.sources():
+        try:
+            agent.ask("what was said?", planner="auto", rounds=1)
+        except SettingsError as exc:
+            log.warning("warm-up question failed: %s", exc)

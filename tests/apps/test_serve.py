@@ -222,6 +222,11 @@ def test_concurrent_requests_all_succeed(served: dict[str, Any]) -> None:
     with ThreadPoolExecutor(16) as pool:
         codes = list(pool.map(one, range(24)))
     assert codes == [200] * 24
+    # questions asked side by side get the answers they get one at a time
+    alone = {q: http.post("/api/ask", json={"question": q}).json() for q in asks}
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(lambda q: http.post("/api/ask", json={"question": q}).json(), asks * 2))
+    assert together == [alone[q] for q in asks * 2]
 
 
 def _mcp_results(session_factory: Any) -> dict[str, Any]:
