@@ -70,7 +70,8 @@ def face_crops(agent: Any) -> dict[str, str]:
         image = r.attrs.get("image")
         if not image or not Path(image).is_file():
             continue
-        seen = len(r.attrs.get("sightings") or ())
+        sightings = r.attrs.get("sightings") or 0
+        seen = sightings if isinstance(sightings, int) else len(sightings)
         for face in (e for e in r.entity_ids if e.startswith("face_")):
             if face not in best or seen > best[face][0]:
                 best[face] = (seen, image)
