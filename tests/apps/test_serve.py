@@ -381,6 +381,29 @@ def test_forget_through_http_then_nothing_is_found(served: dict[str, Any]) -> No
     assert doc["evidence"] == [] and doc["mode"] == "not_found"
 
 
+def test_face_crops_of_real_faces_over_http(tmp_path: Path, grid_video) -> None:  # type: ignore[no-untyped-def]
+    """The GRID speakers' faces: every person with a face has a crop URL that serves a JPEG."""
+    store = tmp_path / "store"
+    assert main(["index", str(grid_video[0]), "--store", str(store), "--json"]) == 0
+    proc, info = start_server(store, "--no-mcp")
+    try:
+        token = (store / "server-token").read_text().strip()
+        with httpx.Client(base_url=info["url"], headers={"Authorization": f"Bearer {token}"}, timeout=300) as http:
+            people = http.get("/api/entities").json()["entities"]
+            with_faces = [p for p in people if p["faces"]]
+            assert with_faces and all(p["face_images"] for p in with_faces)
+            for p in with_faces:
+                for face, url in p["face_images"].items():
+                    assert face in p["faces"] and url == f"/api/faces/{face}.jpg"
+                    crop = http.get(url)
+                    assert crop.status_code == 200 and crop.content[:2] == b"\xff\xd8"
+            assert http.get(url, headers={"Authorization": "Bearer nope"}).status_code == 401
+            tl = http.get(f"/api/sources/{http.get('/api/sources').json()['sources'][0]['source_id']}/timeline").json()
+            assert tl["faces"] and all(f["face_image"].startswith("/api/faces/") for f in tl["faces"] if "face_image" in f)
+    finally:
+        assert stop(proc) == 0
+
+
 def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
