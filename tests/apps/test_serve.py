@@ -381,6 +381,43 @@ def test_forget_through_http_then_nothing_is_found(served: dict[str, Any]) -> No
     assert doc["evidence"] == [] and doc["mode"] == "not_found"
 
 
+def test_a_screen_store_indexed_and_read_through_the_server(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            data_dir: Path) -> None:
+    """A store of screenshots: indexed through the server (HTTP and the CLI), asked, its captures
+    served whole; what a screen source does not have (speech, a video file) is a clear 400."""
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    src = data_dir / "screens" / "omniparser"
+    for name, stamp, app in (("windows.png", "2026-11-20T09:00:00Z", "Desktop"), ("onenote.png", "2026-11-20T09:01:30Z", "OneNote")):
+        shutil.copy(src / name, shots / name)
+        (shots / name).with_suffix(".json").write_text(json.dumps({"time": stamp, "app": app, "window": f"{app} window"}))
+    store = tmp_path / "store"
+    store.mkdir()
+    proc, info = start_server(store, "--no-mcp")
+    try:
+        token = (store / "server-token").read_text().strip()
+        with httpx.Client(base_url=info["url"], headers={"Authorization": f"Bearer {token}"}, timeout=600) as http:
+            r = http.post("/api/index", json={"paths": [str(shots)]})
+            assert r.status_code == 200 and r.json()["sources"][0]["memories_added"] == 3
+            code, doc, err = cli(capsys, "index", str(shots), "--store", str(store), "--json")  # through the server
+            assert code == 0 and doc["sources"][0]["memories_added"] == 0 and "running memory service" in err
+            doc = http.post("/api/ask", json={"question": "When was the Windows license valid for 89 days?"}).json()
+            top = doc["evidence"][0]
+            assert top["image"] == str(shots / "windows.png") and "89 days" in top["text"]
+            png = http.get("/api/capture", params={"path": top["image"]})
+            assert png.status_code == 200 and png.content[:8] == b"\x89PNG\r\n\x1a\n"
+            sid = top["source_id"]
+            tl = http.get(f"/api/sources/{sid}/timeline").json()
+            assert tl["kind"] == "screen" and tl["media_url"] is None
+            assert any(t.get("image") == str(shots / "windows.png") and t["image_url"].startswith("/api/capture?path=")
+                       for t in tl["screen_text"])
+            for path in (f"/api/sources/{sid}/transcript", f"/api/sources/{sid}/media"):
+                r = http.get(path)
+                assert r.status_code == 400 and "screen source" in r.json()["error"]["message"]
+    finally:
+        assert stop(proc) == 0
+
+
 def test_face_crops_of_real_faces_over_http(tmp_path: Path, grid_video) -> None:  # type: ignore[no-untyped-def]
     """The GRID speakers' faces: every person with a face has a crop URL that serves a JPEG."""
     store = tmp_path / "store"
