@@ -22,7 +22,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -313,13 +313,17 @@ class StoreServer(Server):
         "index": lambda agent, paths: index_doc(agent, paths), "rename": rename_doc, "forget": forget_doc,
     }
 
-    def __init__(self, agent: Any, lock: threading.RLock, status: Callable[[], dict[str, Any]] | None = None) -> None:
+    def __init__(self, agent: Any, lock: threading.RLock, status: Callable[[], dict[str, Any]] | None = None,
+                 exclusive: bool = False) -> None:
+        """``exclusive``: something else writes to the store holding ``lock`` alone (the screen
+        recorder's indexer): reads then hold it too, one at a time."""
         super().__init__(agent, lock, status)
         self.rw = ReadWriteLock()
+        self.exclusive = exclusive
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        with self.rw.read():
+        with self.rw.read(), (self.lock if self.exclusive else nullcontext()):
             yield
 
     @contextmanager
@@ -374,12 +378,26 @@ def server_info(store: Path) -> dict[str, Any] | None:
     return info  # type: ignore[no-any-return]
 
 
+def _listen(host: str, port: int) -> Any:
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise SettingsError(f"--host {host} --port {port}: cannot listen there ({exc.strerror}); "
+                            f"another server may hold the port: try --port 0 (any free port)") from None
+    return listener
+
+
 def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool = True,
           ready: Callable[[dict[str, Any]], None] | None = None, mcp: bool = True) -> int:
     """Own the store until SIGINT / SIGTERM: the Unix socket for the CLI, HTTP (and MCP at /mcp)
     on ``host:port`` (port 0: any free port)."""
     import signal
-    import socket
 
     import uvicorn
 
@@ -388,16 +406,19 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool 
 
     if host not in ("127.0.0.1", "localhost", "::1") and not token:
         raise SettingsError(f"--host {host} listens beyond this machine: it needs the token (drop --no-token)")
+    listener = _listen(host, port)  # before the models load: a taken port fails at once
     agent = MMAgent(settings, resident=True)
     lock = threading.RLock()
     began = time.perf_counter()
-    url = ""
+    bound = listener.getsockname()[1]
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{bound}"
     try:
         agent.store  # noqa: B018 — lock the store now: a second owner fails here, not later
         sock_server = StoreServer(agent, lock, lambda: {"kind": "serve", "pid": os.getpid(),
                                                         "store": str(agent.settings.store), "url": url})
         sock_server.start()
     except BaseException:
+        listener.close()
         agent.close()
         raise
     info_path = Path(settings.store) / INFO_FILE
@@ -405,12 +426,6 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool 
         with sock_server.writing():
             _warm(agent)
         secret = load_token(settings.store) if token else None
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        listener = socket.socket(family, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind((host, port))
-        bound = listener.getsockname()[1]
-        url = f"http://{'[' + host + ']' if ':' in host else host}:{bound}"
         app = make_app(sock_server, secret, mcp=mcp)
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=5))
         info = {"pid": os.getpid(), "url": url, "host": host, "port": bound, "token_required": secret is not None,
@@ -421,13 +436,13 @@ def serve(settings: Any, host: str = "127.0.0.1", port: int = 8765, token: bool 
         os.replace(tmp, info_path)
         if ready:
             ready(info)
-        stop = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: (stop.set(), setattr(server, "should_exit", True)))
+        for sig in (signal.SIGINT, signal.SIGTERM):  # uvicorn installs its own while it runs; these cover the rest
+            signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
         server.run(sockets=[listener])
         return 0
     finally:
         info_path.unlink(missing_ok=True)
+        listener.close()
         sock_server.close()
         with sock_server.writing():
             agent.close()

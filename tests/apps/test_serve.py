@@ -469,3 +469,16 @@ def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.C
         assert httpx.get(f"{info['url']}/api/sources").json() == {"sources": []}  # --no-token: no header needed
     finally:
         assert stop(proc) == 0
+
+
+def test_serve_refuses_an_open_address_without_the_token_and_a_taken_port(capsys: pytest.CaptureFixture[str],
+                                                                          tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    code, _, err = cli(capsys, "serve", "--store", store, "--host", "0.0.0.0", "--no-token")
+    assert code == 1 and "needs the token" in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = cli(capsys, "serve", "--store", store, "--port", str(taken.getsockname()[1]))
+    assert code == 1 and "cannot listen there" in err and "--port 0" in err
+    assert not (tmp_path / "store" / "LOCK").exists()  # refused before the store was opened
