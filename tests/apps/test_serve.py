@@ -471,6 +471,34 @@ def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.C
         assert stop(proc) == 0
 
 
+def test_the_stdio_mcp_server_owns_a_store_no_server_holds(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """No server runs: the MCP process opens the store itself, and serves the CLI while it runs."""
+    import anyio
+    from mcp.client.session import ClientSession
+    from mcp.client.stdio import StdioServerParameters, stdio_client
+
+    from apps.service import Client
+
+    store = tmp_path / "store"
+    code, out, _ = cli(capsys, "mcp", "--store", str(store))
+    config = json.loads(out)["mcpServers"]["mmagent"]
+    params = StdioServerParameters(command=config["command"], args=config["args"], env={"PYTHONPATH": str(ROOT)})
+    seen: dict[str, Any] = {}
+
+    async def go() -> None:
+        with (tmp_path / "server.err").open("w") as errlog:
+            async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(read, write) as s:
+                await s.initialize()
+                seen["sources"] = (await s.call_tool("list_sources", {})).structured_content
+                seen["held"] = await anyio.to_thread.run_sync(lambda: Client.find(store) is not None)
+                seen["cli"] = await anyio.to_thread.run_sync(lambda: main(["sources", "--store", str(store), "--json"]))
+
+    anyio.run(go)
+    assert seen == {"sources": {"sources": []}, "held": True, "cli": 0}
+    assert json.loads(capsys.readouterr().out) == {"sources": []}
+    assert Client.find(store) is None  # gone with the MCP process
+
+
 def test_serve_refuses_an_open_address_without_the_token_and_a_taken_port(capsys: pytest.CaptureFixture[str],
                                                                           tmp_path: Path) -> None:
     store = str(tmp_path / "store")
