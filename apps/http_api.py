@@ -220,7 +220,12 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
         missing = [p for p in body.paths if not Path(p).exists()]
         if missing:
             raise ApiError(404, f"{missing[0]}: no such file or folder")
-        doc = call("index", paths=[str(Path(p).resolve()) for p in body.paths])
+        from perception.screens import capture_folders
+
+        # a recorder's folder holds one folder of captures per day: each day is a source (as mmagent index does)
+        paths = [str(p.resolve()) for raw in body.paths
+                 for p in (capture_folders(Path(raw)) if Path(raw).is_dir() else [Path(raw)])]
+        doc = call("index", paths=paths)
         return JSONResponse(doc, status_code=422 if doc.get("errors") and not doc["sources"] else 200)
 
     @app.get("/api/entities", tags=["people"], dependencies=api)
