@@ -64,10 +64,12 @@ def _status_of(exc: Exception) -> int:
         return 409
     if isinstance(exc, MediaError):
         return 422
-    if isinstance(exc, (MMAgentError, FileNotFoundError)):
+    if isinstance(exc, FileNotFoundError):
+        return 404
+    if isinstance(exc, MMAgentError):
         return 400
-    if isinstance(exc, MemoryError_):
-        return 500
+    if isinstance(exc, OSError) and not isinstance(exc, MemoryError_):
+        return 400  # a file we were asked for cannot be read (its message says which and why)
     return 500
 
 
@@ -137,17 +139,23 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, str(exc.detail))
 
+    from memory.errors import MemoryError_
+    from models.errors import ModelError
+    from perception.errors import PerceptionError
+
+    async def expected(request: Request, exc: Exception) -> JSONResponse:
+        """The layers' own errors: their message names the fix; logged only when they are ours."""
+        status = _status_of(exc)
+        if status >= 500:
+            log.error("%s %s: %s", request.method, request.url.path, exc)
+        return _error(status, str(exc))
+
+    for kind in (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError):
+        app.add_exception_handler(kind, expected)
+
     @app.exception_handler(Exception)
     async def failure(request: Request, exc: Exception) -> JSONResponse:
-        from memory.errors import MemoryError_
-        from models.errors import ModelError
-        from perception.errors import PerceptionError
-
-        status = _status_of(exc)
-        if isinstance(exc, (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError)):
-            if status >= 500:
-                log.error("%s %s: %s", request.method, request.url.path, exc)
-            return _error(status, str(exc))
+        """A bug: the client gets its type and message as JSON; the server's log, the traceback."""
         log.exception("%s %s failed", request.method, request.url.path)
         return _error(500, f"{type(exc).__name__}: {exc}")
 

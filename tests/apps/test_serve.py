@@ -36,13 +36,14 @@ SCENES = (
 def start_server(store: Path, *extra: str, timeout: float = 300.0) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """``mmagent serve`` as a child process; returns it once it wrote STORE/server.json."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "apps.cli", "serve", "--store", str(store), "--port", "0", *extra],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with (store.parent / "serve.err").open("ab") as err:  # the server's log (read by the tests)
+        proc = subprocess.Popen([sys.executable, "-m", "apps.cli", "serve", "--store", str(store), "--port", "0", *extra],
+                                env=env, stdout=subprocess.DEVNULL, stderr=err)
     info = store / "server.json"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"mmagent serve exited {proc.returncode}: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise AssertionError(f"mmagent serve exited {proc.returncode}: {server_log(store)[-2000:]}")
         if info.is_file():
             doc = json.loads(info.read_text())
             if doc["pid"] == proc.pid:
@@ -52,6 +53,11 @@ def start_server(store: Path, *extra: str, timeout: float = 300.0) -> tuple[subp
     raise AssertionError("mmagent serve did not start in time")
 
 
+def server_log(store: Path) -> str:
+    path = store.parent / "serve.err"
+    return path.read_text(errors="replace") if path.is_file() else ""
+
+
 def stop(proc: subprocess.Popen[bytes]) -> int:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -59,8 +65,6 @@ def stop(proc: subprocess.Popen[bytes]) -> int:
     finally:
         if proc.poll() is None:
             proc.kill()
-        if proc.stderr:
-            proc.stderr.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +84,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     http.close()
     assert stop(proc) == 0
     assert not (store / "server.json").exists() and not socket_path(store).exists()
+    assert "Traceback" not in server_log(store)  # bad requests were answered, none was a crash
 
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str]:
@@ -458,8 +463,6 @@ def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.C
     proc, info = start_server(store, "--no-mcp")
     proc.kill()
     proc.wait(30)
-    if proc.stderr:
-        proc.stderr.close()
     assert socket_path(store).exists()
     code, doc, _ = cli(capsys, "sources", "--store", str(store), "--json")
     assert code == 0 and doc == {"sources": []}
