@@ -549,6 +549,13 @@ def cmd_screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reads(args: argparse.Namespace) -> bool:
+    """Whether a command only reads the store (it can be run again anywhere, nothing half-done)."""
+    if args.command == "entities":
+        return getattr(args, "action", None) in (None, "show")
+    return args.command in ("ask", "search", "sources", "transcript")
+
+
 def _holder(service: Any) -> str:
     from apps.service import ServiceError
 
@@ -647,9 +654,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             service = Client.find(settings.store)
             if service is not None:
                 if args.command in served and getattr(args, "action", None) != "enroll":
-                    return served[args.command](None, args, service)
-                raise SettingsError(f"mmagent {args.command} needs the store to itself, and a memory server holds "
-                                    f"{settings.store} ({_holder(service)}): stop it first (Ctrl-C, or mmagent screen stop)")
+                    from apps.service import ServiceError
+
+                    try:
+                        return served[args.command](None, args, service)
+                    except ServiceError:
+                        # the server stopped (or crashed) mid-request: a read is answered here instead
+                        if Client.find(settings.store) is not None or not _reads(args):
+                            raise
+                        _stderr(f"mmagent: the memory server of {settings.store} stopped answering; "
+                                f"opening the store here")
+                else:
+                    raise SettingsError(f"mmagent {args.command} needs the store to itself, and a memory server holds "
+                                        f"{settings.store} ({_holder(service)}): stop it first (Ctrl-C, or mmagent screen stop)")
         from mmagent.pipeline import MMAgent
 
         with MMAgent(settings) as agent:

@@ -446,6 +446,35 @@ def test_face_crops_of_real_faces_over_http(tmp_path: Path, grid_video) -> None:
         assert stop(proc) == 0
 
 
+def test_a_server_that_dies_mid_request_does_not_fail_a_read(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                             data_dir: Path) -> None:
+    """A read waits behind an index (a write) and the server is killed: the CLI opens the store
+    itself and answers."""
+    import threading
+
+    store = tmp_path / "store"
+    store.mkdir()
+    proc, info = start_server(store, "--no-mcp", "--no-token")
+    clip = sorted((data_dir / "video" / "grid").glob("*.mpg"))[0]
+    def index() -> None:
+        with pytest.raises(httpx.HTTPError):  # the server dies under it
+            httpx.post(f"{info['url']}/api/index", json={"paths": [str(clip)]}, timeout=600)
+
+    writer = threading.Thread(target=index, daemon=True)
+    writer.start()
+    result: dict[str, Any] = {}
+    reader = threading.Thread(target=lambda: result.update(code=main(["sources", "--store", str(store), "--json"])))
+    time.sleep(1.0)  # the index is under way (it loads the perception models first)
+    reader.start()
+    time.sleep(1.0)  # the read waits behind it
+    proc.kill()
+    proc.wait(30)
+    reader.join(300)
+    out, err = capsys.readouterr()
+    assert result == {"code": 0} and json.loads(out) == {"sources": []}, err
+    assert "stopped answering; opening the store here" in err
+
+
 def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     store = tmp_path / "store"
     store.mkdir()
