@@ -25,6 +25,8 @@ examples:
   mmagent sources --store ./mem
   mmagent transcript meeting.mp4 --format srt > meeting.srt
   mmagent sample demo.mp4
+  mmagent serve --store ./mem          (then ask / search / entities / transcript go through it)
+  mmagent mcp --store ./mem            (an MCP client config)
 """
 
 
@@ -127,6 +129,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sources", help="list indexed sources")
     common(p)
+
+    p = sub.add_parser("search", help="moments matching words or a phrase, best first (no agent, no answer)",
+                       epilog='example: mmagent search "Globex invoice" --limit 5 --json')
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--source", action="append", default=[], metavar="ID", help="only this source (id, id prefix or path); repeatable")
+    p.add_argument("--limit", type=int, default=10, metavar="N", help="at most N results (default 10)")
+    common(p)
+
+    p = sub.add_parser(
+        "serve", help="own the store and serve it: the CLI (a local socket), an HTTP JSON API and MCP on loopback",
+        epilog="examples: mmagent serve --store ./mem ; mmagent ask 'who spoke first?' --store ./mem (answered by it) ; "
+               "curl -H \"Authorization: Bearer $(cat ./mem/server-token)\" http://127.0.0.1:8765/api/sources",
+    )
+    p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
+    p.add_argument("--port", type=int, default=8765, metavar="N", help="HTTP port (default 8765; 0: any free port)")
+    p.add_argument("--host", default="127.0.0.1", metavar="H",
+                   help="HTTP address (default 127.0.0.1, this machine only; another needs the token)")
+    p.add_argument("--no-token", action="store_true", help="do not require the token (STORE/server-token) on loopback")
+    p.add_argument("--no-mcp", action="store_true", help="no MCP endpoint at /mcp")
+    p.add_argument("--qdrant-url", metavar="URL", help="use the Qdrant server at URL (default: the embedded store)")
+
+    p = sub.add_parser("mcp", help="print an MCP client config for this store (or, with --stdio, be the MCP server)",
+                       epilog="example: mmagent mcp --store ./mem > mcp.json")
+    p.add_argument("--store", type=Path, help="store folder (default: $MMAGENT_HOME, else the user data dir)")
+    p.add_argument("--stdio", action="store_true", help="serve MCP on stdin / stdout (what the printed config runs)")
+    p.add_argument("--qdrant-url", metavar="URL", help="use the Qdrant server at URL (default: the embedded store)")
 
     p = sub.add_parser("screen", help="record this screen privately in the background: start, stop, status, pause, resume",
                        epilog="example: mmagent screen start ; mmagent screen status ; "
@@ -285,31 +313,20 @@ def _where(e: dict[str, Any]) -> str:
 
 
 def _person_json(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id, "kind": "person", "name": p.name, "names": [n for n in (p.name, *p.aliases) if n],
-        "faces": list(p.faces), "voices": list(p.voices),
-        "appearances": [{"source_id": s, "start": a, "end": b} for s, a, b in p.appearances],
-        "merged": [b for b in p.births if b != p.id],
-        "evidence": list(p.evidence),
-    }
+    from apps.server import person_json
+
+    return person_json(p)
 
 
 def _find_person(agent: Any, wanted: str) -> Any:
-    from mmagent.errors import SettingsError
+    from apps.server import find_person
 
-    persons = agent.persons()
-    key = " ".join(wanted.lower().split())
-    for p in persons:
-        if wanted in (p.id, *p.faces, *p.voices, *p.births):
-            return p
-    named = [p for p in persons if key in {n.lower() for n in (p.name, *p.aliases) if n}]
-    if len(named) == 1:
-        return named[0]
-    reason = "several people have that name" if named else "no person, face, voice or name matches it"
-    raise SettingsError(f"entity {wanted}: {reason} (see: mmagent entities)")
+    return find_person(agent, wanted)
 
 
-def cmd_entities(agent: Any, args: argparse.Namespace) -> int:
+def cmd_entities(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
+    from apps.server import entities_doc, entity_doc, rename_doc
+
     action = getattr(args, "action", None)
     if action == "enroll":
         face_id = agent.enroll(args.name, args.photo)
@@ -320,21 +337,20 @@ def cmd_entities(agent: Any, args: argparse.Namespace) -> int:
             print(f"{args.name}: {face_id} of {person.id}")
         return 0
     if action == "rename":
-        target = agent.rename(args.entity, args.name)
-        person = _find_person(agent, target)
+        doc = service.call("rename", entity=args.entity, name=args.name) if service else rename_doc(agent, args.entity, args.name)
         if args.json:
-            print(json.dumps({"entity": _person_json(person)}))
+            print(json.dumps(doc))
         else:
-            print(f"{person.id} is now named {person.name}")
+            print(f"{doc['entity']['id']} is now named {doc['entity']['name']}")
         return 0
     if action == "show":
-        person = _find_person(agent, args.entity)
-        detail = {"entity": _person_json(person), **agent.entity_detail(person)}
+        detail = service.call("entity", entity=args.entity) if service else entity_doc(agent, args.entity)
         if args.json:
             print(json.dumps(detail))
             return 0
+        person = detail["entity"]
         print(_person_line(person))
-        for e in person.evidence:
+        for e in person["evidence"]:
             if "name" in e:
                 print(f"  name {e['name']!r} ({e['how']}, {e['entity']}, {e['source_id']} {_fmt_time(e['t'])}) {e['text']}")
             else:
@@ -344,22 +360,25 @@ def cmd_entities(agent: Any, args: argparse.Namespace) -> int:
         for ep in detail["episodes"]:
             print(f"  {ep['source_id'][:12]} {_fmt_time(ep['start'])}-{_fmt_time(ep['end'])}: {ep['text'][:160]!r}")
         return 0
-    persons = agent.persons()
+    doc = service.call("entities") if service else entities_doc(agent)
     if args.json:
-        print(json.dumps({"entities": [_person_json(p) for p in persons]}))
-    elif not persons:
+        print(json.dumps({"entities": [{k: v for k, v in e.items() if k != "face_images"} for e in doc["entities"]]}))
+    elif not doc["entities"]:
         print("no people in this store yet")
-    for p in persons if not args.json else ():
+    for p in doc["entities"] if not args.json else ():
         print(_person_line(p))
     return 0
 
 
-def _person_line(p: Any) -> str:
-    spans = ", ".join(f"{s[:8]} {_fmt_time(a)}-{_fmt_time(b)}" for s, a, b in p.appearances[:6])
-    more = f" (+{len(p.appearances) - 6} more)" if len(p.appearances) > 6 else ""
-    names = f" {p.name!r}" if p.name else ""
-    alias = f" aka {', '.join(p.aliases)}" if p.aliases else ""
-    return f"{p.id}{names}{alias}  faces: {', '.join(p.faces) or '-'}  voices: {', '.join(p.voices) or '-'}  seen: {spans}{more}"
+def _person_line(p: dict[str, Any]) -> str:
+    apps = p["appearances"]
+    spans = ", ".join(f"{a['source_id'][:8]} {_fmt_time(a['start'])}-{_fmt_time(a['end'])}" for a in apps[:6])
+    more = f" (+{len(apps) - 6} more)" if len(apps) > 6 else ""
+    names = f" {p['name']!r}" if p["name"] else ""
+    aliases = [n for n in p["names"] if n != p["name"]]
+    alias = f" aka {', '.join(aliases)}" if aliases else ""
+    return (f"{p['id']}{names}{alias}  faces: {', '.join(p['faces']) or '-'}  voices: {', '.join(p['voices']) or '-'}  "
+            f"seen: {spans}{more}")
 
 
 def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
@@ -406,22 +425,20 @@ def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
     return 1 if c["failed"] else 0
 
 
-def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
-    from apps.service import resolve_sources
+def cmd_forget(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
+    from apps.server import forget_doc
 
-    (source_id,) = resolve_sources(agent, [args.source])
-    report = agent.forget(source_id)
+    doc = service.call("forget", source=args.source) if service else forget_doc(agent, args.source)
     if args.json:
-        print(json.dumps({"forgotten": source_id, **report.to_json()}))
+        print(json.dumps(doc))
     else:
-        print(f"forgot {source_id}: {report.deleted} points removed, {report.written} updated")
+        print(f"forgot {doc['forgotten']}: {doc['deleted']} points removed, {doc['written']} updated")
     return 0
 
 
-def cmd_transcript(agent: Any, args: argparse.Namespace) -> int:
+def cmd_transcript(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
     """Names are read from the entities now: a rename shows on every line of that voice."""
-    from apps.service import resolve_sources
-    from memory.transcript import Speakers, source_transcript, to_json, to_srt, to_text, to_vtt
+    from apps.server import transcript_doc
     from mmagent.errors import SettingsError
 
     fmt = args.format or ("json" if args.json else "text")
@@ -429,18 +446,29 @@ def cmd_transcript(agent: Any, args: argparse.Namespace) -> int:
         raise SettingsError(f"--json prints the JSON transcript: drop --format {fmt}, or drop --json")
     if args.words and fmt != "json":
         raise SettingsError("--words lists the words of each segment in the JSON transcript: add --format json")
-    (source_id,) = resolve_sources(agent, [args.source])
-    entry = agent.store.get_source(source_id)
-    if source_id.startswith("screens-") or Path(entry.path).is_dir():
-        raise SettingsError(f"{entry.path}: a screen source has no speech to transcribe "
-                            f"(ask about what it showed: mmagent ask QUESTION --source {source_id[:16]})")
-    transcript = source_transcript(agent.store, entry, Speakers(agent.registry()), agent.settings.store / "perception")
-    if not transcript.lines:
-        _stderr(f"{entry.path}: no speech was recognised in it")
+    request = {"source": args.source, "format": fmt, "words": args.words}
+    doc = service.call("transcript", **request) if service else transcript_doc(agent, **request)
+    if not (doc.get("segments") if fmt == "json" else doc.get("text", "").strip()):
+        _stderr(f"{args.source}: no speech was recognised in it")
     if fmt == "json":
-        print(json.dumps(to_json(transcript, words=args.words)))
+        print(json.dumps(doc))
     else:
-        sys.stdout.write({"text": to_text, "srt": to_srt, "vtt": to_vtt}[fmt](transcript))
+        sys.stdout.write(doc["text"])
+    return 0
+
+
+def cmd_search(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
+    from apps.service import search_doc
+
+    request = {"query": args.query, "source": list(args.source or ()), "limit": args.limit}
+    doc = service.call("search", **request) if service else search_doc(agent, **request)
+    if args.json:
+        print(json.dumps(doc))
+        return 0
+    for k, e in enumerate(doc["results"], 1):
+        print(f"[{k}] {_where(e)} {e['modality']}: \"{e['text']}\"  (score {e['score']:.2f})")
+    if not doc["results"]:
+        print("nothing matches it in this store")
     return 0
 
 
@@ -521,6 +549,38 @@ def cmd_screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reads(args: argparse.Namespace) -> bool:
+    """Whether a command only reads the store (it can be run again anywhere, nothing half-done)."""
+    if args.command == "entities":
+        return getattr(args, "action", None) in (None, "show")
+    return args.command in ("ask", "search", "sources", "transcript")
+
+
+def _holder(service: Any) -> str:
+    from apps.service import ServiceError
+
+    try:
+        return f"PID {service.call('ping', timeout=2.0)['pid']}"
+    except ServiceError:
+        return "a process that stopped answering"
+
+
+def cmd_serve(settings: Any, args: argparse.Namespace) -> int:
+    """The store's owning process until Ctrl-C: the CLI's commands, HTTP and MCP go through it."""
+    from apps.server import serve
+
+    def ready(info: dict[str, Any]) -> None:
+        from apps.server import load_token
+
+        page = f"{info['url']}/#token={load_token(settings.store)}" if info["token_required"] else f"{info['url']}/"
+        token = f"; token: {settings.store / 'server-token'}" if info["token_required"] else " (no token)"
+        _stderr(f"serving {settings.store}\n  web page: {page}\n  HTTP API: {info['url']}/api (schema: {info['url']}/docs{token})\n"
+                f"  MCP: {'off' if args.no_mcp else info['url'] + '/mcp/'}\n"
+                f"  mmagent commands on this store go through it; Ctrl-C stops it")
+
+    return serve(settings, args.host, args.port, token=not args.no_token, ready=ready, mcp=not args.no_mcp)
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     from mmagent.samples import make_demo_video
 
@@ -531,6 +591,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
     else:
         print(args.out)
     return 0
+
+
+def _handled() -> tuple[type[BaseException], ...]:
+    """The errors that are one line on stderr and exit code 1 (the layers' own, and OS errors)."""
+    from memory.errors import MemoryError_
+    from mmagent.errors import MMAgentError
+    from models.errors import ModelError
+    from perception.errors import PerceptionError
+
+    return (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -546,10 +616,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    from memory.errors import MemoryError_
-    from mmagent import MMAgent, MMAgentError, Settings
-    from models.errors import ModelError
-    from perception.errors import PerceptionError
+    # light imports only until the store is opened here: a command that a running server answers
+    # starts in a fraction of a second (the pipeline's imports, numpy and OpenCV among them, are not needed)
+    from mmagent.errors import SettingsError
+    from mmagent.settings import Settings
 
     try:
         if args.command == "sample":
@@ -560,23 +630,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             from apps.desktop import main as app_main
 
             return app_main(args.store)
+        if args.command == "mcp" and not args.stdio:
+            from apps.mcp_server import print_config
+
+            return print_config(Settings.load(store=args.store).store)
         overrides: dict[str, Any] = {"store": args.store, "qdrant_url": args.qdrant_url}
         for name in ("llm", "workers", "ray", "image_model", "captioner"):
             if getattr(args, name, None) is not None:
                 overrides[name] = getattr(args, name)
         settings = Settings.load(**overrides)
-        if args.command in ("ask", "sources", "index"):
+        if args.command == "serve":
+            return cmd_serve(settings, args)
+        if args.command == "mcp":
+            from apps.mcp_server import run_stdio
+
+            return run_stdio(settings)
+        served = {"ask": cmd_ask, "sources": cmd_sources, "index": cmd_index, "search": cmd_search,
+                  "entities": cmd_entities, "transcript": cmd_transcript, "forget": cmd_forget}
+        if settings.qdrant_url is None:
             from apps.service import Client
 
-            # the screen recorder's process holds the store and its models: ask it
+            # a process owns the store (mmagent serve, the screen recorder): it answers, with its models loaded
             service = Client.find(settings.store)
             if service is not None:
-                return {"ask": cmd_ask, "sources": cmd_sources, "index": cmd_index}[args.command](None, args, service)
+                if args.command in served and getattr(args, "action", None) != "enroll":
+                    from apps.service import ServiceError
+
+                    try:
+                        return served[args.command](None, args, service)
+                    except ServiceError:
+                        # the server stopped (or crashed) mid-request: a read is answered here instead
+                        if Client.find(settings.store) is not None or not _reads(args):
+                            raise
+                        _stderr(f"mmagent: the memory server of {settings.store} stopped answering; "
+                                f"opening the store here")
+                else:
+                    raise SettingsError(f"mmagent {args.command} needs the store to itself, and a memory server holds "
+                                        f"{settings.store} ({_holder(service)}): stop it first (Ctrl-C, or mmagent screen stop)")
+        from mmagent.pipeline import MMAgent
+
         with MMAgent(settings) as agent:
-            handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
-                       "forget": cmd_forget, "batch": cmd_batch, "transcript": cmd_transcript}[args.command]
+            handler = {**served, "batch": cmd_batch}[args.command]
             return handler(agent, args)
-    except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
+    except _handled() as exc:  # evaluated only when something was raised
         _stderr(f"mmagent: error: {exc}")
         return 1
     except KeyboardInterrupt:

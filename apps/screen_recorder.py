@@ -582,13 +582,16 @@ def main(argv: list[str] | None = None) -> int:
     agent = server = None
     lock = threading.RLock()
     if args.store:
-        from apps.service import Indexer, Server
+        from apps.server import StoreServer
+        from apps.service import Indexer
         from mmagent import MMAgent, Settings
 
         # a background process: one thread for the models, so capture never waits for a core
         agent = MMAgent(Settings.load(store=args.store, workers=1), resident=True)
         agent.store  # noqa: B018 — lock the store now: a second writer fails here, not later
-        server = Server(agent, lock, lambda: {**asdict(recorder.status), "folder": str(recorder.folder)})
+        # every request mmagent serve answers (entities, transcript, forget ...), one at a time with the indexer
+        server = StoreServer(agent, lock, lambda: {**asdict(recorder.status), "folder": str(recorder.folder)},
+                             exclusive=True)
         server.start()
         Indexer(agent, recorder, lock, args.index_every).start()
         recorder.status.indexing = False

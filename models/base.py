@@ -6,6 +6,7 @@ weights on first use, never at import or construction.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -215,6 +216,7 @@ class CachedTextEmbedder(TextEmbedder):
         self.size = size
         self._cache: OrderedDict[str, FloatArray] = OrderedDict()
         self.hits = self.misses = 0
+        self._lock = threading.Lock()  # a server embeds questions from several threads at once
 
     @property  # type: ignore[override]
     def model_id(self) -> str:
@@ -229,6 +231,10 @@ class CachedTextEmbedder(TextEmbedder):
             self.inner.ensure_loaded()
 
     def embed_batch(self, texts: Sequence[str]) -> FloatArray:
+        with self._lock:
+            return self._embed_batch(texts)
+
+    def _embed_batch(self, texts: Sequence[str]) -> FloatArray:
         missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)

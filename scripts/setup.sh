@@ -2,7 +2,8 @@
 # Set-up for a fresh machine (Debian/Ubuntu, Python 3.11), idempotent: a second run reuses
 # what is installed. Installs only from the package registries (Debian's and PyPI).
 #   - Debian: espeak-ng (speech for the sample video); the OpenGL / GLib runtime OpenCV needs;
-#     Xvfb and Tk (the screen recorder's tests); the Qt runtime libraries (the desktop app)
+#     Xvfb and Tk (the screen recorder's tests); the Qt runtime libraries (the desktop app);
+#     chromium and its driver (the web page's test)
 #   - .venv: torch 2.13.0 CPU wheel first, then mmagent with its pinned dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ missing=()
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v Xvfb >/dev/null 2>&1 || missing+=(xvfb)  # the screen recorder's tests run on a virtual X server
 python3 -c 'import tkinter' >/dev/null 2>&1 || missing+=(python3-tk)  # ... with real Tk windows
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)  # the web page of mmagent serve is tested in it (Selenium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 ldconfig -p 2>/dev/null | grep -q 'libGL\.so\.1' || missing+=(libgl1)
 ldconfig -p 2>/dev/null | grep -q 'libgthread-2\.0\.so\.0' || missing+=(libglib2.0-0)
 # the desktop app (Qt): the X11 platform plugin's libraries, fonts and EGL

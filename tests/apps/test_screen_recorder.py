@@ -347,8 +347,13 @@ def test_the_recorder_indexes_in_the_background_and_serves_ask(tmp_path, display
         if shots.is_dir():
             assert main(["index", str(shots), "--store", str(store), "--json"]) == 0
             assert json.loads(capsys.readouterr().out)["sources"][0]["clips"] >= 1
-        assert main(["forget", "x", "--store", str(store)]) == 1  # the store is held: a clear error
-        assert "in use" in capsys.readouterr().err
+        # what mmagent serve answers, the recorder's process answers too (entities, forget ...)
+        assert main(["entities", "--store", str(store), "--json"]) == 0
+        assert "entities" in json.loads(capsys.readouterr().out)
+        assert main(["forget", "x", "--store", str(store)]) == 1  # through the recorder: x is no source
+        assert "no indexed source" in capsys.readouterr().err
+        assert main(["batch", str(tmp_path), "--store", str(store)]) == 1  # the store is held: a clear error
+        assert "needs the store to itself" in capsys.readouterr().err
         assert main(["screen", "stop", "--store", str(store)]) == 0
         capsys.readouterr()
     finally:
