@@ -212,6 +212,19 @@ class MemoryStore(ABC):
         self.close()
 
 
+def _gone(pid: str) -> bool:
+    """The process ``pid`` (as written in a LOCK file) no longer exists."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class StoreLock:
     """A non-blocking exclusive lock on STORE/LOCK, holding our PID."""
 
@@ -219,18 +232,27 @@ class StoreLock:
         self.path = folder / "LOCK"
         self._fh: Any = None
 
-    def acquire(self) -> None:
+    def acquire(self, settle: float = 10.0) -> None:
+        """Take the lock, or raise :class:`StoreInUse` naming the holder. A holder that is gone
+        (killed) while the lock is still held — its last file handle not closed yet, or kept by a
+        child it left behind — is waited for up to ``settle`` seconds."""
         fh = open(self.path, "a+")
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            pid = fh.read().strip() or "unknown"
-            fh.close()
-            raise StoreInUse(
-                f"store {self.path.parent} is in use by PID {pid}: wait for it to finish, "
-                "or use another --store"
-            ) from None
+        deadline = time.monotonic() + settle
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                fh.seek(0)
+                pid = fh.read().strip() or "unknown"
+                if not _gone(pid) or time.monotonic() > deadline:
+                    fh.close()
+                    left = " (it has exited: a process it started still holds the store)" if _gone(pid) else ""
+                    raise StoreInUse(
+                        f"store {self.path.parent} is in use by PID {pid}{left}: wait for it to finish, "
+                        "or use another --store"
+                    ) from None
+                time.sleep(0.2)
         fh.seek(0)
         fh.truncate()
         fh.write(str(os.getpid()))
