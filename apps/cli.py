@@ -542,6 +542,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    # what this process writes (the store, caches, captures, job states) is this user's alone
+    os.umask(os.umask(0o077) | 0o077)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

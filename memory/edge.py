@@ -20,6 +20,7 @@ from memory.store import (
     Scope,
     StoreLock,
     check_meta,
+    private_folder,
     migrate_payload,
     named_vectors,
     payload_of,
@@ -33,7 +34,7 @@ class EdgeStore(MemoryStore):
 
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         self._lock = StoreLock(folder)
         self._lock.acquire()
         try:

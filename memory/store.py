@@ -212,6 +212,25 @@ class MemoryStore(ABC):
         self.close()
 
 
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` readable by this user only (0700), or take other users' access away from
+    one that is ours (a memory holds what was said and shown: it is no one else's to read; the
+    group's bits are left to whoever set them)."""
+    import stat
+
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        os.chmod(folder, 0o700)  # whatever the umask
+        return
+    st = folder.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o007:
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~0o007)
+
+
 class StoreLock:
     """A non-blocking exclusive lock on STORE/LOCK, holding our PID."""
 
