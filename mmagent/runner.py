@@ -17,6 +17,7 @@ import atexit
 import logging
 import os
 import pickle
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -114,8 +115,10 @@ def _add(into: dict[str, float], more: dict[str, float]) -> None:
 _WORKER: Perceiver | None = None
 
 
-def _init_worker(settings: Settings, threads: int) -> None:
+def _init_worker(settings: Settings, threads: int, parent: int | None = None, deathsig: bool = False) -> None:
     global _WORKER
+    if parent is not None:
+        _watch_parent(parent, deathsig)
     import torch
 
     torch.set_num_threads(threads)
@@ -131,17 +134,52 @@ def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, floa
     return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
 
 
+def _watch_parent(parent: int, deathsig: bool, every: float = 0.5) -> None:
+    """A worker exits when the process that started it is gone (``kill -9`` of the main
+    process, an OOM kill): a thread polls the parent's PID, and on Linux the kernel also sends
+    SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; only for a pool started by the main
+    thread: the signal follows the thread that started the worker, and a pool outlives the
+    other threads that use it). Left alone, workers and the resource tracker they keep open
+    would hold memory and cores for hours."""
+    import sys
+    import threading
+
+    if deathsig and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl here: the thread alone watches
+            pass
+    if os.getppid() != parent:  # it died before the watch began
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
+
+
 _POOL: tuple[Any, ProcessPoolExecutor] | None = None  # kept across sources: models load once per job
 
 
 def _pool(settings: Settings, workers: int, threads: int) -> ProcessPoolExecutor:
     global _POOL
-    key = (settings, workers, threads)
+    # workers are started by the thread that submits: the kernel's parent-death signal is asked
+    # for only when that is the main thread (a pool used from other threads relies on the poll)
+    main = threading.current_thread() is threading.main_thread()
+    key = (settings, workers, threads, main)
     if _POOL is not None and _POOL[0] == key:
         return _POOL[1]
     close_pool()
     pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(settings, threads)
+        workers, mp_context=get_context("spawn"), initializer=_init_worker,
+        initargs=(settings, threads, os.getpid(), main),
     )
     _POOL = (key, pool)
     return pool
