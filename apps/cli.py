@@ -409,8 +409,18 @@ def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
 
 def cmd_forget(agent: Any, args: argparse.Namespace) -> int:
     from apps.service import resolve_sources
+    from memory.errors import StoreCorrupt
+    from mmagent.errors import SettingsError
 
-    (source_id,) = resolve_sources(agent, [args.source])
+    agent.verify = False  # forget is how a damaged store is repaired: it opens one
+    try:
+        (source_id,) = resolve_sources(agent, [args.source])
+    except StoreCorrupt:  # a damaged catalog entry: match the id alone
+        match = [s for s in agent.store.source_ids() if s.startswith(args.source)]
+        if len(match) != 1:
+            raise SettingsError(f"{args.source}: {'no' if not match else 'several'} indexed source(s) match it "
+                                "(give the id of the damaged entry)") from None
+        source_id = match[0]
     report = agent.forget(source_id)
     if args.json:
         print(json.dumps({"forgotten": source_id, **report.to_json()}))

@@ -10,6 +10,7 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import Catalog, SourceEntry
+from memory.errors import StoreCorrupt
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from memory.store import (
     FLOAT_FIELDS,
@@ -41,7 +42,15 @@ class EdgeStore(MemoryStore):
             self._meta = check_meta(folder, model_id, dim)
             self.dim = dim
             self._catalog = Catalog(folder)
-            self._shard = self._open_shard(folder / "qdrant", dim)
+            try:
+                self._shard = self._open_shard(folder / "qdrant", dim)
+            except BaseException as exc:  # the engine's own error (a Rust panic included): a damaged shard
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise StoreCorrupt(
+                    f"store damaged: Qdrant cannot open {folder / 'qdrant'} ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}): "
+                    "restore it from a backup, or index the sources into a new --store"
+                ) from None
             if int(self._meta.get("schema_version", 1)) < SCHEMA_VERSION:
                 self._migrate()
         except BaseException:
@@ -236,6 +245,9 @@ class EdgeStore(MemoryStore):
 
     def remove_source(self, source_id: str) -> None:
         self._catalog.remove(source_id)
+
+    def source_ids(self) -> list[str]:
+        return self._catalog.ids()
 
     def close(self) -> None:
         shard, self._shard = getattr(self, "_shard", None), None

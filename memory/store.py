@@ -201,6 +201,10 @@ class MemoryStore(ABC):
     def remove_source(self, source_id: str) -> None:
         """Drop a source from the catalog (``forget``: after its memories are gone)."""
 
+    def source_ids(self) -> list[str]:
+        """Every source the catalog holds an entry for, readable or not."""
+        return [e.source_id for e in self.sources()]
+
     def next_seq(self) -> int:
         """The order number of the next indexed source (facts compare assertions by it)."""
         return max((e.seq for e in self.sources()), default=0) + 1
@@ -283,8 +287,13 @@ def check_meta(folder: Path, model_id: str, dim: int) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text())
         stored_model, stored_dim = meta["embedder"]["model_id"], int(meta["embedder"]["dim"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StoreCorrupt(f"{meta_path} is unreadable ({exc})") from None
+        version = meta.get("schema_version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(f"schema_version is {version!r}, not a whole number")
+        if not isinstance(meta.get("vectors", {}), dict):
+            raise TypeError("vectors is not an object")
+    except (ValueError, KeyError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+        raise StoreCorrupt(f"store damaged: {meta_path} is unreadable ({str(exc)[:80]})") from None
     if (stored_model, stored_dim) != (model_id, dim):
         raise StoreModelMismatch(
             f"store {folder} was built with the embedding model {stored_model} ({stored_dim}-d), "

@@ -98,6 +98,7 @@ class MMAgent:
         self._perceiver: Perceiver | None = None
         self.last_map: MapReport | None = None
         self._indexing: str | None = None  # the source this process is about to index
+        self.verify = True  # check the store's consistency on open (forget, which repairs it, does not)
 
     # -- components --------------------------------------------------------------------------
 
@@ -121,6 +122,8 @@ class MMAgent:
             self._store = open_store(s.store, self.embedder.model_id, self.embedder.dim, s.qdrant_url, s.collection)
             try:
                 self._recover()
+                if self.verify:
+                    self._check()
             except BaseException:
                 self._store.close()
                 self._store = None
@@ -183,6 +186,40 @@ class MMAgent:
         trash = self.settings.store / "perception"
         for old in trash.glob(".trash-*") if trash.is_dir() else ():
             shutil.rmtree(old, ignore_errors=True)
+
+    def _check(self) -> None:
+        """A cheap consistency check of the store on open: each listed source has as many episodic
+        memories in the engine as its catalog entry counts (one indexed count per source). A
+        shard that lost points (a truncated file, ``qdrant/`` deleted) is StoreCorrupt, in one
+        line naming what to run; a source this process is indexing again is repaired by it."""
+        from memory.errors import StoreCorrupt
+
+        store = self._store
+        assert store is not None
+        damaged = []
+        for entry in store.sources():
+            have = store.count(Scope(source_ids=(entry.source_id,), kind="episodic"))
+            if have == entry.memories:
+                continue
+            if entry.source_id == self._indexing:  # indexed again now: from scratch, not "already indexed"
+                log.warning("store damaged: %s has %d of its %d memories: indexing it again", entry.path, have,
+                            entry.memories)
+                store.remove_source(entry.source_id)
+                continue
+            damaged.append((entry, have))
+        if not damaged:
+            return
+        where = getattr(store, "folder", None) or self.settings.qdrant_url or self.settings.store
+        first, have = damaged[0]
+        more = f" (and {len(damaged) - 1} more source(s))" if len(damaged) > 1 else ""
+        if all(h == 0 for _, h in damaged) and store.count() == 0:
+            what = "its Qdrant shard holds no memories (qdrant/ deleted or emptied)"
+        else:
+            what = f"{first.path} has {have} of its {first.memories} memories{more}"
+        raise StoreCorrupt(
+            f"store damaged: {where}: {what}; run `mmagent forget {first.source_id[:16]}` "
+            f"and index it again (or `mmagent index {first.path}`)"
+        )
 
     def _drop_source(self, source_id: str, cache: bool) -> ReduceReport:
         """Everything derived from a source, out: points and entity shares, then the catalog entry,
@@ -345,10 +382,16 @@ class MMAgent:
         """Remove everything derived from an indexed source: its memories, its share of entities
         and facts, its perception cache, its catalog entry. Journaled: a forget killed half way
         is finished by the next command that opens the store."""
-        entry = self.store.get_source(source_id)
-        if entry is None:
+        from memory.errors import StoreCorrupt
+
+        try:
+            entry = self.store.get_source(source_id)
+        except StoreCorrupt:  # a damaged catalog entry: what it stood for goes all the same
+            entry = None
+        if entry is None and source_id not in self.store.source_ids():
             raise SourceNotIndexed(f"no indexed source {source_id} (see: mmagent sources)")
-        intent = self._begin("forgetting", source_id, entry.path)
+        path = entry.path if entry else ""
+        intent = self._begin("forgetting", source_id, path)
         report = self._drop_source(source_id, cache=True)
         self._end(intent)
         return report
