@@ -589,7 +589,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = {"index": cmd_index, "ask": cmd_ask, "entities": cmd_entities, "sources": cmd_sources,
                        "forget": cmd_forget, "batch": cmd_batch, "transcript": cmd_transcript}[args.command]
             return handler(agent, args)
-    except (MMAgentError, MemoryError_, ModelError, PerceptionError, OSError) as exc:
+    except OSError as exc:
+        from memory.store import free_mb, is_disk_full
+
+        if is_disk_full(exc):  # a write outside the engine (catalog, journal, cache, job state)
+            store = getattr(locals().get("settings"), "store", None)
+            where = f"store {store}" if store else "the disk"
+            free = f", {free_mb(Path(store)):.0f} MB free" if store else ""
+            _stderr(f"mmagent: error: {where}: no space left on its disk writing {exc.filename or 'a file'}{free}: "
+                    "free some space and run the command again")
+        else:
+            _stderr(f"mmagent: error: {exc}")
+        return 1
+    except (MMAgentError, MemoryError_, ModelError, PerceptionError) as exc:
         _stderr(f"mmagent: error: {exc}")
         return 1
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import Catalog, SourceEntry
-from memory.errors import StoreCorrupt
+from memory.errors import StoreCorrupt, StoreFull
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from memory.store import (
     FLOAT_FIELDS,
@@ -20,7 +21,10 @@ from memory.store import (
     Row,
     Scope,
     StoreLock,
+    check_free_space,
+    free_mb,
     check_meta,
+    is_disk_full,
     private_folder,
     migrate_payload,
     named_vectors,
@@ -36,6 +40,7 @@ class EdgeStore(MemoryStore):
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
         self.folder = folder
         private_folder(folder)
+        check_free_space(folder)  # opening replays and extends memory-mapped files
         self._lock = StoreLock(folder)
         self._lock.acquire()
         try:
@@ -131,16 +136,33 @@ class EdgeStore(MemoryStore):
             if idx:
                 named["keywords"] = SparseVector(idx, val)
             points.append(Point(record.id, named, payload_of(record)))
-        for k in range(0, len(points), 512):
-            self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
-        self._shard.flush()
+        check_free_space(self.folder, "write to it")
+        with self._full_disk("writing"):
+            for k in range(0, len(points), 512):
+                self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
+            self._shard.flush()
 
     def delete(self, ids: Sequence[str]) -> None:
         from qdrant_edge import UpdateOperation
 
         if ids:
-            self._shard.update(UpdateOperation.delete_points(list(ids)))
-            self._shard.flush()
+            check_free_space(self.folder, "write to it")
+            with self._full_disk("deleting from"):
+                self._shard.update(UpdateOperation.delete_points(list(ids)))
+                self._shard.flush()
+
+    @contextmanager
+    def _full_disk(self, doing: str) -> Iterator[None]:
+        """A write the engine failed for want of space: StoreFull naming the store and its free space."""
+        try:
+            yield
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            raise StoreFull(
+                f"store {self.folder}: the disk filled up while {doing} it ({free_mb(self.folder):.0f} MB free): "
+                "free some space and run the command again (a journal finishes or rolls back what was half done)"
+            ) from None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -251,8 +273,11 @@ class EdgeStore(MemoryStore):
 
     def close(self) -> None:
         shard, self._shard = getattr(self, "_shard", None), None
-        if shard is not None:
-            shard.flush()
-            shard.close()
-        self._lock.release()
+        try:
+            if shard is not None:
+                with self._full_disk("closing"):
+                    shard.flush()
+                    shard.close()
+        finally:
+            self._lock.release()
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import SourceEntry
-from memory.errors import StoreCorrupt, StoreInUse, StoreModelMismatch
+from memory.errors import StoreCorrupt, StoreFull, StoreInUse, StoreModelMismatch
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from models.base import FloatArray
 
@@ -216,6 +216,48 @@ class MemoryStore(ABC):
         self.close()
 
 
+# below this much free space on the store's disk it is neither opened nor written: Qdrant Edge
+# memory-maps its files, grows its write-ahead log in 32 MB segments and, on the first open after
+# a store is made, lays out its payload indexes (~110 MB for a new store); a page it cannot back
+# on a full disk kills the process with SIGBUS (exit 135) before any error can be raised
+MIN_FREE_MB = 256
+
+
+def min_free_mb() -> int:
+    try:
+        return max(0, int(os.environ.get("MMAGENT_MIN_FREE_MB", MIN_FREE_MB)))
+    except ValueError:
+        return MIN_FREE_MB
+
+
+def free_mb(folder: Path) -> float:
+    import shutil
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free / (1024 * 1024)
+
+
+def check_free_space(folder: Path, doing: str = "open it") -> None:
+    """StoreFull, naming the store and the free space, when its disk is below the floor."""
+    floor = min_free_mb()
+    free = free_mb(folder)
+    if free < floor:
+        raise StoreFull(
+            f"store {folder}: only {free:.0f} MB free on its disk, {floor} MB needed to {doing} safely: "
+            "free some space (or set MMAGENT_MIN_FREE_MB), or use another --store"
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (an OSError, or the engine's own) says the disk is full."""
+    import errno
+
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc) \
+        or "os error 28" in str(exc)
+
+
 def private_folder(folder: Path) -> None:
     """Create ``folder`` readable by this user only (0700), or take other users' access away from
     one that is ours (a memory holds what was said and shown: it is no one else's to read; the
@@ -254,10 +296,18 @@ class StoreLock:
                 f"store {self.path.parent} is in use by PID {pid}: wait for it to finish, "
                 "or use another --store"
             ) from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+        except OSError as exc:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+            if is_disk_full(exc):
+                raise StoreFull(f"store {self.path.parent}: no space left on its disk ({free_mb(self.path.parent):.0f} MB "
+                                "free): free some space, or use another --store") from None
+            raise
         self._fh = fh
 
     def release(self) -> None:
