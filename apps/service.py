@@ -228,6 +228,10 @@ class Server:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                uid = peer_uid(self.request)
+                if uid is not None and uid != os.getuid():  # the folder keeps others out; this too
+                    log.warning("refused a request from another user (uid %s)", uid)
+                    return
                 line = self.rfile.readline()
                 try:
                     request = json.loads(line)

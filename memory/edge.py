@@ -232,6 +232,17 @@ class EdgeStore(MemoryStore):
 
         return int(self._shard.count(CountRequest(exact=True, filter=self._filter(scope))))
 
+    def counts_by_source(self, scope: Scope, source_ids: Sequence[str]) -> dict[str, int]:
+        """One exact facet request on the indexed ``source_id`` field."""
+        from qdrant_edge import FacetRequest
+
+        if not source_ids:
+            return {}
+        response = self._shard.facet(FacetRequest("source_id", limit=len(source_ids) + 64, exact=True,
+                                                  filter=self._filter(scope)))
+        counts = {str(h.value): int(h.count) for h in response.hits}
+        return {sid: counts.get(sid, 0) for sid in source_ids}
+
     def scroll(self, scope: Scope = Scope()) -> Iterator[MemoryRecord]:
         for record, _ in self.scroll_with(scope, ()):
             yield record

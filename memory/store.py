@@ -201,6 +201,10 @@ class MemoryStore(ABC):
     def remove_source(self, source_id: str) -> None:
         """Drop a source from the catalog (``forget``: after its memories are gone)."""
 
+    def counts_by_source(self, scope: Scope, source_ids: Sequence[str]) -> dict[str, int]:
+        """Points in ``scope`` per source (one count each; a backend may do it in one request)."""
+        return {sid: self.count(Scope(**{**scope.__dict__, "source_ids": (sid,)})) for sid in source_ids}
+
     def source_ids(self) -> list[str]:
         """Every source the catalog holds an entry for, readable or not."""
         return [e.source_id for e in self.sources()]

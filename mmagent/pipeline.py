@@ -189,7 +189,7 @@ class MMAgent:
 
     def _check(self) -> None:
         """A cheap consistency check of the store on open: each listed source has as many episodic
-        memories in the engine as its catalog entry counts (one indexed count per source). A
+        memories in the engine as its catalog entry counts (one facet request on an indexed field). A
         shard that lost points (a truncated file, ``qdrant/`` deleted) is StoreCorrupt, in one
         line naming what to run; a source this process is indexing again is repaired by it."""
         from memory.errors import StoreCorrupt
@@ -197,8 +197,10 @@ class MMAgent:
         store = self._store
         assert store is not None
         damaged = []
-        for entry in store.sources():
-            have = store.count(Scope(source_ids=(entry.source_id,), kind="episodic"))
+        entries = store.sources()
+        counts = store.counts_by_source(Scope(kind="episodic"), [e.source_id for e in entries])
+        for entry in entries:
+            have = counts[entry.source_id]
             if have == entry.memories:
                 continue
             if entry.source_id == self._indexing:  # indexed again now: from scratch, not "already indexed"
