@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,11 +35,21 @@ from memory.store import (
 from models.base import FloatArray
 
 
+def _crash_point(name: str) -> None:
+    """Where a test kills this process between writes, as a crash or a power cut would
+    (``MMAGENT_CRASH_AT=store-write:N``: after the N-th durable write of this process)."""
+    if os.environ.get("MMAGENT_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class EdgeStore(MemoryStore):
     """Qdrant Edge in-process. Holds the store lock for as long as it is open."""
 
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
         self.folder = folder
+        self._writes = 0
         private_folder(folder)
         check_free_space(folder)  # opening replays and extends memory-mapped files
         self._lock = StoreLock(folder)
@@ -141,6 +152,8 @@ class EdgeStore(MemoryStore):
             for k in range(0, len(points), 512):
                 self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
             self._shard.flush()
+        self._writes += 1
+        _crash_point(f"store-write:{self._writes}")
 
     def delete(self, ids: Sequence[str]) -> None:
         from qdrant_edge import UpdateOperation

@@ -124,3 +124,15 @@ def test_a_cache_with_pictures_missing_is_recomputed(tmp_path: Path) -> None:
         for k in observation.get("keyframes", ()):
             if k.get("image"):
                 assert (cached.parent / k["image"]).is_file(), k["image"]
+
+
+def test_index_killed_after_its_points_are_written_leaves_what_a_whole_run_leaves(tmp_path: Path, shots: Path) -> None:
+    """(A screen folder's reduce writes its points in one durable write: killed right after it.)"""
+    store = tmp_path / "store"
+    killed = cli("index", str(shots), "--store", str(store), crash="store-write:1")
+    assert killed.returncode == -9, killed.stderr[-1500:]
+    again = cli("index", str(shots), "--store", str(store), "--json")
+    assert again.returncode == 0, again.stderr
+    whole = tmp_path / "whole"
+    assert cli("index", str(shots), "--store", str(whole)).returncode == 0
+    assert snapshot(store) == snapshot(whole)
