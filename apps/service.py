@@ -60,24 +60,34 @@ def _private(folder: Path) -> str | None:
     return None
 
 
-def socket_dir(store: Path) -> Path:
-    """The private folder of the store's service socket: ``$XDG_RUNTIME_DIR`` when it is set and
-    ours alone (0700), else ``STORE/run`` (0700); a store path so long that a socket in it would
-    pass the 107-byte limit of a Unix socket's path uses ``/tmp/mmagent-UID`` (0700, ours)."""
+def socket_dirs(store: Path) -> list[Path]:
+    """The private folders a store's service socket may be in, first choice first:
+    ``$XDG_RUNTIME_DIR`` when it is set and ours alone (0700), then ``STORE/run`` (0700), or
+    ``/tmp/mmagent-UID`` (0700, ours) for a store path so long that a socket in it would pass the
+    107-byte limit of a Unix socket's path. A client looks in each: a service started where
+    ``XDG_RUNTIME_DIR`` was not set (cron, a service manager) is found from a desktop shell."""
+    out = []
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and Path(runtime).is_absolute() and _private(Path(runtime)) is None:
-        return Path(runtime)
+        out.append(Path(runtime))
     run = Path(store).resolve() / "run"
-    if len(str(run)) + 31 <= 107:  # sun_path holds 107 bytes; the name is 30 of them
-        return run
-    return Path(tempfile.gettempdir()) / f"mmagent-{os.getuid()}"
+    out.append(run if len(str(run)) + 31 <= 107 else Path(tempfile.gettempdir()) / f"mmagent-{os.getuid()}")
+    return out
+
+
+def socket_dir(store: Path) -> Path:
+    """Where the service of ``store`` puts its socket (see :func:`socket_dirs`)."""
+    return socket_dirs(store)[0]
+
+
+def socket_name(store: Path) -> str:
+    return f"mmagent-{hashlib.blake2b(str(Path(store).resolve()).encode(), digest_size=8).hexdigest()}.sock"
 
 
 def socket_path(store: Path) -> Path:
     """Where the service of ``store`` listens: in a folder only this user can enter (see
     :func:`socket_dir`), named by a hash of the store's path."""
-    digest = hashlib.blake2b(str(Path(store).resolve()).encode(), digest_size=8).hexdigest()
-    return socket_dir(store) / f"mmagent-{digest}.sock"
+    return socket_dir(store) / socket_name(store)
 
 
 def make_socket_dir(folder: Path) -> None:
@@ -277,20 +287,22 @@ class Client:
         """The service of ``store`` when one answers, else None (the caller opens the store
         itself). A socket that is not this user's (its file, its folder, or the process that
         listens on it) is never talked to: a warning says why."""
-        client = cls(socket_path(store))
-        if not (client.path.exists() or client.path.is_symlink()):
-            return None
-        if (why := check_socket(client.path)) is not None:
-            log.warning("ignoring the memory service socket: %s", why)
-            return None
-        try:
-            client.call("ping", timeout=2.0)
-        except ForeignService as exc:
-            log.warning("ignoring the memory service socket: %s", exc)
-            return None
-        except ServiceError:
-            return None  # a stale socket: nobody answers on it
-        return client
+        for folder in socket_dirs(store):
+            client = cls(folder / socket_name(store))
+            if not (client.path.exists() or client.path.is_symlink()):
+                continue
+            if (why := check_socket(client.path)) is not None:
+                log.warning("ignoring the memory service socket: %s", why)
+                continue
+            try:
+                client.call("ping", timeout=2.0)
+            except ForeignService as exc:
+                log.warning("ignoring the memory service socket: %s", exc)
+                continue
+            except ServiceError:
+                continue  # a stale socket: nobody answers on it
+            return client
+        return None
 
     def alive(self) -> bool:
         try:

@@ -175,3 +175,26 @@ def test_what_the_cli_writes_is_private(capsys, tmp_path: Path, no_runtime_dir) 
     os.chmod(store, 0o755)
     assert main(["sources", "--store", str(store), "--json"]) == 0
     assert stat.S_IMODE(store.stat().st_mode) == 0o750
+
+
+def test_a_service_started_without_a_runtime_dir_is_found_with_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from mmagent import Settings
+
+    store = tmp_path / "store"
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)  # cron, a service manager
+
+    class Agent:
+        settings = Settings.load(env={}, store=store)
+
+    server = Server(Agent(), threading.RLock())
+    server.start()
+    try:
+        assert server.path.parent == store.resolve() / "run"
+        runtime = tmp_path / "runtime"
+        runtime.mkdir(mode=0o700)
+        os.chmod(runtime, 0o700)
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))  # a desktop shell
+        client = Client.find(store)
+        assert client is not None and client.path == server.path
+    finally:
+        server.close()
