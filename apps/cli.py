@@ -223,7 +223,7 @@ def cmd_index(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
         doc = index_doc(agent, paths, bar, each)
     for r in doc["sources"]:
         for skipped in r.get("skipped", ()):
-            done = "" if skipped["reason"].endswith(("ignored", "used")) else ", skipped"  # a field, or the file
+            done = "" if skipped["reason"].endswith(("ignored", "used", "indexed")) else ", skipped"  # a part, or the file
             _stderr(f"mmagent: warning: {skipped['path']}: {skipped['reason']}{done}")
         if r["reused"]:
             _stderr(f"{r['path']}: already indexed ({r['clips']} clips), nothing added")

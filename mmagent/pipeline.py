@@ -56,7 +56,7 @@ class IndexResult:
     memories_added: int  # episodic memories (clips, scenes, hours, days) written; 0 when already indexed
     seconds: float = 0.0
     reused: bool = False
-    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots not used, damaged stretches skipped
     perception: MapReport | None = None  # how the map stage ran (video sources)
     reduce: ReduceReport | None = None  # what the reduce stage wrote
 
@@ -298,9 +298,10 @@ class MMAgent:
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq(), name, tags))
         self._end(intent)
+        damaged = tuple(dict.fromkeys(self.last_map.damaged)) if self.last_map else ()
         return IndexResult(
             source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
-            perception=self.last_map, reduce=report,
+            skipped=damaged, perception=self.last_map, reduce=report,
         )
 
     def _warm_embedder(self, when: threading.Event) -> threading.Thread:

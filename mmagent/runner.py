@@ -27,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from perception.decode import MediaInfo, Span
+from perception.decode import MediaInfo, Span, take_damaged
 from perception.errors import MediaError
 from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
@@ -51,6 +51,7 @@ class MapReport:
     computed: int = 0
     reused: int = 0
     stages: dict[str, float] = field(default_factory=dict)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (file, stretch skipped): damaged data
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ def run_map(
     else:
         import torch
 
+        take_damaged()  # what earlier sources of this process left
         before, threads = dict(perceiver.timings), torch.get_num_threads()
         torch.set_num_threads(settings.threads_per_worker())  # as a pool worker would
         try:
@@ -101,6 +103,7 @@ def run_map(
                     tick()
         finally:
             torch.set_num_threads(threads)
+            report.damaged += take_damaged()
         _add(report.stages, {k: v - before.get(k, 0.0) for k, v in perceiver.timings.items()})
     return [perceiver.load(cache_dir, i) for i in range(len(spans))], report
 
@@ -125,13 +128,15 @@ def _init_worker(settings: Settings, threads: int, parent: int | None = None, de
     _WORKER = Components(settings, threads).perceiver()
 
 
-def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, float]]:
-    """One group of clips (``Perceiver.groups``) in a worker; returns how many clips and the
-    seconds its stages took. A media error is raised in the parent as it was raised here."""
+def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, float], list[tuple[str, str]]]:
+    """One group of clips (``Perceiver.groups``) in a worker; returns how many clips, the
+    seconds its stages took and the damaged stretches it skipped. A media error is raised in the
+    parent as it was raised here."""
     assert _WORKER is not None
     before = dict(_WORKER.timings)
+    take_damaged()
     _WORKER.observe_clips(Path(job.path), job.info, job.source_id, group, Path(job.cache_dir))
-    return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
+    return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}, take_damaged()
 
 
 def _watch_parent(parent: int, deathsig: bool, every: float = 0.5) -> None:
@@ -207,8 +212,9 @@ def _run_pool(
         while futures:
             finished, futures = wait(futures, return_when=FIRST_EXCEPTION)
             for future in finished:
-                count, stages = future.result()  # a worker's error is raised here
+                count, stages, damaged = future.result()  # a worker's error is raised here
                 _add(report.stages, stages)
+                report.damaged += damaged
                 for _ in range(count):
                     tick()
     except BrokenProcessPool:

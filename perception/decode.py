@@ -165,10 +165,12 @@ def _decoded(path: Path, container, stream, offset: float, what: str):  # type: 
 
 
 _WARNED: set[tuple[str, str, float]] = set()
+_DAMAGED: list[tuple[str, str]] = []  # (file, what was skipped) since the last take_damaged()
 
 
 def _skipped(path: Path, what: str, start: float, end: float | None) -> None:
-    """A warning naming the file and the time range its damaged data left out (once each)."""
+    """Record (and log) the time range a file's damaged data left out, once each: the map stage
+    hands these to ``index``, which warns with them (see :func:`take_damaged`)."""
     import logging
 
     key = (str(path), what, round(start, 1))
@@ -178,7 +180,16 @@ def _skipped(path: Path, what: str, start: float, end: float | None) -> None:
     if end is not None and end < start:  # frames come out of order (B-frames): the range either way
         start, end = end, start
     where = f"{max(start, 0.0):.1f}-{end:.1f} s" if end is not None else f"{max(start, 0.0):.1f} s to the end"
-    logging.getLogger(__name__).warning("%s: damaged %s data at %s skipped; the rest is indexed", path, what, where)
+    reason = f"damaged {what} data at {where}: that stretch skipped, the rest indexed"
+    _DAMAGED.append((str(path), reason))
+    logging.getLogger(__name__).info("%s: %s", path, reason)
+
+
+def take_damaged() -> list[tuple[str, str]]:
+    """The (file, reason) of every damaged stretch skipped in this process since the last call."""
+    out = list(_DAMAGED)
+    _DAMAGED.clear()
+    return out
 
 
 def _container_offset(container) -> float:  # type: ignore[no-untyped-def]
