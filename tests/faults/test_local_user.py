@@ -19,6 +19,7 @@ import pytest
 
 from apps.cli import main
 from apps.service import Client, Server, socket_path
+from tests.apps.test_screen_recorder import display, show  # noqa: F401 — the Xvfb fixture
 
 NOBODY = 65534
 
@@ -198,3 +199,30 @@ def test_a_service_started_without_a_runtime_dir_is_found_with_one(tmp_path: Pat
         assert client is not None and client.path == server.path
     finally:
         server.close()
+
+
+def test_the_recorders_captures_are_private(tmp_path: Path, display, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The screen text and pictures the recorder keeps: folders 0700, files 0600, whatever the umask."""
+    monkeypatch.setenv("DISPLAY", display)
+    folder = tmp_path / "rec"
+    window = show(display, "Mail - Inbox", ["Invoice 4471 due Friday"])
+    old = os.umask(0o022)
+    try:
+        assert main(["screen", "start", "--folder", str(folder), "--interval", "0.5", "--no-index", "--json"]) == 0
+        capsys.readouterr()
+        for _ in range(120):
+            if any(folder.rglob("*.webp")):
+                break
+            time.sleep(0.25)
+        assert main(["screen", "stop", "--folder", str(folder)]) == 0
+    finally:
+        os.umask(old)
+        window.terminate()
+        window.wait(timeout=10)
+        pid = folder / "recorder.pid"
+        if pid.is_file():
+            os.kill(int(pid.read_text()), 15)
+    assert any(folder.rglob("*.webp")) and any(folder.rglob("*.json"))
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for p in folder.rglob("*"):
+        assert not stat.S_IMODE(p.lstat().st_mode) & 0o077, (p, oct(p.lstat().st_mode))
