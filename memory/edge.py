@@ -169,8 +169,8 @@ class EdgeStore(MemoryStore):
         """A write the engine failed for want of space: StoreFull naming the store and its free space."""
         try:
             yield
-        except Exception as exc:
-            if not is_disk_full(exc):
+        except BaseException as exc:  # the engine's errors include Rust panics (not Exceptions)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not is_disk_full(exc):
                 raise
             raise StoreFull(
                 f"store {self.folder}: the disk filled up while {doing} it ({free_mb(self.folder):.0f} MB free): "
