@@ -251,7 +251,8 @@ def cmd_index(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
         doc = index_doc(agent, paths, bar, each)
     for r in doc["sources"]:
         for skipped in r.get("skipped", ()):
-            _stderr(f"mmagent: warning: {skipped['path']}: {skipped['reason']}, skipped")
+            done = "" if skipped["reason"].endswith(("ignored", "used", "indexed")) else ", skipped"  # a part, or the file
+            _stderr(f"mmagent: warning: {skipped['path']}: {skipped['reason']}{done}")
         if r["reused"]:
             _stderr(f"{r['path']}: already indexed ({r['clips']} clips), nothing added")
         else:
@@ -611,6 +612,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    # what this process writes (the store, caches, captures, job states) is this user's alone
+    os.umask(os.umask(0o077) | 0o077)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -672,6 +675,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         with MMAgent(settings) as agent:
             handler = {**served, "batch": cmd_batch}[args.command]
             return handler(agent, args)
+    except OSError as exc:
+        from memory.store import free_mb, is_disk_full
+
+        if is_disk_full(exc):  # a write outside the engine (catalog, journal, cache, job state)
+            store = getattr(locals().get("settings"), "store", None)
+            where = f"store {store}" if store else "the disk"
+            free = f", {free_mb(Path(store)):.0f} MB free" if store else ""
+            _stderr(f"mmagent: error: {where}: no space left on its disk writing {exc.filename or 'a file'}{free}: "
+                    "free some space and run the command again")
+        else:
+            _stderr(f"mmagent: error: {exc}")
+        return 1
     except _handled() as exc:  # evaluated only when something was raised
         _stderr(f"mmagent: error: {exc}")
         return 1

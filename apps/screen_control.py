@@ -43,7 +43,9 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
         raise SettingsError(f"the screen recorder is already running (PID {pid}) into {folder}")
     if interval <= 0:
         raise SettingsError("the capture interval must be positive")
-    folder.mkdir(parents=True, exist_ok=True)
+    from memory.store import private_folder
+
+    private_folder(folder)  # the recorder's captures are this user's alone
     if rules:
         from apps.screen_privacy import PrivacyRules
 

@@ -578,7 +578,11 @@ def main(argv: list[str] | None = None) -> int:
                                                       retention_days=args.retention_days))
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
-    args.folder.mkdir(parents=True, exist_ok=True)
+    # captures (screen text, pictures) are this user's alone: folders 0700, files 0600
+    from memory.store import private_folder
+
+    os.umask(os.umask(0o077) | 0o077)
+    private_folder(args.folder)
     agent = server = None
     lock = threading.RLock()
     if args.store:

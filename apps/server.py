@@ -99,7 +99,17 @@ def rename_doc(agent: Any, entity: str, name: str) -> dict[str, Any]:
 
 
 def forget_doc(agent: Any, source: str) -> dict[str, Any]:
-    (source_id,) = resolve_sources(agent, [source])
+    from memory.errors import StoreCorrupt
+
+    agent.verify = False  # forget is how a damaged store is repaired: it opens one
+    try:
+        (source_id,) = resolve_sources(agent, [source])
+    except StoreCorrupt:  # a damaged catalog entry: match the id alone
+        match = [s for s in agent.store.source_ids() if s.startswith(source)]
+        if len(match) != 1:
+            raise SettingsError(f"{source}: {'no' if not match else 'several'} indexed source(s) match it "
+                                "(give the id of the damaged entry)") from None
+        source_id = match[0]
     report = agent.forget(source_id)
     return {"forgotten": source_id, **report.to_json()}
 

@@ -4,8 +4,9 @@ The embedded store (Qdrant Edge) is single-process, and loading the models costs
 screen recorder's process keeps them: it indexes new captures in the background (``Indexer``) and
 answers ``ask`` / ``search`` / ``index`` / ``sources`` / ``status`` from the CLI and the desktop
 app over a local Unix socket (``Server``; one JSON object per line each way, the socket file
-readable by this user only). ``Client.find(store)`` is how a command finds it; without one,
-commands open the store themselves.
+in a folder only this user can enter, its owner and the listening process's user checked before
+a byte is sent). ``Client.find(store)`` is how a command finds it; without one (or with a socket
+that is not this user's), commands open the store themselves.
 
 Nothing here listens on a network: the socket is a file in the user's runtime folder.
 """
@@ -18,6 +19,8 @@ import logging
 import os
 import socket
 import socketserver
+import stat
+import struct
 import tempfile
 import threading
 import time
@@ -37,12 +40,91 @@ class ServiceError(MMAgentError):
     """The memory service answered with an error, or stopped answering."""
 
 
+class ForeignService(ServiceError):
+    """The socket is served by another user: nothing is sent to it."""
+
+
+def _private(folder: Path) -> str | None:
+    """Why ``folder`` is no private place for our socket (another user owns it, or others may
+    write or list it), or None when it is ours alone."""
+    try:
+        st = os.lstat(folder)
+    except OSError as exc:
+        return f"{folder}: {exc.strerror}"
+    if not stat.S_ISDIR(st.st_mode):
+        return f"{folder} is not a folder"
+    if st.st_uid != os.getuid():
+        return f"{folder} belongs to another user (uid {st.st_uid})"
+    if st.st_mode & 0o077:
+        return f"{folder} is open to other users (mode {stat.S_IMODE(st.st_mode):o})"
+    return None
+
+
+def socket_dirs(store: Path) -> list[Path]:
+    """The private folders a store's service socket may be in, first choice first:
+    ``$XDG_RUNTIME_DIR`` when it is set and ours alone (0700), then ``STORE/run`` (0700), or
+    ``/tmp/mmagent-UID`` (0700, ours) for a store path so long that a socket in it would pass the
+    107-byte limit of a Unix socket's path. A client looks in each: a service started where
+    ``XDG_RUNTIME_DIR`` was not set (cron, a service manager) is found from a desktop shell."""
+    out = []
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and Path(runtime).is_absolute() and _private(Path(runtime)) is None:
+        out.append(Path(runtime))
+    run = Path(store).resolve() / "run"
+    out.append(run if len(str(run)) + 31 <= 107 else Path(tempfile.gettempdir()) / f"mmagent-{os.getuid()}")
+    return out
+
+
+def socket_dir(store: Path) -> Path:
+    """Where the service of ``store`` puts its socket (see :func:`socket_dirs`)."""
+    return socket_dirs(store)[0]
+
+
+def socket_name(store: Path) -> str:
+    return f"mmagent-{hashlib.blake2b(str(Path(store).resolve()).encode(), digest_size=8).hexdigest()}.sock"
+
+
 def socket_path(store: Path) -> Path:
-    """Where the service of ``store`` listens: short (a Unix socket path is limited to ~100
-    bytes) and private (the user's runtime folder, else the temp folder; mode 0600)."""
-    digest = hashlib.blake2b(str(Path(store).resolve()).encode(), digest_size=8).hexdigest()
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"mmagent-{os.getuid()}-{digest}.sock"
+    """Where the service of ``store`` listens: in a folder only this user can enter (see
+    :func:`socket_dir`), named by a hash of the store's path."""
+    return socket_dir(store) / socket_name(store)
+
+
+def make_socket_dir(folder: Path) -> None:
+    """Create the socket's folder 0700, or check that the one there is ours alone."""
+    try:
+        folder.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    if (why := _private(folder)) is not None:
+        raise SettingsError(f"cannot serve the store safely: {why}")
+
+
+def check_socket(path: Path) -> str | None:
+    """Why the socket file at ``path`` must not be talked to (not ours, not in a private folder,
+    not a socket), or None."""
+    if (why := _private(path.parent)) is not None:
+        return why
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        return f"{path}: {exc.strerror}"
+    if not stat.S_ISSOCK(st.st_mode):
+        return f"{path} is not a socket"
+    if st.st_uid != os.getuid():
+        return f"{path} belongs to another user (uid {st.st_uid})"
+    return None
+
+
+def peer_uid(sock: socket.socket) -> int | None:
+    """The user id of the process at the other end of a Unix socket (Linux SO_PEERCRED), or None
+    where the platform cannot tell."""
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return None
+    creds = sock.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid
 
 
 # -- what the service (and the CLI without one) does -----------------------------------------
@@ -156,6 +238,10 @@ class Server:
 
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
+                uid = peer_uid(self.request)
+                if uid is not None and uid != os.getuid():  # the folder keeps others out; this too
+                    log.warning("refused a request from another user (uid %s)", uid)
+                    return
                 line = self.rfile.readline()
                 try:
                     request = json.loads(line)
@@ -169,8 +255,9 @@ class Server:
                     reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
                 self.wfile.write((json.dumps(reply, default=str) + "\n").encode())
 
-        if self.path.exists():  # left by a service that died: nobody answers on it
-            if Client(self.path).alive():
+        make_socket_dir(self.path.parent)
+        if self.path.exists() or self.path.is_symlink():  # left by a service that died, or not ours
+            if check_socket(self.path) is None and Client(self.path).alive():
                 raise SettingsError(f"a memory service already serves {self.agent.settings.store} ({self.path})")
             self.path.unlink()
         old = os.umask(0o077)
@@ -197,9 +284,25 @@ class Client:
 
     @classmethod
     def find(cls, store: Path) -> Client | None:
-        """The service of ``store`` when one answers, else None."""
-        client = cls(socket_path(store))
-        return client if client.path.exists() and client.alive() else None
+        """The service of ``store`` when one answers, else None (the caller opens the store
+        itself). A socket that is not this user's (its file, its folder, or the process that
+        listens on it) is never talked to: a warning says why."""
+        for folder in socket_dirs(store):
+            client = cls(folder / socket_name(store))
+            if not (client.path.exists() or client.path.is_symlink()):
+                continue
+            if (why := check_socket(client.path)) is not None:
+                log.warning("ignoring the memory service socket: %s", why)
+                continue
+            try:
+                client.call("ping", timeout=2.0)
+            except ForeignService as exc:
+                log.warning("ignoring the memory service socket: %s", exc)
+                continue
+            except ServiceError:
+                continue  # a stale socket: nobody answers on it
+            return client
+        return None
 
     def alive(self) -> bool:
         try:
@@ -213,6 +316,9 @@ class Client:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(timeout or self.timeout)
                 sock.connect(str(self.path))
+                uid = peer_uid(sock)
+                if uid is not None and uid != os.getuid():  # checked before a question leaves
+                    raise ForeignService(f"{self.path} is served by another user (uid {uid})")
                 sock.sendall((json.dumps({"op": op, "protocol": PROTOCOL, **args}) + "\n").encode())
                 data = b""
                 while not data.endswith(b"\n"):
@@ -224,10 +330,14 @@ class Client:
             raise ServiceError(f"the memory service at {self.path} did not answer ({exc})") from None
         try:
             reply = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ServiceError(f"the memory service at {self.path} stopped mid-answer") from None
+        if not isinstance(reply, dict):
+            raise ServiceError(f"the memory service at {self.path} gave no answer object")
         if not reply.get("ok"):
-            raise ServiceError(reply.get("error") or "the memory service failed")
+            raise ServiceError(str(reply.get("error") or "the memory service failed"))
+        if not isinstance(reply.get("result"), dict):
+            raise ServiceError(f"the memory service at {self.path} gave no result")
         return reply["result"]
 
 

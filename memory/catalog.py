@@ -8,6 +8,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from memory.errors import StoreCorrupt
+
 
 @dataclass(frozen=True)
 class SourceEntry:
@@ -31,7 +33,7 @@ class Catalog:
         path = self.folder / f"{source_id}.json"
         if not path.is_file():
             return None
-        return entry_from(json.loads(path.read_text()))
+        return read_entry(path)
 
     def remove(self, source_id: str) -> None:
         (self.folder / f"{source_id}.json").unlink(missing_ok=True)
@@ -46,10 +48,37 @@ class Catalog:
     def all(self) -> list[SourceEntry]:
         if not self.folder.is_dir():
             return []
-        return [entry_from(json.loads(p.read_text())) for p in sorted(self.folder.glob("*.json"))]
+        return [read_entry(p) for p in sorted(self.folder.glob("*.json"))]
+
+    def ids(self) -> list[str]:
+        """Every source with a catalog file, readable or not (``forget`` removes a damaged one)."""
+        return sorted(p.stem for p in self.folder.glob("*.json")) if self.folder.is_dir() else []
+
+
+def read_entry(path: Path) -> SourceEntry:
+    """A catalog file's entry; a truncated or altered one is :class:`StoreCorrupt` naming it."""
+    try:
+        entry = entry_from(json.loads(path.read_text()))
+        if entry.source_id != path.stem:
+            raise ValueError(f"it names source {entry.source_id!r}")
+        return entry
+    except (ValueError, TypeError, KeyError, RecursionError, UnicodeDecodeError) as exc:
+        raise StoreCorrupt(
+            f"store damaged: {path} is unreadable ({str(exc)[:80]}): run `mmagent forget {path.stem[:16]}` "
+            f"and index the source again"
+        ) from None
+
+
+_FIELDS = {"source_id": str, "path": str, "duration": (int, float), "clips": int, "memories": int,
+           "perception": str, "indexed_at": (int, float), "seq": int}
 
 
 def entry_from(d: dict) -> SourceEntry:  # type: ignore[type-arg]
+    if not isinstance(d, dict):
+        raise ValueError(f"a JSON {type(d).__name__}, not an object")
     d = dict(d)
+    for name, kind in _FIELDS.items():
+        if name in d and (not isinstance(d[name], kind) or isinstance(d[name], bool)):
+            raise ValueError(f"{name} is {type(d[name]).__name__}")
     d["tags"] = tuple(d.get("tags") or ())
     return SourceEntry(**d)

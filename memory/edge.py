@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import Catalog, SourceEntry
+from memory.errors import StoreCorrupt, StoreFull
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from memory.store import (
     FLOAT_FIELDS,
@@ -19,7 +22,11 @@ from memory.store import (
     Row,
     Scope,
     StoreLock,
+    check_free_space,
+    free_mb,
     check_meta,
+    is_disk_full,
+    private_folder,
     migrate_payload,
     named_vectors,
     payload_of,
@@ -28,19 +35,38 @@ from memory.store import (
 from models.base import FloatArray
 
 
+def _crash_point(name: str) -> None:
+    """Where a test kills this process between writes, as a crash or a power cut would
+    (``MMAGENT_CRASH_AT=store-write:N``: after the N-th durable write of this process)."""
+    if os.environ.get("MMAGENT_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class EdgeStore(MemoryStore):
     """Qdrant Edge in-process. Holds the store lock for as long as it is open."""
 
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
+        self._writes = 0
+        private_folder(folder)
+        check_free_space(folder)  # opening replays and extends memory-mapped files
         self._lock = StoreLock(folder)
         self._lock.acquire()
         try:
             self._meta = check_meta(folder, model_id, dim)
             self.dim = dim
             self._catalog = Catalog(folder)
-            self._shard = self._open_shard(folder / "qdrant", dim)
+            try:
+                self._shard = self._open_shard(folder / "qdrant", dim)
+            except BaseException as exc:  # the engine's own error (a Rust panic included): a damaged shard
+                if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                    raise
+                raise StoreCorrupt(
+                    f"store damaged: Qdrant cannot open {folder / 'qdrant'} ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}): "
+                    "restore it from a backup, or index the sources into a new --store"
+                ) from None
             if int(self._meta.get("schema_version", 1)) < SCHEMA_VERSION:
                 self._migrate()
         except BaseException:
@@ -121,16 +147,35 @@ class EdgeStore(MemoryStore):
             if idx:
                 named["keywords"] = SparseVector(idx, val)
             points.append(Point(record.id, named, payload_of(record)))
-        for k in range(0, len(points), 512):
-            self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
-        self._shard.flush()
+        check_free_space(self.folder, "write to it")
+        with self._full_disk("writing"):
+            for k in range(0, len(points), 512):
+                self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
+            self._shard.flush()
+        self._writes += 1
+        _crash_point(f"store-write:{self._writes}")
 
     def delete(self, ids: Sequence[str]) -> None:
         from qdrant_edge import UpdateOperation
 
         if ids:
-            self._shard.update(UpdateOperation.delete_points(list(ids)))
-            self._shard.flush()
+            check_free_space(self.folder, "write to it")
+            with self._full_disk("deleting from"):
+                self._shard.update(UpdateOperation.delete_points(list(ids)))
+                self._shard.flush()
+
+    @contextmanager
+    def _full_disk(self, doing: str) -> Iterator[None]:
+        """A write the engine failed for want of space: StoreFull naming the store and its free space."""
+        try:
+            yield
+        except BaseException as exc:  # the engine's errors include Rust panics (not Exceptions)
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)) or not is_disk_full(exc):
+                raise
+            raise StoreFull(
+                f"store {self.folder}: the disk filled up while {doing} it ({free_mb(self.folder):.0f} MB free): "
+                "free some space and run the command again (a journal finishes or rolls back what was half done)"
+            ) from None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -200,6 +245,17 @@ class EdgeStore(MemoryStore):
 
         return int(self._shard.count(CountRequest(exact=True, filter=self._filter(scope))))
 
+    def counts_by_source(self, scope: Scope, source_ids: Sequence[str]) -> dict[str, int]:
+        """One exact facet request on the indexed ``source_id`` field."""
+        from qdrant_edge import FacetRequest
+
+        if not source_ids:
+            return {}
+        response = self._shard.facet(FacetRequest("source_id", limit=len(source_ids) + 64, exact=True,
+                                                  filter=self._filter(scope)))
+        counts = {str(h.value): int(h.count) for h in response.hits}
+        return {sid: counts.get(sid, 0) for sid in source_ids}
+
     def scroll(self, scope: Scope = Scope()) -> Iterator[MemoryRecord]:
         for record, _ in self.scroll_with(scope, ()):
             yield record
@@ -236,10 +292,16 @@ class EdgeStore(MemoryStore):
     def remove_source(self, source_id: str) -> None:
         self._catalog.remove(source_id)
 
+    def source_ids(self) -> list[str]:
+        return self._catalog.ids()
+
     def close(self) -> None:
         shard, self._shard = getattr(self, "_shard", None), None
-        if shard is not None:
-            shard.flush()
-            shard.close()
-        self._lock.release()
+        try:
+            if shard is not None:
+                with self._full_disk("closing"):
+                    shard.flush()
+                    shard.close()
+        finally:
+            self._lock.release()
 

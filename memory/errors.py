@@ -4,7 +4,8 @@ MemoryError_                 (trailing underscore: Python has a builtin MemoryEr
  ├── StoreInUse              another process owns the embedded store (its PID is named)
  ├── StoreModelMismatch      the store was built with another embedding model or dimension
  ├── StoreCorrupt            the store folder is not an mmagent store, or its metadata is unreadable
- └── StoreUnavailable        the Qdrant server cannot be reached or refused the request
+ ├── StoreUnavailable        the Qdrant server cannot be reached or refused the request
+ └── StoreFull               the store's disk has too little free space to write safely
 """
 
 
@@ -25,4 +26,8 @@ class StoreCorrupt(MemoryError_):
 
 
 class StoreUnavailable(MemoryError_):
+    pass
+
+
+class StoreFull(MemoryError_):
     pass

@@ -32,7 +32,7 @@ import numpy as np
 
 from memory import keywords
 from memory.catalog import SourceEntry
-from memory.errors import StoreCorrupt, StoreInUse, StoreModelMismatch
+from memory.errors import StoreCorrupt, StoreFull, StoreInUse, StoreModelMismatch
 from memory.records import SCHEMA_VERSION, MemoryRecord
 from models.base import FloatArray
 
@@ -201,6 +201,14 @@ class MemoryStore(ABC):
     def remove_source(self, source_id: str) -> None:
         """Drop a source from the catalog (``forget``: after its memories are gone)."""
 
+    def counts_by_source(self, scope: Scope, source_ids: Sequence[str]) -> dict[str, int]:
+        """Points in ``scope`` per source (one count each; a backend may do it in one request)."""
+        return {sid: self.count(Scope(**{**scope.__dict__, "source_ids": (sid,)})) for sid in source_ids}
+
+    def source_ids(self) -> list[str]:
+        """Every source the catalog holds an entry for, readable or not."""
+        return [e.source_id for e in self.sources()]
+
     def next_seq(self) -> int:
         """The order number of the next indexed source (facts compare assertions by it)."""
         return max((e.seq for e in self.sources()), default=0) + 1
@@ -223,6 +231,67 @@ def _gone(pid: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+# below this much free space on the store's disk it is neither opened nor written: Qdrant Edge
+# memory-maps its files, grows its write-ahead log in 32 MB segments and, on the first open after
+# a store is made, lays out its payload indexes (~110 MB for a new store); a page it cannot back
+# on a full disk kills the process with SIGBUS (exit 135) before any error can be raised
+MIN_FREE_MB = 256
+
+
+def min_free_mb() -> int:
+    try:
+        return max(0, int(os.environ.get("MMAGENT_MIN_FREE_MB", MIN_FREE_MB)))
+    except ValueError:
+        return MIN_FREE_MB
+
+
+def free_mb(folder: Path) -> float:
+    import shutil
+
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free / (1024 * 1024)
+
+
+def check_free_space(folder: Path, doing: str = "open it") -> None:
+    """StoreFull, naming the store and the free space, when its disk is below the floor."""
+    floor = min_free_mb()
+    free = free_mb(folder)
+    if free < floor:
+        raise StoreFull(
+            f"store {folder}: only {free:.0f} MB free on its disk, {floor} MB needed to {doing} safely: "
+            "free some space (or set MMAGENT_MIN_FREE_MB), or use another --store"
+        )
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether an error (an OSError, or the engine's own) says the disk is full."""
+    import errno
+
+    return getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "No space left" in str(exc) \
+        or "os error 28" in str(exc)
+
+
+def private_folder(folder: Path) -> None:
+    """Create ``folder`` readable by this user only (0700), or take other users' access away from
+    one that is ours (a memory holds what was said and shown: it is no one else's to read; the
+    group's bits are left to whoever set them)."""
+    import stat
+
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        os.chmod(folder, 0o700)  # whatever the umask
+        return
+    st = folder.stat()
+    if st.st_uid == os.getuid() and st.st_mode & 0o007:
+        os.chmod(folder, stat.S_IMODE(st.st_mode) & ~0o007)
 
 
 class StoreLock:
@@ -253,10 +322,18 @@ class StoreLock:
                         "or use another --store"
                     ) from None
                 time.sleep(0.2)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+        except OSError as exc:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            fh.close()
+            if is_disk_full(exc):
+                raise StoreFull(f"store {self.path.parent}: no space left on its disk ({free_mb(self.path.parent):.0f} MB "
+                                "free): free some space, or use another --store") from None
+            raise
         self._fh = fh
 
     def release(self) -> None:
@@ -286,8 +363,13 @@ def check_meta(folder: Path, model_id: str, dim: int) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text())
         stored_model, stored_dim = meta["embedder"]["model_id"], int(meta["embedder"]["dim"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise StoreCorrupt(f"{meta_path} is unreadable ({exc})") from None
+        version = meta.get("schema_version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError(f"schema_version is {version!r}, not a whole number")
+        if not isinstance(meta.get("vectors", {}), dict):
+            raise TypeError("vectors is not an object")
+    except (ValueError, KeyError, TypeError, RecursionError, UnicodeDecodeError) as exc:
+        raise StoreCorrupt(f"store damaged: {meta_path} is unreadable ({str(exc)[:80]})") from None
     if (stored_model, stored_dim) != (model_id, dim):
         raise StoreModelMismatch(
             f"store {folder} was built with the embedding model {stored_model} ({stored_dim}-d), "

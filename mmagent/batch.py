@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -43,6 +44,7 @@ class BatchSource:
     name: str | None = None
     start: float | None = None  # wall-clock time of the source's start (epoch seconds)
     tags: tuple[str, ...] | None = None  # None: none given (a source keeps the tags it had)
+    error: str = ""  # what is wrong with its manifest entry: the source fails with it, the others run
 
 
 @dataclass
@@ -103,45 +105,99 @@ def discover(spec: Path) -> list[BatchSource]:
         return sorted(out, key=lambda s: s.path)
     rows = _manifest_rows(spec)
     out = []
-    for k, row in enumerate(rows, 1):
-        raw = str(row.get("path") or "").strip()
-        if not raw:
-            raise SettingsError(f"{spec}: entry {k} has no path")
-        path = Path(raw).expanduser()
+    for k, row in rows:
+        if not isinstance(row, dict):
+            raise SettingsError(f"{spec}: line {k}: an entry is a JSON object with a path, not {type(row).__name__}")
+        raw = row.get("path")
+        if not isinstance(raw, str) or not raw.strip():
+            raise SettingsError(f"{spec}: line {k}: the entry has no path" + (f" (path is {type(raw).__name__})" if raw else ""))
+        path = Path(raw.strip()).expanduser()
         path = path if path.is_absolute() else spec.parent / path
+        errors = []
         tags = row.get("tags") or ()
         if isinstance(tags, str):
             tags = [t for t in (x.strip() for x in tags.replace("|", ";").split(";")) if t]
-        out.append(BatchSource(str(path.resolve()), row.get("name") or None, _when(row.get("start"), spec, k),
-                               tuple(str(t) for t in tags)))
+        if not isinstance(tags, (list, tuple)) or not all(isinstance(t, (str, int, float)) for t in tags):
+            errors.append(f"tags {_show(tags)} are not a list of words")
+            tags = ()
+        name = row.get("name") or None
+        if name is not None and not isinstance(name, str):
+            errors.append(f"name {_show(name)} is not text")
+            name = None
+        try:
+            start = _when(row.get("start"))
+        except ValueError as exc:
+            errors.append(str(exc))
+            start = None
+        error = f"{MANIFEST_ERROR} {spec.name} line {k}: {'; '.join(errors)}" if errors else ""
+        out.append(BatchSource(str(path.resolve()), name, start, tuple(str(t) for t in tags), error))
     return out
 
 
-def _manifest_rows(spec: Path) -> list[dict[str, Any]]:
-    text = spec.read_text()
+MANIFEST_ERROR = "manifest"  # how a manifest entry's error begins (fixed in the manifest: tried again)
+# wall-clock starts a source can have: 1900 to 2200 (1e300, NaN, inf are no time)
+_EARLIEST, _LATEST = -2208988800.0, 7258118400.0
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _manifest_rows(spec: Path) -> list[tuple[int, Any]]:
+    """The manifest's entries with the line each begins on. A CSV quote left open would swallow
+    the lines after it into one field: an error naming the line it opens on."""
+    try:
+        text = spec.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{spec}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     if spec.suffix.lower() == ".csv":
-        return list(csv.DictReader(text.splitlines()))
+        lines = text.splitlines()
+        reader = csv.DictReader(lines)
+        rows, after = [], 1
+        try:
+            for row in reader:
+                begins = after + 1
+                while begins < reader.line_num and not lines[begins - 1].strip():  # blank lines are skipped
+                    begins += 1
+                if reader.line_num > begins:
+                    raise SettingsError(
+                        f"{spec}: line {begins}: a quote is not closed (the field runs over lines "
+                        f"{begins}-{reader.line_num}); close it or remove it"
+                    )
+                rows.append((begins, row))
+                after = reader.line_num
+        except csv.Error as exc:
+            raise SettingsError(f"{spec}: line {reader.line_num}: not CSV ({exc})") from None
+        return rows
     rows = []
     for k, line in enumerate(text.splitlines(), 1):
         if line.strip():
             try:
-                rows.append(json.loads(line))
-            except ValueError as exc:
-                raise SettingsError(f"{spec}: line {k} is not JSON ({exc})") from None
+                rows.append((k, json.loads(line)))
+            except (ValueError, RecursionError) as exc:
+                raise SettingsError(f"{spec}: line {k} is not JSON ({str(exc)[:80]})") from None
     return rows
 
 
-def _when(raw: Any, spec: Path, k: int) -> float | None:
+def _when(raw: Any) -> float | None:
+    """A wall-clock start (epoch seconds or ISO 8601) as epoch seconds; ValueError naming it."""
     if raw in (None, ""):
         return None
+    problem = ValueError(f"start {_show(raw)} is not a time (ISO 8601 or epoch seconds, 1900 to 2200)")
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise problem
     try:
-        return float(raw)
+        t = float(raw)
     except (TypeError, ValueError):
-        pass
-    try:
-        return datetime.fromisoformat(str(raw).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise SettingsError(f"{spec}: entry {k}: start {raw!r} is not a time (ISO 8601 or epoch seconds)") from None
+        try:
+            when = datetime.fromisoformat(str(raw).strip().replace("Z", "+00:00"))
+            t = when.timestamp()
+        except (ValueError, OverflowError, OSError):
+            raise problem from None
+    if not math.isfinite(t) or not _EARLIEST <= t <= _LATEST:
+        raise problem
+    return t
 
 
 def job_id(spec: Path) -> str:
@@ -187,6 +243,15 @@ def run_batch(agent: Any, spec: Path, retries: int = 2, progress: Progress | Non
     save_state(store, state)
     for src in sources:
         entry = state.sources[src.path]
+        if src.error:  # its manifest entry is wrong: it fails, the others run; fixed, it is tried again
+            entry.status, entry.error, entry.transient = "failed", src.error, False
+            entry.attempts = max(entry.attempts, 1)
+            save_state(store, state)
+            if progress:
+                progress(state, src.path, "failed")
+            continue
+        if entry.status == "failed" and entry.error.startswith(MANIFEST_ERROR + " "):
+            entry.status, entry.error, entry.attempts = "pending", "", 0  # the entry was fixed
         if entry.status == "done" and not _changed(agent, src, entry):
             continue
         if entry.status == "failed" and not entry.transient and entry.attempts > 0 and not _changed(agent, src, entry):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +38,15 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
+def crash_point(name: str) -> None:
+    """Where a test kills this process as a crash, an OOM kill or a power cut would
+    (``MMAGENT_CRASH_AT=name``): the journal's recovery is tested on real kills, not on mocks."""
+    if os.environ.get("MMAGENT_CRASH_AT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 @dataclass(frozen=True)
 class IndexResult:
     source_id: str
@@ -45,7 +56,7 @@ class IndexResult:
     memories_added: int  # episodic memories (clips, scenes, hours, days) written; 0 when already indexed
     seconds: float = 0.0
     reused: bool = False
-    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots that could not be used
+    skipped: tuple[tuple[str, str], ...] = ()  # (file, reason): screenshots not used, damaged stretches skipped
     perception: MapReport | None = None  # how the map stage ran (video sources)
     reduce: ReduceReport | None = None  # what the reduce stage wrote
 
@@ -86,6 +97,8 @@ class MMAgent:
         self._embedder: TextEmbedder | None = None
         self._perceiver: Perceiver | None = None
         self.last_map: MapReport | None = None
+        self._indexing: str | None = None  # the source this process is about to index
+        self.verify = True  # check the store's consistency on open (forget, which repairs it, does not)
 
     # -- components --------------------------------------------------------------------------
 
@@ -107,7 +120,125 @@ class MMAgent:
         if self._store is None:
             s = self.settings
             self._store = open_store(s.store, self.embedder.model_id, self.embedder.dim, s.qdrant_url, s.collection)
+            try:
+                self._recover()
+                if self.verify:
+                    self._check()
+            except BaseException:
+                self._store.close()
+                self._store = None
+                raise
         return self._store
+
+    # -- the journal: what a killed command left half done, finished or rolled back -----------
+
+    def _journal(self) -> Path:
+        return self.settings.store / "journal"
+
+    def _begin(self, op: str, source_id: str, path: str) -> Path:
+        """Record ``op`` ("indexing" / "forgetting") of a source before its first write; the
+        record goes when the operation is whole (see :meth:`_recover`)."""
+        folder = self._journal()
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{source_id}.json"
+        tmp = folder / f".{source_id}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"op": op, "source_id": source_id, "path": path, "pid": os.getpid(), "time": time.time()}, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        return target
+
+    @staticmethod
+    def _end(intent: Path) -> None:
+        intent.unlink(missing_ok=True)
+
+    def _recover(self) -> None:
+        """Finish what a killed command left half done, before anything reads the store: a
+        forget is finished (memories, catalog entry, cache); an index is rolled back (its points
+        and entity shares removed, its catalog entry with them: the source is indexed again
+        whole, from its perception cache) unless this process is indexing that very source now
+        (it writes the same points again). Leftovers of deleted caches are removed."""
+        import shutil
+
+        folder = self._journal()
+        for f in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                intent = json.loads(f.read_text())
+                op, source_id, path = intent["op"], str(intent["source_id"]), str(intent.get("path", ""))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("ignoring an unreadable journal record %s (%s)", f, exc)
+                f.unlink(missing_ok=True)
+                continue
+            if op == "indexing" and source_id == self._indexing:
+                continue  # this run writes the same points again, and clears the record
+            if op not in ("indexing", "forgetting"):
+                log.warning("ignoring journal record %s: unknown operation %r", f, op)
+                f.unlink(missing_ok=True)
+                continue
+            self._drop_source(source_id, cache=op == "forgetting")
+            if op == "forgetting":
+                log.warning("finished forgetting %s (%s), which was interrupted", source_id, path)
+            else:
+                log.warning("rolled back an interrupted index of %s (%s): index it again to answer from it",
+                            path or source_id, source_id)
+            f.unlink(missing_ok=True)
+        trash = self.settings.store / "perception"
+        for old in trash.glob(".trash-*") if trash.is_dir() else ():
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _check(self) -> None:
+        """A cheap consistency check of the store on open: each listed source has as many episodic
+        memories in the engine as its catalog entry counts (one facet request on an indexed field). A
+        shard that lost points (a truncated file, ``qdrant/`` deleted) is StoreCorrupt, in one
+        line naming what to run; a source this process is indexing again is repaired by it."""
+        from memory.errors import StoreCorrupt
+
+        store = self._store
+        assert store is not None
+        damaged = []
+        entries = store.sources()
+        counts = store.counts_by_source(Scope(kind="episodic"), [e.source_id for e in entries])
+        for entry in entries:
+            have = counts[entry.source_id]
+            if have == entry.memories:
+                continue
+            if entry.source_id == self._indexing:  # indexed again now: from scratch, not "already indexed"
+                log.warning("store damaged: %s has %d of its %d memories: indexing it again", entry.path, have,
+                            entry.memories)
+                store.remove_source(entry.source_id)
+                continue
+            damaged.append((entry, have))
+        if not damaged:
+            return
+        where = getattr(store, "folder", None) or self.settings.qdrant_url or self.settings.store
+        first, have = damaged[0]
+        more = f" (and {len(damaged) - 1} more source(s))" if len(damaged) > 1 else ""
+        if all(h == 0 for _, h in damaged) and store.count() == 0:
+            what = "its Qdrant shard holds no memories (qdrant/ deleted or emptied)"
+        else:
+            what = f"{first.path} has {have} of its {first.memories} memories{more}"
+        raise StoreCorrupt(
+            f"store damaged: {where}: {what}; run `mmagent forget {first.source_id[:16]}` "
+            f"and index it again (or `mmagent index {first.path}`)"
+        )
+
+    def _drop_source(self, source_id: str, cache: bool) -> ReduceReport:
+        """Everything derived from a source, out: points and entity shares, then the catalog entry,
+        then (``cache``) the perception cache, moved aside at once so no half of it is ever read."""
+        import shutil
+
+        report = Reducer(self._store, self.embedder, self.settings.reduce_options(), None).forget(source_id)
+        crash_point("forget:before-catalog")
+        self._store.remove_source(source_id)
+        if cache:
+            folder = self.settings.store / "perception" / source_id
+            if folder.is_dir():
+                trash = folder.with_name(f".trash-{source_id}-{os.getpid()}")
+                os.replace(folder, trash)
+                crash_point("forget:cache-moved")
+                shutil.rmtree(trash, ignore_errors=True)
+        return report
 
     def perceiver(self) -> Perceiver:
         if self._perceiver is None:  # with the threads a pool worker gets: the same results
@@ -132,11 +263,13 @@ class MMAgent:
         info = probe(path)
         source_id = source_id_for(path)
         perceiver = self.perceiver()
+        self._indexing = source_id  # a record of its interrupted index is finished, not rolled back
         store = self.store  # open (and lock) the store before the work
         done = store.get_source(source_id)
         fingerprint = f"{perceiver.fingerprint}+{REDUCE_VERSION}" + (f"@{wall_start:.3f}" if wall_start is not None else "")
         tags, name = _keep(done, tags, name)
         if done is not None and done.perception == fingerprint and done.tags == tags and done.name == name:
+            self._end(self._journal() / f"{source_id}.json")  # killed after its catalog entry: it is whole
             return IndexResult(source_id, str(path), done.duration, done.clips, 0, 0.0, reused=True)
 
         cache = perceiver.cache_dir(self.settings.store / "perception", source_id)
@@ -158,13 +291,17 @@ class MMAgent:
             warm.join()
         if wall_start is not None:
             clips = [replace(c, wall_start=wall_start + c.start) for c in clips]
+        intent = self._begin("indexing", source_id, str(path))
         report = self._remember(clips, path, done, cache)
         memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
+        crash_point("index:before-catalog")
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq(), name, tags))
+        self._end(intent)
+        damaged = tuple(dict.fromkeys(self.last_map.damaged)) if self.last_map else ()
         return IndexResult(
             source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
-            perception=self.last_map, reduce=report,
+            skipped=damaged, perception=self.last_map, reduce=report,
         )
 
     def _warm_embedder(self, when: threading.Event) -> threading.Thread:
@@ -211,11 +348,13 @@ class MMAgent:
         fingerprint = "-".join(
             ("screens", screens_source_id(captures), signals["keyframes"], signals.get("captions", "none"), REDUCE_VERSION)
         )
+        self._indexing = source_id  # a record of its interrupted index is finished, not rolled back
         store = self.store  # open (and lock) the store before the work
         duration = captures[-1].wall_time - captures[0].wall_time + 1.0
         done = store.get_source(source_id)
         tags, name = _keep(done, tags, name)
         if done is not None and done.perception == fingerprint and done.tags == tags and done.name == name:
+            self._end(self._journal() / f"{source_id}.json")  # killed after its catalog entry: it is whole
             return IndexResult(source_id, str(folder), done.duration, done.clips, 0, 0.0, reused=True)
         # a recorder's captures carry the text it read: no OCR model is loaded for them
         ocr = self.components.ocr() if any(c.ocr is None for c in captures) else None
@@ -228,10 +367,13 @@ class MMAgent:
             ]
         if not any(k for c in clips for k in c.keyframes):
             raise EmptyMedia(folder, "none of its screenshots could be read")
+        intent = self._begin("indexing", source_id, str(folder))
         report = self._remember(clips, folder, done, folder)
         memories = sum(n for k, n in report.points.items() if k.startswith("episodic/"))
+        crash_point("index:before-catalog")
         store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq(), name, tags))
+        self._end(intent)
         return IndexResult(
             source_id, str(folder), duration, len(clips), memories, time.perf_counter() - began,
             skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,
@@ -241,16 +383,20 @@ class MMAgent:
 
     def forget(self, source_id: str) -> ReduceReport:
         """Remove everything derived from an indexed source: its memories, its share of entities
-        and facts, its perception cache, its catalog entry."""
-        import shutil
+        and facts, its perception cache, its catalog entry. Journaled: a forget killed half way
+        is finished by the next command that opens the store."""
+        from memory.errors import StoreCorrupt
 
-        if self.store.get_source(source_id) is None:
+        try:
+            entry = self.store.get_source(source_id)
+        except StoreCorrupt:  # a damaged catalog entry: what it stood for goes all the same
+            entry = None
+        if entry is None and source_id not in self.store.source_ids():
             raise SourceNotIndexed(f"no indexed source {source_id} (see: mmagent sources)")
-        report = self.reducer().forget(source_id)
-        self.store.remove_source(source_id)
-        cache = self.settings.store / "perception" / source_id
-        if cache.is_dir():
-            shutil.rmtree(cache)
+        path = entry.path if entry else ""
+        intent = self._begin("forgetting", source_id, path)
+        report = self._drop_source(source_id, cache=True)
+        self._end(intent)
         return report
 
     def registry(self) -> EntityRegistry:

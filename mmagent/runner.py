@@ -17,6 +17,7 @@ import atexit
 import logging
 import os
 import pickle
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -26,7 +27,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from perception.decode import MediaInfo, Span
+from perception.decode import MediaInfo, Span, take_damaged
 from perception.errors import MediaError
 from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
@@ -50,6 +51,7 @@ class MapReport:
     computed: int = 0
     reused: int = 0
     stages: dict[str, float] = field(default_factory=dict)
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # (file, stretch skipped): damaged data
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def run_map(
     else:
         import torch
 
+        take_damaged()  # what earlier sources of this process left
         before, threads = dict(perceiver.timings), torch.get_num_threads()
         torch.set_num_threads(settings.threads_per_worker())  # as a pool worker would
         try:
@@ -100,6 +103,7 @@ def run_map(
                     tick()
         finally:
             torch.set_num_threads(threads)
+            report.damaged += take_damaged()
         _add(report.stages, {k: v - before.get(k, 0.0) for k, v in perceiver.timings.items()})
     return [perceiver.load(cache_dir, i) for i in range(len(spans))], report
 
@@ -114,21 +118,56 @@ def _add(into: dict[str, float], more: dict[str, float]) -> None:
 _WORKER: Perceiver | None = None
 
 
-def _init_worker(settings: Settings, threads: int) -> None:
+def _init_worker(settings: Settings, threads: int, parent: int | None = None, deathsig: bool = False) -> None:
     global _WORKER
+    if parent is not None:
+        _watch_parent(parent, deathsig)
     import torch
 
     torch.set_num_threads(threads)
     _WORKER = Components(settings, threads).perceiver()
 
 
-def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, float]]:
-    """One group of clips (``Perceiver.groups``) in a worker; returns how many clips and the
-    seconds its stages took. A media error is raised in the parent as it was raised here."""
+def _work(job: _Job, group: list[tuple[int, Span]]) -> tuple[int, dict[str, float], list[tuple[str, str]]]:
+    """One group of clips (``Perceiver.groups``) in a worker; returns how many clips, the
+    seconds its stages took and the damaged stretches it skipped. A media error is raised in the
+    parent as it was raised here."""
     assert _WORKER is not None
     before = dict(_WORKER.timings)
+    take_damaged()
     _WORKER.observe_clips(Path(job.path), job.info, job.source_id, group, Path(job.cache_dir))
-    return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}
+    return len(group), {k: v - before.get(k, 0.0) for k, v in _WORKER.timings.items()}, take_damaged()
+
+
+def _watch_parent(parent: int, deathsig: bool, every: float = 0.5) -> None:
+    """A worker exits when the process that started it is gone (``kill -9`` of the main
+    process, an OOM kill): a thread polls the parent's PID, and on Linux the kernel also sends
+    SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; only for a pool started by the main
+    thread: the signal follows the thread that started the worker, and a pool outlives the
+    other threads that use it). Left alone, workers and the resource tracker they keep open
+    would hold memory and cores for hours."""
+    import sys
+    import threading
+
+    if deathsig and sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # no prctl here: the thread alone watches
+            pass
+    if os.getppid() != parent:  # it died before the watch began
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="watch-parent", daemon=True).start()
 
 
 _POOL: tuple[Any, ProcessPoolExecutor] | None = None  # kept across sources: models load once per job
@@ -136,12 +175,16 @@ _POOL: tuple[Any, ProcessPoolExecutor] | None = None  # kept across sources: mod
 
 def _pool(settings: Settings, workers: int, threads: int) -> ProcessPoolExecutor:
     global _POOL
-    key = (settings, workers, threads)
+    # workers are started by the thread that submits: the kernel's parent-death signal is asked
+    # for only when that is the main thread (a pool used from other threads relies on the poll)
+    main = threading.current_thread() is threading.main_thread()
+    key = (settings, workers, threads, main)
     if _POOL is not None and _POOL[0] == key:
         return _POOL[1]
     close_pool()
     pool = ProcessPoolExecutor(
-        workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=(settings, threads)
+        workers, mp_context=get_context("spawn"), initializer=_init_worker,
+        initargs=(settings, threads, os.getpid(), main),
     )
     _POOL = (key, pool)
     return pool
@@ -169,8 +212,9 @@ def _run_pool(
         while futures:
             finished, futures = wait(futures, return_when=FIRST_EXCEPTION)
             for future in finished:
-                count, stages = future.result()  # a worker's error is raised here
+                count, stages, damaged = future.result()  # a worker's error is raised here
                 _add(report.stages, stages)
+                report.damaged += damaged
                 for _ in range(count):
                     tick()
     except BrokenProcessPool:

@@ -139,6 +139,59 @@ class ClipMedia:
     until: float
 
 
+def _decoded(path: Path, container, stream, offset: float, what: str):  # type: ignore[no-untyped-def]
+    """The stream's frames, packet by packet: a packet whose data is damaged (a few flipped bytes)
+    is skipped, not the whole file; the stretch it left out is logged once per file and time range.
+    Yields (frame, whether damaged data was skipped just before it)."""
+    import av
+
+    lost: float | None = None  # where the damaged stretch began
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            if lost is None:
+                lost = (float(packet.pts * packet.time_base) - offset) if packet.pts is not None and packet.time_base else -1.0
+            continue
+        for frame in frames:
+            after_gap = lost is not None
+            if lost is not None:
+                resumed = (frame.time - offset) if frame.time is not None else lost
+                _skipped(path, what, lost, resumed)
+                lost = None
+            yield frame, after_gap
+    if lost is not None:
+        _skipped(path, what, lost, None)
+
+
+_WARNED: set[tuple[str, str, float]] = set()
+_DAMAGED: list[tuple[str, str]] = []  # (file, what was skipped) since the last take_damaged()
+
+
+def _skipped(path: Path, what: str, start: float, end: float | None) -> None:
+    """Record (and log) the time range a file's damaged data left out, once each: the map stage
+    hands these to ``index``, which warns with them (see :func:`take_damaged`)."""
+    import logging
+
+    key = (str(path), what, round(start, 1))
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    if end is not None and end < start:  # frames come out of order (B-frames): the range either way
+        start, end = end, start
+    where = f"{max(start, 0.0):.1f}-{end:.1f} s" if end is not None else f"{max(start, 0.0):.1f} s to the end"
+    reason = f"damaged {what} data at {where}: that stretch skipped, the rest indexed"
+    _DAMAGED.append((str(path), reason))
+    logging.getLogger(__name__).info("%s: %s", path, reason)
+
+
+def take_damaged() -> list[tuple[str, str]]:
+    """The (file, reason) of every damaged stretch skipped in this process since the last call."""
+    out = list(_DAMAGED)
+    _DAMAGED.clear()
+    return out
+
+
 def _container_offset(container) -> float:  # type: ignore[no-untyped-def]
     return float(container.start_time) / 1_000_000 if container.start_time else 0.0
 
@@ -177,9 +230,9 @@ def _read_audio(  # type: ignore[no-untyped-def]
     first: int | None = None  # global sample index of chunks[0][0]
     total = 0
     try:
-        for frame in container.decode(stream):
+        for frame, after_gap in _decoded(path, container, stream, offset, "audio"):
+            at = int(round(((frame.time - offset) if frame.time is not None else 0.0) * SAMPLE_RATE))
             if first is None:
-                at = int(round(((frame.time - offset) if frame.time is not None else 0.0) * SAMPLE_RATE))
                 if seeked:
                     if at > lo:
                         return None, 0.0
@@ -188,6 +241,10 @@ def _read_audio(  # type: ignore[no-untyped-def]
                     first, total = 0, max(0, at)
                     if at > 0:
                         chunks.append(np.zeros(at, dtype=np.float32))
+            elif after_gap and frame.time is not None and at > total:
+                # a damaged packet was skipped: silence in its place keeps every later sample at its time
+                chunks.append(np.zeros(at - total, dtype=np.float32))
+                total = at
             for out in resampler.resample(frame):
                 samples = out.to_ndarray().reshape(-1).astype(np.float32, copy=False)
                 chunks.append(samples)
@@ -280,7 +337,7 @@ def _read_frames(  # type: ignore[no-untyped-def]
     t = until = 0.0
     started = False
     try:
-        for frame in container.decode(stream):
+        for frame, _ in _decoded(path, container, stream, offset, "video"):
             t = (frame.time - offset) if frame.time is not None else t + 1.0 / fps
             if not started:
                 if seeked and t > span[0] + tolerance:

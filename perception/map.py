@@ -412,6 +412,11 @@ class Perceiver:
         except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
             log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
             return None
+        if (missing := _missing_files(cached.observation, cache_dir)) is not None:
+            # the clip's JSON is written after its pictures: one gone means the cache was cut short
+            # (a delete killed half way): recompute the clip rather than cite pictures that are not there
+            log.warning("ignoring cached clip %s: its picture %s is gone", path, missing)
+            return None
         if complete:
             if any(cached.signals.get(k) != v for k, v in self.signals.items()):
                 return None
@@ -525,6 +530,17 @@ def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool,
         )
         until = max(until, frames_until)
     return ClipMedia(samples, audio_t0, images, cuts, until)
+
+
+def _missing_files(observation: ClipObservation, cache_dir: Path) -> str | None:
+    """The first picture a cached clip names (keyframe JPEGs, face crops) that is not on disk."""
+    names = [k.image for k in observation.keyframes if k.image]
+    names += [f.crop for f in observation.faces if getattr(f, "crop", None)]
+    names += [v.image for v in observation.visual if v.image]
+    for name in names:
+        if not (cache_dir / name).is_file():
+            return name
+    return None
 
 
 def read_rgb(path: Path) -> ImageArray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -48,18 +49,67 @@ class Skipped:
     reason: str
 
 
+# wall-clock times a capture can have: 1970 to 2200 (a larger number is no time: 1e308, NaN, inf)
+_LATEST = 7258118400.0
+
+
 def _parse_time(value: object) -> float | None:
+    """Epoch seconds (or milliseconds) or ISO 8601, as epoch seconds; None for anything else,
+    including numbers that are no time of a screenshot (NaN, infinite, before 1970, after 2200)."""
+    if isinstance(value, bool):
+        return None
     if isinstance(value, (int, float)):
-        return float(value) / (1000.0 if value > 1e11 else 1.0)
+        if not math.isfinite(value):
+            return None
+        t = float(value) / (1000.0 if value > 1e11 else 1.0)
+        return t if 0.0 <= t <= _LATEST else None
     if isinstance(value, str):
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             return None
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=timezone.utc)
-        return parsed.timestamp()
+        try:
+            t = parsed.timestamp()
+        except (OverflowError, OSError, ValueError):
+            return None
+        return t if 0.0 <= t <= _LATEST else None
     return None
+
+
+def _read_json(path: Path) -> Any:
+    """A sidecar's JSON; ValueError for anything that is not (bad bytes, too deep a nesting)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8 text: {exc.reason}") from None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _clean_meta(meta: dict[str, Any], sidecar: Path, warn: list[Skipped] | None) -> dict[str, Any]:
+    """The sidecar's fields that have a usable type; each other one is dropped with a warning
+    naming the file (``time`` is dropped when it is no time: other times are used)."""
+    meta = dict(meta)
+    problems = []
+    if "time" in meta and meta["time"] is not None and _parse_time(meta["time"]) is None:
+        problems.append(f"'time' {_show(meta['time'])} is not a time")
+        meta.pop("time")
+    for key in ("app", "window"):
+        if meta.get(key) is not None and not isinstance(meta[key], str):
+            problems.append(f"'{key}' is {type(meta[key]).__name__}, not text")
+            meta.pop(key)
+    if warn is not None and problems:
+        warn.append(Skipped(sidecar, f"sidecar field {'; '.join(problems)}: ignored"))
+    return meta
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _exif_time(path: Path) -> float | None:
@@ -90,16 +140,44 @@ def _name_time(name: str) -> float | None:
     return None
 
 
+# a picture larger than this many pixels is refused before its pixels are decoded (a
+# decompression bomb: a 20000 x 20000 PNG of a few KB decodes to 1.2 GB); 8K by 4K screens pass
+MAX_PIXELS = 80_000_000
+
+
 def _unreadable(path: Path) -> str | None:
     """Why the image cannot be opened (the header is checked, not the pixels), or None."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image.verify()
-    except (OSError, UnidentifiedImageError, ValueError, SyntaxError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    return f"{width} x {height} pixels, more than a screen ({MAX_PIXELS:,} at most)"
+                image.verify()
+    except Image.DecompressionBombError:
+        return "more pixels than a screen (decompression bomb)"
+    except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError) as exc:
         return str(exc).split(" '")[0] or type(exc).__name__
     return None
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why a folder entry named like a picture cannot be read as a file (a link to itself or to
+    nothing, a folder, a device), or None."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        if path.is_symlink():
+            return "a link that leads nowhere (a loop, or its target is gone)"
+        return exc.strerror or type(exc).__name__
+    import stat
+
+    return None if stat.S_ISREG(mode) else "not a regular file"
 
 
 def capture_folders(folder: Path) -> list[Path]:
@@ -116,24 +194,31 @@ def capture_folders(folder: Path) -> list[Path]:
 
 
 def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
-    """The folder's screenshots in time order, and the files that could not be used."""
+    """The folder's screenshots in time order, and the files that could not be used (or whose
+    sidecar fields were ignored: a wrong type, a time that is none)."""
     if not folder.exists():
         raise MediaNotFound(folder, "no such folder")
-    files = [p for p in folder.iterdir() if p.is_file()]
-    images = sorted(p for p in files if p.suffix.lower() in IMAGE_SUFFIXES)
+    captures, skipped = [], []
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in IMAGE_SUFFIXES or p.suffix == ".json":
+            if (why := _not_a_file(p)) is None:
+                files.append(p)
+            elif not p.is_dir():
+                skipped.append(Skipped(p, why))
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     # a recorder's capture whose picture retention dropped: its sidecar (time, window, read text) stays
     names = {p.stem for p in images}
-    kept = sorted(p for p in files if p.suffix == ".json" and p.stem not in names and _recorded(p) is not None)
+    kept = [p for p in files if p.suffix == ".json" and p.stem not in names and _recorded(p) is not None]
     if not images and not kept:
         raise NotMedia(folder, f"has no screenshots ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    captures, skipped = [], []
     for sidecar in kept:
-        meta = _recorded(sidecar) or {}
+        meta = _recorded(sidecar, skipped) or {}
         captures.append(Capture(sidecar.with_suffix(".webp"), float(meta["time"]), "sidecar", meta.get("app"),
                                 meta.get("window"), _sidecar_lines(meta["ocr"]), image_kept=False))
     for path in images:
         sidecar = path.with_suffix(".json")
-        meta = _recorded(sidecar)
+        meta = _recorded(sidecar, skipped)
         lines = _sidecar_lines(meta.get("ocr")) if meta else None
         if path.stat().st_size == 0:
             skipped.append(Skipped(path, "empty file"))
@@ -143,11 +228,16 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
             continue
         app = window = None
         wall, source = None, ""
-        if meta is None and sidecar.is_file():
+        if meta is None and sidecar in files:
             try:
-                meta = json.loads(sidecar.read_text())
-            except ValueError as exc:
-                skipped.append(Skipped(sidecar, f"unreadable sidecar JSON ({exc}); using other times"))
+                meta = _read_json(sidecar)
+            except (OSError, ValueError) as exc:
+                skipped.append(Skipped(sidecar, f"unreadable sidecar JSON ({str(exc)[:80]}): ignored, other times used"))
+                meta = {}
+            if isinstance(meta, dict):
+                meta = _clean_meta(meta, sidecar, skipped)
+            else:
+                skipped.append(Skipped(sidecar, f"sidecar is a JSON {type(meta).__name__}, not an object: ignored"))
                 meta = {}
         if isinstance(meta, dict):
             wall, source = _parse_time(meta.get("time")), "sidecar"
@@ -157,7 +247,7 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
         if wall is None:
             wall, source = _name_time(path.name), "filename"
         if wall is None:
-            wall, source = path.stat().st_mtime, "mtime"
+            wall, source = _mtime(path), "mtime"
         captures.append(Capture(path, wall, source, app, window, lines))
     if not captures:
         raise EmptyMedia(folder, "none of its screenshots can be read")
@@ -165,14 +255,23 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
     return captures, skipped
 
 
-def _recorded(sidecar: Path) -> dict[str, Any] | None:
-    """A screen recorder's sidecar (a time and the OCR lines it read), or None."""
+def _mtime(path: Path) -> float:
+    """The file's modification time, within the times a capture can have (a file touched to a
+    date beyond them gets the latest)."""
+    t = path.stat().st_mtime
+    return min(max(t, 0.0), _LATEST) if math.isfinite(t) else 0.0
+
+
+def _recorded(sidecar: Path, warn: list[Skipped] | None = None) -> dict[str, Any] | None:
+    """A screen recorder's sidecar (a time and the OCR lines it read), or None. Fields of a wrong
+    type are dropped (with a warning into ``warn``)."""
     try:
-        meta = json.loads(sidecar.read_text())
+        meta = _read_json(sidecar)
     except (OSError, ValueError):
         return None
     if not isinstance(meta, dict) or _parse_time(meta.get("time")) is None or _sidecar_lines(meta.get("ocr")) is None:
         return None
+    meta = _clean_meta(meta, sidecar, warn)
     meta["time"] = _parse_time(meta["time"])
     return meta
 
@@ -187,9 +286,12 @@ def _sidecar_lines(value: object) -> tuple[tuple[str, float, tuple[tuple[float, 
             return None
         try:
             box = tuple((float(p[0]), float(p[1])) for p in item.get("box") or ())
-            out.append((item["text"], float(item.get("score", 1.0)), box))
-        except (TypeError, ValueError, IndexError):
+            score = float(item.get("score", 1.0))
+        except (TypeError, ValueError, IndexError, KeyError):
             return None
+        if not math.isfinite(score) or not all(math.isfinite(v) for pt in box for v in pt):
+            return None
+        out.append((item["text"], score, box))
     return tuple(out)
 
 
@@ -231,7 +333,7 @@ def open_capture(path: Path) -> Any:
                 raise OSError(f"{patch['base']} is not the picture {path.name} was saved against")
             whole.paste(rgb, (0, int(patch["top"])))
             rgb = whole
-    except (UnidentifiedImageError, ValueError, KeyError, TypeError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, ValueError, KeyError, TypeError) as exc:
         raise OSError(f"{path.name}: {exc}") from None
     return rgb
 

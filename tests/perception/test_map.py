@@ -63,11 +63,14 @@ def test_interrupted_run_resumes_only_missing_clips(asr, grid_video, tmp_path) -
     info = probe(path)
     opts = PerceptionOptions(clip_seconds=10, ocr=False)
     full = list(Perceiver(opts, asr, None).observe(path, info, "src", tmp_path / "a"))
-    # simulate a crash after two clips: copy those two
-    (tmp_path / "b").mkdir()
+    # simulate a crash after two clips: copy those two, with the keyframe pictures they name (a
+    # clip's JSON is written after its pictures: a cached clip whose pictures are gone is recomputed)
+    (tmp_path / "b" / "frames").mkdir(parents=True)
     for i in (0, 1):
         name = f"clip_{i:05d}.json"
         (tmp_path / "b" / name).write_text((tmp_path / "a" / name).read_text())
+        for frame in (tmp_path / "a" / "frames").glob(f"{i:05d}_*"):
+            (tmp_path / "b" / "frames" / frame.name).write_bytes(frame.read_bytes())
     kept = {i: (tmp_path / "b" / f"clip_{i:05d}.json").stat().st_mtime_ns for i in (0, 1)}
     counting = _Counting(asr)
     resumed = list(Perceiver(opts, counting, None).observe(path, info, "src", tmp_path / "b"))
