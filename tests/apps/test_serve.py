@@ -480,6 +480,7 @@ def test_a_stale_socket_or_a_killed_server_never_blocks_the_cli(capsys: pytest.C
     store.mkdir()
     # a socket file nobody listens on (a server that died before cleaning up)
     path = socket_path(store)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the private folder a server makes
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
         s.bind(str(path))
     try:
