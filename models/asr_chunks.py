@@ -89,21 +89,23 @@ BUCKET = 6.0  # seconds: chunks in the same band of this width share batches
 
 
 def _even_chunks(
-    audio: FloatArray, speech: list[dict[str, int]], most: float, rate: int, pause: float = 0.0
+    audio: FloatArray, speech: list[dict[str, int]], most: float, rate: int, pause: float = 0.0,
+    pause_from: float = 0.0,
 ) -> list[tuple[FloatArray, dict[str, Any]]]:
     """The speech regions (each at most ``most`` seconds, as VAD cut them) joined into as few
     chunks of at most ``most`` seconds as they fit in, of about equal length: 25 s of speech
     with ``most`` 12 gives three chunks of ≈ 8 s, not 12 + 12 + 1. Between two regions of a
-    chunk, the real pause between them is kept, up to ``pause`` seconds (its first half and its
-    last half, the audio as it is): glued with no pause, tiny.en drops words at the joint.
-    Metadata as faster-whisper's ``collect_chunks`` (offset and duration on the timeline of the
-    chunks end to end), and ``pieces``: (start in the chunk, start in ``audio``, length), samples."""
+    chunk more than ``pause_from`` seconds apart, ``pause`` seconds of the real pause between
+    them are kept (its first half and its last half, the audio as it is). Metadata as
+    faster-whisper's ``collect_chunks`` (offset and duration on the timeline of the chunks end to
+    end), and ``pieces``: (start in the chunk, start in ``audio``, length), in samples."""
     import numpy as np
 
     keep = int(pause * rate)
 
     def before(k: int) -> int:  # samples of real pause kept before region k when it joins k - 1
-        return 0 if k == 0 else min(keep, speech[k]["start"] - speech[k - 1]["end"])
+        gap = speech[k]["start"] - speech[k - 1]["end"] if k else 0
+        return min(keep, gap) if gap >= pause_from * rate else 0
 
     total = sum(r["end"] - r["start"] + before(k) for k, r in enumerate(speech))
     if total <= 0:

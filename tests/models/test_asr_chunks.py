@@ -1,12 +1,12 @@
-"""The chunks the faster-whisper backend hears: speech regions joined with up to ``PAUSE`` seconds
-of their real pause, and every sample of a chunk mapped back to the sample of the audio it is."""
+"""The chunks the faster-whisper backend hears: speech regions joined with ``PAUSE`` seconds of
+the real pause where it was long, and every sample of a chunk mapped back to the sample of the audio it is."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from models.asr_chunks import _even_chunks, _TimeMap
-from models.asr_faster_whisper import PAUSE, FasterWhisperASR
+from models.asr_faster_whisper import PAUSE, PAUSE_FROM, FasterWhisperASR
 from tests.conftest import DATA, need
 from tests.models.test_asr import load
 
@@ -19,10 +19,12 @@ def test_chunks_keep_the_real_pause_capped_and_map_back_exactly() -> None:
     asr = FasterWhisperASR(threads=1)
     regions = asr._speech_regions(audio)
     assert len(regions) > 3
-    chunks = _even_chunks(audio, regions, 24.0, RATE, PAUSE)
+    chunks = _even_chunks(audio, regions, 24.0, RATE, PAUSE, PAUSE_FROM)
     times = _TimeMap(RATE)
     spoken = sum(r["end"] - r["start"] for r in regions)
-    kept = sum(min(int(PAUSE * RATE), b["start"] - a["end"]) for a, b in zip(regions, regions[1:]))
+    gaps = [b["start"] - a["end"] for a, b in zip(regions, regions[1:])]
+    assert any(g >= PAUSE_FROM * RATE for g in gaps)  # the 3 s of silence at least
+    kept = sum(min(int(PAUSE * RATE), g) for g in gaps if g >= PAUSE_FROM * RATE)
     assert spoken < sum(len(c) for c, _ in chunks) <= spoken + kept
     for samples, meta in chunks:
         assert len(samples) <= 24.0 * RATE and meta["duration"] == len(samples) / RATE
