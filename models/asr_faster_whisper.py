@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from models.asr_models import model_name, resolve
 from models.asr_chunks import (
     BUCKET, MIN_WINDOW, _even_chunks, _joined, _norm, _restored, _segments, _shift, _TimeMap, _token_budget, drop_loops,
 )
+from models.asr_models import model_name, resolve
 from models.base import ASR, FloatArray, Segment, Word
 from models.errors import ModelLoadError, ModelNotInstalled
 
@@ -63,9 +63,8 @@ class FasterWhisperASR(ASR):
         self.pause = float(pause)
         self.pause_from = float(pause_from)
         self._options: Any = None
-        self.model_id = "faster-whisper:" + self.name + ("" if language == "auto" else f":{language}")
+        self.model_id = "faster-whisper:" + self.name + ("" if language in (None, "auto") else f":{language}")
         self._tokenizers: dict[str, Any] = {}
-        self._chunk_languages: list[str] = []  # the languages of the batch ``_generate_segment_batched`` decoded
         self._model: Any = None
 
     @property
