@@ -1,6 +1,6 @@
 """Word error rate of the map stage's speech vs the same ASR model run plainly on the whole file.
 
-    .venv/bin/python -m bench.asr_wer [--only NAME ...] [--out bench/results/asr_wer.json]
+    .venv/bin/python -m bench.asr_wer [--only NAME ...] [--model tiny.en|base|FOLDER] [--out FILE]
 
 For every real recording with a known transcript in ../shared/data, two transcripts are scored
 against the reference with the same normaliser (openai-whisper's ``EnglishTextNormalizer``):
@@ -172,12 +172,12 @@ def _crossing(work: Path, clip: float = 30.0, total: float = 260.0) -> Recording
     return Recording("crossing", write_wav(work / "crossing.wav", out[: int(at * RATE)]), " ".join(refs))
 
 
-def plain(asr_path: Path, recording: Recording) -> tuple[str, float]:
+def plain(asr_path: Path, recording: Recording, language: str | None = "en") -> tuple[str, float]:
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(asr_path), device="cpu", compute_type="int8", cpu_threads=2, local_files_only=True)
     began = time.perf_counter()
-    segments, _info = model.transcribe(str(recording.path), vad_filter=True, language="en", word_timestamps=True)
+    segments, _info = model.transcribe(str(recording.path), vad_filter=True, language=language, word_timestamps=True)
     words = [w for s in segments for w in (s.words or ())]
     return _text(words, recording.exclude), time.perf_counter() - began
 
@@ -207,18 +207,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "asr_wer.json")
     parser.add_argument("--show", action="store_true", help="print the transcripts")
     parser.add_argument("--beam", type=int, help="the map stage's beam size (default: the ASR's own)")
+    parser.add_argument("--model", default="tiny.en", help="the faster-whisper model of both (a name or a folder); "
+                        "the map stage detects the language on a multilingual model, plain is told English")
     args = parser.parse_args()
     if not DATA.is_dir():
         sys.exit(f"real media not found: {DATA}")
-    from models.asr_faster_whisper import bundled_tiny_en
+    from models.asr_models import resolve
 
     work = Path(tempfile.mkdtemp(prefix="mmagent-wer-"))
     rows = []
     for rec in recordings(work):
         if args.only and rec.name not in args.only:
             continue
-        p_text, p_s = plain(bundled_tiny_en(), rec)
-        m_text, m_s = mapped(rec, work / "cache", **({"beam_size": args.beam} if args.beam else {}))
+        p_text, p_s = plain(resolve(args.model), rec)
+        m_text, m_s = mapped(rec, work / "cache", model_path=args.model, **({"beam_size": args.beam} if args.beam else {}))
         p_wer, p_e, n = wer(rec.reference, p_text)
         m_wer, m_e, _ = wer(rec.reference, m_text)
         ratio = 1.0 if m_e == p_e else (m_wer / p_wer if p_wer else float("inf"))
@@ -235,7 +237,7 @@ def main() -> None:
     print(f"all       words {words:4d}  plain {summary['plain_wer']:.3f}  map {summary['map_wer']:.3f}")
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"model": "faster-whisper tiny.en int8", "rows": rows, "all": summary}, indent=1) + "\n")
+        args.out.write_text(json.dumps({"model": f"faster-whisper {args.model} int8", "rows": rows, "all": summary}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

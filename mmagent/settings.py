@@ -29,7 +29,7 @@ class Settings:
     min_face: int = 60  # pixels: smaller faces are not looked for (40: finds smaller ones, 2x the work)
     decoder: str = "pyav"  # or "decord"
     asr: str = "faster-whisper"  # or "openai-whisper" (a .pt checkpoint), "transformers-whisper" (a folder)
-    asr_model: str | None = None  # the model for that backend; default: the bundled tiny.en (faster-whisper)
+    asr_model: str | None = None  # the model for that backend; faster-whisper: tiny.en (the default, English), base (multilingual, language detected) or a folder
     asr_batch: int = 16  # chunks of speech decoded together (clips of an ASR group share batches); 1: one window at a time, the careful way
     embed_model: str | None = None  # a sentence-transformers folder; default: bundled MiniLM
     image_model: str | None = None  # a CLIP / SigLIP folder: visual embeddings of keyframes
@@ -122,6 +122,13 @@ class Settings:
             raise SettingsError(f"MMAGENT_ASR must be faster-whisper, openai-whisper or transformers-whisper, not {self.asr!r}")
         if self.asr != "faster-whisper" and not self.asr_model:
             raise SettingsError(f"the {self.asr} backend needs a model: MMAGENT_ASR_MODEL=/path/to/it")
+        if self.asr == "faster-whisper":
+            from models.asr_models import UnknownModel, model_name
+
+            try:
+                model_name(self.asr_model)
+            except UnknownModel as exc:
+                raise SettingsError(str(exc)) from None
         if self.dtype not in ("auto", "float32", "float16", "bfloat16"):
             raise SettingsError(f"dtype must be auto, float32, float16 or bfloat16, not {self.dtype!r}")
         if self.asr_batch < 1 or self.batch_size < 1 or self.workers < 0:

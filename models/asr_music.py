@@ -77,17 +77,18 @@ def _believable(seg: Any) -> bool:
 
 def missed_speech(
     model: Any, audio: FloatArray, regions: Sequence[dict[str, int]], rate: int, language: str | None,
-    to_segments: Callable[[list[Any]], list[Segment]], shift: Callable[[Segment, float], Segment],
+    to_segments: Callable[[list[Any], str], list[Segment]], shift: Callable[[Segment, float], Segment],
 ) -> list[Segment]:
     """Segments heard in the loud stretches VAD left out (times in ``audio``'s seconds).
-    ``model`` is a faster-whisper ``WhisperModel``; ``to_segments`` turns its segments into ours
-    and ``shift`` moves one by a number of seconds."""
+    ``model`` is a faster-whisper ``WhisperModel``; ``language`` None lets it detect the language
+    of each piece; ``to_segments`` turns its segments (and their language) into ours and
+    ``shift`` moves one by a number of seconds."""
     out: list[Segment] = []
     for lo, hi in loud_stretches(audio, regions, rate):
         piece = audio[int(lo * rate): int(hi * rate)]
-        found, _info = model.transcribe(
+        found, info = model.transcribe(
             piece, language=language, beam_size=1, temperature=0.0, word_timestamps=True, vad_filter=False,
             condition_on_previous_text=False, max_new_tokens=max(8, int((hi - lo) * TOKENS_PER_SECOND)),
         )
-        out += [shift(s, lo) for s in to_segments([s for s in found if _believable(s)])]
+        out += [shift(s, lo) for s in to_segments([s for s in found if _believable(s)], info.language)]
     return out

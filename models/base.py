@@ -35,6 +35,7 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    language: str = ""  # the language it was transcribed in (ISO 639-1, "en"), when the ASR tells
 
 
 @dataclass(frozen=True)

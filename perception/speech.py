@@ -111,7 +111,7 @@ def owned(found: Sequence[Segment], audio_t0: float, span: Span, cuts: tuple[flo
                 if start <= audio_t0 + (w.start + w.end) / 2 < end
             )
             if words:
-                kept.append(Segment(words[0].start, words[-1].end, " ".join(w.text for w in words), words))
+                kept.append(Segment(words[0].start, words[-1].end, " ".join(w.text for w in words), words, seg.language))
         elif start <= audio_t0 + (seg.start + seg.end) / 2 < end:
-            kept.append(Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text))
+            kept.append(Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text, (), seg.language))
     return tuple(kept)

@@ -205,6 +205,11 @@ def _unit_number(unit: str, sent: SpacySpan) -> str | None:
     return None
 
 
+def _asks_identifier(asked: str) -> bool:
+    """"what is the invoice number", "the order no.": a number that names a thing."""
+    return re.search(r"\b(number|no\.|nr|id)\b|#", asked) is not None
+
+
 def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
     label = _WANT_LABELS.get(q.wants or "")
     if label is None:
@@ -231,6 +236,8 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if piece.modality != "screen":
                     continue  # "how many hours": a number that counts something else is not the answer
             for s in nlp.typed_spans(text):
+                if s.label == "ORDINAL" and _asks_identifier(asked):
+                    continue  # "what is the invoice number": a code, never "first"
                 if nlp.is_type(s, label) and s.text.lower() not in asked:
                     shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
                     return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")

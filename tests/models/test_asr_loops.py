@@ -42,3 +42,13 @@ def test_one_word_said_four_times_is_a_loop_but_three_or_two_are_speech() -> Non
 def test_repeats_apart_from_each_other_are_not_a_loop() -> None:
     segs = _segments("ask not", "what your country", "ask not", "what you can do", "ask not")
     assert drop_loops(segs) == segs
+
+
+def test_a_phrase_looping_with_a_stray_word_between_its_returns_is_kept_once() -> None:
+    # heard by tiny.en at a joint of two speech regions (the crossing recording, bench.asr_wer)
+    looped = _segments("to eat the world is do do to eat the world is do do to eat the world is do to eat the world is do bin blue")
+    (seg,) = drop_loops(looped)
+    assert seg.text == "to eat the world is do bin blue"
+    for text in ("paul allen owns an island paul allen owns a yacht paul allen owns the seahawks",
+                 "one two three four x one two three four y z one two three four"):
+        assert _text(drop_loops(_segments(text))) == [text]

@@ -105,3 +105,9 @@ def test_a_request_reads_the_value_like_the_question_it_stands_for() -> None:
     screen = shown("[Billing - Invoice] Invoice INV-4471 | Invoice number: INV-4471 | Amount due: $12,800 | Due: March 14")
     for text in ("Tell me the invoice number", "Could you give me the invoice number?", "What is the invoice number?"):
         assert span(text, screen) == "INV-4471", text
+
+
+def test_an_identifier_is_never_an_ordinal() -> None:
+    # the demo meeting's ASR, once it heard "its invoice" right: the sentence outranks the screen
+    first = said("First item, Globex does not paid its invoice yet, it is due March 14.")
+    assert span("What is the invoice number for Globex?", first, shown("Receivables | Invoice #4471-Globex | Amount: $12,800")) == "4471"
