@@ -162,7 +162,7 @@ def columns_of(rows: Sequence[Sequence[Box]]) -> list[tuple[Box | None, list[Box
         for col in columns:
             last = col[-1]
             pitch = col[-1].y0 - col[-2].y0 if len(col) >= 2 else 3.0 * last.h
-            if abs(b.x0 - last.x0) <= 0.6 * min(b.h, last.h) and 0 < b.y0 - last.y0 <= max(pitch * 1.35, 1.2 * last.h) \
+            if abs(b.x0 - last.x0) <= 0.35 * min(b.h, last.h) and 0 < b.y0 - last.y0 <= max(pitch * 1.35, 1.2 * last.h) \
                     and 0.6 <= b.h / last.h <= 1.6:
                 col.append(b)
                 break
@@ -207,10 +207,11 @@ def title_of(rows: Sequence[Sequence[Box]]) -> str:
     return max(high, key=lambda b: b.h).text if high else ""
 
 
-def paragraphs_of(rows: Sequence[Sequence[Box]]) -> list[str]:
-    """Lines of one height stacked tightly (gap < 0.8 height), extents overlapping, none a field:
-    one caption or one wrapped sentence."""
-    lines = [r[0] for r in rows if len(r) == 1]
+def paragraphs_of(rows: Sequence[Sequence[Box]], listed: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Lines of one height stacked tightly (gap < 0.8 height), extents overlapping, none a field
+    nor an item of a list, every line but the last of three words or more: one caption or one
+    wrapped sentence."""
+    lines = [r[0] for r in rows if len(r) == 1 and id(r[0]) not in listed]
     out: list[str] = []
     run: list[Box] = []
 
@@ -221,7 +222,8 @@ def paragraphs_of(rows: Sequence[Sequence[Box]]) -> list[str]:
     for b in lines:
         last = run[-1] if run else None
         if last is not None and 0 <= b.y0 - last.y1 < 0.8 * last.h and 0.8 <= b.h / last.h <= 1.25 \
-                and b.x0 < last.x1 and b.x1 > last.x0 and not _FIELD.match(b.text) and not _FIELD.match(last.text):
+                and b.x0 < last.x1 and b.x1 > last.x0 and not _FIELD.match(b.text) and not _FIELD.match(last.text) \
+                and len(last.text.split()) >= 3:
             run.append(b)
             continue
         close()
@@ -242,5 +244,6 @@ def read(lines: Sequence[Any], image: Any = None) -> Layout:
 
         groups = [col for _, col in columns_of(rows)] + [list(r) for r in rows if len(r) >= 2]
         states = states_of(boxes, groups, image)
+    listed = {id(b) for _, col in columns_of(rows) for b in col}
     return Layout(tuple(tuple(r) for r in rows), tuple(pairs_of(rows)), tuple(lists), tuple(states),
-                  title_of(rows), tuple(paragraphs_of(rows)))
+                  title_of(rows), tuple(paragraphs_of(rows, listed)))
