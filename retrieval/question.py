@@ -36,6 +36,7 @@ APP_NOUNS = frozenset("app application program programme window software tool".s
 SAY_VERBS = frozenset("say tell mention speak talk ask sing read announce promise claim discuss state "
                       "reply answer repeat explain".split())
 SHOW_VERBS = frozenset("show display see appear write list open select check show up pop".split())
+CHOICE_VERBS = frozenset("select choose check tick pick open enable activate highlight".split())  # "which tab was open"
 SCREEN_NOUNS = frozenset("screen slide display window monitor".split())
 SUMMARY_WORDS = frozenset("summarise summarize summary recap overview outline gist topic sum".split())
 FREQUENCY_ADVERBS = frozenset("often frequently regularly".split())

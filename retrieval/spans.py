@@ -327,7 +327,9 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         found = _by_app(q, pieces)
         if found is not None:
             return found
-    steps = [_by_label, _by_type]
+    from retrieval import layout_spans  # it reads pieces with this module's helpers
+
+    steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
     for i, piece in enumerate(pieces):
