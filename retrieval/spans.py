@@ -3,6 +3,9 @@ or screen line kept as the cited evidence.
 
 In order, for the best pieces of evidence (a spoken sentence, a block of screen lines):
 
+0. from a capture's layout lines (retrieval/layout_spans.py): the item shown selected or checked
+   for "which X was selected / chosen / open", the size of the list the question points at for
+   "how many X";
 1. a label → value pair the evidence carries (``attrs = {"label": ..., "value": ...}``, from
    layout-aware screen reading) whose label matches what the question asks about;
 2. a plain screen line "Label: value", or a label line followed by its value line, whose label
