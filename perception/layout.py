@@ -8,7 +8,7 @@ Geometry only, no word lists:
 - **pairs**: a box "Label: value" (one OCR box, split at its first colon); a box ending in ":"
   with the next box to its right on the same row (nothing between), else the box right under it
   (left edges aligned, within two line heights); a row of exactly two boxes, the left one words
-  and the right one a short value (a number, or ≤ 4 words) — a form row without a colon;
+  and the right one a short value (≤ 4 words) within eight heights — a form row without a colon;
 - **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
   with the box above it (aligned, within two pitches) as its heading; rendered
   "Heading: N items" and "Heading items: a; b; c";
@@ -119,7 +119,7 @@ def _is_label(text: str) -> bool:
 
 
 def _short_value(text: str) -> bool:
-    return bool(re.search(r"\d", text)) or len(text.split()) <= 4
+    return len(text.split()) <= 4
 
 
 def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
@@ -148,7 +148,7 @@ def pairs_of(rows: Sequence[Sequence[Box]]) -> list[tuple[str, str]]:
                 out.append((b.text.rstrip(": "), value.text))
         if len(row) == 2 and not row[0].text.endswith(":") and not _FIELD.match(row[0].text) \
                 and _is_label(row[0].text) and _short_value(row[1].text) and id(row[1]) not in used \
-                and row[1].x0 - row[0].x1 >= row[0].h:
+                and row[0].h <= row[1].x0 - row[0].x1 <= 8 * row[0].h:
             out.append((row[0].text, row[1].text))
     return list(dict.fromkeys(out))
 

@@ -1,14 +1,15 @@
 """Selected and checked state from the pixels around OCR boxes (perception/layout.py's helper).
 
-- **highlight**: each box's background is the median colour of thin strips above, below and right
-  of it. Among siblings (a column of items, a row of tabs or buttons), a minority whose background
-  stands apart from the rest, which agree among themselves, is *selected* (a highlighted tab, the
+- **highlight**: each box's background is the median colour of thin strips above and below it
+  (unknown when they differ: the box is on the edge of a band). Among siblings (a column of
+  items, a row of tabs or buttons), a minority whose background stands apart from the rest, which agree among themselves, is *selected* (a highlighted tab, the
   current folder in a side panel). When the siblings split into coloured and grey backgrounds
   with no such minority, the coloured ones are *on* and the grey ones *off* (toggle buttons).
 - **control glyph**: a small square mark just left of a box (a check box, a radio button). Its
-  centre filled with ink or colour → *on*, an outline with an empty centre → *off*. Glyph states
-  is read only from a mark that is outlined on all four sides, about a line high and square, and
-  set apart from the text by a gap (a letter "O" at the start of a word is not).
+  centre filled with ink or colour → *on*, an outline with an empty centre → *off*. Read only
+  from a mark outlined on all four sides, about a line high and square, set apart from the text
+  by a gap (a letter "O" starting a word is not), in a column of marks that holds an empty one
+  (a column of filled marks is a column of icons).
 """
 
 from __future__ import annotations
@@ -36,15 +37,17 @@ def _clip(image: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> np.n
 
 
 def background(image: np.ndarray, b: Box) -> np.ndarray | None:
-    """The median colour of thin strips just above, below and right of the box."""
-    pad = max(2.0, 0.25 * b.h)
-    strips = [
-        _clip(image, b.x0, b.y0 - pad, b.x1, b.y0 - 1),
-        _clip(image, b.x0, b.y1 + 1, b.x1, b.y1 + pad),
-        _clip(image, b.x1 + 1, b.y0, b.x1 + pad, b.y1),
-    ]
-    px = np.concatenate(strips) if strips else np.zeros((0, 3))
-    return np.median(px, axis=0) if len(px) >= 8 else None
+    """The colour just above and just below the box (median of thin strips), or None when the
+    two differ: the box sits on the edge of a band, not on one background."""
+    pad = max(2.0, 0.2 * b.h)
+    top = _clip(image, b.x0, b.y0 - pad, b.x1, b.y0 - 1)
+    bottom = _clip(image, b.x0, b.y1 + 1, b.x1, b.y1 + pad)
+    if len(top) < 4 or len(bottom) < 4:
+        return None
+    above, below = np.median(top, axis=0), np.median(bottom, axis=0)
+    if np.linalg.norm(above - below) > SAME:
+        return None
+    return (above + below) / 2
 
 
 def _saturation(c: np.ndarray) -> float:
@@ -76,7 +79,7 @@ def _highlight(group: Sequence[Box], image: np.ndarray) -> list[tuple[str, str]]
     return []
 
 
-def _glyph(image: np.ndarray, b: Box) -> str | None:
+def _glyph(image: np.ndarray, b: Box) -> tuple[str, float] | None:
     """"on" / "off" for a check box or radio button at the left of the box (outside it, or read
     into it by the OCR as a stray letter), or None. The glyph is the leftmost run of ink columns
     that is about a line high, about square, outlined on all four sides and followed by a clear gap."""
@@ -114,7 +117,7 @@ def _glyph(image: np.ndarray, b: Box) -> str | None:
         inner = glyph[int(0.3 * gh): gh - int(0.3 * gh), int(0.3 * gw): gw - int(0.3 * gw)]
         if inner.size == 0:
             return None
-        return "on" if inner.mean() >= 0.2 else "off"
+        return ("on" if inner.mean() >= 0.2 else "off"), a + x0
     return None
 
 
@@ -123,5 +126,15 @@ def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.n
     out: list[tuple[str, str]] = []
     for group in groups:
         out.extend(_highlight(group, image))
-    out.extend((b.text, state) for b in boxes if (state := _glyph(image, b)) is not None)
+    # controls come in columns, and a column of them holds an empty one: a column of marks that
+    # are all filled is a column of icons
+    marks = [(b, g) for b in boxes if (g := _glyph(image, b)) is not None]
+    for b, (state, x) in marks:
+        column = [s for c, (s, y) in marks if abs(y - x) <= 0.5 * b.h]
+        if "off" in column:
+            text = b.text
+            head, _, rest = text.partition(" ")
+            if x >= b.x0 - 0.3 * b.h and len(head) == 1 and rest:
+                text = rest  # the OCR read the glyph itself as a letter ("O Lossless compression")
+            out.append((text.rstrip(": "), state))
     return list(dict.fromkeys(out))
