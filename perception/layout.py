@@ -129,34 +129,82 @@ def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
     return min(under, key=lambda b: (b.y0, abs(b.x0 - label.x0)), default=None)
 
 
-def pairs_of(rows: Sequence[Sequence[Box]]) -> list[tuple[str, str]]:
+def _band(b: Box, boxes: Sequence[Box]) -> list[Box]:
+    """The other boxes in ``b``'s column: left edges within 1.5 heights, or overlapping it."""
+    return [x for x in boxes if x is not b and (abs(x.x0 - b.x0) <= 1.5 * b.h or (x.x0 < b.x1 and x.x1 > b.x0))]
+
+
+def _couple(label: Box, boxes: Sequence[Box]) -> Box | None:
+    """The value of a label stacked above its field (a web form, a grid of fields): the nearest box
+    right under it, closer to the label than to the next box down — a list's items are evenly
+    spaced, a label and its value are a tight couple."""
+    band = _band(label, boxes)
+    below = sorted((x for x in band if x.y0 >= label.y1 - 0.2 * label.h), key=lambda x: x.y0)
+    if not below:
+        return None
+    value = below[0]
+    gap = value.y0 - label.y1
+    after = below[1].y0 - value.y1 if len(below) > 1 else float("inf")
+    inset = value.x0 - label.x0 >= 0.3 * label.h  # the value sits in a field: wrapped text and lists do not
+    if gap <= 1.5 * label.h and gap < 0.75 * after and inset and len(value.text.split()) <= 8 \
+            and not value.text.endswith(":"):
+        return value
+    return None
+
+
+def _section(row: Sequence[Box], rows: Sequence[Sequence[Box]]) -> str:
+    """The heading of a row of labels (a section of a grid form): a line alone on its row, right
+    above the row's first label and starting left of it."""
+    first = row[0]
+    above = [r[0] for r in rows if len(r) == 1 and r[0].y1 <= first.y0 and first.y0 - r[0].y1 <= 1.5 * first.h
+             and r[0].x0 <= first.x0 + first.h and _is_label(r[0].text)]
+    return max(above, key=lambda b: b.y1).text if above else ""
+
+
+def pairs_of(rows: Sequence[Sequence[Box]]) -> tuple[list[tuple[str, str]], set[int]]:
+    """The capture's (label, value) pairs, and the ids of the boxes they were read from."""
     boxes = [b for r in rows for b in r]
-    used: set[int] = set()  # values taken (a value belongs to one label)
+    used: set[int] = set()  # boxes taken (a value belongs to one label)
     out: list[tuple[str, str]] = []
     for row in rows:
+        # a row of labels with their values stacked under them: a grid, named by its section
+        stacked = {id(b): v for b in row if _is_label(b.text) and not _FIELD.match(b.text) and id(b) not in used
+                   and (v := _couple(b, boxes)) is not None and id(v) not in used
+                   and (_couple(v, boxes) is None or not _is_label(v.text))}  # a label's value is no label
+        section = _section(row, rows) if len(stacked) >= 2 and len(stacked) == len(row) else ""
         for k, b in enumerate(row):
+            if id(b) in used:
+                continue
             m = _FIELD.match(b.text)
             if m and "//" not in m.group("value")[:2] and _is_label(m.group("label")):
                 out.append((m.group("label").strip(), m.group("value").strip()))
+                used.add(id(b))
                 continue
-            if not b.text.endswith(":") or not _is_label(b.text):
-                continue
+            colon = b.text.endswith(":") and _is_label(b.text)
             right = row[k + 1] if k + 1 < len(row) else None
-            value = right if right is not None and not right.text.endswith(":") else _below(b, boxes)
+            value = right if colon and right is not None and not right.text.endswith(":") else None
+            label = b.text.rstrip(": ")
+            if value is None and id(b) in stacked:
+                value = stacked[id(b)]
+                label = f"{section} {label}" if section else label
+            if value is None and colon:
+                value = _below(b, boxes)
             if value is not None and id(value) not in used and not value.text.endswith(":"):
-                used.add(id(value))
-                out.append((b.text.rstrip(": "), value.text))
+                used |= {id(b), id(value)}
+                out.append((label, value.text))
         if len(row) == 2 and not row[0].text.endswith(":") and not _FIELD.match(row[0].text) \
-                and _is_label(row[0].text) and _short_value(row[1].text) and id(row[1]) not in used \
+                and _is_label(row[0].text) and _short_value(row[1].text) and not {id(row[0]), id(row[1])} & used \
                 and row[0].h <= row[1].x0 - row[0].x1 <= 8 * row[0].h:
             out.append((row[0].text, row[1].text))
-    return list(dict.fromkeys(out))
+            used |= {id(row[0]), id(row[1])}
+    return list(dict.fromkeys(out)), used
 
 
-def columns_of(rows: Sequence[Sequence[Box]]) -> list[tuple[Box | None, list[Box]]]:
-    """Columns of ≥ 3 left-aligned boxes at a steady pitch, each with the box right above it
-    (aligned, within two pitches) as its heading, or None."""
-    boxes = [b for r in rows for b in r]
+def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[Box | None, list[Box]]]:
+    """Columns of ≥ 3 left-aligned boxes of ≤ 8 words at a steady pitch (boxes of a label → value
+    pair are not items), each with the box right above it (aligned, within two pitches) as its
+    heading, or None."""
+    boxes = [b for r in rows for b in r if id(b) not in taken and len(b.text.split()) <= 8]
     columns: list[list[Box]] = []
     for b in sorted(boxes, key=lambda b: (b.y0, b.x0)):
         for col in columns:
@@ -186,9 +234,9 @@ def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
     return [list(r) for r in rows if len(r) >= 3 and all(len(b.text.split()) <= 3 and _WORDS.search(b.text) for b in r)]
 
 
-def lists_of(rows: Sequence[Sequence[Box]]) -> list[tuple[str, tuple[str, ...]]]:
+def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
     out = []
-    for heading, col in columns_of(rows):
+    for heading, col in columns_of(rows, taken):
         if heading is not None and _is_label(heading.text):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
     for row in item_rows_of(rows):
@@ -237,13 +285,14 @@ def read(lines: Sequence[Any], image: Any = None) -> Layout:
     checked state too."""
     boxes = boxes_of(lines)
     rows = rows_of(boxes)
-    lists = lists_of(rows)
+    pairs, taken = pairs_of(rows)
+    lists = lists_of(rows, taken)
     states: list[tuple[str, str]] = []
     if image is not None:
         from perception.layout_state import states_of
 
-        groups = [col for _, col in columns_of(rows)] + [list(r) for r in rows if len(r) >= 2]
+        groups = [col for _, col in columns_of(rows, taken)] + [list(r) for r in rows if len(r) >= 2]
         states = states_of(boxes, groups, image)
-    listed = {id(b) for _, col in columns_of(rows) for b in col}
-    return Layout(tuple(tuple(r) for r in rows), tuple(pairs_of(rows)), tuple(lists), tuple(states),
+    listed = {id(b) for _, col in columns_of(rows, taken) for b in col}
+    return Layout(tuple(tuple(r) for r in rows), tuple(pairs), tuple(lists), tuple(states),
                   title_of(rows), tuple(paragraphs_of(rows, listed)))
