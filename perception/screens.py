@@ -222,6 +222,8 @@ def open_capture(path: Path) -> Any:
     path = Path(path)
     try:
         with Image.open(path) as image:
+            if image.mode == "P" and "transparency" in image.info:  # through RGBA: the same colours, no warning
+                image = image.convert("RGBA")
             rgb = image.convert("RGB")
         meta = _recorded(path.with_suffix(".json"))
         patch = meta.get("patch") if meta else None
