@@ -237,7 +237,7 @@ def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
 def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
     out = []
     for heading, col in columns_of(rows, taken):
-        if heading is not None and _is_label(heading.text):
+        if heading is not None and _is_label(heading.text) and ":" not in heading.text.rstrip(":"):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
     for row in item_rows_of(rows):
         out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))

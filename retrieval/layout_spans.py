@@ -2,7 +2,8 @@
 stores them as the capture's first blocks):
 
 - "which X was selected / chosen / open": the item the layout marked ``Selected: X`` or ``X: on``
-  (a highlighted tab, a checked radio button), the one that shares most words with the question;
+  (a highlighted tab, a checked radio button) that shares most words with the question (one that
+  shares none only when it is the capture's one highlighted item);
 - "how many X": the size of a list (``Heading: N items``) whose heading or items share words with
   the question — a list nothing in the question points at is not counted.
 
@@ -55,7 +56,10 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 words = _lemmas(item)
                 if not words or words <= asked:
                     continue  # the "item" only repeats the question
-                key = (len(words & asked) + 0.5 * marked, -(i * 1000 + k))
+                shared = len(words & asked)
+                if not shared and not (marked and len(items) == 1):
+                    continue  # one of several marked items that the question does not point at
+                key = (shared + 0.5 * marked, -(i * 1000 + k))
                 if best is None or key > best[:2]:
                     best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
     return best[2] if best else None

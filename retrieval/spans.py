@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 _TITLE = re.compile(r"^\[(?P<title>[^\]]*)\]\s*")
 _LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s*(?P<value>\S.*)$")
+_COUNT_LINE = re.compile(r"^\d+ items$")  # perception/layout.py's count of a list
 _YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
           "false": "no", "checked": "yes", "unchecked": "no"}
 _LIGHT_VERBS = {"be", "do", "have", "set", "use", "show", "see", "display", "get", "make", "say", "tell", "mention"}
@@ -160,8 +161,8 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     for i, piece in enumerate(pieces):
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
-            if score <= 0 or not _typed(value, q.wants):
-                continue
+            if score <= 0 or not _typed(value, q.wants) or (_COUNT_LINE.match(value) and not q.gap.unit):
+                continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
             if _lemmas(value) <= content and q.wants not in ("number", "time", "yesno"):
                 continue  # the "value" only repeats the question
             shown = _YESNO.get(value.strip().lower(), value.strip()) if q.wants == "yesno" else value.strip()

@@ -72,3 +72,25 @@ def test_near_misses_do_not_trigger() -> None:
     # nothing is marked selected or on: no choice to read
     plain = Piece("[Okular] Default zoom: Fit Width | Page Up/Down overlap: 20%", "screen")
     assert span("Which tab was open in Okular's settings?", plain) != "Fit Width"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("In the Impress header and footer dialog, was the slide number option checked?", "yes_no"),
+    ("In Okular's settings, was 'Obey DRM limitations' turned on?", "yes_no"),
+    ("Was the Extended ASCII character type turned on?", "yes_no"),
+    ("In the meeting, what was said about the budget?", "what"),  # a wh-question after the comma
+    ("After lunch, we were told to wait.", "what"),  # a statement, not a question
+])
+def test_a_fronted_phrase_before_a_yes_no_question(question: str, kind: str) -> None:
+    assert parse(question).kind == kind
+
+
+def test_a_checked_box_answers_a_fronted_yes_no_question() -> None:
+    dialog = Piece("[LibreOffice Impress] Date and time: on | Footer: on | Slide number: off", "screen")
+    assert span("In the Impress header and footer dialog, was the slide number option checked?", dialog) == "no"
+    assert span("In the Impress dialog, was the footer checked?", dialog) == "yes"
+
+
+def test_a_list_size_is_no_value() -> None:
+    folder = Piece("[Dolphin] Size: 5 items | Size items: 1 item; 199 B; 3.6 KiB | 21 Files: 655.6 KiB", "screen")
+    assert span("What was the size of the folder?", folder) != "5 items"
