@@ -12,6 +12,8 @@ Geometry only, no word lists:
 - **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
   with the box above it (aligned, within two pitches) as its heading; rendered
   "Heading: N items" and "Heading items: a; b; c";
+- **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
+  for the cells that hold a number, a date or a time;
 - **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row: N items: a; b";
 - **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
   background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
@@ -32,6 +34,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
+
+from perception.layout_table import tables_of
 
 LAYOUT_VERSION = 1  # in the keyframes fingerprint: a change here re-reads captures
 
@@ -286,6 +290,7 @@ def read(lines: Sequence[Any], image: Any = None) -> Layout:
     boxes = boxes_of(lines)
     rows = rows_of(boxes)
     pairs, taken = pairs_of(rows)
+    pairs += [p for p in tables_of(rows) if p not in pairs]
     lists = lists_of(rows, taken)
     states: list[tuple[str, str]] = []
     if image is not None:

@@ -194,3 +194,29 @@ def test_layout_lines_are_stored_with_the_capture(ocr, tmp_path: Path) -> None: 
     snippets = screen_snippets(clip)
     assert "Page Up/Down overlap: 20%" in snippets[0].text
     assert {s.image for s in snippets} == {str(tmp_path / "okular_configure.png")}
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+
+def test_a_table_row_names_its_values() -> None:
+    heads = [line("Title", 100, 10, 50), line("Username", 260, 10, 80), line("Modified", 520, 10, 80)]
+    rows = [("Apple", "john.doe@icloud.com", "3/13/2022 9:07 AM"), ("Dropbox", "john.doe@example.com", "7/3/2020 10:47 AM"),
+            ("Netflix", "john.doe@example.com", "3/13/2022 1:03 PM")]
+    lines = heads + [line(t, x, 40 + 30 * k, 150) for k, row in enumerate(rows) for t, x in zip(row, (100, 260, 520))]
+    pairs = layout.read(lines).pairs
+    assert ("Apple Modified", "3/13/2022 9:07 AM") in pairs
+    assert ("Netflix Modified", "3/13/2022 1:03 PM") in pairs
+    assert not [p for p in pairs if p[0].endswith("Username")]  # only numbers, dates and times are rendered
+
+
+def test_a_cell_read_across_two_columns_is_cut_at_the_header() -> None:
+    heads = [line("Title", 100, 10, 50), line("URL", 300, 10, 40), line("Modified", 520, 10, 80)]
+    cells = [line("Apple", 100, 40, 60), line("https://www.icloud.com 3/13/2022 9:07 AM", 300, 40, 360),
+             line("Dropbox", 100, 70, 70), line("http://www.dropbox.com 7/3/2020 10:47 AM", 300, 70, 360)]
+    assert ("Apple Modified", "3/13/2022 9:07 AM") in layout.read(heads + cells).pairs
+
+
+def test_no_table_without_rows_under_the_header() -> None:
+    heads = [line("File", 10, 10, 40), line("Edit", 80, 10, 40), line("View", 150, 10, 40)]
+    assert layout.read(heads + [line("Welcome to the app 2024", 10, 200, 300)]).pairs == ()
