@@ -6,19 +6,22 @@ Geometry only, no word lists:
 
 - **rows**: boxes whose vertical extents overlap by half the smaller height, left to right;
 - **pairs**: a box "Label: value" (one OCR box, split at its first colon); a box ending in ":"
-  with the next box to its right on the same row (nothing between), else the box right under it
-  (left edges aligned, within two line heights); a row of exactly two boxes, the left one words
-  and the right one a short value (≤ 4 words) within eight heights — a form row without a colon;
+  with the next box to its right on the same row (nothing between); a label stacked above its
+  field (the nearest box under it, inset, closer to it than to the next box down: web forms,
+  grids of fields, whose row of labels is named by its section heading: "Western Text Font
+  Size: 44"); else a ":" label's box right under it (aligned, within two line heights). Two
+  boxes on a row without a colon are no pair (a contents line and its page number);
 - **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
   with the box above it (aligned, within two pitches) as its heading; rendered
   "Heading: N items" and "Heading items: a; b; c";
 - **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
   for the cells that hold a number, a date or a time;
-- **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row: N items: a; b";
+- **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
+  items" and its items;
 - **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
   background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
-  check box, a radio button) filled with colour or ink while its siblings' are not → "X: on",
-  and "X: off" for the siblings; a coloured button among grey ones → "X: on", the grey "X: off";
+  check box, a radio button): filled → "X: on", empty → "X: off"; coloured buttons among grey
+  ones → "X: on", the grey "X: off" (perception/layout_state.py);
 - **title**: the tallest line near the top → "Title: …";
 - **paragraphs**: lines of one height stacked tightly with overlapping extents (a caption burned
   into a video, a slide's bullet wrapped over two lines) → one line, one sentence.
@@ -122,10 +125,6 @@ def _is_label(text: str) -> bool:
     return bool(_WORDS.search(text)) and 0 < len(words) <= _MAX_LABEL_WORDS
 
 
-def _short_value(text: str) -> bool:
-    return len(text.split()) <= 4
-
-
 def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
     """The box right under ``label``: left edges aligned (or overlapping), within two heights."""
     under = [b for b in boxes if b is not label and b.y0 >= label.cy and b.y0 - label.y1 <= 2 * label.h
@@ -196,11 +195,6 @@ def pairs_of(rows: Sequence[Sequence[Box]]) -> tuple[list[tuple[str, str]], set[
             if value is not None and id(value) not in used and not value.text.endswith(":"):
                 used |= {id(b), id(value)}
                 out.append((label, value.text))
-        if len(row) == 2 and not row[0].text.endswith(":") and not _FIELD.match(row[0].text) \
-                and _is_label(row[0].text) and _short_value(row[1].text) and not {id(row[0]), id(row[1])} & used \
-                and row[0].h <= row[1].x0 - row[0].x1 <= 8 * row[0].h:
-            out.append((row[0].text, row[1].text))
-            used |= {id(row[0]), id(row[1])}
     return list(dict.fromkeys(out)), used
 
 

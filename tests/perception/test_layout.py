@@ -27,7 +27,8 @@ def line(text: str, x: float, y: float, w: float, h: float = 20.0) -> OcrLine:
     ([line("Length:", 100, 200, 60), line("16", 700, 202, 30)], ("Length", "16")),  # far right, nothing between
     ([line("Submit format:", 100, 200, 110), line("FDF", 240, 200, 40)], ("Submit format", "FDF")),
     ([line("Username:", 100, 200, 90), line("john.doe@example.com", 100, 226, 200)], ("Username", "john.doe@example.com")),  # under
-    ([line("Overview columns", 100, 200, 140), line("1", 300, 200, 12)], ("Overview columns", "1")),  # a form row, no colon
+    ([line("Family", 100, 100, 60), line("Liberation Sans", 110, 126, 140),  # stacked above its field
+      line("The same font will be used on both", 100, 170, 300)], ("Family", "Liberation Sans")),
 ])
 def test_label_value_pairs(lines: list[OcrLine], pair: tuple[str, str]) -> None:
     assert pair in layout.read(lines).pairs
@@ -40,12 +41,14 @@ def test_label_value_pairs(lines: list[OcrLine], pair: tuple[str, str]) -> None:
     [line("Name:", 100, 100, 50), line("Size:", 100, 126, 50)],  # a label under a label is no value
     [line("This is a sentence that goes on and on: and on", 100, 100, 400)],  # the "label" is too long
     [line("Database", 10, 10, 70), line("Entries", 100, 10, 60), line("Groups", 180, 10, 60)],  # a menu bar
+    [line("Okular Advanced Features", 100, 100, 200), line("11", 600, 100, 20)],  # two boxes, no colon: a TOC line
+    [line("Introduction", 100, 100, 100), line("Okular Basics", 100, 126, 100), line("Okular Menus", 100, 152, 100)],
 ])
 def test_no_pair_where_none_is_shown(lines: list[OcrLine]) -> None:
     got = layout.read(lines).pairs
     assert not [p for p in got if p[0] in ("Length", "Name") and p[1] in ("Advanced", "Size:")]
     assert not [p for p in got if p[0].lower().startswith(("https", "3/13", "this is"))]
-    assert not [p for p in got if p[0] == "Database"]
+    assert not [p for p in got if p[0] in ("Database", "Okular Advanced Features", "Introduction", "Okular Basics")]
 
 
 def test_stacked_fields_stay_apart() -> None:
