@@ -1,7 +1,8 @@
 """Tables in a capture (perception/layout.py's helper): a header row of short labels over rows of
 cells aligned under them (the table ends at a row of one cell, or a gap of three lines). Each
-row is named by its cell in the table's name column — the leftmost column whose cells all have
-letters and are all different (an entry's title, a document's name) —
+row is named by its cell in the table's name column — of the columns whose cells all have
+letters and are all different, the one with the fewest digits (an entry's title, a document's
+name, not its date) —
 and each of its cells that holds a number, a date or a time is rendered as a pair of its own,
 ``"<row name> <header>: <cell>"`` ("Apple Modified: 3/13/2022 9:07 AM"), so a question about one
 row's value finds the value beside a label that names both.
@@ -88,7 +89,8 @@ def tables_of(rows: Sequence[Sequence[Box]]) -> list[tuple[str, str]]:
         if not names:
             k += 1  # not a table (a filter bar over a list): the next row may head one
             continue
-        col = names[0]
+        # the name column: of those, the one with the fewest cells holding digits (a title, not a date)
+        col = min(names, key=lambda i: (sum(bool(_DIGIT.search(r[i])) for r in body), i))
         for r in body:
             for i, text in sorted(r.items()):
                 if i != col and _DIGIT.search(text):
