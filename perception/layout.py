@@ -13,7 +13,7 @@ Geometry only, no word lists:
   boxes on a row without a colon are no pair (a contents line and its page number);
 - **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
   with the box above it (aligned, within two pitches) as its heading; rendered
-  "Heading: N items" and "Heading items: a; b; c";
+  "Heading: N items" and "Heading lists a; b; c" (no colon: the items are no label's value);
 - **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
   for the cells that hold a number, a date or a time;
 - **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
@@ -87,7 +87,7 @@ class Layout:
         out.extend(f"{t}: {s}" for t, s in self.states if s in ("on", "off"))
         for heading, items in self.lists:
             out.append(f"{heading}: {len(items)} items")
-            out.append(f"{heading} items: " + "; ".join(items))
+            out.append(f"{heading} lists " + "; ".join(items))  # no colon: the items are no value of a label
         out.extend(self.paragraphs)
         return tuple(dict.fromkeys(x for x in out if x.strip()))
 
@@ -209,7 +209,7 @@ def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] =
             last = col[-1]
             pitch = col[-1].y0 - col[-2].y0 if len(col) >= 2 else 3.0 * last.h
             if abs(b.x0 - last.x0) <= 0.35 * min(b.h, last.h) and 0 < b.y0 - last.y0 <= max(pitch * 1.35, 1.2 * last.h) \
-                    and 0.6 <= b.h / last.h <= 1.6:
+                    and 0.75 <= b.h / last.h <= 1.33:
                 col.append(b)
                 break
         else:

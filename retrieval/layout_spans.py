@@ -23,7 +23,7 @@ from retrieval.spans import Found, Piece, _asked, _lemmas, title_and_lines
 _STATE = re.compile(r"^(?P<text>.+?):\s*(?P<state>on|off)$")
 _SELECTED = re.compile(r"^Selected:\s*(?P<items>.+)$")
 _COUNT = re.compile(r"^(?P<head>.+?):\s*(?P<n>\d+) items$")
-_ITEMS = re.compile(r"^(?P<head>.+?) items:\s*(?P<items>.+)$")
+_ITEMS = re.compile(r"^(?P<head>.+?) lists (?P<items>.+)$")
 
 
 def _choice(q: Question) -> bool:

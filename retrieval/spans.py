@@ -147,8 +147,9 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
         if m and m.group("value").strip():
             out.append((m.group("label"), m.group("value").strip(), line))
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if nxt is not None and (line.rstrip().endswith(":") or len(line.split()) <= 4) and not nxt.rstrip().endswith(":") \
-                and not _LABEL_VALUE.match(nxt):  # the next line is a value, not a pair of its own
+        if nxt is not None and (line.rstrip().endswith(":") or len(line.split()) <= 4 and not m) \
+                and not nxt.rstrip().endswith(":") and not _LABEL_VALUE.match(nxt):
+            # a label line (not a pair of its own) and the next line its value (not a pair either)
             out.append((line.rstrip(": "), nxt, f"{line} {nxt}"))
     return out
 

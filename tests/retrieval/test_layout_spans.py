@@ -14,11 +14,11 @@ from retrieval.spans import Piece, find  # noqa: E402
 GENERATOR = Piece("[KeePassXC - KeePassXC] Password Quality: Good | Entropy: 80.35 bit | Length: 16 | "
                   "A-Z: on | a-z: on | Extended ASCII: off | Selected: Password", "screen")
 PDF = Piece("[LibreOffice] Quality: 90 | Lossless compression: on | JPEG compression: off | "
-            "PDF/A-2b: on | Sign with watermark: off | Images: 3 items | Images items: Lossless compression; "
+            "PDF/A-2b: on | Sign with watermark: off | Images: 3 items | Images lists Lossless compression; "
             "JPEG compression; Reduce image resolution", "screen")
-HANDBOOK = Piece("[Okular - The Okular Handbook] Contents: 7 items | Contents items: Introduction; Okular Basics; "
+HANDBOOK = Piece("[Okular - The Okular Handbook] Contents: 7 items | Contents lists Introduction; Okular Basics; "
                  "Okular Menus; Configuring Okular; Credits; Index; Shortcuts | Row of File: 8 items | "
-                 "Row of File items: File; Edit; View; Go; Tools; Bookmarks; Settings; Help", "screen")
+                 "Row of File lists File; Edit; View; Go; Tools; Bookmarks; Settings; Help", "screen")
 
 
 def span(question: str, *pieces: Piece) -> str | None:
@@ -92,5 +92,5 @@ def test_a_checked_box_answers_a_fronted_yes_no_question() -> None:
 
 
 def test_a_list_size_is_no_value() -> None:
-    folder = Piece("[Dolphin] Size: 5 items | Size items: 1 item; 199 B; 3.6 KiB | 21 Files: 655.6 KiB", "screen")
+    folder = Piece("[Dolphin] Size: 5 items | Size lists 1 item; 199 B; 3.6 KiB | 21 Files: 655.6 KiB", "screen")
     assert span("What was the size of the folder?", folder) != "5 items"
