@@ -9,7 +9,8 @@ Geometry only, no word lists:
   with the next box to its right on the same row (nothing between); a label stacked above its
   field (the nearest box under it, inset, closer to it than to the next box down: web forms,
   grids of fields, whose row of labels is named by its section heading: "Western Text Font
-  Size: 44"); else a ":" label's box right under it (aligned, within two line heights). Two
+  Size: 44"); else a ":" label's box right under it (aligned, within two line heights); a ":"
+  label with none of these is shown without a value ("Password: ∅": masked, or empty). Two
   boxes on a row without a colon are no pair (a contents line and its page number);
 - **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
   with the box above it (aligned, within two pitches) as its heading; rendered
@@ -41,6 +42,7 @@ from typing import Any
 from perception.layout_table import tables_of
 
 LAYOUT_VERSION = 1  # in the keyframes fingerprint: a change here re-reads captures
+NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
 
 _FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")
 _WORDS = re.compile(r"[A-Za-z]")
@@ -195,6 +197,9 @@ def pairs_of(rows: Sequence[Sequence[Box]]) -> tuple[list[tuple[str, str]], set[
             if value is not None and id(value) not in used and not value.text.endswith(":"):
                 used |= {id(b), id(value)}
                 out.append((label, value.text))
+            elif colon:  # a field whose value is not readable (masked, empty)
+                used.add(id(b))
+                out.append((label, NO_VALUE))
     return list(dict.fromkeys(out)), used
 
 

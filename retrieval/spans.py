@@ -19,7 +19,9 @@ In order, for the best pieces of evidence (a spoken sentence, a block of screen 
    object of "desire" in "from fairest creatures we desire increase"); else the noun phrase that
    holds the question's modifier ("the gaudy spring" for "which season is gaudy").
 
-No span: None, and the caller quotes the evidence and says so.
+No span: None, and the caller quotes the evidence and says so. A label the capture shows with no
+readable value (``Password: ∅``, perception/layout.py) that matches best: a Found with an empty
+text, and the caller answers that it is not in memory.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from memory import nlp
+from perception.layout import NO_VALUE
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 
 if TYPE_CHECKING:
@@ -147,9 +150,10 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
         if m and m.group("value").strip():
             out.append((m.group("label"), m.group("value").strip(), line))
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if nxt is not None and (line.rstrip().endswith(":") or len(line.split()) <= 4 and not m) \
-                and not nxt.rstrip().endswith(":") and not _LABEL_VALUE.match(nxt):
-            # a label line (not a pair of its own) and the next line its value (not a pair either)
+        if nxt is not None and line.rstrip().endswith(":") and not nxt.rstrip().endswith(":") \
+                and not _LABEL_VALUE.match(nxt):
+            # a label line and the next line its value (not a pair of its own); a short line alone
+            # is no label (a menu bar's "Entries" over "Groups")
             out.append((line.rstrip(": "), nxt, f"{line} {nxt}"))
     return out
 
@@ -162,6 +166,12 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     for i, piece in enumerate(pieces):
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
+            if value.strip() == NO_VALUE and score > 0:
+                found = Found("", i, line, f"'{label.strip()}' is shown without a readable value (masked or empty)")
+                key = (score - 0.5 * i, -i)
+                if best is None or key > (best[0], -best[1]):
+                    best = (key[0], i, found)
+                continue
             if score <= 0 or not _typed(value, q.wants) or (_COUNT_LINE.match(value) and not q.gap.unit):
                 continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
             if _lemmas(value) <= content and q.wants not in ("number", "time", "yesno"):

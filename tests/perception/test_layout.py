@@ -223,3 +223,13 @@ def test_a_cell_read_across_two_columns_is_cut_at_the_header() -> None:
 def test_no_table_without_rows_under_the_header() -> None:
     heads = [line("File", 10, 10, 40), line("Edit", 80, 10, 40), line("View", 150, 10, 40)]
     assert layout.read(heads + [line("Welcome to the app 2024", 10, 200, 300)]).pairs == ()
+
+
+def test_a_label_without_a_readable_value() -> None:
+    """A masked password (the OCR reads no dots) or an empty field: the label is shown, no value."""
+    lines = [line("Username:", 100, 100, 90), line("john.doe@example.com", 220, 100, 200),
+             line("Password:", 100, 140, 90), line("URL:", 100, 180, 40), line("https://netflix.com", 220, 180, 180)]
+    pairs = layout.read(lines).pairs
+    assert ("Password", layout.NO_VALUE) in pairs
+    assert ("Username", "john.doe@example.com") in pairs and ("URL", "https://netflix.com") in pairs
+    assert ("Password", "URL:") not in pairs  # the next label is no value

@@ -94,3 +94,22 @@ def test_a_checked_box_answers_a_fronted_yes_no_question() -> None:
 def test_a_list_size_is_no_value() -> None:
     folder = Piece("[Dolphin] Size: 5 items | Size lists 1 item; 199 B; 3.6 KiB | 21 Files: 655.6 KiB", "screen")
     assert span("What was the size of the folder?", folder) != "5 items"
+
+
+ENTRY = Piece("[KeePassXC - Demo Passwords - KeePassXC] Title: Netflix | Username: john.doe@example.com | "
+              "Password: ∅ | URL: https://www.netflix.com/ | Database | Entries | Groups", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "What was the password on my Netflix entry in KeePassXC?",
+    "Which password did the Netflix entry have?",
+])
+def test_a_masked_value_is_no_answer(question: str) -> None:
+    found = find(parse(question), [ENTRY])
+    assert found is not None and found.text == "" and "Password" in found.how
+
+
+def test_near_misses_of_a_masked_value() -> None:
+    assert span("What was the username on the Netflix entry?", ENTRY) == "john.doe@example.com"
+    # a short line over the next one is no label and its value (a menu bar: "Entries" over "Groups")
+    assert span("Which entries were in the database?", ENTRY) != "Groups"
