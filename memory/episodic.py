@@ -83,7 +83,11 @@ def screen_snippets(clip: ClipObservation) -> list[Snippet]:
         end = shown[k + 1][0] if k + 1 < len(shown) else clip.end
         title = " - ".join(x for x in (kf.app, kf.window) if x)
         image = kf.image if clip.wall_start is not None else None  # screenshots cite their file
-        for block in _blocks(lines):
+        # the capture's layout first (label: value, selected, lists, titles, captions as sentences):
+        # the same capture, time and image as its raw lines, so it cites what they cite; a layout
+        # line that only repeats a raw line ("Due: March 14" read as one box) adds nothing
+        read = tuple(x for x in kf.layout if x not in set(lines))
+        for block in (*_blocks(read, max_lines=6), *_blocks(lines)):
             text = " | ".join(block)
             out.append(Snippet(t, round(end, 3), f"[{title}] {text}" if title else text, "screen", image))
     return out
@@ -128,6 +132,10 @@ def clip_memory(
         parts.append("Said: " + " ".join(s.text for s in speech))
     if screen:
         parts.append("On screen: " + " | ".join(line.text for line in clip.ocr_lines()))
+        raw = {line.text for line in clip.ocr_lines()}
+        read = list(dict.fromkeys(x for kf in clip.keyframes for x in kf.layout if x not in raw))
+        if read:
+            parts.append("Layout: " + " | ".join(read))
     if ids and clip.captions and clip.producer.get("captioner") not in (None, "composed"):
         parts.append("Caption: " + " ".join(relabel(c, ids) for c in clip.captions))
     entity_ids = sorted({*faces, *(v for v in (ids.turns if ids else ()) if v)}, key=_num)

@@ -43,7 +43,9 @@ from models.base import FloatArray, TextEmbedder, Word
 from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment
 
-REDUCE_VERSION = "reduce-4"  # 3: diarized voices; 4: face memories keep their sighting times, names said to a voice. Sources indexed by an older reduce stage are reduced again
+# 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
+# 5: face memories keep their sighting times, names said to a voice
+REDUCE_VERSION = "reduce-5"  # sources indexed by an older reduce stage are reduced again
 FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
 
 

@@ -39,6 +39,7 @@ from models.base import (
     Segment,
     VoiceEncoder,
 )
+from perception import layout
 from perception.diarize import DiarizeOptions, options_for, voice_segments
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
@@ -144,7 +145,7 @@ class Perceiver:
         fps = {"speech": _hash(base, "speech", SPEECH_VERSION, REDACTION_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
-            frames, "keyframes", REDACTION_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
+            frames, "keyframes", REDACTION_VERSION, layout.LAYOUT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
         if self.voice is not None:
@@ -445,6 +446,7 @@ class Perceiver:
             sig = signature(image)
             distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, o.change) >= o.distinct_tiles
             lines: tuple[OcrLine, ...] = ()
+            structured: tuple[str, ...] = ()
             read = self.ocr is not None and detector.should_read(t, sig)
             if read:
                 assert self.ocr is not None
@@ -452,12 +454,13 @@ class Perceiver:
                 h, w = image.shape[:2]
                 detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
                 lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
+                structured = layout.read(lines, image).lines()  # from the redacted lines
             saved = None
             if (distinct or read) and o.save_keyframes:
                 saved = self._save_jpeg(image, cache_dir, clip_index, t)
             if distinct:
                 last_kept = sig
-            out.append(Keyframe(t, read, lines, saved, scene=t in cuts))
+            out.append(Keyframe(t, read, lines, saved, scene=t in cuts, layout=structured))
         return tuple(out)
 
     def _visual(self, keyframes: tuple[Keyframe, ...], cache_dir: Path) -> tuple[VisualVector, ...]:

@@ -30,6 +30,7 @@ class Keyframe:
     app: str | None = None  # screen captures: the application and window title, when known
     window: str | None = None
     scene: bool = False  # taken at a scene cut (between the floor-rate samples)
+    layout: tuple[str, ...] = ()  # structured lines read from the OCR boxes (perception/layout.py)
 
 
 @dataclass(frozen=True)
@@ -144,6 +145,7 @@ class ClipObservation:
                 k.get("app"),
                 k.get("window"),
                 k.get("scene", False),
+                tuple(k.get("layout", ())),
             )
             for k in data["keyframes"]
         )

@@ -23,6 +23,7 @@ import numpy as np
 
 from models.base import OCR, ImageArray
 from perception.errors import EmptyMedia, MediaNotFound, NotMedia
+from perception import layout
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import ClipObservation, Keyframe, OcrLine
 from perception.secrets import redact, redact_ocr
@@ -323,6 +324,8 @@ def open_capture(path: Path) -> Any:
     path = Path(path)
     try:
         with Image.open(path) as image:
+            if image.mode == "P" and "transparency" in image.info:  # through RGBA: the same colours, no warning
+                image = image.convert("RGBA")
             rgb = image.convert("RGB")
         meta = _recorded(path.with_suffix(".json"))
         patch = meta.get("patch") if meta else None
@@ -371,7 +374,8 @@ def screen_clips(
                 c = replace(c, window=redact(c.window)[0])
             if c.ocr is not None:  # read (and redacted) by the screen recorder: never decoded or read again
                 lines = redact_ocr(tuple(OcrLine(t, text, score, box) for text, score, box in c.ocr))
-                keyframes.append(Keyframe(t, True, lines, str(c.path) if c.image_kept else None, c.app, c.window))
+                keyframes.append(Keyframe(t, True, lines, str(c.path) if c.image_kept else None, c.app, c.window,
+                                          layout=layout.read(lines).lines()))
                 continue
             image, problem = load_image(c.path, max_side)
             if image is None:  # the header was fine (list_captures checked it), the pixels are not
@@ -385,7 +389,8 @@ def screen_clips(
             h, w = image.shape[:2]
             detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
             lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
-            keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window))
+            # the layout is read from the redacted lines: nothing it renders can hold a secret
+            keyframes.append(Keyframe(t, True, lines, str(c.path), c.app, c.window, layout=layout.read(lines, image).lines()))
         start = index * clip_seconds
         end = round(max(start + 1.0, (windows[index][-1].wall_time - t0) + 1.0), 3)
         yield ClipObservation(

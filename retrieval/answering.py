@@ -162,6 +162,9 @@ class AnswerStep:
         pool = pool[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
         found = spans.find(q, pieces)
+        if found is not None and not found.text:  # the asked label is shown, its value is not
+            best = pool[found.index]
+            return Answer(NOT_FOUND, (best.evidence(),), 0, "not_found", f'{found.how}: "{found.line}"')
         if found is not None:
             best = pool[found.index]
             cited = [best, *[s for s in chosen if s is not best]][: ro.evidence]

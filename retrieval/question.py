@@ -36,6 +36,7 @@ APP_NOUNS = frozenset("app application program programme window software tool".s
 SAY_VERBS = frozenset("say tell mention speak talk ask sing read announce promise claim discuss state "
                       "reply answer repeat explain".split())
 SHOW_VERBS = frozenset("show display see appear write list open select check show up pop".split())
+CHOICE_VERBS = frozenset("select choose check tick pick open enable activate highlight".split())  # "which tab was open"
 SCREEN_NOUNS = frozenset("screen slide display window monitor".split())
 SUMMARY_WORDS = frozenset("summarise summarize summary recap overview outline gist topic sum".split())
 FREQUENCY_ADVERBS = frozenset("often frequently regularly".split())
@@ -384,8 +385,14 @@ def _is_app(r: Reading) -> bool:
 
 def _is_yesno(r: Reading) -> bool:
     first = r.doc[0]
-    return r.wh is None and first.pos_ == "AUX" and first.dep_ != "ROOT" or (
-        r.wh is None and first.pos_ == "AUX" and first.lemma_ == "be" and first.dep_ == "ROOT")
+    if r.wh is None and first.pos_ == "AUX" and first.dep_ != "ROOT" or (
+            r.wh is None and first.pos_ == "AUX" and first.lemma_ == "be" and first.dep_ == "ROOT"):
+        return True
+    # a fronted phrase, then the inverted clause ("In Okular's settings, was X turned on?"): an
+    # auxiliary (or the copula) right after the comma, in a question
+    return r.wh is None and r.doc.text.rstrip().endswith("?") and any(
+        t.pos_ == "AUX" and t.i > 0 and r.doc[t.i - 1].text == "," and t.dep_ in ("ROOT", "aux", "auxpass")
+        for t in r.doc)
 
 
 def _order(r: Reading) -> str | None:

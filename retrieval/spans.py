@@ -3,6 +3,9 @@ or screen line kept as the cited evidence.
 
 In order, for the best pieces of evidence (a spoken sentence, a block of screen lines):
 
+0. from a capture's layout lines (retrieval/layout_spans.py): the item shown selected or checked
+   for "which X was selected / chosen / open", the size of the list the question points at for
+   "how many X";
 1. a label → value pair the evidence carries (``attrs = {"label": ..., "value": ...}``, from
    layout-aware screen reading) whose label matches what the question asks about;
 2. a plain screen line "Label: value", or a label line followed by its value line, whose label
@@ -16,7 +19,9 @@ In order, for the best pieces of evidence (a spoken sentence, a block of screen 
    object of "desire" in "from fairest creatures we desire increase"); else the noun phrase that
    holds the question's modifier ("the gaudy spring" for "which season is gaudy").
 
-No span: None, and the caller quotes the evidence and says so.
+No span: None, and the caller quotes the evidence and says so. A label the capture shows with no
+readable value (``Password: ∅``, perception/layout.py) that matches best: a Found with an empty
+text, and the caller answers that it is not in memory.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from memory import nlp
+from perception.layout import NO_VALUE
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 
 if TYPE_CHECKING:
@@ -35,6 +41,7 @@ if TYPE_CHECKING:
 
 _TITLE = re.compile(r"^\[(?P<title>[^\]]*)\]\s*")
 _LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s*(?P<value>\S.*)$")
+_COUNT_LINE = re.compile(r"^\d+ items$")  # perception/layout.py's count of a list
 _YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
           "false": "no", "checked": "yes", "unchecked": "no"}
 _LIGHT_VERBS = {"be", "do", "have", "set", "use", "show", "see", "display", "get", "make", "say", "tell", "mention"}
@@ -143,8 +150,10 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
         if m and m.group("value").strip():
             out.append((m.group("label"), m.group("value").strip(), line))
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if nxt is not None and (line.rstrip().endswith(":") or len(line.split()) <= 4) and not nxt.rstrip().endswith(":") \
-                and not _LABEL_VALUE.match(nxt):  # the next line is a value, not a pair of its own
+        if nxt is not None and line.rstrip().endswith(":") and not nxt.rstrip().endswith(":") \
+                and not _LABEL_VALUE.match(nxt):
+            # a label line and the next line its value (not a pair of its own); a short line alone
+            # is no label (a menu bar's "Entries" over "Groups")
             out.append((line.rstrip(": "), nxt, f"{line} {nxt}"))
     return out
 
@@ -157,8 +166,14 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     for i, piece in enumerate(pieces):
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
-            if score <= 0 or not _typed(value, q.wants):
+            if value.strip() == NO_VALUE and score > 0:
+                found = Found("", i, line, f"'{label.strip()}' is shown without a readable value (masked or empty)")
+                key = (score - 0.5 * i, -i)
+                if best is None or key > (best[0], -best[1]):
+                    best = (key[0], i, found)
                 continue
+            if score <= 0 or not _typed(value, q.wants) or (_COUNT_LINE.match(value) and not q.gap.unit):
+                continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
             if _lemmas(value) <= content and q.wants not in ("number", "time", "yesno"):
                 continue  # the "value" only repeats the question
             shown = _YESNO.get(value.strip().lower(), value.strip()) if q.wants == "yesno" else value.strip()
@@ -334,7 +349,9 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         found = _by_app(q, pieces)
         if found is not None:
             return found
-    steps = [_by_label, _by_type]
+    from retrieval import layout_spans  # it reads pieces with this module's helpers
+
+    steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
     for i, piece in enumerate(pieces):

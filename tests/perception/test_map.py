@@ -10,6 +10,7 @@ from perception.decode import probe, source_id_for
 from perception.errors import CorruptMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature
 from perception.map import PerceptionOptions, Perceiver
+from perception.records import ClipObservation
 
 
 def test_change_detector_reads_only_what_changed() -> None:
@@ -114,7 +115,12 @@ def test_demo_video_ocr_and_speech(asr, ocr, tmp_path) -> None:  # type: ignore[
     assert scene["start"] <= invoice.t <= scene["end"]
     saved = [k.image for c in clips for k in c.keyframes if k.image]
     assert saved and all((tmp_path / "c" / s).is_file() for s in saved)
-    json.dumps([c.to_json() for c in clips])
+    # the slide's stacked fields are read as pairs of their own, and the layout is kept in the cache
+    read = [x for c in clips for k in c.keyframes for x in k.layout]
+    assert "Amount: $12,800" in read and "Due: March 14" in read, read
+    assert not any(x.startswith("Amount") and "March" in x for x in read)
+    again = [ClipObservation.from_json(json.loads(json.dumps(c.to_json()))) for c in clips]
+    assert [k.layout for c in again for k in c.keyframes] == [k.layout for c in clips for k in c.keyframes]
 
 
 class _Exploding:

@@ -1,0 +1,302 @@
+"""Layout-aware reading of a capture: OCR boxes → rows, label → value pairs, lists, selected /
+checked state, titles and paragraphs, rendered as short structured lines the memory stores next to
+the capture's raw lines (same image, same time: they cite the same capture).
+
+Geometry only, no word lists:
+
+- **rows**: boxes whose vertical extents overlap by half the smaller height, left to right;
+- **pairs**: a box "Label: value" (one OCR box, split at its first colon); a box ending in ":"
+  with the next box to its right on the same row (nothing between); a label stacked above its
+  field (the nearest box under it, inset, closer to it than to the next box down: web forms,
+  grids of fields, whose row of labels is named by its section heading: "Western Text Font
+  Size: 44"); else a ":" label's box right under it (aligned, within two line heights); a ":"
+  label with none of these is shown without a value ("Password: ∅": masked, or empty). Two
+  boxes on a row without a colon are no pair (a contents line and its page number);
+- **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
+  with the box above it (aligned, within two pitches) as its heading; rendered
+  "Heading: N items" and "Heading lists a; b; c" (no colon: the items are no label's value);
+- **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
+  for the cells that hold a number, a date or a time;
+- **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
+  items" and its items;
+- **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
+  background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
+  check box, a radio button): filled → "X: on", empty → "X: off"; coloured buttons among grey
+  ones → "X: on", the grey "X: off" (perception/layout_state.py);
+- **title**: the tallest line near the top → "Title: …";
+- **paragraphs**: lines of one height stacked tightly with overlapping extents (a caption burned
+  into a video, a slide's bullet wrapped over two lines) → one line, one sentence.
+
+Fields are never merged across a colon: each "Label: value" box is a block of its own, so a
+slide's stacked fields stay apart (a run-on "label" would swallow the next field's value).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+from perception.layout_table import tables_of
+
+LAYOUT_VERSION = 1  # in the keyframes fingerprint: a change here re-reads captures
+NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
+
+_FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")
+_WORDS = re.compile(r"[A-Za-z]")
+_MAX_LABEL_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Box:
+    """One OCR line as an upright rectangle."""
+
+    text: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+    @property
+    def h(self) -> float:
+        return max(self.y1 - self.y0, 1.0)
+
+    @property
+    def cy(self) -> float:
+        return (self.y0 + self.y1) / 2
+
+
+@dataclass(frozen=True)
+class Layout:
+    rows: tuple[tuple[Box, ...], ...]
+    pairs: tuple[tuple[str, str], ...]
+    lists: tuple[tuple[str, tuple[str, ...]], ...]  # (heading, items)
+    states: tuple[tuple[str, str], ...]  # (text, "selected" | "on" | "off")
+    title: str
+    paragraphs: tuple[str, ...]
+
+    def lines(self) -> tuple[str, ...]:
+        """The structured lines the memory stores: each a block of its own meaning."""
+        out: list[str] = []
+        if self.title:
+            out.append(f"Title: {self.title}")
+        out.extend(f"{label}: {value}" for label, value in self.pairs)
+        selected = [t for t, s in self.states if s == "selected"]
+        if selected:
+            out.append("Selected: " + "; ".join(dict.fromkeys(selected)))
+        out.extend(f"{t}: {s}" for t, s in self.states if s in ("on", "off"))
+        for heading, items in self.lists:
+            out.append(f"{heading}: {len(items)} items")
+            out.append(f"{heading} lists " + "; ".join(items))  # no colon: the items are no value of a label
+        out.extend(self.paragraphs)
+        return tuple(dict.fromkeys(x for x in out if x.strip()))
+
+
+def boxes_of(lines: Sequence[Any]) -> list[Box]:
+    """OCR lines (anything with ``text`` and ``box`` corners) as rectangles; lines without a box
+    are left out (a recorder's sidecar may not have them)."""
+    out = []
+    for line in lines:
+        box = getattr(line, "box", None) or ()
+        if len(box) < 2 or not line.text.strip():
+            continue
+        xs, ys = [p[0] for p in box], [p[1] for p in box]
+        out.append(Box(line.text.strip(), min(xs), min(ys), max(xs), max(ys)))
+    return out
+
+
+def rows_of(boxes: Sequence[Box]) -> list[list[Box]]:
+    """Boxes grouped into rows (vertical overlap ≥ half the smaller height), top to bottom."""
+    rows: list[list[Box]] = []
+    for b in sorted(boxes, key=lambda b: (b.cy, b.x0)):
+        for row in reversed(rows[-3:]):
+            top, bottom = min(x.y0 for x in row), max(x.y1 for x in row)
+            h = min(b.h, median(x.h for x in row))
+            if min(bottom, b.y1) - max(top, b.y0) >= 0.5 * h:
+                row.append(b)
+                break
+        else:
+            rows.append([b])
+    return [sorted(r, key=lambda b: b.x0) for r in rows]
+
+
+def _is_label(text: str) -> bool:
+    words = text.rstrip(":").split()
+    return bool(_WORDS.search(text)) and 0 < len(words) <= _MAX_LABEL_WORDS
+
+
+def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
+    """The box right under ``label``: left edges aligned (or overlapping), within two heights."""
+    under = [b for b in boxes if b is not label and b.y0 >= label.cy and b.y0 - label.y1 <= 2 * label.h
+             and (abs(b.x0 - label.x0) <= 1.5 * label.h or (b.x0 < label.x1 and b.x1 > label.x0))]
+    return min(under, key=lambda b: (b.y0, abs(b.x0 - label.x0)), default=None)
+
+
+def _band(b: Box, boxes: Sequence[Box]) -> list[Box]:
+    """The other boxes in ``b``'s column: left edges within 1.5 heights, or overlapping it."""
+    return [x for x in boxes if x is not b and (abs(x.x0 - b.x0) <= 1.5 * b.h or (x.x0 < b.x1 and x.x1 > b.x0))]
+
+
+def _couple(label: Box, boxes: Sequence[Box]) -> Box | None:
+    """The value of a label stacked above its field (a web form, a grid of fields): the nearest box
+    right under it, closer to the label than to the next box down — a list's items are evenly
+    spaced, a label and its value are a tight couple."""
+    band = _band(label, boxes)
+    below = sorted((x for x in band if x.y0 >= label.y1 - 0.2 * label.h), key=lambda x: x.y0)
+    if not below:
+        return None
+    value = below[0]
+    gap = value.y0 - label.y1
+    after = below[1].y0 - value.y1 if len(below) > 1 else float("inf")
+    inset = value.x0 - label.x0 >= 0.3 * label.h  # the value sits in a field: wrapped text and lists do not
+    if gap <= 1.5 * label.h and gap < 0.75 * after and inset and len(value.text.split()) <= 8 \
+            and not value.text.endswith(":"):
+        return value
+    return None
+
+
+def _section(row: Sequence[Box], rows: Sequence[Sequence[Box]]) -> str:
+    """The heading of a row of labels (a section of a grid form): a line alone on its row, right
+    above the row's first label and starting left of it."""
+    first = row[0]
+    above = [r[0] for r in rows if len(r) == 1 and r[0].y1 <= first.y0 and first.y0 - r[0].y1 <= 1.5 * first.h
+             and r[0].x0 <= first.x0 + first.h and _is_label(r[0].text)]
+    return max(above, key=lambda b: b.y1).text if above else ""
+
+
+def pairs_of(rows: Sequence[Sequence[Box]]) -> tuple[list[tuple[str, str]], set[int]]:
+    """The capture's (label, value) pairs, and the ids of the boxes they were read from."""
+    boxes = [b for r in rows for b in r]
+    used: set[int] = set()  # boxes taken (a value belongs to one label)
+    out: list[tuple[str, str]] = []
+    for row in rows:
+        # a row of labels with their values stacked under them: a grid, named by its section
+        stacked = {id(b): v for b in row if _is_label(b.text) and not _FIELD.match(b.text) and id(b) not in used
+                   and (v := _couple(b, boxes)) is not None and id(v) not in used
+                   and (_couple(v, boxes) is None or not _is_label(v.text))}  # a label's value is no label
+        section = _section(row, rows) if len(stacked) >= 2 and len(stacked) == len(row) else ""
+        for k, b in enumerate(row):
+            if id(b) in used:
+                continue
+            m = _FIELD.match(b.text)
+            if m and "//" not in m.group("value")[:2] and _is_label(m.group("label")):
+                out.append((m.group("label").strip(), m.group("value").strip()))
+                used.add(id(b))
+                continue
+            colon = b.text.endswith(":") and _is_label(b.text)
+            right = row[k + 1] if k + 1 < len(row) else None
+            value = right if colon and right is not None and not right.text.endswith(":") else None
+            label = b.text.rstrip(": ")
+            if value is None and id(b) in stacked:
+                value = stacked[id(b)]
+                label = f"{section} {label}" if section else label
+            if value is None and colon:
+                value = _below(b, boxes)
+            if value is not None and id(value) not in used and not value.text.endswith(":"):
+                used |= {id(b), id(value)}
+                out.append((label, value.text))
+            elif colon:  # a field whose value is not readable (masked, empty)
+                used.add(id(b))
+                out.append((label, NO_VALUE))
+    return list(dict.fromkeys(out)), used
+
+
+def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[Box | None, list[Box]]]:
+    """Columns of ≥ 3 left-aligned boxes of ≤ 8 words at a steady pitch (boxes of a label → value
+    pair are not items), each with the box right above it (aligned, within two pitches) as its
+    heading, or None."""
+    boxes = [b for r in rows for b in r if id(b) not in taken and len(b.text.split()) <= 8]
+    columns: list[list[Box]] = []
+    for b in sorted(boxes, key=lambda b: (b.y0, b.x0)):
+        for col in columns:
+            last = col[-1]
+            pitch = col[-1].y0 - col[-2].y0 if len(col) >= 2 else 3.0 * last.h
+            if abs(b.x0 - last.x0) <= 0.35 * min(b.h, last.h) and 0 < b.y0 - last.y0 <= max(pitch * 1.35, 1.2 * last.h) \
+                    and 0.75 <= b.h / last.h <= 1.33:
+                col.append(b)
+                break
+        else:
+            columns.append([b])
+    out: list[tuple[Box | None, list[Box]]] = []
+    for col in columns:
+        if len(col) < 3:
+            continue
+        first = col[0]
+        pitch = median(col[i + 1].y0 - col[i].y0 for i in range(len(col) - 1))
+        above = [b for b in boxes if b.y1 <= first.y0 + 0.2 * first.h and first.y0 - b.y0 <= 2.2 * pitch
+                 and b.x0 - 0.5 * first.h <= first.x0 and b.x1 > first.x0 and b not in col]
+        heading = max(above, key=lambda b: b.y0) if above else None
+        out.append((heading, col))
+    return out
+
+
+def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
+    """Rows of ≥ 3 short boxes (≤ 3 words each): a menu bar, a tab row, a row of buttons."""
+    return [list(r) for r in rows if len(r) >= 3 and all(len(b.text.split()) <= 3 and _WORDS.search(b.text) for b in r)]
+
+
+def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
+    out = []
+    for heading, col in columns_of(rows, taken):
+        if heading is not None and _is_label(heading.text) and ":" not in heading.text.rstrip(":"):
+            out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
+    for row in item_rows_of(rows):
+        out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))
+    return out
+
+
+def title_of(rows: Sequence[Sequence[Box]]) -> str:
+    """The tallest line in the top fifth of the capture, when it stands out (≥ 1.25x the median)."""
+    boxes = [b for r in rows for b in r]
+    if len(boxes) < 3:
+        return ""
+    top = min(b.y0 for b in boxes) + 0.2 * (max(b.y1 for b in boxes) - min(b.y0 for b in boxes))
+    typical = median(b.h for b in boxes)
+    high = [b for b in boxes if b.y0 <= top and b.h >= 1.25 * typical and _WORDS.search(b.text)]
+    return max(high, key=lambda b: b.h).text if high else ""
+
+
+def paragraphs_of(rows: Sequence[Sequence[Box]], listed: frozenset[int] | set[int] = frozenset()) -> list[str]:
+    """Lines of one height stacked tightly (gap < 0.8 height), extents overlapping, none a field
+    nor an item of a list, every line but the last of three words or more: one caption or one
+    wrapped sentence."""
+    lines = [r[0] for r in rows if len(r) == 1 and id(r[0]) not in listed]
+    out: list[str] = []
+    run: list[Box] = []
+
+    def close() -> None:
+        if len(run) >= 2:
+            out.append(" ".join(b.text for b in run))
+
+    for b in lines:
+        last = run[-1] if run else None
+        if last is not None and 0 <= b.y0 - last.y1 < 0.8 * last.h and 0.8 <= b.h / last.h <= 1.25 \
+                and b.x0 < last.x1 and b.x1 > last.x0 and not _FIELD.match(b.text) and not _FIELD.match(last.text) \
+                and len(last.text.split()) >= 3:
+            run.append(b)
+            continue
+        close()
+        run = [b]
+    close()
+    return out
+
+
+def read(lines: Sequence[Any], image: Any = None) -> Layout:
+    """The layout of one capture's OCR lines; with the pixels (an RGB array), the selected and
+    checked state too."""
+    boxes = boxes_of(lines)
+    rows = rows_of(boxes)
+    pairs, taken = pairs_of(rows)
+    pairs += [p for p in tables_of(rows) if p not in pairs]
+    lists = lists_of(rows, taken)
+    states: list[tuple[str, str]] = []
+    if image is not None:
+        from perception.layout_state import states_of
+
+        groups = [col for _, col in columns_of(rows, taken)] + [list(r) for r in rows if len(r) >= 2]
+        states = states_of(boxes, groups, image)
+    listed = {id(b) for _, col in columns_of(rows, taken) for b in col}
+    return Layout(tuple(tuple(r) for r in rows), tuple(pairs), tuple(lists), tuple(states),
+                  title_of(rows), tuple(paragraphs_of(rows, listed)))

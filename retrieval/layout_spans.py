@@ -1,0 +1,90 @@
+"""Span answers read from a capture's layout lines (perception/layout.py renders them; the memory
+stores them as the capture's first blocks):
+
+- "which X was selected / chosen / open": the item the layout marked ``Selected: X`` or ``X: on``
+  (a highlighted tab, a checked radio button) that shares most words with the question (one that
+  shares none only when it is the capture's one highlighted item);
+- "how many X": the size of a list (``Heading: N items``) whose heading or items share words with
+  the question — a list nothing in the question points at is not counted.
+
+Both steps run before the label → value step of retrieval/spans.py; they answer None when the
+capture has no such line, and the next step reads the evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from memory import nlp
+from retrieval.question import CHOICE_VERBS, Question
+from retrieval.spans import Found, Piece, _asked, _lemmas, title_and_lines
+
+_STATE = re.compile(r"^(?P<text>.+?):\s*(?P<state>on|off)$")
+_SELECTED = re.compile(r"^Selected:\s*(?P<items>.+)$")
+_COUNT = re.compile(r"^(?P<head>.+?):\s*(?P<n>\d+) items$")
+_ITEMS = re.compile(r"^(?P<head>.+?) lists (?P<items>.+)$")
+
+
+def _choice(q: Question) -> bool:
+    """The question asks which thing is in a chosen state ("which tab was open", "which option
+    was selected"): a which / what question on a verb (or adjective) of choosing."""
+    if q.kind != "what" or q.gap.wh not in ("which", "what") or not q.gap.focus:
+        return False
+    doc = nlp.parse(q.text)
+    return any(t.lemma_.lower() in CHOICE_VERBS and t.pos_ in ("VERB", "ADJ", "AUX") for t in doc)
+
+
+def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    if not _choice(q):
+        return None
+    focus, content = _asked(q)
+    asked = focus | content
+    best: tuple[float, int, Found] | None = None
+    for i, piece in enumerate(pieces):
+        if piece.modality != "screen":
+            continue
+        _, lines = title_and_lines(piece)
+        for k, line in enumerate(lines):
+            items: list[str] = []
+            marked = line.startswith("Selected:")  # highlighted among its siblings: before a checked box
+            if m := _SELECTED.match(line):
+                items = [x.strip() for x in m.group("items").split(";") if x.strip()]
+            elif (m := _STATE.match(line)) and m.group("state") == "on":
+                items = [m.group("text").strip()]
+            for item in items:
+                words = _lemmas(item)
+                if not words or words <= asked:
+                    continue  # the "item" only repeats the question
+                shared = len(words & asked)
+                if not shared and not (marked and len(items) == 1):
+                    continue  # one of several marked items that the question does not point at
+                key = (shared + 0.5 * marked, -(i * 1000 + k))
+                if best is None or key > best[:2]:
+                    best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
+    return best[2] if best else None
+
+
+def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    if q.kind != "how_many" or not q.gap.unit:
+        return None
+    focus, content = _asked(q)
+    asked = (focus | content) - {"many", "much"}
+    best: tuple[int, int, Found] | None = None
+    for i, piece in enumerate(pieces):
+        if piece.modality != "screen":
+            continue
+        _, lines = title_and_lines(piece)
+        items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
+        for k, line in enumerate(lines):
+            m = _COUNT.match(line)
+            if m is None:
+                continue
+            head = m.group("head")
+            score = 2 * len(_lemmas(head) & asked) + len(_lemmas(items.get(head, "")) & asked)
+            if score <= 0:
+                continue
+            key = (score, -(i * 1000 + k))
+            if best is None or key > best[:2]:
+                best = (*key, Found(m.group("n"), i, line, f"the number of items listed under '{head}'"))
+    return best[2] if best else None

