@@ -77,7 +77,6 @@ def test_the_onnx_resnet_gives_dlibs_own_descriptors(faces) -> None:  # type: ig
     from models.face_resnet import FaceResNet
 
     need(FACES)  # the reference photos in ../shared/data
-    need(FACES)  # the reference photos in ../shared/data
     folder = bundled_dat_dir()
     predictor = dlib.shape_predictor(str(folder / LANDMARKS))
     reference = dlib.face_recognition_model_v1(str(folder / ENCODER))
