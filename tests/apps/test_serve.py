@@ -23,6 +23,7 @@ import pytest
 from apps.cli import main
 from apps.service import socket_path
 from mmagent.samples import Scene
+from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
 DANA, PRIYA = "en-us", "en-us+f3"
@@ -455,7 +456,9 @@ def test_a_server_that_dies_mid_request_does_not_fail_a_read(capsys: pytest.Capt
     store = tmp_path / "store"
     store.mkdir()
     proc, info = start_server(store, "--no-mcp", "--no-token")
-    clip = sorted((data_dir / "video" / "grid").glob("*.mpg"))[0]
+    # a 195 s video: its index takes far longer than the 2 s before the kill, on any machine
+    # (a 3 s clip was indexed before the kill on a quiet one)
+    clip = need(data_dir / "qa" / "video-dev" / "composite.mp4")
     def index() -> None:
         with pytest.raises(httpx.HTTPError):  # the server dies under it
             httpx.post(f"{info['url']}/api/index", json={"paths": [str(clip)]}, timeout=600)
