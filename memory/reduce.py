@@ -41,12 +41,11 @@ from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder, Word
 from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
-from perception.records import ClipObservation, SpeakerTurn, VoiceSegment
+from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
 # 5: face memories keep their sighting times, names said to a voice
 REDUCE_VERSION = "reduce-5"  # sources indexed by an older reduce stage are reduced again
-FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
 
 
 @dataclass(frozen=True)
@@ -377,18 +376,8 @@ def _overlapping(turn: SpeakerTurn, turns: Sequence[SpeakerTurn], ids: Sequence[
 
 
 def _visible(track: Any) -> list[tuple[float, float]]:
-    """When a face track was on screen: around each sighting, sightings close together joined
-    (a track joined across a gap is not on screen in the gap)."""
-    times = sorted(track.times) or [track.start, track.end]
-    out: list[list[float]] = []
-    for t in times:
-        if out and t - FACE_PAD <= out[-1][1]:
-            out[-1][1] = t + FACE_PAD
-        else:
-            out.append([t - FACE_PAD, t + FACE_PAD])
-    if not track.times:  # an observation from before sighting times were kept: its whole span
-        return [(track.start - FACE_PAD, track.end + FACE_PAD)]
-    return [(a, b) for a, b in out]
+    """When a face track was on screen (perception.records.on_screen)."""
+    return on_screen(track.times, track.start, track.end)
 
 
 def _majority(turns: Sequence[Any], ids: Sequence[str | None]) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -172,3 +173,21 @@ class ClipObservation:
             tuple(data.get("captions", ())),
             tuple(VoiceSegment.from_json(v) for v in data.get("voice_segments", ())),
         )
+
+
+FACE_PAD = 1.0  # a face track spans its sightings; it was on screen about a sample step around them
+
+
+def on_screen(times: Sequence[float], start: float, end: float, pad: float = FACE_PAD) -> list[tuple[float, float]]:
+    """When a face track was on screen: around each sighting time, sightings close together
+    joined (a track joined across a gap is not on screen in the gap). A track without sighting
+    times (made before they were kept) is its whole span."""
+    if not times:
+        return [(start - pad, end + pad)]
+    out: list[list[float]] = []
+    for t in sorted(times):
+        if out and t - pad <= out[-1][1]:
+            out[-1][1] = t + pad
+        else:
+            out.append([t - pad, t + pad])
+    return [(a, b) for a, b in out]

@@ -42,15 +42,13 @@ def _mentions(words: Sequence[str], text: str) -> bool:
     return all(keywords.normalise(w).replace(" ", "")[: max(4, len(w) - 2)] in compact for w in words)
 
 
-def _during(s: Scored, spans: Sequence[tuple[str, float, float]], pad: float = 1.0) -> bool:
-    """Most of the snippet lies in one of the spans (or most of the span in the snippet). A face
-    is looked for in frames sampled about every second: a sighting at t stands for t ± ``pad``."""
+def _during(s: Scored, spans: Sequence[tuple[str, float, float]]) -> bool:
+    """Most of the snippet lies in one of the spans (or most of the span in the snippet)."""
     a0, b0 = s.snippet.start, s.snippet.end
-    for src, a, b in spans:
+    for src, lo, hi in spans:
         if src != s.hit.record.source_id:
             continue
-        lo, hi = a - pad, b + pad
-        if min(b0, hi) - max(a0, lo) >= 0.5 * min(max(b0 - a0, 1e-3), hi - lo):
+        if min(b0, hi) - max(a0, lo) >= 0.5 * min(max(b0 - a0, 1e-3), max(hi - lo, 1e-3)):
             return True
     return False
 

@@ -24,6 +24,7 @@ from memory.records import MemoryRecord, Snippet
 from memory.store import Hit, MemoryStore, Scope
 from memory.transcript import Speakers, transcript_lines
 from models.base import ImageEmbedder, TextEmbedder
+from perception.records import on_screen
 
 
 class ToolCallError(ValueError):
@@ -151,9 +152,6 @@ def _record_hit(record: MemoryRecord, score: float = 0.0) -> Hit:
     return Hit(record.id, record, score, score)
 
 
-_SIGHTING_GAP = 2.5  # seconds between two sightings of one face track that make two presences (FaceOptions.max_gap)
-
-
 class MemoryTools:
     """The store seen through a fixed scope (sources, a time limit) plus the tools over it."""
 
@@ -270,15 +268,8 @@ class MemoryTools:
         out: list[tuple[str, float, float]] = []
         if "face" in kinds and person.faces:
             tracks = self.store.scroll(self._scope(kind="visual", level="face", entity_ids=person.faces))
-            for r in tracks:  # a track joined across a gap (the same face seen again) is its runs of sightings
-                times = sorted(float(t) for t in r.attrs.get("times") or ()) or [r.t_start, r.t_end]
-                run = [times[0], times[0]]
-                for t in times[1:]:
-                    if t - run[1] > _SIGHTING_GAP:
-                        out.append((r.source_id, run[0], run[1]))
-                        run = [t, t]
-                    run[1] = t
-                out.append((r.source_id, run[0], run[1]))
+            out += [(r.source_id, a, b) for r in tracks
+                    for a, b in on_screen([float(t) for t in r.attrs.get("times") or ()], r.t_start, r.t_end)]
         if "voice" in kinds and person.voices:
             voices = set(person.voices)
             clips = self.store.scroll(self._scope(kind="episodic", level="clip", entity_ids=person.voices))
