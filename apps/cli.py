@@ -287,6 +287,8 @@ def cmd_ask(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
     began = time.perf_counter()
     request = {"question": args.question, "source": list(args.source or ()), "tag": list(args.tag or ()),
                "before": args.before, "planner": args.planner, "rounds": args.rounds, "trace": args.trace}
+    if args.llm is not None:  # through a server too: for this question only
+        request["llm"] = args.llm
     doc = service.call("ask", **request) if service is not None else ask_doc(agent, **request)
     if args.json:
         print(json.dumps(doc))

@@ -46,10 +46,13 @@ class AskRequest(BaseModel):
     planner: Literal["auto", "rules", "model", "single"] = "auto"
     rounds: int = Field(5, ge=1, le=20)
     trace: bool = False
+    llm: Literal["transformers", "openai", "none"] | None = Field(
+        None, description="the language model for this question (none: quote the evidence); default: the server's")
 
 
 class IndexRequest(BaseModel):
     paths: list[str] = Field(min_length=1, description="video / audio files or folders of screenshots on this machine")
+    wait: bool = Field(True, description="answer when done; false: answer at once with a job to poll at /api/jobs/{id}")
 
 
 def _status_of(exc: Exception) -> int:
@@ -81,6 +84,14 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     """The app over ``server`` (its agent and lock). ``token``: required on /api unless None."""
     from contextlib import asynccontextmanager
 
+    from apps.jobs import IndexJobs
+    from apps.service import index_doc
+
+    def run_index(paths: list[str], **progress: Any) -> dict[str, Any]:
+        with server.writing():  # as a waiting index request: the store to itself
+            return index_doc(server.agent, paths, **progress)
+
+    jobs = IndexJobs(run_index, _status_of)
     mcp_app = None
     if mcp:
         from apps.mcp_server import build_mcp
@@ -90,11 +101,14 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
-        if mcp_app is None:
-            yield
-            return
-        async with mcp_app.router.lifespan_context(mcp_app):
-            yield
+        try:
+            if mcp_app is None:
+                yield
+                return
+            async with mcp_app.router.lifespan_context(mcp_app):
+                yield
+        finally:
+            jobs.close()
 
     app = FastAPI(title="mmagent", version="1", lifespan=lifespan,
                   description="A multimodal memory of video and screen activity: ask it, search it, read its sources.")
@@ -233,8 +247,26 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
         # a recorder's folder holds one folder of captures per day: each day is a source (as mmagent index does)
         paths = [str(p.resolve()) for raw in body.paths
                  for p in (capture_folders(Path(raw)) if Path(raw).is_dir() else [Path(raw)])]
+        if not body.wait:
+            job = jobs.submit(paths)
+            return JSONResponse({"job": job.to_json(), "url": f"/api/jobs/{job.id}"}, status_code=202)
         doc = call("index", paths=paths)
         return JSONResponse(doc, status_code=422 if doc.get("errors") and not doc["sources"] else 200)
+
+    @app.get("/api/jobs", tags=["sources"], dependencies=api)
+    def list_jobs() -> dict[str, Any]:
+        """Index jobs started with ``"wait": false``, oldest first (the last 50 finished are kept)."""
+        return {"jobs": [j.to_json() for j in jobs.all()]}
+
+    @app.get("/api/jobs/{job_id}", tags=["sources"], dependencies=api)
+    def get_job(job_id: str) -> dict[str, Any]:
+        """One index job: ``state`` queued / running / done / failed, ``progress`` 0-1, the path
+        being indexed with its clips done / total, then ``result`` (the JSON of a waiting
+        ``POST /api/index``) or ``error``."""
+        job = jobs.get(job_id)
+        if job is None:
+            raise ApiError(404, f"no index job {job_id!r}")
+        return job.to_json()
 
     @app.get("/api/entities", tags=["people"], dependencies=api)
     def entities() -> dict[str, Any]:

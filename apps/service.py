@@ -153,11 +153,12 @@ def resolve_sources(agent: Any, wanted: Sequence[str] = (), tags: Sequence[str] 
 
 def ask_doc(agent: Any, question: str, source: Sequence[str] = (), tag: Sequence[str] = (),
             before: float | None = None, planner: str = "auto", rounds: int = 5, trace: bool = False,
-            now: float | None = None) -> dict[str, Any]:
+            now: float | None = None, llm: str | None = None) -> dict[str, Any]:
+    """``llm``: the language model for this question only (default: the store's process's own)."""
     if not question.strip():
         raise SettingsError("the question is empty")
     sources = resolve_sources(agent, source, tag)
-    answer = agent.ask(question, sources=sources, before=before, planner=planner, rounds=rounds, now=now)
+    answer = agent.ask(question, sources=sources, before=before, planner=planner, rounds=rounds, now=now, llm=llm)
     return answer.to_json(trace=trace)
 
 

@@ -31,7 +31,7 @@ from retrieval.records import Answer
 from mmagent.components import Components
 from mmagent.errors import SettingsError, SourceNotIndexed
 from mmagent.runner import ClipProgress, MapReport, run_map
-from mmagent.settings import Settings
+from mmagent.settings import LLM_CHOICES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ class MMAgent:
         self.settings = settings
         self.resident = resident
         self.components = Components(settings)
+        self._other_llms: dict[str, Components] = {}  # a question asked with another language model
         self._store: MemoryStore | None = None
         self._embedder: TextEmbedder | None = None
         self._perceiver: Perceiver | None = None
@@ -454,10 +455,11 @@ class MMAgent:
         return self.reducer().update_entities(change)
 
     def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None,
-            planner: str = "auto", rounds: int = 5, now: float | None = None) -> Answer:
+            planner: str = "auto", rounds: int = 5, now: float | None = None, llm: str | None = None) -> Answer:
         """``planner``: "auto" (the language model chooses the calls when there is one, rules
         otherwise), "rules", "model", or "single" (one hybrid search, no agent loop: the baseline).
-        ``now``: the wall-clock "today" of the question (default: the clock)."""
+        ``now``: the wall-clock "today" of the question (default: the clock). ``llm``: the language
+        model for this question only ("transformers", "openai" or "none"; default: the settings')."""
         from retrieval.agent import Agent, AgentOptions, ModelPlanner, RulePlanner
         from retrieval.tools import MemoryTools
 
@@ -465,17 +467,17 @@ class MMAgent:
             raise SettingsError(f"the planner must be auto, rules, model or single, not {planner!r}")
         if rounds < 1:
             raise SettingsError("--rounds must be at least 1")
-        llm, why = self._llm_or_reason()
+        model, why = self._llm_or_reason(llm)
         people = self._people_index()
-        retriever = Retriever(self.store, self.embedder, llm, llm_unavailable=why, people=people)
+        retriever = Retriever(self.store, self.embedder, model, llm_unavailable=why, people=people)
         if planner == "single":
             if before is not None:  # facts summarise all time: as of T, only what happened before T
                 return retriever.ask(question, Scope(source_ids=sources, kind="episodic", before=before))
             return retriever.ask(question, Scope(source_ids=sources, kinds=("episodic", "semantic"), current=True))
-        if planner == "model" and llm is None:
+        if planner == "model" and model is None:
             raise SettingsError(f"--planner model needs a language model, but {why}")
         options = AgentOptions(rounds=rounds)
-        chosen = ModelPlanner(llm, options) if llm is not None and planner in ("auto", "model") else RulePlanner()
+        chosen = ModelPlanner(model, options) if model is not None and planner in ("auto", "model") else RulePlanner()
         tools = MemoryTools(self.store, self.embedder, people, self.registry, self.components.image(), sources, before)
         return Agent(tools, retriever, chosen, options, now).ask(question)
 
@@ -495,17 +497,31 @@ class MMAgent:
                 index[key.lower()] = ids
         return index
 
-    def _llm_or_reason(self) -> tuple[LLM | None, str]:
-        if self.settings.llm == "none":
+    def _llm_or_reason(self, name: str | None = None) -> tuple[LLM | None, str]:
+        """The language model (``name`` for one question, else the settings'), or why there is none."""
+        if name is not None and name not in LLM_CHOICES:
+            raise SettingsError(f"the language model must be one of {', '.join(LLM_CHOICES)}, not {name!r}")
+        if name is None or name == self.settings.llm:
+            name, components = self.settings.llm, self.components
+        else:  # another model for this question: its own components, kept for the next one (a server)
+            components = self._other_llms.get(name)
+            if components is None:
+                other = self.settings.with_(llm=name)
+                other.validate()  # "openai" needs a server's address
+                components = self._other_llms[name] = Components(other)
+        if name == "none":
             return None, "no language model configured (MMAGENT_LLM=none)"
-        llm = self.llm()
+        llm = components.llm()
         try:
             if hasattr(llm, "ensure_loaded"):
                 llm.ensure_loaded()
         except ModelError as exc:
             log.warning("the language model cannot run here: %s", exc)
-            self.settings = self.settings.with_(llm="none")
-            self.components = Components(self.settings)
+            if components is self.components:
+                self.settings = self.settings.with_(llm="none")
+                self.components = Components(self.settings)
+            else:
+                self._other_llms[name] = Components(self.settings.with_(llm="none"))
             return None, f"the language model cannot run here ({exc})"
         return llm, ""
 

@@ -17,6 +17,8 @@ def default_store() -> Path:
     return Path(user_data_dir("mmagent")) / "store"
 
 
+LLM_CHOICES = ("transformers", "openai", "none")  # the language models a question can be answered with
+
 @dataclass(frozen=True)
 class Settings:
     store: Path
@@ -106,7 +108,7 @@ class Settings:
             raise SettingsError("clip_seconds and keyframe_interval must be positive")
         if self.decoder not in ("pyav", "decord"):
             raise SettingsError(f"decoder must be 'pyav' or 'decord', not {self.decoder!r}")
-        if self.llm not in ("transformers", "openai", "none"):
+        if self.llm not in LLM_CHOICES:
             raise SettingsError(f"MMAGENT_LLM must be 'transformers', 'openai' or 'none', not {self.llm!r}")
         if self.captioner not in ("composed", "qwen-vl", "openai", "none"):
             raise SettingsError(f"MMAGENT_CAPTIONER must be composed, qwen-vl, openai or none, not {self.captioner!r}")

@@ -130,6 +130,12 @@ def test_the_cli_goes_through_the_server(capsys: pytest.CaptureFixture[str], ser
     # what must own the store says so, and names the process that does
     code, _, err = cli(capsys, "batch", str(served["video"].parent), "--store", store)
     assert code == 1 and "needs the store to itself" in err and f"PID {served['proc'].pid}" in err
+    # another language model for one question: the server's own stays as it was
+    for llm, planner in (("none", "rules"), (None, "model:SmolLM2")):
+        code, doc, _ = cli(capsys, "ask", "Where should visitors park?", "--store", store, "--json", "--trace",
+                           *(("--llm", llm) if llm else ()))
+        assert code == 0 and doc["trace"][0]["planner"].startswith(planner)
+        assert "north garage" in doc["evidence"][0]["text"].lower()
     # a bad request is one line, exit 1; the server goes on
     code, _, err = cli(capsys, "ask", "   ", "--store", store)
     assert code == 1 and "question is empty" in err
@@ -177,6 +183,9 @@ def test_http_api_answers_like_the_cli(capsys: pytest.CaptureFixture[str], serve
     ("post", "/api/ask", {"question": ""}, 422, "question"),
     ("post", "/api/ask", {"question": "x", "rounds": 0}, 422, "rounds"),
     ("post", "/api/ask", {"question": "x", "planner": "oracle"}, 422, "planner"),
+    ("post", "/api/ask", {"question": "x", "llm": "gpt-9"}, 422, "llm"),
+    ("post", "/api/ask", {"question": "x", "llm": "openai"}, 400, "openai"),
+    ("get", "/api/jobs/nosuchjob", None, 404, "no index job"),
     ("post", "/api/ask", {"question": "what?", "source": ["nosuchsource"]}, 404, "no indexed source"),
     ("get", "/api/search", None, 422, "q"),
     ("get", "/api/sources/nosuchsource/timeline", None, 404, "no indexed source"),
@@ -403,8 +412,20 @@ def test_a_screen_store_indexed_and_read_through_the_server(capsys: pytest.Captu
     try:
         token = (store / "server-token").read_text().strip()
         with httpx.Client(base_url=info["url"], headers={"Authorization": f"Bearer {token}"}, timeout=600) as http:
-            r = http.post("/api/index", json={"paths": [str(shots)]})
-            assert r.status_code == 200 and r.json()["sources"][0]["memories_added"] == 3
+            # a job that runs in the background, polled until done
+            r = http.post("/api/index", json={"paths": [str(shots)], "wait": False})
+            assert r.status_code == 202 and r.json()["job"]["state"] in ("queued", "running")
+            url, seen = r.json()["url"], []
+            deadline = time.monotonic() + 600
+            while (job := http.get(url).json())["state"] in ("queued", "running") and time.monotonic() < deadline:
+                seen.append(job["progress"])
+                time.sleep(0.2)
+            assert job["state"] == "done" and job["progress"] == 1.0 and job["error"] is None, job
+            assert job["result"]["sources"][0]["memories_added"] == 3 and job["paths_done"] == 1
+            assert all(0.0 <= p <= 1.0 for p in seen) and seen == sorted(seen)
+            assert [j["id"] for j in http.get("/api/jobs").json()["jobs"]] == [url.rsplit("/", 1)[1]]
+            r = http.post("/api/index", json={"paths": [str(shots)]})  # waiting: already indexed
+            assert r.status_code == 200 and r.json()["sources"][0]["memories_added"] == 0
             code, doc, err = cli(capsys, "index", str(shots), "--store", str(store), "--json")  # through the server
             assert code == 0 and doc["sources"][0]["memories_added"] == 0 and "running memory service" in err
             doc = http.post("/api/ask", json={"question": "When was the Windows license valid for 89 days?"}).json()
