@@ -130,6 +130,25 @@ def typed_spans(text: str) -> list[Typed]:
     return merged
 
 
+def with_head_noun(text: str, span: Typed) -> Typed:
+    """The span grown to the noun it modifies, when the entity is only a modifier of it: "the
+    North garage" → "North garage", "our Paris office" → "Paris office" (a place is the garage, not
+    the compass point); an entity that heads its own phrase ("to Lisbon", "Berlin Central
+    Station") stays as it is."""
+    doc = parse(text)
+    inside = [t for t in doc if span.start <= t.idx < span.end]
+    if not inside:
+        return span
+    last = inside[-1]
+    head = last.head
+    while last.dep_ in ("compound", "amod", "nmod") and head.pos_ in ("NOUN", "PROPN") and head.i > last.i:
+        last, head = head, head.head
+    if last is inside[-1]:
+        return span
+    end = last.idx + len(last.text)
+    return Typed(text[span.start: end], span.label, span.start, end)
+
+
 def is_type(span: Typed, wanted: str) -> bool:
     return span.label in ANSWER_LABELS.get(wanted, frozenset())
 

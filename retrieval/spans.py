@@ -254,6 +254,11 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if s.label == "ORDINAL" and _asks_identifier(asked):
                     continue  # "what is the invoice number": a code, never "first"
                 if nlp.is_type(s, label) and s.text.lower() not in asked:
+                    if label == "place":
+                        grown = nlp.with_head_noun(text, s)
+                        if grown is not s and re.search(rf"\b{re.escape(grown.text.split()[-1].lower())}\b", asked):
+                            continue  # "where is the team?": the London team is what is asked about, not where
+                        s = grown
                     shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
                     return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
     return None

@@ -38,6 +38,15 @@ def test_when_where_and_how_many_are_entities_of_that_type() -> None:
     assert span("How much did the plumber charge?", said("The plumber charged us $240 for the repair.")) == "$240"
 
 
+def test_a_place_is_the_noun_its_name_modifies() -> None:
+    assert span("Where should visitors park?", said("Visitors should park in the North garage.")) == "North garage"
+    assert span("Where do we meet on Monday?", said("On Monday we meet in the Paris office.")) == "Paris office"
+    assert span("Where are the spare keys kept?", said("The spare keys are in the Denver warehouse.")) == "Denver warehouse"
+    # near-misses: a name that heads its own phrase stays whole, nothing is added after it
+    assert span("Where did she fly on Monday?", said("She flew to Paris on Monday morning.")) == "Paris"
+    assert span("Where is the team now?", said("The London team moved to Berlin in May.")) == "Berlin"
+
+
 def test_a_value_beside_its_label_on_plain_ocr_lines() -> None:
     screen = shown("[KeePassXC] Password Quality: Good | Entropy: 80.35 bit | Password | Length: | 16 | Advanced")
     assert span("What entropy did the generator show?", screen) == "80.35 bit"
