@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--before", type=float, metavar="SECONDS", help="answer as of this time: nothing later is visible")
     p.add_argument("--llm", choices=["transformers", "none"], help="answer writer (none: quote the evidence)")
     p.add_argument("--planner", choices=["auto", "rules", "model", "single"], default="auto",
-                   help="who chooses the searches: the language model (model), rules, or auto (model when there is one); "
+                   help="who chooses the searches: the language model (model), rules, or auto (the model when one is "
+                        "configured by MMAGENT_LLM=openai or MMAGENT_LLM_MODEL, rules with the bundled one); "
                         "single: one search, no agent loop")
     p.add_argument("--rounds", type=int, default=5, metavar="N", help="at most N rounds of searches (default 5)")
     p.add_argument("--trace", action="store_true", help="print the agent's steps (plans, tool calls, observations)")

@@ -477,7 +477,8 @@ class MMAgent:
         if planner == "model" and model is None:
             raise SettingsError(f"--planner model needs a language model, but {why}")
         options = AgentOptions(rounds=rounds)
-        chosen = ModelPlanner(model, options) if model is not None and planner in ("auto", "model") else RulePlanner()
+        model_plans = planner == "model" or planner == "auto" and self._model_plans(llm)
+        chosen = ModelPlanner(model, options) if model is not None and model_plans else RulePlanner()
         tools = MemoryTools(self.store, self.embedder, people, self.registry, self.components.image(), sources, before)
         return Agent(tools, retriever, chosen, options, now).ask(question)
 
@@ -496,6 +497,13 @@ class MMAgent:
             for key in (*ids, *(n for n in (p.name, *p.aliases) if n)):
                 index[key.lower()] = ids
         return index
+
+    def _model_plans(self, name: str | None) -> bool:
+        """Whether ``--planner auto`` lets the language model choose the calls: a model the user
+        configured (a server, or a model by path) does; the bundled 135M model does not — on the
+        video dev set its choices gave the rule planner's answers to 21 of 21 questions at 8x the
+        time (docs/figures.md), so it only phrases answers."""
+        return (name or self.settings.llm) == "openai" or self.settings.llm_model is not None
 
     def _llm_or_reason(self, name: str | None = None) -> tuple[LLM | None, str]:
         """The language model (``name`` for one question, else the settings'), or why there is none."""

@@ -54,6 +54,7 @@ class TransformersLLM(LLM):
         self.model_id = "SmolLM2-135M-Instruct-Q4_1" if model is None else name.removesuffix(".gguf")
         self._model: Any = None
         self._tokenizer: Any = None
+        self._heads: dict[str, tuple[Any, Any]] = {}  # system message → its KV cache and its tokens
 
     # -- loading -----------------------------------------------------------------------------
 
@@ -117,8 +118,44 @@ class TransformersLLM(LLM):
 
     can_score = True
 
+    def _prefixed(self, messages: list[dict[str, str]], prompt: Any) -> tuple[Any, int] | None:
+        """The prompt's fixed head — the system message, the same for every call of one planner or
+        answer writer — as a KV cache computed once and kept (a copy per call): ``(cache, n)``
+        where ``n`` is the head's length in tokens, or None when the prompt has no such head."""
+        import copy
+
+        import torch
+
+        if len(messages) < 2 or messages[0]["role"] != "system":
+            return None
+        key = messages[0]["content"]
+        held = self._heads.get(key)
+        if held is None:
+            model, tokenizer = self._load()
+            head = tokenizer.apply_chat_template(messages[:1], return_tensors="pt", return_dict=True)["input_ids"][0]
+            with torch.inference_mode():
+                cache = model(input_ids=head.unsqueeze(0).to(prompt.device), use_cache=True).past_key_values
+            held = self._heads[key] = (cache, head.to(prompt.device))
+            while len(self._heads) > 4:  # a few prompts at most: planner, answer writer, summaries
+                self._heads.pop(next(iter(self._heads)))
+        cache, head = held
+        n = head.shape[0]
+        if n >= prompt.shape[1] or not torch.equal(prompt[0, :n], head):
+            return None  # the template does not render the system message as the prompt's head
+        return copy.deepcopy(cache), n
+
+    def _run_prompt(self, messages: list[dict[str, str]], prompt: Any) -> Any:
+        """The model over the whole prompt, its system head from the kept cache when it can."""
+        model, _ = self._load()
+        head = self._prefixed(messages, prompt)
+        if head is None:
+            return model(input_ids=prompt, use_cache=True)
+        cache, n = head
+        return model(input_ids=prompt[:, n:], past_key_values=cache, use_cache=True)
+
     def score_choices(self, conversation: Sequence[ChatMessage], choices: Sequence[str]) -> list[float]:
-        """One forward pass over the prompt (its cache is shared), then all choices in a batch."""
+        """One forward pass over the prompt (the system message's part kept from earlier calls),
+        then all choices in a batch over the prompt's cache."""
         import torch
 
         if not choices:
@@ -134,7 +171,7 @@ class TransformersLLM(LLM):
         mask = torch.tensor([[1] * len(e) + [0] * (width - len(e)) for e in encoded], device=model.device)
         n = len(choices)
         with torch.inference_mode():
-            first = model(input_ids=prompt, use_cache=True)
+            first = self._run_prompt(messages, prompt)
             cache = first.past_key_values
             if hasattr(cache, "batch_repeat_interleave"):
                 cache.batch_repeat_interleave(n)
@@ -163,9 +200,12 @@ class TransformersLLM(LLM):
                 messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
             )
             encoded = {k: v.to(model.device) for k, v in encoded.items()}
+            head = self._prefixed(messages, encoded["input_ids"])
+            kept = {"past_key_values": head[0]} if head is not None else {}
             with torch.inference_mode():
                 output = model.generate(
                     **encoded,
+                    **kept,
                     max_new_tokens=max_new_tokens,
                     do_sample=False,
                     pad_token_id=tokenizer.eos_token_id,

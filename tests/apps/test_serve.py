@@ -133,9 +133,14 @@ def test_the_cli_goes_through_the_server(capsys: pytest.CaptureFixture[str], ser
     # another language model for one question: the server's own stays as it was
     for llm, planner in (("none", "rules"), (None, "model:SmolLM2")):
         code, doc, _ = cli(capsys, "ask", "Where should visitors park?", "--store", store, "--json", "--trace",
-                           *(("--llm", llm) if llm else ()))
+                           "--planner", "model", *(("--llm", llm) if llm else ()))
+        if llm == "none":
+            assert code == 1  # "--planner model needs a language model": this question has none
+            continue
         assert code == 0 and doc["trace"][0]["planner"].startswith(planner)
         assert "north garage" in doc["evidence"][0]["text"].lower()
+    code, doc, _ = cli(capsys, "ask", "Where should visitors park?", "--store", store, "--json", "--llm", "none")
+    assert code == 0 and "north garage" in doc["answer"].lower() and "no language model" not in doc["answer"]
     # a bad request is one line, exit 1; the server goes on
     code, _, err = cli(capsys, "ask", "   ", "--store", store)
     assert code == 1 and "question is empty" in err
