@@ -231,6 +231,20 @@ def speech_intervals(audio: FloatArray, rate: int, options: DiarizeOptions = Dia
     return [(s["start"] / rate, s["end"] / rate) for s in get_speech_timestamps(audio, vad, sampling_rate=rate)]
 
 
+def clip_speech(audio: FloatArray, audio_t0: float, span: Span, rate: int,
+                options: DiarizeOptions = DiarizeOptions()) -> list[Span]:
+    """Speech of one clip for its voice segments: the VAD over the clip's decoded audio (which
+    starts at ``audio_t0`` source seconds and may reach past the clip), kept inside ``span`` so
+    neighbouring clips never cover the same time twice. Speech the ASR heard no word in
+    (overlap, backchannels) is kept: the speaker turns do not depend on the words."""
+    out: list[Span] = []
+    for a, b in speech_intervals(audio, rate, options):
+        a, b = max(a + audio_t0, span[0]), min(b + audio_t0, span[1])
+        if b - a > 1e-3:
+            out.append((round(a, 3), round(b, 3)))
+    return out
+
+
 def diarize(
     audio: FloatArray, rate: int, encoder: VoiceEncoder, options: DiarizeOptions | None = None,
 ) -> list[tuple[float, float, int]]:
@@ -245,11 +259,15 @@ def diarize(
         t0, t1 = a / rate, min(len(audio), a + step) / rate
         inside = [(max(s, t0), min(e, t1)) for s, e in speech if e > t0 and s < t1]
         segments.extend(voice_segments(audio[a : a + step], t0, inside, encoder, options))
-    labels = cluster_segments(segments, options)
+    return speaker_turns(segments, cluster_segments(segments, options))
+
+
+def speaker_turns(segments: Sequence[VoiceSegment], labels: Sequence[int]) -> list[tuple[float, float, int]]:
+    """(start, end, speaker) turns in time order: touching segments of one speaker joined."""
     turns: list[tuple[float, float, int]] = []
     for seg, label in sorted(zip(segments, labels), key=lambda p: (p[0].start, p[0].end)):
         if turns and turns[-1][2] == label and seg.start - turns[-1][1] < 1e-3:
-            turns[-1] = (turns[-1][0], seg.end, label)
+            turns[-1] = (turns[-1][0], max(turns[-1][1], seg.end), label)
         else:
             turns.append((seg.start, seg.end, label))
     return turns
