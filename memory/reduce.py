@@ -40,7 +40,7 @@ from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder, Word
-from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments, speaker_turns
+from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments, speaker_turns, with_overlap
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
@@ -203,7 +203,9 @@ class Reducer:
                 registry.add_span(voice_id, sid, (seg.start, seg.end))
                 for face_id, seconds in a.items():
                     registry.add_cooccurrence(sid, voice_id, face_id, seconds)
-        for start, end, k in speaker_turns(segments, labels):
+        options = CALIBRATED.get(diarizer, DiarizeOptions())
+        overlaps = [span for clip in clips for span in clip.overlaps]
+        for start, end, k in with_overlap(speaker_turns(segments, labels), overlaps, options.overlap_reach):
             registry.add_turn(speaker_ids[k], sid, (start, end))
         spoken = list(zip(segments, labels))
         out_clips: list[ClipObservation] = []

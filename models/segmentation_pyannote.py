@@ -143,12 +143,15 @@ class Segmentation:
 
 
 def speaker_count(segmentation: Segmentation, audio: FloatArray, step: float = 2.5, batch: int = 8
-                  ) -> tuple[FloatArray, FloatArray]:
-    """How many speak in each frame of ``audio`` (16 kHz mono): ``(p_speech, p_overlap)``, each
-    (frames,), frame ``k`` centred at ``k * FRAME_STEP + FRAME_DURATION / 2`` seconds. Windows of
-    10 s every ``step`` seconds (the last one flush with the end; audio under 10 s is padded with
-    silence); each frame's probabilities are the Hamming-weighted mean over the windows holding it,
-    as pyannote aggregates them."""
+                  ) -> tuple[FloatArray, FloatArray, list[float]]:
+    """How many speak in each frame of ``audio`` (16 kHz mono), and where the speaker changes:
+    ``(p_speech, p_overlap, changes)``; the first two (frames,), frame ``k`` centred at
+    ``(k + 0.5) * FRAME_STEP`` seconds. Windows of 10 s every ``step`` seconds (the last one flush
+    with the end; audio under 10 s is padded with silence); each frame's probabilities are the
+    Hamming-weighted mean over the windows holding it, as pyannote aggregates them. ``changes``
+    (seconds): each frame is judged by the window it is most central in; where that window's one
+    active local speaker differs from the one it heard last (within 2 s before), the speaker
+    changed, half way between the two frames."""
     win = int(WINDOW * RATE)
     n = len(audio)
     padded = np.pad(audio.astype(np.float32), (0, max(0, win - n)))
@@ -159,6 +162,7 @@ def speaker_count(segmentation: Segmentation, audio: FloatArray, step: float = 2
     speech = np.zeros(total)
     overlap = np.zeros(total)
     weight = np.zeros(total)
+    labels: list[tuple[int, np.ndarray]] = []  # (first frame, each frame's one local speaker or -1)
     for a in range(0, len(starts), batch):
         part = starts[a : a + batch]
         probs = np.exp(segmentation.powerset(np.stack([padded[s : s + win] for s in part])))
@@ -170,6 +174,26 @@ def speaker_count(segmentation: Segmentation, audio: FloatArray, step: float = 2
             speech[k0:k1] += ham[: k1 - k0] * (1.0 - p[: k1 - k0, 0])
             overlap[k0:k1] += ham[: k1 - k0] * p[: k1 - k0, CLASS_SPEAKERS == 2].sum(axis=1)
             weight[k0:k1] += ham[: k1 - k0]
+            best = np.argmax(p[: k1 - k0], axis=1)
+            labels.append((k0, np.where(CLASS_SPEAKERS[best] == 1, best - 1, -1)))
     weight = np.maximum(weight, 1e-12)
     keep = int(np.ceil(n / RATE / FRAME_STEP))  # frames of the real audio, not the padding
-    return (speech / weight)[:keep], (overlap / weight)[:keep]
+    return (speech / weight)[:keep], (overlap / weight)[:keep], _changes(labels, keep)
+
+
+def _changes(labels: list[tuple[int, np.ndarray]], total: int, lookback: float = 2.0) -> list[float]:
+    centre = np.array([k0 + len(lab) / 2 for k0, lab in labels])
+    frames = np.arange(total)
+    owner = np.argmin(np.abs(frames[:, None] - centre[None, :]), axis=1) if len(labels) else np.zeros(0, int)
+    back = int(round(lookback / FRAME_STEP))
+    out: list[float] = []
+    for w, (k0, lab) in enumerate(labels):
+        mine = np.flatnonzero(owner == w)
+        if not len(mine):
+            continue
+        lo, hi = max(int(mine[0]) - back, k0), min(int(mine[-1]) + 1, k0 + len(lab))
+        heard = [k for k in range(lo, hi) if lab[k - k0] >= 0]
+        for j, k in zip(heard[:-1], heard[1:]):
+            if owner[k] == w and k - j <= back and lab[k - k0] != lab[j - k0]:
+                out.append(round((j + k + 1) / 2 * FRAME_STEP, 3))
+    return sorted(out)

@@ -125,6 +125,7 @@ class Perceiver:
         image: ImageEmbedder | None = None,
         captioner: Captioner | None = None,
         diarizer: VoiceEncoder | None = None,
+        segmenter: Any = None,
     ) -> None:
         self.options = options
         self.asr = asr
@@ -134,6 +135,7 @@ class Perceiver:
         self.image = image
         self.captioner = captioner
         self.diarizer = diarizer
+        self.segmenter = segmenter if diarizer is not None else None  # the diarizer's speech and overlap
         self.diarize_options = (options.diarize or options_for(diarizer)) if diarizer is not None else None
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
         self.signals = self._signal_fingerprints()
@@ -152,7 +154,7 @@ class Perceiver:
         if self.diarizer is not None and self.diarize_options is not None:
             fps["voice_segments"] = _hash(
                 fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
-                asdict(self.diarize_options),
+                asdict(self.diarize_options), self.segmenter.model_id if self.segmenter is not None else "silero-vad",
             )
         if self.face is not None:
             fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
@@ -331,12 +333,14 @@ class Perceiver:
         elif "turns" not in self.signals:
             turns = ()
         segs = old.voice_segments if old and "voice_segments" in self.signals else ()
+        overlaps = old.overlaps if old and "voice_segments" in self.signals else ()
         if "voice_segments" in todo:
             with self._timer("diarize"):
                 assert self.diarizer is not None and self.diarize_options is not None and audio is not None
                 rate = self.diarizer.sample_rate
-                speech = clip_speech(audio, audio_t0, span, rate, self.diarize_options)
-                segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options)
+                speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
+                segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
+                overlaps = tuple(overlap)
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):
                 keyframes = self._keyframes(frames, cuts, cache_dir, index)
@@ -354,7 +358,7 @@ class Perceiver:
         captions = old.captions if old and "captions" in self.signals else ()
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual, voice_segments=segs,
+            faces=faces, visual=visual, voice_segments=segs, overlaps=overlaps,
         )
         if "captions" in todo:
             with self._timer("captions"):
@@ -362,7 +366,7 @@ class Perceiver:
                 captions = tuple(self.captioner.caption(caption_request(observation, cache_dir, self.captioner, o.caption_frames)))
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual, captions=captions, voice_segments=segs,
+            faces=faces, visual=visual, captions=captions, voice_segments=segs, overlaps=overlaps,
         )
         _save_atomic(
             self._clip_file(cache_dir, index),
@@ -380,6 +384,7 @@ class Perceiver:
             "image": self.image.model_id if self.image else None,
             "captioner": self.captioner.model_id if self.captioner else None,
             "diarizer": self.diarizer.model_id if self.diarizer else None,
+            "segmenter": self.segmenter.model_id if self.segmenter is not None else None,
             "perception": self.fingerprint,
         }
 
@@ -426,6 +431,8 @@ class Perceiver:
     def _project(self, observation: ClipObservation) -> ClipObservation:
         """Signals cached by another configuration but not wanted by this one are left out."""
         unwanted = {name: () for name in _OPTIONAL_FIELDS if name not in self.signals}
+        if "voice_segments" in unwanted:
+            unwanted["overlaps"] = ()
         return replace(observation, **unwanted) if unwanted else observation
 
     # -- signals -----------------------------------------------------------------------------

@@ -136,3 +136,18 @@ def test_real_recordings_within_der_and_speaker_count(campplus, name: str, max_d
     assert speakers[0] <= d.est_speakers <= speakers[1]
     if name.startswith("pyaa"):
         assert diarize(audio, 16000, campplus) == turns  # deterministic
+
+
+def test_overlapped_speech_gets_the_nearest_other_speaker_as_second_voice() -> None:
+    from perception.diarize import with_overlap
+
+    turns = [(0.0, 4.0, 0), (4.0, 7.0, 1), (7.0, 9.0, 0), (20.0, 22.0, 2)]
+    # 3.5-4.5: 0 and 1 speak at once (across the change); 8.0-8.6: inside 0's turn, 1 spoke last
+    out = with_overlap(turns, [(3.5, 4.5), (8.0, 8.6)], reach=5.0)
+    assert (0.0, 4.5, 0) in out and (3.5, 7.0, 1) in out  # each speaker's turn reaches over the overlap
+    assert (7.0, 9.0, 0) in out and (8.0, 8.6, 1) in out
+    assert (20.0, 22.0, 2) in out and len(out) == 5
+    # nobody else within reach, or nobody speaking there: no second voice
+    assert with_overlap([(0.0, 4.0, 0), (30.0, 32.0, 1)], [(1.0, 2.0)], reach=5.0) == [(0.0, 4.0, 0), (30.0, 32.0, 1)]
+    assert with_overlap(turns, [(12.0, 13.0)], reach=5.0) == sorted(turns)
+    assert with_overlap(turns, [(3.5, 4.5)], reach=0.0) == sorted(turns)  # reach 0: overlap ignored
