@@ -202,6 +202,20 @@ class CachedEncoder(VoiceEncoder):
         return np.stack([self.seen[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
 
+class CachedSegmentation(Segmentation):
+    """Remembers the output for every window it ran (the grid asks for the same windows again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[bytes, FloatArray] = {}
+
+    def powerset(self, chunks: FloatArray) -> FloatArray:
+        key = hashlib.sha1(np.ascontiguousarray(chunks).tobytes()).digest()
+        if key not in self.seen:
+            self.seen[key] = super().powerset(chunks)
+        return self.seen[key]
+
+
 def calibrate(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions) -> None:
     """Grid over the map- and reduce-stage thresholds; each distinct window or segment is
     embedded once, whatever the setting."""
@@ -231,15 +245,15 @@ def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOpt
     scored on it: an honest figure for thresholds tuned on the set that is reported. With the
     segmentation model, whether overlapped speech gets a second voice is part of the grid."""
     cached = CachedEncoder(encoder)
-    speech = {r.name: speech_of(r, base, segmenter) for r in recs}
+    segmenter = CachedSegmentation() if segmenter is not None else None
     grid: list[tuple[DiarizeOptions, dict[str, DER]]] = []
     ge2e = encoder.model_id == "resemblyzer-ge2e"  # its cosines are squeezed into 0.5-0.95
     reaches = (0.0, base.overlap_reach) if segmenter is not None else (0.0,)
-    changes: list[float | str] = [0.2, 0.3] if ge2e else [0.5, 0.6]
-    for change in changes + (["segmentation"] if segmenter is not None else []):
-        opts = replace(base, change=change) if change != "segmentation" else replace(base, seg_changes=True)
-        segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name][0], cached, opts,
-                                       speech[r.name][2] if opts.seg_changes else None) for r in recs}
+    cleans = (False, True) if segmenter is not None else (False,)
+    for clean, change in itertools.product(cleans, (0.2, 0.3) if ge2e else (0.5,)):
+        opts = replace(base, change=change, overlap_clean=clean)
+        speech = {r.name: speech_of(r, opts, segmenter) for r in recs}
+        segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name][0], cached, opts) for r in recs}
         thresholds = (0.15, 0.2, 0.25, 0.3) if ge2e else (0.5, 0.6, 0.7, 0.8)
         for threshold, min_speaker, reach in itertools.product(thresholds, (1.0, 2.0, 3.0, 4.0), reaches):
             o = replace(opts, threshold=threshold, min_speaker=min_speaker, overlap_reach=reach)
@@ -256,12 +270,12 @@ def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOpt
         o, scores = min(grid, key=lambda g: (np.mean([d.rate for n, d in g[1].items() if n != r.name]), -g[0].threshold))
         d = scores[r.name]
         held.append(d)
-        print(f"{r.name:26s} {d.rate:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  change {'segmentation' if o.seg_changes else o.change} threshold {o.threshold} "
+        print(f"{r.name:26s} {d.rate:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  change {o.change} overlap_clean {o.overlap_clean} threshold {o.threshold} "
               f"min_speaker {o.min_speaker} overlap_reach {o.overlap_reach}")
     right = sum(d.ref_speakers == d.est_speakers for d in held)
     print(f"{'mean':26s} {np.mean([d.rate for d in held]):6.1%}  speaker count right on {right} of {len(held)}")
     o, scores = min(grid, key=lambda g: (np.mean([d.rate for d in g[1].values()]), -g[0].threshold))
-    print(f"best on all: change {'segmentation' if o.seg_changes else o.change} threshold {o.threshold} min_speaker {o.min_speaker} overlap_reach {o.overlap_reach}: mean "
+    print(f"best on all: change {o.change} overlap_clean {o.overlap_clean} threshold {o.threshold} min_speaker {o.min_speaker} overlap_reach {o.overlap_reach}: mean "
           f"{np.mean([d.rate for d in scores.values()]):.1%}")
 
 

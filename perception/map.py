@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 6  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 FACES_VERSION = 2  # 2: tracks keep their sighting times
-DIARIZE_VERSION = 2  # the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words
+DIARIZE_VERSION = 3  # the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
 _AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
