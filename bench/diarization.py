@@ -1,6 +1,10 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
-    .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate]
+    .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
+        [--vad segmentation|silero]
+
+Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
+default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
 
 Two sets, reported apart:
   - **reference recordings** (the headline): the 7 files of ../shared/data/speech/diarization/

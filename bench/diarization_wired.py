@@ -1,6 +1,7 @@
 """Diarization as the product does it: each reference recording indexed through the CLI (the
-default settings: CAM++ voice segments per clip over the VAD's speech, clustered over the source
-by the reduce stage), its speakers read back through the CLI twice:
+default settings: CAM++ voice segments per clip over the speech pyannote's segmentation-3.0
+hears, less its overlapped speech, clustered over the source by the reduce stage, overlaps given
+the speakers around them), its speakers read back through the CLI twice:
 
 - **turns**: ``mmagent transcript --format rttm``, the speaker turns the index keeps (speech with
   or without words): the headline figure;
