@@ -118,13 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
 
     p = sub.add_parser(
-        "transcript", help="what was said in an indexed source, by whom, with word times: text, JSON, SRT or WebVTT",
+        "transcript", help="what was said in an indexed source, by whom, with word times: text, JSON, SRT or WebVTT; "
+                           "who spoke when: RTTM",
         epilog="examples: mmagent transcript talk.mp4 | mmagent transcript 5abe --format srt > talk.srt | "
-               "mmagent transcript talk.mp4 --format json --words",
+               "mmagent transcript talk.mp4 --format json --words | mmagent transcript talk.mp4 --format rttm > talk.rttm",
     )
     p.add_argument("source", metavar="SOURCE", help="source id, id prefix or path")
-    p.add_argument("--format", choices=["text", "json", "srt", "vtt"],
-                   help="text: a line per speaker turn (default); json (also --json); srt / vtt: subtitle cues")
+    p.add_argument("--format", choices=["text", "json", "srt", "vtt", "rttm"],
+                   help="text: a line per speaker turn (default); json (also --json): the lines and the speaker "
+                        "turns; srt / vtt: subtitle cues; rttm: the speaker turns (speech with no words included)")
     p.add_argument("--words", action="store_true", help="json: each segment's words with their start and end times")
     common(p)
 
@@ -452,8 +454,11 @@ def cmd_transcript(agent: Any, args: argparse.Namespace, service: Any = None) ->
         raise SettingsError("--words lists the words of each segment in the JSON transcript: add --format json")
     request = {"source": args.source, "format": fmt, "words": args.words}
     doc = service.call("transcript", **request) if service else transcript_doc(agent, **request)
-    if not (doc.get("segments") if fmt == "json" else doc.get("text", "").strip()):
+    if not (doc.get("segments") or doc.get("turns") if fmt == "json" else doc.get("text", "").strip()):
         _stderr(f"{args.source}: no speech was recognised in it")
+    elif fmt == "rttm" and doc.get("turns_from") == "words":
+        _stderr(f"{args.source}: no diarized speaker turns are kept for it (indexed without a diarizer, or by an older "
+                "version): these turns are its words' runs, without speech that had no words")
     if fmt == "json":
         print(json.dumps(doc))
     else:

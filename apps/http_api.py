@@ -208,11 +208,11 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
         return call("timeline", source=source)
 
     @app.get("/api/sources/{source}/transcript", tags=["sources"], dependencies=api)
-    def transcript(source: str, format: Literal["json", "text", "srt", "vtt"] = "json", words: bool = False) -> Any:
+    def transcript(source: str, format: Literal["json", "text", "srt", "vtt", "rttm"] = "json", words: bool = False) -> Any:
         doc = call("transcript", source=source, format=format, words=words)
         if format == "json":
             return doc
-        media = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt"}[format]
+        media = {"text": "text/plain", "srt": "application/x-subrip", "vtt": "text/vtt", "rttm": "text/plain"}[format]
         return Response(doc["text"], media_type=f"{media}; charset=utf-8")
 
     @app.get("/api/sources/{source}/frame", tags=["sources"], dependencies=api,

@@ -119,12 +119,12 @@ def _screen_source(entry: Any) -> bool:
 
 
 def transcript_doc(agent: Any, source: str, format: str = "json", words: bool = False) -> dict[str, Any]:
-    """``format`` json: the timed lines (DESIGN's transcript JSON); text / srt / vtt:
-    ``{"source_id", "format", "text"}``."""
-    from memory.transcript import Speakers, source_transcript, to_json, to_srt, to_text, to_vtt
+    """``format`` json: the timed lines (DESIGN's transcript JSON) and the speaker turns; text /
+    srt / vtt / rttm: ``{"source_id", "format", "text", "turns_from"}``."""
+    from memory.transcript import Speakers, source_transcript, to_json, to_rttm, to_srt, to_text, to_vtt
 
-    if format not in ("json", "text", "srt", "vtt"):
-        raise SettingsError(f"format {format!r}: use json, text, srt or vtt")
+    if format not in ("json", "text", "srt", "vtt", "rttm"):
+        raise SettingsError(f"format {format!r}: use json, text, srt, vtt or rttm")
     (source_id,) = resolve_sources(agent, [source])
     entry = agent.store.get_source(source_id)
     if _screen_source(entry):
@@ -133,8 +133,8 @@ def transcript_doc(agent: Any, source: str, format: str = "json", words: bool = 
     transcript = source_transcript(agent.store, entry, Speakers(agent.registry()), agent.settings.store / "perception")
     if format == "json":
         return to_json(transcript, words=words)
-    return {"source_id": source_id, "format": format,
-            "text": {"text": to_text, "srt": to_srt, "vtt": to_vtt}[format](transcript)}
+    return {"source_id": source_id, "format": format, "turns_from": transcript.turns_from,
+            "text": {"text": to_text, "srt": to_srt, "vtt": to_vtt, "rttm": to_rttm}[format](transcript)}
 
 
 def timeline_doc(agent: Any, source: str) -> dict[str, Any]:

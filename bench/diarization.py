@@ -1,6 +1,10 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
-    .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate]
+    .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
+        [--vad segmentation|silero]
+
+Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
+default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
 
 Two sets, reported apart:
   - **reference recordings** (the headline): the 7 files of ../shared/data/speech/diarization/
@@ -32,10 +36,22 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+from typing import Any
 
 from bench.der import DER, Turn, der, read_rttm, read_uem
 from models.base import FloatArray, VoiceEncoder
-from perception.diarize import DiarizeOptions, cluster_segments, diarize, options_for, speech_intervals, voice_segments
+from models.segmentation_pyannote import Segmentation
+from perception.diarize import (
+    DiarizeOptions,
+    cluster_segments,
+    diarize,
+    options_for,
+    segmented_speech,
+    speaker_turns,
+    speech_intervals,
+    voice_segments,
+    with_overlap,
+)
 
 RATE = 16000
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -144,17 +160,26 @@ def conversations() -> list[Recording]:
     ]
 
 
-def run(rec: Recording, encoder: VoiceEncoder, options: DiarizeOptions) -> tuple[DER, float]:
+def run(rec: Recording, encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any = None) -> tuple[DER, float]:
     t0 = time.perf_counter()
-    est = diarize(rec.audio, RATE, encoder, options)
+    est = diarize(rec.audio, RATE, encoder, options, segmenter)
     return der(rec.turns, est, rec.uem), time.perf_counter() - t0
 
 
-def table(title: str, recs: list[Recording], encoder: VoiceEncoder, options: DiarizeOptions) -> None:
+def speech_of(rec: Recording, options: DiarizeOptions, segmenter: Any
+              ) -> tuple[list[tuple[float, float]], list[tuple[float, float]], list[float] | None]:
+    """(speech, overlapped speech, speaker changes): the segmentation model's, or Silero VAD's
+    (no overlap, no changes)."""
+    if segmenter is not None:
+        return segmented_speech(rec.audio, segmenter, options)
+    return speech_intervals(rec.audio, RATE, options), [], None
+
+
+def table(title: str, recs: list[Recording], encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any = None) -> None:
     print(f"\n{title}\n{'recording':26s} {'min':>5s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'ref':>4s} {'est':>4s}")
     rates, right, seconds, wall = [], 0, 0.0, 0.0
     for rec in recs:
-        d, took = run(rec, encoder, options)
+        d, took = run(rec, encoder, options, segmenter)
         rates.append(d.rate)
         right += d.ref_speakers == d.est_speakers
         seconds += len(rec.audio) / RATE
@@ -181,6 +206,20 @@ class CachedEncoder(VoiceEncoder):
         return np.stack([self.seen[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
 
 
+class CachedSegmentation(Segmentation):
+    """Remembers the output for every window it ran (the grid asks for the same windows again)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: dict[bytes, FloatArray] = {}
+
+    def powerset(self, chunks: FloatArray) -> FloatArray:
+        key = hashlib.sha1(np.ascontiguousarray(chunks).tobytes()).digest()
+        if key not in self.seen:
+            self.seen[key] = super().powerset(chunks)
+        return self.seen[key]
+
+
 def calibrate(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions) -> None:
     """Grid over the map- and reduce-stage thresholds; each distinct window or segment is
     embedded once, whatever the setting."""
@@ -205,23 +244,29 @@ def calibrate(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions
                   flush=True)
 
 
-def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions) -> None:
+def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions, segmenter: Any = None) -> None:
     """For each recording, the setting with the lowest mean DER on the *other* recordings,
-    scored on it: an honest figure for thresholds tuned on the set that is reported."""
+    scored on it: an honest figure for thresholds tuned on the set that is reported. With the
+    segmentation model, whether overlapped speech gets a second voice is part of the grid."""
     cached = CachedEncoder(encoder)
-    speech = {r.name: speech_intervals(r.audio, RATE, base) for r in recs}
+    segmenter = CachedSegmentation() if segmenter is not None else None
     grid: list[tuple[DiarizeOptions, dict[str, DER]]] = []
     ge2e = encoder.model_id == "resemblyzer-ge2e"  # its cosines are squeezed into 0.5-0.95
-    for change in ((0.2, 0.3) if ge2e else (0.5, 0.6)):
-        opts = replace(base, change=change)
-        segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name], cached, opts) for r in recs}
+    reaches = (0.0, base.overlap_reach) if segmenter is not None else (0.0,)
+    cleans = (False, True) if segmenter is not None else (False,)
+    for clean, change in itertools.product(cleans, (0.2, 0.3) if ge2e else (0.5,)):
+        opts = replace(base, change=change, overlap_clean=clean)
+        speech = {r.name: speech_of(r, opts, segmenter) for r in recs}
+        segs = {r.name: voice_segments(r.audio, 0.0, speech[r.name][0], cached, opts) for r in recs}
         thresholds = (0.15, 0.2, 0.25, 0.3) if ge2e else (0.5, 0.6, 0.7, 0.8)
-        for threshold, min_speaker in itertools.product(thresholds, (1.0, 2.0, 3.0, 4.0)):
-            o = replace(opts, threshold=threshold, min_speaker=min_speaker)
+        for threshold, min_speaker, reach in itertools.product(thresholds, (1.0, 2.0, 3.0, 4.0), reaches):
+            o = replace(opts, threshold=threshold, min_speaker=min_speaker, overlap_reach=reach)
             scores = {}
             for r in recs:
-                labels = cluster_segments(segs[r.name], o)
-                scores[r.name] = der(r.turns, [(s.start, s.end, k) for s, k in zip(segs[r.name], labels)], r.uem)
+                turns = speaker_turns(segs[r.name], cluster_segments(segs[r.name], o))
+                if reach > 0:
+                    turns = with_overlap(turns, speech[r.name][1], reach)
+                scores[r.name] = der(r.turns, turns, r.uem)
             grid.append((o, scores))
     print(f"\nleave-one-out over change x threshold x min_speaker\n{'held out':26s} {'DER':>6s} {'ref':>4s} {'est':>4s}  chosen on the others")
     held = []
@@ -229,11 +274,12 @@ def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOpt
         o, scores = min(grid, key=lambda g: (np.mean([d.rate for n, d in g[1].items() if n != r.name]), -g[0].threshold))
         d = scores[r.name]
         held.append(d)
-        print(f"{r.name:26s} {d.rate:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  change {o.change} threshold {o.threshold} min_speaker {o.min_speaker}")
+        print(f"{r.name:26s} {d.rate:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  change {o.change} overlap_clean {o.overlap_clean} threshold {o.threshold} "
+              f"min_speaker {o.min_speaker} overlap_reach {o.overlap_reach}")
     right = sum(d.ref_speakers == d.est_speakers for d in held)
     print(f"{'mean':26s} {np.mean([d.rate for d in held]):6.1%}  speaker count right on {right} of {len(held)}")
     o, scores = min(grid, key=lambda g: (np.mean([d.rate for d in g[1].values()]), -g[0].threshold))
-    print(f"best on all: change {o.change} threshold {o.threshold} min_speaker {o.min_speaker}: mean "
+    print(f"best on all: change {o.change} overlap_clean {o.overlap_clean} threshold {o.threshold} min_speaker {o.min_speaker} overlap_reach {o.overlap_reach}: mean "
           f"{np.mean([d.rate for d in scores.values()]):.1%}")
 
 
@@ -243,6 +289,8 @@ def main() -> None:
     parser.add_argument("--only", help="run only the recordings whose name contains this")
     parser.add_argument("--calibrate", action="store_true", help="grid of thresholds on the built conversations")
     parser.add_argument("--loo", action="store_true", help="leave-one-out over the reference recordings")
+    parser.add_argument("--vad", default="segmentation", choices=["segmentation", "silero"],
+                        help="speech (and overlap) from pyannote's segmentation-3.0, or Silero VAD (no overlap)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
@@ -252,19 +300,20 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     encoder = models.create("voice_encoder", args.encoder)
     options = options_for(encoder)
+    segmenter = Segmentation() if args.vad == "segmentation" else None
     convs = [r for r in conversations() if not args.only or args.only in r.name]
     if args.calibrate:
         calibrate(convs, encoder, options)
         return
     refs = [r for r in reference_recordings() if not args.only or args.only in r.name]
     if args.loo:
-        leave_one_out(refs, encoder, options)
+        leave_one_out(refs, encoder, options, segmenter)
         return
-    print(f"encoder {encoder.model_id}; {options}")
+    print(f"encoder {encoder.model_id}; speech from {args.vad}; {options}")
     if refs:
-        table("reference recordings (human turns; the headline figure)", refs, encoder, options)
+        table("reference recordings (human turns; the headline figure)", refs, encoder, options, segmenter)
     if convs:
-        table("built conversations (real single-speaker utterances; calibration set)", convs, encoder, options)
+        table("built conversations (real single-speaker utterances; calibration set)", convs, encoder, options, segmenter)
 
 
 if __name__ == "__main__":

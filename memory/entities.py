@@ -100,6 +100,9 @@ class Entity:
     cooccur: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # voices: source -> face -> [seconds, turns]
     merged_into: str | None = None
     merged_by: str | None = None  # the source whose indexing caused the merge
+    # diarized voices: source -> [[start, end], ...], every stretch of that source the diarizer gave
+    # this voice (speech with or without words): what ``transcript --format rttm`` prints
+    turns: dict[str, list[list[float]]] = field(default_factory=dict)
 
     @property
     def number(self) -> int:
@@ -123,6 +126,7 @@ class Entity:
             "cooccur": dict(sorted(self.cooccur.items())),
             "merged_into": self.merged_into,
             "merged_by": self.merged_by,
+            **({"turns": dict(sorted(self.turns.items()))} if self.turns else {}),
         }
 
     @classmethod
@@ -135,6 +139,7 @@ class Entity:
             {s: list(v) for s, v in a.get("names", {}).items()},
             {s: {f: list(x) for f, x in v.items()} for s, v in a.get("cooccur", {}).items()},
             a.get("merged_into"), a.get("merged_by"),
+            {s: [list(x) for x in v] for s, v in a.get("turns", {}).items()},
         )
 
 
@@ -278,6 +283,11 @@ class EntityRegistry:
             spans.append([round(span[0], 3), round(span[1], 3)])
             spans.sort()
 
+    def add_turn(self, entity_id: str, source_id: str, span: tuple[float, float]) -> None:
+        """One diarized speaker turn of a voice in a source, kept as it is (``spans`` join
+        appearances 30 s apart; turns are exact)."""
+        self.entities[entity_id].turns.setdefault(source_id, []).append([round(span[0], 3), round(span[1], 3)])
+
     def add_name(self, entity_id: str, source_id: str, name: str, t: float, how: str, text: str) -> None:
         entity = self.entities[entity_id]
         entity.names.setdefault(source_id, []).append({"name": name, "t": round(t, 3), "how": how, "text": text})
@@ -356,6 +366,7 @@ class EntityRegistry:
         for entity in list(self.entities.values()):
             entity.stats.pop(source_id, None)
             entity.spans.pop(source_id, None)
+            entity.turns.pop(source_id, None)
             entity.names.pop(source_id, None)
             entity.cooccur.pop(source_id, None)
             if entity.merged_by == source_id:

@@ -40,12 +40,12 @@ from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder, Word
-from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments
+from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments, speaker_turns, with_overlap
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
-# 5: face memories keep their sighting times, names said to a voice
-REDUCE_VERSION = "reduce-5"  # sources indexed by an older reduce stage are reduced again
+# 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice
+REDUCE_VERSION = "reduce-6"  # sources indexed by an older reduce stage are reduced again
 
 
 @dataclass(frozen=True)
@@ -203,6 +203,10 @@ class Reducer:
                 registry.add_span(voice_id, sid, (seg.start, seg.end))
                 for face_id, seconds in a.items():
                     registry.add_cooccurrence(sid, voice_id, face_id, seconds)
+        options = CALIBRATED.get(diarizer, DiarizeOptions())
+        overlaps = [span for clip in clips for span in clip.overlaps]
+        for start, end, k in with_overlap(speaker_turns(segments, labels), overlaps, options.overlap_reach):
+            registry.add_turn(speaker_ids[k], sid, (start, end))
         spoken = list(zip(segments, labels))
         out_clips: list[ClipObservation] = []
         out_ids: list[ClipIds] = []

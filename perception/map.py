@@ -3,7 +3,7 @@
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
 see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
-speech cut at speaker changes and embedded: the map stage of ``perception.diarize``, whose reduce
+speech as the VAD hears it, with or without words, cut at speaker changes and embedded: the map stage of ``perception.diarize``, whose reduce
 stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on
 those whose content changed, face tracks, visual embeddings of the distinct keyframes, and captions.
 
@@ -40,7 +40,7 @@ from models.base import (
     VoiceEncoder,
 )
 from perception import layout
-from perception.diarize import DiarizeOptions, options_for, voice_segments
+from perception.diarize import DiarizeOptions, clip_speech, options_for, voice_segments
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 6  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 FACES_VERSION = 2  # 2: tracks keep their sighting times
-DIARIZE_VERSION = 1  # the voice segments' own changes (the encoder and its options are hashed apart)
+DIARIZE_VERSION = 3  # the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
 _AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
@@ -78,7 +78,6 @@ class PerceptionOptions:
     change: ChangeOptions = field(default_factory=ChangeOptions)
     voices: VoiceOptions = field(default_factory=VoiceOptions)
     diarize: DiarizeOptions | None = None  # None: the diarizer's calibrated options (``options_for``)
-    speech_gap: float = 0.3  # words closer than this are one speech interval for the diarizer (its VAD's min silence)
     cuts: CutOptions = field(default_factory=CutOptions)  # where one ASR group's audio ends and the next one's starts
     faces: FaceOptions = field(default_factory=FaceOptions)
 
@@ -126,6 +125,7 @@ class Perceiver:
         image: ImageEmbedder | None = None,
         captioner: Captioner | None = None,
         diarizer: VoiceEncoder | None = None,
+        segmenter: Any = None,
     ) -> None:
         self.options = options
         self.asr = asr
@@ -135,6 +135,7 @@ class Perceiver:
         self.image = image
         self.captioner = captioner
         self.diarizer = diarizer
+        self.segmenter = segmenter if diarizer is not None else None  # the diarizer's speech and overlap
         self.diarize_options = (options.diarize or options_for(diarizer)) if diarizer is not None else None
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
         self.signals = self._signal_fingerprints()
@@ -153,7 +154,7 @@ class Perceiver:
         if self.diarizer is not None and self.diarize_options is not None:
             fps["voice_segments"] = _hash(
                 fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
-                asdict(self.diarize_options), o.speech_gap,
+                asdict(self.diarize_options), self.segmenter.model_id if self.segmenter is not None else "silero-vad",
             )
         if self.face is not None:
             fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
@@ -332,12 +333,14 @@ class Perceiver:
         elif "turns" not in self.signals:
             turns = ()
         segs = old.voice_segments if old and "voice_segments" in self.signals else ()
+        overlaps = old.overlaps if old and "voice_segments" in self.signals else ()
         if "voice_segments" in todo:
             with self._timer("diarize"):
                 assert self.diarizer is not None and self.diarize_options is not None and audio is not None
-                segs = voice_segments(
-                    audio, audio_t0, speech_intervals(segments, o.speech_gap), self.diarizer, self.diarize_options
-                )
+                rate = self.diarizer.sample_rate
+                speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
+                segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
+                overlaps = tuple(overlap)
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):
                 keyframes = self._keyframes(frames, cuts, cache_dir, index)
@@ -355,7 +358,7 @@ class Perceiver:
         captions = old.captions if old and "captions" in self.signals else ()
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual, voice_segments=segs,
+            faces=faces, visual=visual, voice_segments=segs, overlaps=overlaps,
         )
         if "captions" in todo:
             with self._timer("captions"):
@@ -363,7 +366,7 @@ class Perceiver:
                 captions = tuple(self.captioner.caption(caption_request(observation, cache_dir, self.captioner, o.caption_frames)))
         observation = ClipObservation(
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
-            faces=faces, visual=visual, captions=captions, voice_segments=segs,
+            faces=faces, visual=visual, captions=captions, voice_segments=segs, overlaps=overlaps,
         )
         _save_atomic(
             self._clip_file(cache_dir, index),
@@ -381,6 +384,7 @@ class Perceiver:
             "image": self.image.model_id if self.image else None,
             "captioner": self.captioner.model_id if self.captioner else None,
             "diarizer": self.diarizer.model_id if self.diarizer else None,
+            "segmenter": self.segmenter.model_id if self.segmenter is not None else None,
             "perception": self.fingerprint,
         }
 
@@ -427,6 +431,8 @@ class Perceiver:
     def _project(self, observation: ClipObservation) -> ClipObservation:
         """Signals cached by another configuration but not wanted by this one are left out."""
         unwanted = {name: () for name in _OPTIONAL_FIELDS if name not in self.signals}
+        if "voice_segments" in unwanted:
+            unwanted["overlaps"] = ()
         return replace(observation, **unwanted) if unwanted else observation
 
     # -- signals -----------------------------------------------------------------------------
@@ -494,18 +500,6 @@ class Perceiver:
         tmp.write_bytes(data.tobytes())
         os.replace(tmp, target)
         return rel
-
-
-def speech_intervals(segments: tuple[Segment, ...], gap: float) -> list[Span]:
-    """Where the clip's words were spoken, words less than ``gap`` apart joined: the ASR's word
-    times stand in for a VAD (the words are what speaker labels are given to)."""
-    out: list[list[float]] = []
-    for w in sorted((w for s in segments for w in s.words), key=lambda w: w.start):
-        if out and w.start - out[-1][1] < gap:
-            out[-1][1] = max(out[-1][1], w.end)
-        else:
-            out.append([w.start, w.end])
-    return [(a, b) for a, b in out if b > a]
 
 
 def _heard_span(span: Span, segments: tuple[Segment, ...]) -> Span:

@@ -106,6 +106,9 @@ class ClipObservation:
     # the speech cut at speaker changes, each piece with its voice vector (when a diarizer ran):
     # clustered over the whole source by the reduce stage, so a voice is one voice across clips
     voice_segments: tuple[VoiceSegment, ...] = ()
+    # where the diarizer's segmentation heard two people at once (start, end): the reduce stage
+    # gives each stretch a second voice
+    overlaps: tuple[tuple[float, float], ...] = ()
 
     @property
     def transcript(self) -> str:
@@ -172,6 +175,7 @@ class ClipObservation:
             tuple(VisualVector(v["t"], v["image"], tuple(v["vector"])) for v in data.get("visual", ())),
             tuple(data.get("captions", ())),
             tuple(VoiceSegment.from_json(v) for v in data.get("voice_segments", ())),
+            tuple((float(a), float(b)) for a, b in data.get("overlaps", ())),
         )
 
 

@@ -166,6 +166,11 @@ def test_http_api_answers_like_the_cli(capsys: pytest.CaptureFixture[str], serve
     srt = http.get(f"/api/sources/{sid}/transcript", params={"format": "srt"})
     assert srt.status_code == 200 and "-->" in srt.text and srt.headers["content-type"].startswith("application/x-subrip")
     assert http.get(f"/api/sources/{sid}/transcript").json()["segments"]
+    rttm = http.get(f"/api/sources/{sid}/transcript", params={"format": "rttm"})  # who spoke when
+    assert rttm.status_code == 200 and rttm.headers["content-type"].startswith("text/plain")
+    rows = [line.split() for line in rttm.text.splitlines()]
+    assert rows and all(len(f) == 10 and f[0] == "SPEAKER" and float(f[4]) > 0 for f in rows)
+    assert {f[7] for f in rows} >= {"Dana", "Priya"}
     frame = http.get(f"/api/sources/{sid}/frame", params={"t": 5.0})
     assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg" and frame.content[:2] == b"\xff\xd8"
     part = http.get(f"/api/sources/{sid}/media", headers={"Range": "bytes=0-99"})

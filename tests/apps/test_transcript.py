@@ -101,6 +101,51 @@ def test_text_srt_and_vtt_carry_the_same_words(capsys, jfk_store) -> None:  # ty
     assert all(len(c[3]) <= 84 for c in cues_vtt)
 
 
+def rttm(doc: str) -> list[tuple[str, float, float, str]]:
+    """(file, start, end, speaker) of each line; every line has RTTM's 10 blank-separated fields."""
+    rows = []
+    for line in doc.splitlines():
+        f = line.split()
+        assert len(f) == 10 and f[0] == "SPEAKER" and f[2] == "1" and f[5] == f[6] == f[8] == f[9] == "<NA>", line
+        rows.append((f[1], float(f[3]), float(f[3]) + float(f[4]), f[7]))
+    return rows
+
+
+def test_rttm_and_json_turns_cover_the_speech_with_the_transcript_voice(capsys, jfk_store) -> None:  # type: ignore[no-untyped-def]
+    store, path = jfk_store
+    capsys.readouterr()
+    code, out, err = run(capsys, "transcript", str(path), "--format", "rttm", "--store", str(store))
+    assert code == 0 and "no diarized speaker turns" not in err, err
+    rows = rttm(out)
+    doc = json.loads(transcript(capsys, store, str(path), "--format", "json", "--words"))
+    assert doc["turns_from"] == "diarization"
+    assert [(r[1], round(r[2], 3), r[3]) for r in rows] == [(t["start"], t["end"], t["speaker"]) for t in doc["turns"]]
+    assert {r[0] for r in rows} == {"jfk"} and {r[3] for r in rows} == {s["voice"] for s in doc["segments"]}
+    # one speaker, whose turns hold every word (with a little slack at the edges) and no long silence
+    words = [w for s in doc["segments"] for w in s["words"]]
+    inside = [w for w in words if any(a - 0.3 <= (w["start"] + w["end"]) / 2 <= b + 0.3 for _, a, b, _ in rows)]
+    assert len(inside) == len(words), (rows, words)
+    assert all(0.0 <= a < b <= doc["duration"] + 1e-3 for _, a, b, _ in rows)
+    assert sum(b - a for _, a, b, _ in rows) <= (words[-1]["end"] - words[0]["start"]) + 1.5
+
+
+def test_without_a_diarizer_the_turns_are_the_words_and_rttm_says_so(capsys, tmp_path, data_dir, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A store whose voices were not diarized (``MMAGENT_DIARIZE=0``, like one indexed before
+    turns were kept): the turns come from the words' runs, and RTTM says so in one line."""
+    monkeypatch.setenv("MMAGENT_DIARIZE", "0")
+    path = data_dir / "speech" / "jfk.flac"
+    assert main(["index", str(path), "--store", str(tmp_path / "store")]) == 0
+    capsys.readouterr()
+    code, out, err = run(capsys, "transcript", str(path), "--format", "rttm", "--store", str(tmp_path / "store"))
+    notes = [line for line in err.splitlines() if "no diarized speaker turns" in line]
+    assert code == 0 and len(notes) == 1, err
+    doc = json.loads(transcript(capsys, tmp_path / "store", str(path), "--json", "--words"))
+    assert doc["turns_from"] == "words" and norm(" ".join(s["text"] for s in doc["segments"])) == JFK
+    words = [w for s in doc["segments"] for w in s["words"]]
+    rows = rttm(out)
+    assert rows and rows[0][1] == words[0]["start"] and rows[-1][2] == words[-1]["end"]
+
+
 def test_a_rename_shows_on_every_line_and_in_read_span(capsys, tmp_path, jfk_store) -> None:  # type: ignore[no-untyped-def]
     store, path = jfk_store
     copy = tmp_path / "store"
@@ -115,6 +160,7 @@ def test_a_rename_shows_on_every_line_and_in_read_span(capsys, tmp_path, jfk_sto
                for line in transcript(capsys, copy, str(path)).splitlines())
     assert all(c[2] == "John F. Kennedy" for c in vtt(transcript(capsys, copy, str(path), "--format", "vtt")))
     assert all(c[2].startswith("John F. Kennedy: ") for c in srt(transcript(capsys, copy, str(path), "--format", "srt")))
+    assert {r[3] for r in rttm(transcript(capsys, copy, str(path), "--format", "rttm"))} == {"John_F._Kennedy"}
 
     from mmagent import MMAgent, Settings
     from retrieval.tools import MemoryTools

@@ -18,11 +18,14 @@ from memory.transcript import (
     Transcript,
     join_words,
     line_cues,
+    diarized_turns,
     to_json,
+    to_rttm,
     to_srt,
     to_text,
     to_vtt,
     transcript_lines,
+    word_turns,
 )
 
 
@@ -179,3 +182,59 @@ def test_overlapping_speakers_give_cues_that_do_not_overlap() -> None:
     transcript = Transcript("src", "/a.mp4", 10.0, (line_of(a, "voice_1"), line_of(b, "voice_2")))
     cues = srt_cues(to_srt(transcript))
     assert seconds(cues[0][2]) <= seconds(cues[1][1]) and seconds(cues[0][1]) < seconds(cues[0][2])
+
+
+def rttm_rows(doc: str) -> list[tuple[str, float, float, str]]:
+    """(file, start, duration, speaker) of each line; every line has RTTM's 10 fields."""
+    rows = []
+    for line in doc.splitlines():
+        f = line.split(" ")
+        assert len(f) == 10 and f[0] == "SPEAKER" and f[2] == "1" and f[5:7] == ["<NA>", "<NA>"] and f[8:] == ["<NA>", "<NA>"], line
+        rows.append((f[1], float(f[3]), float(f[4]), f[7]))
+    return rows
+
+
+def test_diarized_turns_keep_speech_without_words_and_follow_renames_and_merges() -> None:
+    reg = registry("voice_1", "voice_2", "voice_3")
+    # the diarizer's turns, kept per voice and source: speech with no words among them (4.0-5.2)
+    for voice, spans in {"voice_1": [(0.0, 2.0), (4.0, 5.2), (9.0, 9.5)], "voice_2": [(2.0, 4.1)],
+                         "voice_3": [(5.2, 7.0)]}.items():
+        for span in spans:
+            reg.add_turn(voice, "src", span)
+    reg.add_turn("voice_2", "other", (0.0, 50.0))  # another source's turn is not this one's
+    turns = diarized_turns(Speakers(reg), "src")
+    assert [(t.start, t.end, t.speaker) for t in turns] == [
+        (0.0, 2.0, "voice_1"), (2.0, 4.1, "voice_2"), (4.0, 5.2, "voice_1"), (5.2, 7.0, "voice_3"), (9.0, 9.5, "voice_1")]
+    reg.rename("voice_2", "Maria Lopez")
+    reg.entities["voice_3"].merged_into = "voice_1"  # one voice after all: its touching turns join
+    turns = diarized_turns(Speakers(reg), "src")
+    assert [(t.start, t.end, t.speaker, t.voice) for t in turns] == [
+        (0.0, 2.0, "voice_1", "voice_1"), (2.0, 4.1, "Maria Lopez", "voice_2"), (4.0, 7.0, "voice_1", "voice_1"),
+        (9.0, 9.5, "voice_1", "voice_1")]
+    transcript = Transcript("src", "/home/me/team call.mp4", 10.0, (), tuple(turns), "diarization")
+    rows = rttm_rows(to_rttm(transcript))
+    assert rows == [("team_call", 0.0, 2.0, "voice_1"), ("team_call", 2.0, 2.1, "Maria_Lopez"),
+                    ("team_call", 4.0, 3.0, "voice_1"), ("team_call", 9.0, 0.5, "voice_1")]
+    doc = to_json(transcript)
+    assert doc["turns_from"] == "diarization" and doc["segments"] == []
+    assert doc["turns"][1] == {"start": 2.0, "end": 4.1, "speaker": "Maria Lopez", "voice": "voice_2"}
+    assert {"source_id", "path", "duration", "word_times", "segments"} <= set(doc)  # the old contract holds
+    assert diarized_turns(Speakers(reg), "nothing-here") == [] and diarized_turns(Speakers(None), "src") == []
+    reg.forget("src")
+    assert diarized_turns(Speakers(reg), "src") == []
+
+
+def test_without_diarized_turns_the_words_make_them() -> None:
+    a = words_of("Hello there how are you", 0.0)
+    b = words_of("Fine thanks", 2.0)
+    c = words_of("Good", 2.7)  # the first voice again, right after
+    d = words_of("Later on", 9.0, pauses={1: 1.5})  # a pause over a second inside the line: two turns
+    lines = (line_of(a, "voice_1"), line_of(b, "voice_2"), line_of(c, "voice_1"), line_of(d, "voice_1"))
+    turns = word_turns(lines)
+    assert [(t.start, t.end, t.speaker) for t in turns] == [
+        (0.0, 1.7, "voice_1"), (2.0, 2.65, "voice_2"), (2.7, 3.0, "voice_1"), (9.0, 9.3, "voice_1"), (10.85, 11.15, "voice_1")]
+    untimed = Line(20.0, 24.0, None, "no word times here", None)
+    assert [(t.start, t.end, t.speaker) for t in word_turns([untimed])] == [(20.0, 24.0, None)]
+    doc = to_rttm(Transcript("src", "/a.wav", 30.0, (untimed,), tuple(word_turns([untimed]))))
+    assert rttm_rows(doc) == [("a", 20.0, 4.0, "speaker")]
+    assert to_json(Transcript("src", "/a.wav", 30.0, lines, tuple(turns)))["turns_from"] == "words"

