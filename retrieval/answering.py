@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memory import keywords
-from retrieval import spans
+from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State
 from retrieval.question import SAY_VERBS, Question
@@ -106,6 +106,14 @@ class AnswerStep:
                     text, mode, note = self.retriever.compose(q.text, near)
                     return Answer(text, tuple(s.evidence() for s in near), 0, mode,
                                   f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
+        gap = cloze.of(q.text)
+        if gap is not None:  # "who does he address as 'my fellow ...'": the words the ellipsis stands for
+            filled = cloze.best(gap, [s.snippet.text for s in ranked])
+            if filled is not None:
+                i, words = filled
+                cited = [ranked[i], *[s for s in ranked if s is not ranked[i]]][: ro.evidence]
+                return Answer(words, tuple(s.evidence() for s in cited), 0, "extractive",
+                              f'the words the ellipsis of \'{gap.quote}\' stands for in "{ranked[i].snippet.text}"')
         if wanted is not None:
             if q.anchor is not None and q.anchor.relation == "during" and any(s.snippet.modality == wanted for s in ranked):
                 ranked = [s for s in ranked if s.snippet.modality == wanted]  # "what was on screen then": the screen

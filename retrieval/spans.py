@@ -342,6 +342,11 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     order retrieval ranked them: a weaker piece never wins over a better one that holds a span."""
     if not pieces:
         return None
+    from retrieval import token_spans  # a word at a position, a token of a shape, the number the words choose
+
+    token = token_spans.find(q, pieces)
+    if token is not None:
+        return token
     whole = _whole(q, pieces)
     if whole is not None:
         return whole

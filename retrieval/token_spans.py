@@ -1,0 +1,155 @@
+"""Answers that are a token (or a few) of a sentence, read from what the question's words ask:
+
+- **a word at a position** — "which word did she end with?", "what was the first word he said?",
+  "what word does the reading begin with?": the asked noun is *word* (singular), and the position
+  comes from an ordinal on it (first / last / final ...) or from a verb of beginning or ending
+  (begin, start, open / end, finish, close, conclude); the answer is the first or last word of
+  the best sentence, not the sentence. "What word did he stress?" names no position: not this.
+- **a token of a shape** — "what letter and number did he say?", "which digit and letter were read
+  out?", "which letter did she say?": the asked noun and its conjuncts (letter, digit, number) make
+  the shape of the answer (a letter then a number: "j3", "j 3" from "j three"); a plain "what
+  number" is a number question (retrieval/spans.py), not this.
+- **the number the question's other words choose** — "how many hours will he work tomorrow?"
+  between "I put in 15 hours of work today" and "I'll work 17 tomorrow": the sentence that shares
+  the most of the question's words besides the counted unit wins, and its number is the answer
+  even when the unit is left unsaid there (ties go to a number said with its unit, then to the
+  better-ranked evidence).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from memory import nlp
+from retrieval.question import ORDER_WORDS, Question
+
+if TYPE_CHECKING:
+    from retrieval.spans import Found, Piece
+
+BEGIN_VERBS = frozenset("begin start open commence".split())
+END_VERBS = frozenset("end finish close conclude stop".split())
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# the shape of one token each noun names
+_SHAPES = {"letter": r"[^\W\d_]", "digit": r"\d", "number": r"\d+", "numeral": r"\d+"}
+
+
+def _focus(q: Question) -> object | None:
+    """The question's token for the noun it asks about (the wh-word's noun)."""
+    if not q.gap.focus_head:
+        return None
+    doc = nlp.parse(q.text)
+    for tok in doc:
+        if tok.lemma_.lower() == q.gap.focus_head and tok.pos_ in ("NOUN", "PROPN"):
+            return tok
+    return None
+
+
+def position(q: Question) -> str | None:
+    """"first" / "last" when the question asks for the word at that position, else None."""
+    tok = _focus(q)
+    if tok is None or tok.lemma_.lower() != "word" or tok.tag_ != "NN":  # type: ignore[attr-defined]
+        return None
+    for child in tok.children:  # type: ignore[attr-defined]
+        order = ORDER_WORDS.get(child.lower_)
+        if order is not None:
+            return order
+    for t in tok.doc:  # type: ignore[attr-defined]
+        lemma = t.lemma_.lower()
+        if lemma not in BEGIN_VERBS | END_VERBS or any(c.dep_ == "det" for c in t.children):
+            continue  # "at the end" of something is when, not which word
+        return "first" if lemma in BEGIN_VERBS else "last"
+    return q.order
+
+
+def shape(q: Question) -> re.Pattern[str] | None:
+    """The pattern of the token a "what letter and number" question asks for, else None."""
+    tok = _focus(q)
+    if tok is None:
+        return None
+    parts = [t for t in (tok, *tok.conjuncts) if t.lemma_.lower() in _SHAPES]  # type: ignore[attr-defined]
+    if not parts or len(parts) == 1 and parts[0].lemma_.lower() != "letter":
+        return None
+    if any(t.tag_ in ("NNS", "NNPS") for t in parts):
+        return None  # "which letters", "what numbers": more than one token
+    body = r"\s?".join(_SHAPES[t.lemma_.lower()] for t in parts)
+    return re.compile(rf"(?<![\w'’]){body}(?![\w'’])")
+
+
+def _by_position(where: str, pieces: Sequence[Piece]) -> Found | None:
+    from retrieval.spans import Found, title_and_lines
+
+    for i, piece in enumerate(pieces):
+        _, lines = title_and_lines(piece)
+        words = [w for line in lines for w in _WORD.findall(line)]
+        if words:
+            line = lines[0] if where == "first" else lines[-1]
+            return Found(words[0] if where == "first" else words[-1], i, line, f"the {where} word of the best sentence")
+    return None
+
+
+def _by_shape(pattern: re.Pattern[str], pieces: Sequence[Piece]) -> Found | None:
+    from retrieval.spans import Found, title_and_lines
+
+    letter_only = pattern.pattern.count("\\") == 1 and "[^" in pattern.pattern
+    for i, piece in enumerate(pieces):
+        _, lines = title_and_lines(piece)
+        for line in lines:
+            text = nlp.digits(line, ordinals=False)
+            if letter_only:  # a lone letter that is no word of its own ("a" is an article, "I" a pronoun)
+                got = next((t.text for t in nlp.parse(text) if len(t.text) == 1 and t.is_alpha
+                            and t.pos_ not in ("DET", "PRON", "CCONJ", "ADP")), None)
+            else:
+                m = pattern.search(text)
+                got = m.group() if m else None
+            if got:
+                return Found(got, i, line, "the token of the asked shape in the best sentence")
+    return None
+
+
+def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    from retrieval.spans import Found, _asked, _unit_number, title_and_lines
+
+    unit = q.gap.unit
+    _, content = _asked(q)
+    others = content - {unit}
+    asked = set(re.findall(r"\d+", nlp.digits(q.text)))
+    best: tuple[tuple[int, int, int], Found] | None = None
+    for i, piece in enumerate(pieces):
+        if piece.modality == "screen":
+            continue
+        _, lines = title_and_lines(piece)
+        for line in lines:
+            text = nlp.digits(line)
+            sent = nlp.parse(text)[:]
+            numbers = [t for t in sent if t.like_num and re.fullmatch(r"\d+(?:[.,]\d+)?", t.text) and t.text not in asked
+                       and t.ent_type_ not in ("MONEY", "PERCENT", "ORDINAL")]
+            if not numbers:
+                continue
+            lemmas = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
+            shared = len(others & lemmas)
+            with_unit = _unit_number(unit, sent)
+            text_of = with_unit or numbers[0].text
+            key = (shared, 1 if with_unit else 0, -i)
+            if (with_unit or shared) and (best is None or key > best[0]):
+                how = f"the number of {unit}s in the sentence that shares most of the question's words"
+                best = (key, Found(text_of, i, line, how))
+    return best[1] if best else None
+
+
+def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """A token answer of ``pieces`` (best first) for ``q``, or None when it asks for none."""
+    if not pieces:
+        return None
+    where = position(q)
+    if where is not None:
+        return _by_position(where, pieces)
+    pattern = shape(q)
+    if pattern is not None:
+        found = _by_shape(pattern, pieces)
+        if found is not None:
+            return found
+    if q.wants == "number" and q.gap.unit and pieces[0].modality != "screen":
+        return _by_context(q, pieces)
+    return None
