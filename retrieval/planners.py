@@ -51,6 +51,7 @@ class AgentOptions:
     relevant_margin: float = 0.35  # a counted occurrence scores this close to the best
     span_margin: float = 0.2  # spans are also looked for in snippets this close to the best evidence
     span_pieces: int = 5  # at most this many snippets are read for a span
+    number_window: float = 10.0  # "how many X": sentences said this close to the best one are candidates too
 
 
 @dataclass(frozen=True)

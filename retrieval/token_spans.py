@@ -11,9 +11,12 @@
   number" is a number question (retrieval/spans.py), not this.
 - **the number the question's other words choose** — "how many hours will he work tomorrow?"
   between "I put in 15 hours of work today" and "I'll work 17 tomorrow": the sentence that shares
-  the most of the question's words besides the counted unit wins, and its number is the answer
-  even when the unit is left unsaid there (ties go to a number said with its unit, then to the
-  better-ranked evidence).
+  the most of the question's words besides the counted unit's phrase ("hours of work" says what
+  is counted, not when) wins — a word said or one that sounds like it (retrieval/soundalike.py:
+  "to borrow" for "tomorrow") — and its number is the answer even when the unit is left unsaid
+  there (ties go to a number said with its unit, then to the better-ranked evidence).
+- **a quoted word said, or heard as another** — "which season does the poem call 'gaudy'?" where ASR heard
+  "the godly spring": the noun phrase that the sound-alike word describes, as heard.
 """
 
 from __future__ import annotations
@@ -108,12 +111,34 @@ def _by_shape(pattern: re.Pattern[str], pieces: Sequence[Piece]) -> Found | None
     return None
 
 
+def _unit_tokens(unit: str, doc: object) -> set[int]:
+    """The token indices of the counted noun's phrase ("How many hours of work"): words that say
+    what is counted, not which occasion."""
+    out: set[int] = set()
+    for tok in doc:  # type: ignore[attr-defined]
+        if tok.pos_ in ("NOUN", "PROPN") and (tok.lemma_.lower() == unit or tok.lower_.rstrip("s") == unit.rstrip("s")):
+            out |= {t.i for t in tok.subtree}
+    return out
+
+
+def _shares(word: str, sent: object, skip: set[int], text: str) -> bool:
+    """The sentence says the question's word (as a lemma, a form, or a word that sounds like it)."""
+    from retrieval.soundalike import heard
+
+    kept = [t for t in sent if t.i not in skip]  # type: ignore[attr-defined]
+    if any(t.lemma_.lower() == word or t.lower_ == word for t in kept):
+        return True
+    return bool(heard(word, " ".join(t.text for t in kept)))
+
+
 def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
     from retrieval.spans import Found, _asked, _unit_number, title_and_lines
 
     unit = q.gap.unit
     _, content = _asked(q)
-    others = content - {unit}
+    qdoc = nlp.parse(q.text)
+    in_unit = {t.lemma_.lower() for t in qdoc if t.i in _unit_tokens(unit, qdoc)}
+    others = content - {unit} - in_unit
     asked = set(re.findall(r"\d+", nlp.digits(q.text)))
     best: tuple[tuple[int, int, int], Found] | None = None
     for i, piece in enumerate(pieces):
@@ -127,15 +152,48 @@ def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
                        and t.ent_type_ not in ("MONEY", "PERCENT", "ORDINAL")]
             if not numbers:
                 continue
-            lemmas = {t.lemma_.lower() for t in sent} | {t.lower_ for t in sent}
-            shared = len(others & lemmas)
             with_unit = _unit_number(unit, sent)
+            skip = _unit_tokens(unit, sent) if with_unit else set()
+            shared = sum(_shares(w, sent, skip, text) for w in others)
             text_of = with_unit or numbers[0].text
             key = (shared, 1 if with_unit else 0, -i)
             if (with_unit or shared) and (best is None or key > best[0]):
                 how = f"the number of {unit}s in the sentence that shares most of the question's words"
                 best = (key, Found(text_of, i, line, how))
     return best[1] if best else None
+
+
+_QUOTED = re.compile(r"""(?<!\w)['"‘“]([^\W\d_]+)['"’”](?!\w)""")
+
+
+def _by_sound(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """"Which season does the poem call 'gaudy'?" where ASR heard "the godly spring": a quoted
+    word of the question that speech holds only as a word that sounds like it; the answer is the
+    noun phrase that word describes, as it was heard."""
+    from retrieval.soundalike import heard
+    from retrieval.spans import Found, title_and_lines
+
+    quoted = [w.lower() for w in _QUOTED.findall(q.text)]
+    if not quoted or q.kind != "what":
+        return None
+    q_lemmas = {t.lemma_.lower() for t in nlp.parse(q.text)}
+    for i, piece in enumerate(pieces):
+        if piece.modality != "speech":
+            continue
+        _, lines = title_and_lines(piece)
+        for line in lines:
+            for w in quoted:
+                sounds = [h.lower() for h in heard(w, line) if " " not in h]  # said as asked, or heard as another
+                doc = nlp.parse(line)
+                for chunk in doc.noun_chunks if sounds else ():
+                    end = chunk.end
+                    while end < len(doc) and doc[end].pos_ == "NOUN":
+                        end += 1  # "the gaudy | spring": the parser cut the phrase before its noun
+                    phrase = doc[chunk.start: end]
+                    mods = [t for t in phrase if t.lower_ in sounds and t.i != phrase[-1].i]
+                    if mods and phrase[-1].lemma_.lower() not in q_lemmas:
+                        return Found(phrase.text, i, line, f"the noun phrase '{mods[0].text}' (for '{w}') describes")
+    return None
 
 
 def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
@@ -150,6 +208,9 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         found = _by_shape(pattern, pieces)
         if found is not None:
             return found
+    found = _by_sound(q, pieces)
+    if found is not None:
+        return found
     if q.wants == "number" and q.gap.unit and pieces[0].modality != "screen":
         return _by_context(q, pieces)
     return None

@@ -122,3 +122,37 @@ def test_the_question_s_other_words_choose_the_number() -> None:
     assert span("For how many hours does the man say he is going to work tomorrow?", today, tomorrow) == "17"
     # near-miss: a number that counts something else and shares no other word is not the answer
     assert span("How many hours did the flight take?", "We had three bags and two kids.") is None
+
+
+def test_a_word_that_sounds_like_the_question_s_word_chooses_the_number() -> None:
+    heard_today = "But in 15 hours of work on TV"  # ASR of "I put in 15 hours of work today"
+    heard_tomorrow = "Now we're 17 to borrow"  # ... of "and I'll work 17 tomorrow"
+    assert span("How many hours is the singer working tomorrow?", heard_today, heard_tomorrow) == "17"
+    assert span("How many hours of work did he put in today?", heard_today, heard_tomorrow) == "15 hours"
+
+
+# -- words that sound alike ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("a, b", [("gaudy", "godly"), ("dreary", "dreamy"), ("Priya", "Preya"), ("tomorrow", "toborrow")])
+def test_sound_alike(a: str, b: str) -> None:
+    from retrieval.soundalike import like
+
+    assert like(a, b)
+
+
+@pytest.mark.parametrize("a, b", [("museum", "music"), ("gaudy", "gadget"), ("season", "seasoning"), ("today", "tv"),
+                                  ("cat", "cap"), ("invoice", "involve")])
+def test_not_sound_alike(a: str, b: str) -> None:
+    from retrieval.soundalike import like
+
+    assert not like(a, b)
+
+
+def test_a_quoted_word_heard_as_another_finds_what_it_describes() -> None:
+    assert span("Which colour did the narrator call 'dreary'?", "and the sky turned a dreamy grey at dusk") == "a dreamy grey"
+    assert span("Which season does the poem call 'gaudy'?",
+                "Thou that art now the world's fresh ornament, and only herald to the godly spring,") == "the godly spring"
+    # near-misses: nothing sounds like the quoted word; a word said as asked is read by the other steps
+    assert span("Which season does the poem call 'gaudy'?", "and only herald to the early spring") is None
+    assert span("Which season does the poem call 'gaudy'?", "and only herald to the gaudy spring") == "the gaudy spring"
