@@ -163,6 +163,31 @@ def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
     return best[1] if best else None
 
 
+def complement(span: str, question: str) -> str:
+    """The span without a run of the question's own words at its start ("what is buried
+    within thine own bud": "thine own bud -buriest thy content" → "buriest thy content"): a run
+    of two words or more the question says (determiners and punctuation aside), cut only when what
+    is left holds a word the question does not say."""
+    qdoc = nlp.parse(question)
+    said = {t.lemma_.lower() for t in qdoc} | {t.lower_ for t in qdoc}
+    toks = [t for t in nlp.parse(span)]
+
+    def cut(seq: list) -> int:  # type: ignore[type-arg]
+        """How many tokens at the start of ``seq`` are the question's run."""
+        k, run = 0, 0
+        while k < len(seq) and (seq[k].is_punct or seq[k].pos_ == "DET" or seq[k].lower_ in said or seq[k].lemma_.lower() in said):
+            run += not (seq[k].is_punct or seq[k].pos_ == "DET")
+            k += 1
+        return k if run >= 2 else 0
+
+    kept = toks[cut(toks):]
+    new = [t for t in kept if not t.is_punct and not t.is_stop and t.lower_ not in said and t.lemma_.lower() not in said]
+    if not kept or not new:
+        return span
+    text = span[kept[0].idx: kept[-1].idx + len(kept[-1].text)]
+    return text.strip(" -,;:") or span
+
+
 _QUOTED = re.compile(r"""(?<!\w)['"‘“]([^\W\d_]+)['"’”](?!\w)""")
 
 

@@ -156,3 +156,34 @@ def test_a_quoted_word_heard_as_another_finds_what_it_describes() -> None:
     # near-misses: nothing sounds like the quoted word; a word said as asked is read by the other steps
     assert span("Which season does the poem call 'gaudy'?", "and only herald to the early spring") is None
     assert span("Which season does the poem call 'gaudy'?", "and only herald to the gaudy spring") == "the gaudy spring"
+
+
+# -- the complement of the question's words --------------------------------------------------
+
+
+@pytest.mark.parametrize("span_text, question, kept", [
+    ("thine own bud -buriest thy content", "What does the reader say is buried within thine own bud?", "buriest thy content"),
+    ("the old mill pond where the heron waits", "What lies past the old mill pond?", "where the heron waits"),
+    ("your quarterly sales figures, revised", "What is attached besides your quarterly sales figures?", "revised"),
+])
+def test_a_span_does_not_repeat_the_question_s_own_run_of_words(span_text: str, question: str, kept: str) -> None:
+    from retrieval.token_spans import complement
+
+    assert complement(span_text, question) == kept
+
+
+@pytest.mark.parametrize("span_text, question", [
+    ("the gaudy spring", "Which season does the poem call gaudy?"),  # one word of the question: the answer's modifier
+    ("what you can do for your country", "What did he say to ask instead of what your country can do for you?"),  # nothing new left
+    ("the red folder on the desk", "Which folder is on the desk?"),  # the question's words are not at the start
+])
+def test_a_span_keeps_its_words_when_nothing_new_would_be_left_or_no_run_leads_it(span_text: str, question: str) -> None:
+    from retrieval.token_spans import complement
+
+    assert complement(span_text, question) == span_text
+
+
+def test_the_noun_phrase_the_question_describes_leaves_out_the_question_s_words() -> None:
+    got = span("What does the reader say is buried within thine own bud?",
+               "within thine own bud -buriest thy content, and tender churro makes waste in niggarding.")
+    assert got is not None and "thy content" in got and "bud" not in got
