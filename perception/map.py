@@ -41,6 +41,7 @@ from models.base import (
 )
 from perception import layout
 from perception.diarize import DiarizeOptions, clip_speech, options_for, voice_segments
+from perception.video_text import VIDEO_TEXT_VERSION, keyframe_lines
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
@@ -146,7 +147,7 @@ class Perceiver:
         fps = {"speech": _hash(base, "speech", SPEECH_VERSION, REDACTION_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
-            frames, "keyframes", REDACTION_VERSION, layout.LAYOUT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
+            frames, "keyframes", REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
         if self.voice is not None:
@@ -460,7 +461,7 @@ class Perceiver:
                 h, w = image.shape[:2]
                 detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
                 lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
-                structured = layout.read(lines, image).lines()  # from the redacted lines
+                structured = keyframe_lines(lines)  # from the redacted lines
             saved = None
             if (distinct or read) and o.save_keyframes:
                 saved = self._save_jpeg(image, cache_dir, clip_index, t)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memory import keywords
-from retrieval import spans
+from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State
 from retrieval.question import SAY_VERBS, Question
@@ -106,6 +106,14 @@ class AnswerStep:
                     text, mode, note = self.retriever.compose(q.text, near)
                     return Answer(text, tuple(s.evidence() for s in near), 0, mode,
                                   f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
+        gap = cloze.of(q.text)
+        if gap is not None:  # "who does he address as 'my fellow ...'": the words the ellipsis stands for
+            filled = cloze.best(gap, [s.snippet.text for s in ranked])
+            if filled is not None:
+                i, words = filled
+                cited = [ranked[i], *[s for s in ranked if s is not ranked[i]]][: ro.evidence]
+                return Answer(words, tuple(s.evidence() for s in cited), 0, "extractive",
+                              f'the words the ellipsis of \'{gap.quote}\' stands for in "{ranked[i].snippet.text}"')
         if wanted is not None:
             if q.anchor is not None and q.anchor.relation == "during" and any(s.snippet.modality == wanted for s in ranked):
                 ranked = [s for s in ranked if s.snippet.modality == wanted]  # "what was on screen then": the screen
@@ -149,15 +157,17 @@ class AnswerStep:
                 name, line = written
                 return Answer(name, tuple(s.evidence() for s in chosen), 0, "extractive",
                               f'{name} is the author of the best matching line on screen: "{line}"')
-        return self._span_or_quote(q, chosen, relevant)
+        return self._span_or_quote(q, chosen, relevant, ranked)
 
-    def _span_or_quote(self, q: Question, chosen: list[Scored], relevant: list[Scored]) -> Answer:
+    def _span_or_quote(self, q: Question, chosen: list[Scored], relevant: list[Scored], around: Sequence[Scored] = ()) -> Answer:
         """The shortest span of the evidence that answers the question, its sentence or line cited
         first; when no span of the asked type exists, the evidence quoted (or phrased by the LLM),
         and the note says so."""
         ro = self.retriever.options
         pool = [*chosen, *[s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]]
         pool = pool[: self.options.span_pieces]
+        if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
+            pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
         found = spans.find(q, pieces)
         if found is not None and not found.text:  # the asked label is shown, its value is not
@@ -268,6 +278,14 @@ class AnswerStep:
         text = f"{n} time{'s' if n != 1 else ''} (at {times}{', …' if n > 6 else ''})."
         return Answer(text, tuple(m.evidence() for m in moments[:10]), 0, "counted",
                       f"counted distinct moments whose words match '{q.topic}'")
+
+
+def _around(best: Scored, others: Sequence[Scored], window: float) -> list[Scored]:
+    """What was said within ``window`` seconds of ``best`` in its source, nearest first."""
+    src, t = best.hit.record.source_id, best.snippet.start
+    near = [s for s in others if s.snippet.modality == "speech" and s.hit.record.source_id == src
+            and abs(s.snippet.start - t) <= window]
+    return sorted(near, key=lambda s: abs(s.snippet.start - t))
 
 
 def _piece(s: Scored) -> spans.Piece:

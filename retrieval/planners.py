@@ -25,6 +25,7 @@ import numpy as np
 from memory import keywords
 from memory.store import Hit
 from models.base import LLM, ChatMessage
+from retrieval import cloze
 from retrieval.answer import Scored
 from retrieval.question import Question
 from retrieval.tools import SPECS, ToolCallError, ToolResult, check_call
@@ -50,6 +51,7 @@ class AgentOptions:
     relevant_margin: float = 0.35  # a counted occurrence scores this close to the best
     span_margin: float = 0.2  # spans are also looked for in snippets this close to the best evidence
     span_pieces: int = 5  # at most this many snippets are read for a span
+    number_window: float = 10.0  # "how many X": sentences said this close to the best one are candidates too
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,9 @@ class RulePlanner:
                     out.append(Action("read_span", {"source": source, "start": max(0.0, a - 1.0), "end": b + 1.0},
                                       f"what was said and shown while {q.nth.phrase if q.nth else 'they'} appeared", True))
             out.append(Action("search_episodic", {"query": q.topic, **wall}, "what the question is about", True))
+            gap = cloze.of(q.text)
+            if gap is not None:
+                out.append(Action("search_episodic", {"query": gap.query, **wall}, "where the quoted words were said or shown", True))
             if q.summary:
                 out.append(Action("search_episodic", {"query": q.topic, "level": "scene", "limit": 4, **wall},
                                   "the summaries of the parts it is about", True))

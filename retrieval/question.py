@@ -209,6 +209,8 @@ def _anchor(doc: Doc, wh: Token | None) -> tuple[Anchor | None, set[int], bool]:
         rel = TEMPORAL.get(tok.lower_)
         if rel is None or tok is wh or tok.i == 0 and tok.lower_ == "when":
             continue
+        if tok.lower_ == "as" and tok.dep_ == "prep":
+            continue  # "who does she address as 'my friends'": a role, not a moment ("as he spoke" is one)
         if tok.dep_ == "prep" or tok.lower_ == "prior":  # "after the lunch break", "prior to the vote"
             kids = [g for c in tok.children if c.dep_ == "prep" for g in c.children] if tok.lower_ == "prior" else list(tok.children)
             obj = [c for c in kids if c.dep_ in ("pobj", "pcomp")]
@@ -625,7 +627,7 @@ def _key_terms(r: Reading, named: Mapping[str, Sequence[str]], wall_tokens: set[
         low = t.lower_
         if low in named or any(low in n.split() for n in named):
             continue
-        if t.pos_ == "PROPN" or (t.text[:1].isupper() and t.pos_ not in ("PRON", "DET", "AUX")) \
-                or any(c.isdigit() for c in t.text):
+        if (t.pos_ == "PROPN" and not t.text.islower()) or (t.text[:1].isupper() and t.pos_ not in ("PRON", "DET", "AUX")) \
+                or any(c.isdigit() for c in t.text):  # a small-letter "PROPN" is the tagger's guess ("the poem")
             out.append(t.text.removesuffix("'s"))
     return tuple(dict.fromkeys(w for w in out if w and w not in ("I", "'s")))

@@ -298,7 +298,9 @@ def _gap_phrase(q: Question, pieces: Sequence[Piece]) -> Found | None:
             for chunk in sent.noun_chunks:
                 mods = {t.lemma_.lower() for t in chunk if t.dep_ in ("amod", "compound") and not t.is_stop}
                 if mods & q_lemmas and chunk.root.lemma_.lower() not in q_lemmas:
-                    return Found(chunk.text, i, line, "the noun phrase the question's words describe, in the best sentence")
+                    from retrieval.token_spans import complement  # not the question's own words back
+
+                    return Found(complement(chunk.text, q.text), i, line, "the noun phrase the question's words describe, in the best sentence")
             # the new noun phrase right after a run of the question's own words ("within thine own bud
             # [buriest] thy content"): the sentence says the asked part next to the part it shares
             shared = [t.i for t in sent if not t.is_stop and not t.is_punct
@@ -347,6 +349,11 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     order retrieval ranked them: a weaker piece never wins over a better one that holds a span."""
     if not pieces:
         return None
+    from retrieval import token_spans  # a word at a position, a token of a shape, the number the words choose
+
+    token = token_spans.find(q, pieces)
+    if token is not None:
+        return token
     whole = _whole(q, pieces)
     if whole is not None:
         return whole
