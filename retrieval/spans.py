@@ -345,6 +345,11 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     whole = _whole(q, pieces)
     if whole is not None:
         return whole
+    from retrieval import shapes  # "which email address": a span of that shape, or none shown
+
+    shaped = shapes.find(q, pieces)
+    if shaped is not None:
+        return shaped  # type: ignore[return-value]
     if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen"):
         found = _by_app(q, pieces)
         if found is not None:
