@@ -18,7 +18,8 @@ Geometry only, no word lists:
 - **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
   for the cells that hold a number, a date or a time;
 - **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
-  items" and its items;
+  items" and its items; rows of items stacked tightly over one width (tabs wrapped over two
+  lines) → "Rows of <first>: N items" too;
 - **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
   background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
   check box, a radio button): filled → "X: on", empty → "X: off"; coloured buttons among grey
@@ -262,9 +263,36 @@ def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = f
         named = heading is not None and (_is_label(heading.text) or id(heading) not in shown)  # or a header under its heading
         if named and ":" not in heading.text.rstrip(":"):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
-    for row in item_rows_of(rows):
+    item_rows = item_rows_of(rows)
+    for row in item_rows:
         out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))
+    for block in stacked_rows(item_rows):
+        out.append((f"Rows of {block[0][0].text}", tuple(b.text for r in block for b in r)))
     return out
+
+
+def stacked_rows(item_rows: Sequence[Sequence[Box]]) -> list[list[Sequence[Box]]]:
+    """Rows of items stacked into one block (a dialog's tabs wrapped over two lines): each right
+    under the last (gap under a line height), of one height, spanning the same width (left and
+    right ends within a line height or so) — a menu bar over a toolbar spans another width — and
+    not lined up in columns (a table's rows are)."""
+    blocks: list[list[Sequence[Box]]] = []
+    run: list[Sequence[Box]] = []
+    for row in [*item_rows, []]:
+        last = run[-1] if run else None
+        if row and last is not None:
+            h = median(b.h for b in last)
+            gap = min(b.y0 for b in row) - max(b.y1 for b in last)
+            # a table's rows line their cells up in columns: wrapped tabs do not
+            aligned = sum(any(abs(b.x0 - a.x0) <= 0.5 * h for a in last) for b in row[1:])
+            if 0 <= gap < h and 0.8 <= median(b.h for b in row) / h <= 1.25 and aligned <= 0.5 * (len(row) - 1) \
+                    and abs(row[0].x0 - last[0].x0) <= h and abs(row[-1].x1 - last[-1].x1) <= 1.5 * h:
+                run.append(row)
+                continue
+        if len(run) >= 2:
+            blocks.append(run)
+        run = [row] if row else []
+    return blocks
 
 
 def title_of(rows: Sequence[Sequence[Box]]) -> str:

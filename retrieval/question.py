@@ -572,8 +572,11 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     hop = None
     if r.hop is not None:
         hop = " ".join(t.text for t in r.hop if not (t.tag_ in ("WP", "WDT") and t.dep_.startswith("nsubj"))).strip()
+    wants = _WANTS.get(main)
+    if main == "how_many" and (target := r.how_target()) is not None and target.lemma_.lower() == "long":
+        wants = "duration"  # "how long is the episode": a length of time, a timecode answers it
     return Question(
-        text=text, topic=topic, wants=_WANTS.get(main), kind=main, count=main == "how_many_times", order=order,
+        text=text, topic=topic, wants=wants, kind=main, count=main == "how_many_times", order=order,
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
         hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,

@@ -306,3 +306,21 @@ def test_real_empty_tag_name_and_history_versions(ocr) -> None:  # type: ignore[
     assert versions and len(versions[0]) == 6  # the six saved versions, not the column's header
     rule = _read(ocr, "paperless_mail_rule.png")
     assert ("Name", "Gmail Rule") in rule.pairs and ("Name", layout.NO_VALUE) not in rule.pairs
+
+
+def test_tabs_wrapped_over_two_rows_are_one_row_of_items() -> None:
+    top = ["Text", "Text Animation", "Dimensioning", "Connector", "Alignment", "Tabs"]
+    low = ["Organizer", "Line", "Area", "Shadowing", "Font", "Font Effects", "Indents & Spacing"]
+    lines = [line(t, 30 + 130 * k, 14, 90, 26) for k, t in enumerate(top[:-1])] + [line("Tabs", 770, 14, 70, 26)]
+    lines += [line(t, 26 + 115 * k, 50, 80, 26) for k, t in enumerate(low[:-1])] + [line(low[-1], 720, 50, 120, 26)]
+    read = layout.read(lines)
+    assert ("Rows of Text", tuple(top + low)) in read.lists
+    assert ("Row of Text", tuple(top)) in read.lists  # each row still counts on its own
+
+
+def test_a_table_or_a_menu_over_a_toolbar_is_no_wrapped_row() -> None:
+    cells = [line(t, 100 + 200 * k, 40 + 30 * r, 120) for r in range(3) for k, t in enumerate(("Apple", "Web", "9:07"))]
+    assert not [h for h, _ in layout.read(cells).lists if h.startswith("Rows of")]  # cells in columns
+    menu = [line(t, 10 + 60 * k, 10, 45) for k, t in enumerate(("File", "Edit", "View", "Go", "Help"))]
+    tools = [line(t, 15 + 110 * k, 36, 90) for k, t in enumerate(("Zoom In", "Zoom Out", "Fit Width", "Browse", "Select", "Rotate"))]
+    assert not [h for h, _ in layout.read(menu + tools).lists if h.startswith("Rows of")]  # another width

@@ -113,3 +113,58 @@ def test_near_misses_of_a_masked_value() -> None:
     assert span("What was the username on the Netflix entry?", ENTRY) == "john.doe@example.com"
     # a short line over the next one is no label and its value (a menu bar: "Entries" over "Groups")
     assert span("Which entries were in the database?", ENTRY) != "Groups"
+
+
+# -- counting what the capture never names, numbers beside their nouns ------------------------------
+
+WELCOME = Piece("[KeePassXC - KeePassXC] Open existing database: Import from 1Password | Welcome to KeePassXC 2.7.0 | "
+                "Create new database | Open existing database | Import from KeePass 1 | Import from 1Password | "
+                "Import from CSV", "screen")
+DASHBOARD = Piece("[Paperless-ngx - Dashboard - Paperless-ngx] Hello User2, welcome to Paperless-ngx: 6 items | "
+                  "Hello User2, welcome to Paperless-ngx lists Title; H7_Napoleon; [paperless] test; Sample100.csv; "
+                  "drylab Test; tablerates2 | Inbox Created: 5 items | Inbox Created lists Aug 9, 2023; Mar 25, 2023; "
+                  "Oct 2, 2022; Oct 2, 2022; Sep 11, 2022", "screen")
+QUEUE = Piece("[AntennaPod (Android)] Queue | 6 episodes·Time left:14 hours 31 minutes | VPN | 02:29:44 | "
+              "11Jan2018·100MB | FS210 Spoiler Alert | FREAKSHOW | 04:22:05 | 24Sep2019·190MB", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many import options did the KeePassXC welcome screen offer?",
+    "How many import choices were on the start page?",
+    "How many different import buttons did KeePassXC show?",
+])
+def test_options_phrased_alike_are_counted(question: str) -> None:
+    assert span(question, WELCOME) == "3"
+
+
+@pytest.mark.parametrize("question", [
+    "How many export options did the welcome screen offer?",  # nothing starts with "export"
+    "How many database options did the welcome screen offer?",  # "database" ends the lines, it starts none
+])
+def test_no_count_of_lines_the_question_does_not_name(question: str) -> None:
+    assert span(question, WELCOME) != "3"
+
+
+@pytest.mark.parametrize("question", [
+    "How many documents were in the Paperless inbox according to the dashboard?",
+    "How many items sat in my inbox on the Paperless dashboard?",
+    "How many documents did the Paperless inbox list?",
+])
+def test_a_heading_that_names_the_app_does_not_pick_the_list(question: str) -> None:
+    assert span(question, DASHBOARD) == "5"
+
+
+def test_numbers_beside_their_nouns_where_the_ocr_ran_words_together() -> None:
+    assert span("How many episodes were in my AntennaPod queue?", QUEUE) == "6 episodes"
+    assert span("How many episodes did the podcast queue hold?", QUEUE) == "6 episodes"
+    assert span("How much listening time was left in my podcast queue?", QUEUE) == "14 hours 31 minutes"
+    assert span("How much time was left in the queue?", QUEUE) == "14 hours 31 minutes"  # not "6 episodes · Time left"
+
+
+@pytest.mark.parametrize("question", [
+    "How long is the FS210 Spoiler Alert episode?",
+    "How long was the Spoiler Alert episode in my queue?",
+    "How long did the FS210 Spoiler Alert episode run?",
+])
+def test_how_long_reads_the_duration_beside_the_item(question: str) -> None:
+    assert span(question, QUEUE) == "04:22:05"

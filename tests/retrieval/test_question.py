@@ -227,3 +227,15 @@ def test_an_ordinal_on_a_person_picks_that_person(text: str, n: int, modality: s
 ])
 def test_an_ordinal_on_a_thing_or_a_moment_is_no_person(text: str) -> None:
     assert parse(text).nth is None
+
+
+@pytest.mark.parametrize("text, wants", [
+    ("How long is the FS210 episode?", "duration"),
+    ("How long did the upload take?", "duration"),
+    ("How long was the flight to Lisbon?", "duration"),
+    ("How many episodes were in the queue?", "number"),  # near-misses: counts and amounts
+    ("How much did the plumber charge?", "number"),
+    ("What was the password length?", "number"),
+])
+def test_how_long_asks_a_length_of_time(text: str, wants: str) -> None:
+    assert parse(text).wants == wants
