@@ -112,3 +112,24 @@ def _alike(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if len(alike) >= 2:
             return Found(str(len(alike)), i, " | ".join(alike), f"the lines that start with '{' / '.join(sorted(own))}'")
     return None
+
+
+def by_words(q: Question, pieces: Sequence[Piece]) -> list[int]:
+    """The order to read ``pieces`` in: as retrieval ranked them, except that captures sharing
+    more of the question's words come first among captures (two screens of one app: the
+    entry list that names "Apple" before the history dialog of another entry). Speech keeps its
+    place: a sentence about a person need not say their name."""
+    screens = [i for i, p in enumerate(pieces) if p.modality == "screen"]
+    if len(screens) < 2:
+        return list(range(len(pieces)))
+    focus, content = _asked(q)
+    asked = focus | content
+    names = set().union(*(_lemmas(t) for t in q.key_terms)) if q.key_terms else set()  # "Apple", "FS210": count more
+
+    def shared(i: int) -> int:
+        words = _lemmas(pieces[i].text)
+        return len(words & asked) + 2 * len(words & names)
+
+    score = {i: shared(i) for i in screens}
+    order = iter(sorted(screens, key=lambda i: (-score[i], i)))
+    return [next(order) if p.modality == "screen" else i for i, p in enumerate(pieces)]

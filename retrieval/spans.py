@@ -370,7 +370,8 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
-    for i, piece in enumerate(pieces):
+    for i in layout_spans.by_words(q, pieces):
+        piece = pieces[i]
         for step in steps:
             found = step(q, [piece])
             if found is not None:

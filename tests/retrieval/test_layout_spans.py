@@ -168,3 +168,25 @@ def test_numbers_beside_their_nouns_where_the_ocr_ran_words_together() -> None:
 ])
 def test_how_long_reads_the_duration_beside_the_item(question: str) -> None:
     assert span(question, QUEUE) == "04:22:05"
+
+
+HISTORY = Piece("[KeePassXC - Demo Passwords - KeePassXC] Title: Internet · Netflix · Edit entry | "
+                "190 B Last modified: 3/13/2022 9:01 AM | 96 B Last modified: 5/29/2020 2:25 PM", "screen")
+ENTRIES = Piece("[KeePassXC - Demo Passwords - KeePassXC] Apple Modified: 3/13/2022 9:07 AM | "
+                "Dropbox Modified: 7/3/2020 10:47 AM | Netflix Modified: 3/13/2022 1:03 PM", "screen")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("When was the Apple entry in KeePassXC last modified?", "3/13/2022 9:07 AM"),
+    ("What was the last modification time of the Apple entry?", "3/13/2022 9:07 AM"),
+    ("When had the Dropbox entry been changed last?", "7/3/2020 10:47 AM"),
+])
+def test_the_capture_that_names_what_is_asked_is_read_first(question: str, expected: str) -> None:
+    """Two captures of one app, both with a "modified" value: the one that names the entry."""
+    assert span(question, HISTORY, ENTRIES) == expected
+
+
+def test_speech_keeps_its_place_and_a_lone_capture_is_read_as_ranked() -> None:
+    said = Piece("She moved the deadline to Friday.", "speech", "voice_1")
+    assert span("When was the deadline moved?", said, ENTRIES) == "Friday"  # the sentence first, as ranked
+    assert span("When was the Netflix entry in KeePassXC last modified?", HISTORY) == "3/13/2022 9:01 AM"
