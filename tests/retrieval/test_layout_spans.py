@@ -190,3 +190,31 @@ def test_speech_keeps_its_place_and_a_lone_capture_is_read_as_ranked() -> None:
     said = Piece("She moved the deadline to Friday.", "speech", "voice_1")
     assert span("When was the deadline moved?", said, ENTRIES) == "Friday"  # the sentence first, as ranked
     assert span("When was the Netflix entry in KeePassXC last modified?", HISTORY) == "3/13/2022 9:01 AM"
+
+
+STATS = Piece("[Paperless-ngx - Dashboard - Paperless-ngx] Total documents: 64 | Document Types: ∅ | Correspondents: ∅ | "
+              "Tag Name: ∅", "screen")
+TABLE = Piece("[Paperless-ngx - Documents - Paperless-ngx] Sample100.csv ASN: 112412326 | Sample100.csv Created: Aug 9, 2023",
+              "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "What ASN does the Sample100.csv document have?",
+    "Which archive serial number did the Sample100.csv document get?",
+    "What was the created date of the Sample100.csv document?",
+])
+def test_an_empty_label_that_is_not_what_is_asked_says_nothing(question: str) -> None:
+    """"Document Types: ∅" shares "document" with the question, but the question asks for an ASN or
+    a date: the empty label is no answer, the next capture is read."""
+    found = find(parse(question), [STATS, TABLE])
+    assert found is None or found.text != ""
+
+
+@pytest.mark.parametrize("question", [
+    "What name did I give the new tag?",
+    "Which tag name did I type?",
+    "What were the document types on the dashboard?",
+])
+def test_an_empty_label_that_is_what_is_asked_is_not_shown(question: str) -> None:
+    found = find(parse(question), [STATS])
+    assert found is not None and found.text == ""
