@@ -175,9 +175,10 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
             # a label shown empty says "not shown" only for the very thing asked ("what name ...":
-            # "Name: ∅"), not for a label that shares a word with the rest ("Document Types: ∅"
-            # for "what ASN does the document have")
-            if value.strip() == NO_VALUE and score > 0 and (not focus or _lemmas(label) & focus):
+            # "Name: ∅"; with no focus parsed, every word of the label asked), not for a label that
+            # shares a word with the rest ("Document Types: ∅" for "what ASN does the document have")
+            if value.strip() == NO_VALUE and score > 0 and (
+                    _lemmas(label) & focus if focus else all(_lemmas(w) & content for w in label.split())):
                 found = Found("", i, line, f"'{label.strip()}' is shown without a readable value (masked or empty)")
                 key = (score - 0.5 * i, -i)
                 if best is None or key > (best[0], -best[1]):

@@ -208,6 +208,8 @@ def test_an_empty_label_that_is_not_what_is_asked_says_nothing(question: str) ->
     a date: the empty label is no answer, the next capture is read."""
     found = find(parse(question), [STATS, TABLE])
     assert found is None or found.text != ""
+    alone = find(parse(question), [STATS])  # the dashboard alone: no answer, and no "not shown"
+    assert alone is None or alone.text != ""
 
 
 @pytest.mark.parametrize("question", [
