@@ -18,7 +18,8 @@ Geometry only, no word lists:
 - **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
   for the cells that hold a number, a date or a time;
 - **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
-  items" and its items;
+  items" and its items; rows of items stacked tightly over one width (tabs wrapped over two
+  lines) → "Rows of <first>: N items" too;
 - **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
   background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
   check box, a radio button): filled → "X: on", empty → "X: off"; coloured buttons among grey
@@ -46,6 +47,7 @@ NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or unde
 
 _FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")
 _WORDS = re.compile(r"[A-Za-z]")
+_DIGIT = re.compile(r"\d")
 _MAX_LABEL_WORDS = 6
 
 
@@ -134,9 +136,10 @@ def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
     return min(under, key=lambda b: (b.y0, abs(b.x0 - label.x0)), default=None)
 
 
-def _band(b: Box, boxes: Sequence[Box]) -> list[Box]:
-    """The other boxes in ``b``'s column: left edges within 1.5 heights, or overlapping it."""
-    return [x for x in boxes if x is not b and (abs(x.x0 - b.x0) <= 1.5 * b.h or (x.x0 < b.x1 and x.x1 > b.x0))]
+def _band(b: Box, boxes: Sequence[Box], inset: float = 1.5) -> list[Box]:
+    """The other boxes in ``b``'s column: left edges within 1.5 heights (up to ``inset`` heights
+    to the right: a field's text after a swatch or an icon), or overlapping it."""
+    return [x for x in boxes if x is not b and (-1.5 * b.h <= x.x0 - b.x0 <= inset * b.h or (x.x0 < b.x1 and x.x1 > b.x0))]
 
 
 def _couple(label: Box, boxes: Sequence[Box]) -> Box | None:
@@ -203,7 +206,8 @@ def pairs_of(rows: Sequence[Sequence[Box]]) -> tuple[list[tuple[str, str]], set[
     return list(dict.fromkeys(out)), used
 
 
-def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[Box | None, list[Box]]]:
+def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset(),
+               headers: bool = True) -> list[tuple[Box | None, list[Box]]]:
     """Columns of ≥ 3 left-aligned boxes of ≤ 8 words at a steady pitch (boxes of a label → value
     pair are not items), each with the box right above it (aligned, within two pitches) as its
     heading, or None."""
@@ -223,13 +227,28 @@ def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] =
     for col in columns:
         if len(col) < 3:
             continue
-        first = col[0]
-        pitch = median(col[i + 1].y0 - col[i].y0 for i in range(len(col) - 1))
+        header = _column_header(col) if headers else None  # siblings for the selected state keep theirs
+        if header is not None:
+            col = col[1:]
+        first = header or col[0]
+        pitch = median(col[i + 1].y0 - col[i].y0 for i in range(len(col) - 1)) if len(col) >= 2 else 2.0 * first.h
         above = [b for b in boxes if b.y1 <= first.y0 + 0.2 * first.h and first.y0 - b.y0 <= 2.2 * pitch
-                 and b.x0 - 0.5 * first.h <= first.x0 and b.x1 > first.x0 and b not in col]
+                 and b.x0 - 0.5 * first.h <= first.x0 and b.x1 > first.x0 and b not in col and b is not header]
         heading = max(above, key=lambda b: b.y0) if above else None
+        if header is not None:  # "Inbox" over its table's "Created" column: both name the list
+            heading = Box(f"{heading.text} {header.text}" if heading is not None else header.text,
+                          *(((heading or header).x0, (heading or header).y0, header.x1, header.y1)))
         out.append((heading, col))
     return out
+
+
+def _column_header(col: Sequence[Box]) -> Box | None:
+    """The first box of a column is its header, not an item, when it is words and every box under
+    it holds a number, a date or a time (a table's "Created" over its dates)."""
+    first, rest = col[0], col[1:]
+    if len(rest) < 2 or _DIGIT.search(first.text) or not _WORDS.search(first.text):
+        return None
+    return first if all(_DIGIT.search(b.text) for b in rest) else None
 
 
 def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
@@ -239,12 +258,41 @@ def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
 
 def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
     out = []
+    shown = {id(b) for r in rows for b in r}
     for heading, col in columns_of(rows, taken):
-        if heading is not None and _is_label(heading.text) and ":" not in heading.text.rstrip(":"):
+        named = heading is not None and (_is_label(heading.text) or id(heading) not in shown)  # or a header under its heading
+        if named and ":" not in heading.text.rstrip(":"):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
-    for row in item_rows_of(rows):
+    item_rows = item_rows_of(rows)
+    for row in item_rows:
         out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))
+    for block in stacked_rows(item_rows):
+        out.append((f"Rows of {block[0][0].text}", tuple(b.text for r in block for b in r)))
     return out
+
+
+def stacked_rows(item_rows: Sequence[Sequence[Box]]) -> list[list[Sequence[Box]]]:
+    """Rows of items stacked into one block (a dialog's tabs wrapped over two lines): each right
+    under the last (gap under a line height), of one height, spanning the same width (left and
+    right ends within a line height or so) — a menu bar over a toolbar spans another width — and
+    not lined up in columns (a table's rows are)."""
+    blocks: list[list[Sequence[Box]]] = []
+    run: list[Sequence[Box]] = []
+    for row in [*item_rows, []]:
+        last = run[-1] if run else None
+        if row and last is not None:
+            h = median(b.h for b in last)
+            gap = min(b.y0 for b in row) - max(b.y1 for b in last)
+            # a table's rows line their cells up in columns: wrapped tabs do not
+            aligned = sum(any(abs(b.x0 - a.x0) <= 0.5 * h for a in last) for b in row[1:])
+            if 0 <= gap < h and 0.8 <= median(b.h for b in row) / h <= 1.25 and aligned <= 0.5 * (len(row) - 1) \
+                    and abs(row[0].x0 - last[0].x0) <= h and abs(row[-1].x1 - last[-1].x1) <= 1.5 * h:
+                run.append(row)
+                continue
+        if len(run) >= 2:
+            blocks.append(run)
+        run = [row] if row else []
+    return blocks
 
 
 def title_of(rows: Sequence[Sequence[Box]]) -> str:
@@ -283,6 +331,22 @@ def paragraphs_of(rows: Sequence[Sequence[Box]], listed: frozenset[int] | set[in
     return out
 
 
+def _empty_fields(rows: Sequence[Sequence[Box]], taken: set[int], image: Any) -> list[tuple[str, str]]:
+    """"Name: ∅" for a label alone on its row (a few words, no digits, not a field already) over an
+    input box with nothing in it (perception/layout_state.py reads the box's edges)."""
+    from perception.layout_state import empty_field
+
+    boxes = [b for r in rows for b in r]
+    out = []
+    for row in rows:
+        b = row[0]
+        if len(row) != 1 or id(b) in taken or _DIGIT.search(b.text) or len(b.text.split()) > 4 or not _is_label(b.text):
+            continue
+        if empty_field(image, b, boxes):
+            out.append((b.text.rstrip(": "), NO_VALUE))
+    return out
+
+
 def read(lines: Sequence[Any], image: Any = None) -> Layout:
     """The layout of one capture's OCR lines; with the pixels (an RGB array), the selected and
     checked state too."""
@@ -295,8 +359,9 @@ def read(lines: Sequence[Any], image: Any = None) -> Layout:
     if image is not None:
         from perception.layout_state import states_of
 
-        groups = [col for _, col in columns_of(rows, taken)] + [list(r) for r in rows if len(r) >= 2]
+        groups = [col for _, col in columns_of(rows, taken, headers=False)] + [list(r) for r in rows if len(r) >= 2]
         states = states_of(boxes, groups, image)
+        pairs += _empty_fields(rows, taken, image)
     listed = {id(b) for _, col in columns_of(rows, taken) for b in col}
     return Layout(tuple(tuple(r) for r in rows), tuple(pairs), tuple(lists), tuple(states),
                   title_of(rows), tuple(paragraphs_of(rows, listed)))

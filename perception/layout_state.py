@@ -138,3 +138,45 @@ def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.n
                 text = rest  # the OCR read the glyph itself as a letter ("O Lossless compression")
             out.append((text.rstrip(": "), state))
     return list(dict.fromkeys(out))
+
+
+def _rules(ink: np.ndarray, share: float = 0.8) -> list[tuple[int, int]]:
+    """Runs of rows (start, end) where most of the width is ink: the horizontal edges of a box."""
+    full = ink.mean(axis=1) >= share
+    runs: list[tuple[int, int]] = []
+    start = None
+    for y, on in enumerate([*full, False]):
+        if on and start is None:
+            start = y
+        elif not on and start is not None:
+            runs.append((start, y))
+            start = None
+    return runs
+
+
+def empty_field(image: np.ndarray, label: Box, boxes: Sequence[Box]) -> bool:
+    """An input field right under ``label`` with nothing in it: two long horizontal edges (its
+    top and bottom), at least a line apart, the first within a line of the label, nothing but
+    background between them, and no OCR box inside (a filled field has its text read)."""
+    h = label.h
+    bg = background(image, label)
+    if bg is None:
+        return False
+    H, W = image.shape[:2]
+    x0, x1 = max(int(label.x0 - 0.5 * h), 0), min(int(label.x0 + 12 * h), W)
+    y0, y1 = int(label.y1 + 1), min(int(label.y1 + 4.5 * h), H)
+    if x1 - x0 < 6 * h or y1 - y0 < 2 * h:
+        return False
+    region = image[y0:y1, x0:x1, :3].astype(np.float32)
+    ink = np.linalg.norm(region - bg, axis=2) > 0.5 * INK
+    rules = _rules(ink)
+    if len(rules) < 2 or rules[0][0] > 1.0 * h:
+        return False
+    top, bottom = rules[0][1], rules[1][0]
+    if bottom - top < 1.0 * h:
+        return False
+    inside = ink[top + 2: bottom - 2, int(0.5 * h): -int(0.5 * h) or None]
+    if inside.size == 0 or inside.mean() > 0.02:
+        return False
+    fy0, fy1 = y0 + top, y0 + bottom
+    return not any(b is not label and b.y1 > fy0 and b.y0 < fy1 and b.x1 > x0 and b.x0 < x1 for b in boxes)

@@ -5,7 +5,9 @@ stores them as the capture's first blocks):
   (a highlighted tab, a checked radio button) that shares most words with the question (one that
   shares none only when it is the capture's one highlighted item);
 - "how many X": the size of a list (``Heading: N items``) whose heading or items share words with
-  the question — a list nothing in the question points at is not counted.
+  the question — a list nothing in the question points at is not counted; with no such list,
+  the lines phrased alike that start with the word the question puts on X ("how many import
+  options": "Import from CSV", "Import from KeePass 1", ...).
 
 Both steps run before the label → value step of retrieval/spans.py; they answer None when the
 capture has no such line, and the next step reads the evidence.
@@ -74,17 +76,60 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
     for i, piece in enumerate(pieces):
         if piece.modality != "screen":
             continue
-        _, lines = title_and_lines(piece)
+        title, lines = title_and_lines(piece)
+        # a heading that only names the app or window ("welcome to Paperless-ngx") says nothing
+        # about which of the capture's lists is asked: the title's words count for its items only
+        named = asked - _lemmas(title)
         items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
         for k, line in enumerate(lines):
             m = _COUNT.match(line)
             if m is None:
                 continue
             head = m.group("head")
-            score = 2 * len(_lemmas(head) & asked) + len(_lemmas(items.get(head, "")) & asked)
+            score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & asked)
             if score <= 0:
                 continue
             key = (score, -(i * 1000 + k))
             if best is None or key > best[:2]:
                 best = (*key, Found(m.group("n"), i, line, f"the number of items listed under '{head}'"))
-    return best[2] if best else None
+    return best[2] if best else _alike(q, pieces)
+
+
+def _alike(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """"How many import options": no list is named, so count the capture's lines phrased alike
+    that start with the word the question puts on the counted noun ("Import from CSV", "Import
+    from KeePass 1", ...) — at least two, the structured lines ("Label: value", lists) left out."""
+    doc = nlp.parse(q.text)
+    counted = [t for t in doc if t.lemma_.lower() == q.gap.unit and t.pos_ in ("NOUN", "PROPN")]
+    mods = {c.lemma_.lower() for t in counted for c in t.children if c.dep_ in ("compound", "amod") and not c.is_stop}
+    for i, piece in enumerate(pieces):
+        if piece.modality != "screen" or not mods:
+            continue
+        title, lines = title_and_lines(piece)
+        own = mods - _lemmas(title)
+        alike = [x for x in dict.fromkeys(lines) if ":" not in x and " lists " not in x and len(x.split()) >= 2
+                 and (first := nlp.parse(x)[0]).lemma_.lower() in own | {first.lower_} & own]
+        if len(alike) >= 2:
+            return Found(str(len(alike)), i, " | ".join(alike), f"the lines that start with '{' / '.join(sorted(own))}'")
+    return None
+
+
+def by_words(q: Question, pieces: Sequence[Piece]) -> list[int]:
+    """The order to read ``pieces`` in: as retrieval ranked them, except that captures sharing
+    more of the question's words come first among captures (two screens of one app: the
+    entry list that names "Apple" before the history dialog of another entry). Speech keeps its
+    place: a sentence about a person need not say their name."""
+    screens = [i for i, p in enumerate(pieces) if p.modality == "screen"]
+    if len(screens) < 2:
+        return list(range(len(pieces)))
+    focus, content = _asked(q)
+    asked = focus | content
+    names = set().union(*(_lemmas(t) for t in q.key_terms)) if q.key_terms else set()  # "Apple", "FS210": count more
+
+    def shared(i: int) -> int:
+        words = _lemmas(pieces[i].text)
+        return len(words & asked) + 2 * len(words & names)
+
+    score = {i: shared(i) for i in screens}
+    order = iter(sorted(screens, key=lambda i: (-score[i], i)))
+    return [next(order) if p.modality == "screen" else i for i, p in enumerate(pieces)]

@@ -36,6 +36,7 @@ APP_NOUNS = frozenset("app application program programme window software tool".s
 SAY_VERBS = frozenset("say tell mention speak talk ask sing read announce promise claim discuss state "
                       "reply answer repeat explain".split())
 SHOW_VERBS = frozenset("show display see appear write list open select check show up pop".split())
+SETTING_VERBS = frozenset("set configure schedule program preset adjust".split())  # "set to save every ..."
 CHOICE_VERBS = frozenset("select choose check tick pick open enable activate highlight".split())  # "which tab was open"
 SCREEN_NOUNS = frozenset("screen slide display window monitor".split())
 SUMMARY_WORDS = frozenset("summarise summarize summary recap overview outline gist topic sum".split())
@@ -353,7 +354,28 @@ def _is_where(r: Reading) -> bool:
     return r.wh_lemma == "where" or (head is not None and head.lemma_.lower() in PLACE_NOUNS)
 
 
+def _is_setting_rate(r: Reading) -> bool:
+    """"How often was X set to save ...", "how frequently is the backup scheduled to run": the rate
+    a setting makes something happen at (a passive verb of setting with a "to" clause), a value
+    shown on screen, not a count of moments ("how often was she asked to present", "how often
+    was the server restarted to apply updates" count them)."""
+    target = r.how_target()
+    if target is None or target.lemma_.lower() not in FREQUENCY_ADVERBS:
+        return False
+    for verb in (t for t in r.doc if t.i not in r.skip and t.pos_ in ("VERB", "AUX")):
+        # the small parser reads "is the cache set to ..." as a copula and a participle on the noun
+        passive = verb.tag_ in ("VBN", "VBD") and (
+            any(c.dep_ in ("auxpass", "nsubjpass") or c.dep_ == "aux" and c.lemma_ == "be" for c in verb.children)
+            or verb.dep_ in ("acomp", "acl") and r.root.lemma_ == "be")
+        infinitive = any(c.dep_ in ("xcomp", "advcl") and any(g.tag_ == "TO" for g in c.children) for c in verb.children)
+        if passive and infinitive and verb.lemma_.lower() in SETTING_VERBS:
+            return True
+    return False
+
+
 def _is_times(r: Reading) -> bool:
+    if _is_setting_rate(r):
+        return False
     target = r.how_target()
     if target is not None and target.lemma_.lower() in FREQUENCY_ADVERBS:
         return True
@@ -371,6 +393,8 @@ def _is_how_many(r: Reading) -> bool:
     target = r.how_target()
     if target is not None and target.lemma_.lower() in ("many", "much", "long", "old", "big", "large", "far",
                                                            "tall", "high", "fast", "heavy", "wide", "deep"):
+        return True
+    if _is_setting_rate(r):
         return True
     head = r.wh_head()
     return head is not None and head.lemma_.lower() in NUMBER_NOUNS
@@ -550,8 +574,11 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     hop = None
     if r.hop is not None:
         hop = " ".join(t.text for t in r.hop if not (t.tag_ in ("WP", "WDT") and t.dep_.startswith("nsubj"))).strip()
+    wants = _WANTS.get(main)
+    if main == "how_many" and (target := r.how_target()) is not None and target.lemma_.lower() == "long":
+        wants = "duration"  # "how long is the episode": a length of time, a timecode answers it
     return Question(
-        text=text, topic=topic, wants=_WANTS.get(main), kind=main, count=main == "how_many_times", order=order,
+        text=text, topic=topic, wants=wants, kind=main, count=main == "how_many_times", order=order,
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
         hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 
 _TITLE = re.compile(r"^\[(?P<title>[^\]]*)\]\s*")
 _LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s*(?P<value>\S.*)$")
+_GLUE_DOT = re.compile(r"(?<=\w)\s*[·•]\s*(?=\w)")
+_GLUE_COLON = re.compile(r"(?<=[A-Za-z]):(?=\d)")
 _COUNT_LINE = re.compile(r"^\d+ items$")  # perception/layout.py's count of a list
 _YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
           "false": "no", "checked": "yes", "unchecked": "no"}
@@ -77,7 +79,13 @@ def split_title(text: str) -> tuple[str, list[str]]:
     m = _TITLE.match(text)
     title = m.group("title") if m else ""
     body = text[m.end():] if m else text
-    return title, [x.strip() for x in body.split(" | ") if x.strip()]
+    return title, [_unglue(x.strip()) for x in body.split(" | ") if x.strip()]
+
+
+def _unglue(line: str) -> str:
+    """Words the OCR ran together at a separator ("6 episodes·Time left:14 hours") set apart, so
+    the parser reads "episodes" and "14 hours" as words of their own."""
+    return _GLUE_COLON.sub(": ", _GLUE_DOT.sub(" · ", line))
 
 
 def title_and_lines(piece: Piece) -> tuple[str, list[str]]:
@@ -147,8 +155,8 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
     _, lines = title_and_lines(piece)
     for k, line in enumerate(lines):
         m = _LABEL_VALUE.match(line)
-        if m and m.group("value").strip():
-            out.append((m.group("label"), m.group("value").strip(), line))
+        if m and m.group("value").strip():  # a label never spans a separator ("6 episodes · Time left")
+            out.append((re.split(r"\s[·•]\s", m.group("label"))[-1], m.group("value").strip(), line))
         nxt = lines[k + 1] if k + 1 < len(lines) else None
         if nxt is not None and line.rstrip().endswith(":") and not nxt.rstrip().endswith(":") \
                 and not _LABEL_VALUE.match(nxt):
@@ -166,7 +174,11 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     for i, piece in enumerate(pieces):
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
-            if value.strip() == NO_VALUE and score > 0:
+            # a label shown empty says "not shown" only for the very thing asked ("what name ...":
+            # "Name: ∅"; with no focus parsed, every word of the label asked), not for a label that
+            # shares a word with the rest ("Document Types: ∅" for "what ASN does the document have")
+            if value.strip() == NO_VALUE and score > 0 and (
+                    _lemmas(label) & focus if focus else all(_lemmas(w) & content for w in label.split())):
                 found = Found("", i, line, f"'{label.strip()}' is shown without a readable value (masked or empty)")
                 key = (score - 0.5 * i, -i)
                 if best is None or key > (best[0], -best[1]):
@@ -174,7 +186,7 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 continue
             if score <= 0 or not _typed(value, q.wants) or (_COUNT_LINE.match(value) and not q.gap.unit):
                 continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
-            if _lemmas(value) <= content and q.wants not in ("number", "time", "yesno"):
+            if _lemmas(value) <= content and q.wants not in ("number", "duration", "time", "yesno"):
                 continue  # the "value" only repeats the question
             shown = _YESNO.get(value.strip().lower(), value.strip()) if q.wants == "yesno" else value.strip()
             found = Found(shown, i, line, f"the value beside '{label.strip()}'")
@@ -233,9 +245,12 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
     _, content = _asked(q)
     for i, piece in enumerate(pieces):
         _, lines = title_and_lines(piece)
-        if piece.modality == "screen":  # only the lines about what is asked, and the line after each
-            about = [k for k, x in enumerate(lines) if _lemmas(x) & content]
-            lines = [lines[k] for k in sorted({k for a in about for k in (a, a + 1) if k < len(lines)})]
+        if piece.modality == "screen":  # only the lines about what is asked, and the two after each
+            # (OCR order may put a box between a title and its value), the line sharing most of the
+            # question's words first ("FS210 Spoiler Alert" over "6 episodes", for "how long")
+            shared = {k: len(_lemmas(x) & content) for k, x in enumerate(lines)}
+            about = sorted((k for k in shared if shared[k]), key=lambda k: (-shared[k], k))
+            lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
         for line in lines:
             text = nlp.digits(line) if label in ("number", "duration") else line
             sent = nlp.parse(text)[:]
@@ -357,6 +372,11 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     whole = _whole(q, pieces)
     if whole is not None:
         return whole
+    from retrieval import shapes  # "which email address": a span of that shape, or none shown
+
+    shaped = shapes.find(q, pieces)
+    if shaped is not None:
+        return shaped  # type: ignore[return-value]
     if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen"):
         found = _by_app(q, pieces)
         if found is not None:
@@ -366,7 +386,8 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
-    for i, piece in enumerate(pieces):
+    for i in layout_spans.by_words(q, pieces):
+        piece = pieces[i]
         for step in steps:
             found = step(q, [piece])
             if found is not None:

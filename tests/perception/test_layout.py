@@ -233,3 +233,94 @@ def test_a_label_without_a_readable_value() -> None:
     assert ("Password", layout.NO_VALUE) in pairs
     assert ("Username", "john.doe@example.com") in pairs and ("URL", "https://netflix.com") in pairs
     assert ("Password", "URL:") not in pairs  # the next label is no value
+
+
+# -- a column's header, an empty input field --------------------------------------------------------
+
+
+@pytest.mark.parametrize("header, cells", [
+    ("Created", ["Aug 9, 2023", "Mar 25, 2023", "Oct 2, 2022", "Sep 11, 2022", "Jun 30, 2018"]),  # dates
+    ("Last modified", ["3/13/2022 9:01 AM", "7/3/2020 12:10 PM", "5/29/2020 2:25 PM"]),  # date and time
+    ("Size", ["190 B", "224 B", "179 B", "96 B"]),  # sizes
+    ("Due", ["14:00", "15:30", "09:15"]),  # clock times
+])
+def test_a_column_header_names_the_list_and_is_no_item(header: str, cells: list[str]) -> None:
+    """A table's column under its heading ("Inbox" over "Created" over five dates): the header is
+    part of the list's name, never counted among its items."""
+    lines = [line("Inbox", 100, 16, 60, 34), line(header, 100, 60, 90)] + [line(c, 100, 90 + 28 * k, 120) for k, c in enumerate(cells)]
+    read = layout.read(lines)
+    assert (f"Inbox {header}", tuple(cells)) in read.lists
+    assert f"Inbox {header}: {len(cells)} items" in read.lines()
+    alone = layout.read(lines[1:])  # no heading over the header: the header alone names it
+    assert (header, tuple(cells)) in alone.lists
+
+
+@pytest.mark.parametrize("items", [
+    ["Introduction", "Okular Basics", "Okular Menus", "Credits"],  # words under words: all items
+    ["Version 2", "Version 3", "Version 4", "Version 5"],  # every item holds a digit, the first too
+    ["Today", "3/13/2022", "Yesterday", "7/3/2020"],  # words and dates mixed: no header
+])
+def test_no_header_taken_from_a_plain_list(items: list[str]) -> None:
+    lines = [line("Contents", 100, 20, 90, 24)] + [line(t, 110, 60 + 28 * k, 150) for k, t in enumerate(items)]
+    assert ("Contents", tuple(items)) in layout.read(lines).lists
+
+
+def _form(h: int = 30) -> np.ndarray:
+    """A white form: "Name" over an empty input box, "Color" over a box holding text."""
+    image = np.full((400, 800, 3), 255, dtype=np.uint8)
+    for top in (60, 200):  # the boxes' edges: grey lines, 1 px, with sides
+        image[top, 40:760] = 205
+        image[top + 2 * h, 40:760] = 205
+        image[top:top + 2 * h, 40] = 205
+        image[top:top + 2 * h, 759] = 205
+    image[215:235, 60:150] = 40  # ink of the Color field's text
+    return image
+
+
+def test_an_empty_input_field_under_its_label() -> None:
+    image = _form()
+    lines = [line("Name", 40, 20, 70, 30), line("Color", 40, 160, 70, 30), line("#e79fb0", 60, 212, 110, 26)]
+    pairs = layout.read(lines, image).pairs
+    assert ("Name", layout.NO_VALUE) in pairs
+    assert ("Color", layout.NO_VALUE) not in pairs  # its box holds text (an OCR box inside)
+
+
+def test_no_empty_field_without_a_box_under_the_label() -> None:
+    image = np.full((400, 800, 3), 255, dtype=np.uint8)
+    image[60, 40:760] = 205  # one divider line: no field
+    lines = [line("Name", 40, 20, 70, 30), line("Details", 40, 160, 90, 30)]
+    assert ("Name", layout.NO_VALUE) not in layout.read(lines, image).pairs
+    image = _form()
+    image[75:100, 60:200] = 40  # something drawn in the box (a picture, text the OCR missed)
+    assert ("Name", layout.NO_VALUE) not in layout.read([line("Name", 40, 20, 70, 30)], image).pairs
+    text = [line("Paperless will only process mails that match", 40, 20, 600, 30)]  # a sentence is no label
+    assert not [p for p in layout.read(text, _form()).pairs if p[1] == layout.NO_VALUE]
+
+
+def test_real_empty_tag_name_and_history_versions(ocr) -> None:  # type: ignore[no-untyped-def]
+    tag = _read(ocr, "paperless_new_tag.png")
+    assert ("Name", layout.NO_VALUE) in tag.pairs
+    assert ("Color", layout.NO_VALUE) not in tag.pairs
+    history = _read(ocr, "keepassxc_entry_history.png")
+    versions = [items for head, items in history.lists if head.endswith("Last modified")]
+    assert versions and len(versions[0]) == 6  # the six saved versions, not the column's header
+    rule = _read(ocr, "paperless_mail_rule.png")
+    assert ("Name", "Gmail Rule") in rule.pairs and ("Name", layout.NO_VALUE) not in rule.pairs
+
+
+def test_tabs_wrapped_over_two_rows_are_one_row_of_items() -> None:
+    top = ["Text", "Text Animation", "Dimensioning", "Connector", "Alignment", "Tabs"]
+    low = ["Organizer", "Line", "Area", "Shadowing", "Font", "Font Effects", "Indents & Spacing"]
+    lines = [line(t, 30 + 130 * k, 14, 90, 26) for k, t in enumerate(top[:-1])] + [line("Tabs", 770, 14, 70, 26)]
+    lines += [line(t, 26 + 115 * k, 50, 80, 26) for k, t in enumerate(low[:-1])] + [line(low[-1], 720, 50, 120, 26)]
+    read = layout.read(lines)
+    assert ("Rows of Text", tuple(top + low)) in read.lists
+    assert ("Row of Text", tuple(top)) in read.lists  # each row still counts on its own
+
+
+def test_a_table_or_a_menu_over_a_toolbar_is_no_wrapped_row() -> None:
+    cells = [line(t, 100 + 200 * k, 40 + 30 * r, 120) for r in range(3) for k, t in enumerate(("Apple", "Web", "9:07"))]
+    assert not [h for h, _ in layout.read(cells).lists if h.startswith("Rows of")]  # cells in columns
+    menu = [line(t, 10 + 60 * k, 10, 45) for k, t in enumerate(("File", "Edit", "View", "Go", "Help"))]
+    tools = [line(t, 15 + 110 * k, 36, 90) for k, t in enumerate(("Zoom In", "Zoom Out", "Fit Width", "Browse", "Select", "Rotate"))]
+    assert not [h for h, _ in layout.read(menu + tools).lists if h.startswith("Rows of")]  # another width

@@ -113,3 +113,110 @@ def test_near_misses_of_a_masked_value() -> None:
     assert span("What was the username on the Netflix entry?", ENTRY) == "john.doe@example.com"
     # a short line over the next one is no label and its value (a menu bar: "Entries" over "Groups")
     assert span("Which entries were in the database?", ENTRY) != "Groups"
+
+
+# -- counting what the capture never names, numbers beside their nouns ------------------------------
+
+WELCOME = Piece("[KeePassXC - KeePassXC] Open existing database: Import from 1Password | Welcome to KeePassXC 2.7.0 | "
+                "Create new database | Open existing database | Import from KeePass 1 | Import from 1Password | "
+                "Import from CSV", "screen")
+DASHBOARD = Piece("[Paperless-ngx - Dashboard - Paperless-ngx] Hello User2, welcome to Paperless-ngx: 6 items | "
+                  "Hello User2, welcome to Paperless-ngx lists Title; H7_Napoleon; [paperless] test; Sample100.csv; "
+                  "drylab Test; tablerates2 | Inbox Created: 5 items | Inbox Created lists Aug 9, 2023; Mar 25, 2023; "
+                  "Oct 2, 2022; Oct 2, 2022; Sep 11, 2022", "screen")
+QUEUE = Piece("[AntennaPod (Android)] Queue | 6 episodes·Time left:14 hours 31 minutes | VPN | 02:29:44 | "
+              "11Jan2018·100MB | FS210 Spoiler Alert | FREAKSHOW | 04:22:05 | 24Sep2019·190MB", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many import options did the KeePassXC welcome screen offer?",
+    "How many import choices were on the start page?",
+    "How many different import buttons did KeePassXC show?",
+])
+def test_options_phrased_alike_are_counted(question: str) -> None:
+    assert span(question, WELCOME) == "3"
+
+
+@pytest.mark.parametrize("question", [
+    "How many export options did the welcome screen offer?",  # nothing starts with "export"
+    "How many database options did the welcome screen offer?",  # "database" ends the lines, it starts none
+])
+def test_no_count_of_lines_the_question_does_not_name(question: str) -> None:
+    assert span(question, WELCOME) != "3"
+
+
+@pytest.mark.parametrize("question", [
+    "How many documents were in the Paperless inbox according to the dashboard?",
+    "How many items sat in my inbox on the Paperless dashboard?",
+    "How many documents did the Paperless inbox list?",
+])
+def test_a_heading_that_names_the_app_does_not_pick_the_list(question: str) -> None:
+    assert span(question, DASHBOARD) == "5"
+
+
+def test_numbers_beside_their_nouns_where_the_ocr_ran_words_together() -> None:
+    assert span("How many episodes were in my AntennaPod queue?", QUEUE) == "6 episodes"
+    assert span("How many episodes did the podcast queue hold?", QUEUE) == "6 episodes"
+    assert span("How much listening time was left in my podcast queue?", QUEUE) == "14 hours 31 minutes"
+    assert span("How much time was left in the queue?", QUEUE) == "14 hours 31 minutes"  # not "6 episodes · Time left"
+
+
+@pytest.mark.parametrize("question", [
+    "How long is the FS210 Spoiler Alert episode?",
+    "How long was the Spoiler Alert episode in my queue?",
+    "How long did the FS210 Spoiler Alert episode run?",
+])
+def test_how_long_reads_the_duration_beside_the_item(question: str) -> None:
+    assert span(question, QUEUE) == "04:22:05"
+
+
+HISTORY = Piece("[KeePassXC - Demo Passwords - KeePassXC] Title: Internet · Netflix · Edit entry | "
+                "190 B Last modified: 3/13/2022 9:01 AM | 96 B Last modified: 5/29/2020 2:25 PM", "screen")
+ENTRIES = Piece("[KeePassXC - Demo Passwords - KeePassXC] Apple Modified: 3/13/2022 9:07 AM | "
+                "Dropbox Modified: 7/3/2020 10:47 AM | Netflix Modified: 3/13/2022 1:03 PM", "screen")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("When was the Apple entry in KeePassXC last modified?", "3/13/2022 9:07 AM"),
+    ("What was the last modification time of the Apple entry?", "3/13/2022 9:07 AM"),
+    ("When had the Dropbox entry been changed last?", "7/3/2020 10:47 AM"),
+])
+def test_the_capture_that_names_what_is_asked_is_read_first(question: str, expected: str) -> None:
+    """Two captures of one app, both with a "modified" value: the one that names the entry."""
+    assert span(question, HISTORY, ENTRIES) == expected
+
+
+def test_speech_keeps_its_place_and_a_lone_capture_is_read_as_ranked() -> None:
+    said = Piece("She moved the deadline to Friday.", "speech", "voice_1")
+    assert span("When was the deadline moved?", said, ENTRIES) == "Friday"  # the sentence first, as ranked
+    assert span("When was the Netflix entry in KeePassXC last modified?", HISTORY) == "3/13/2022 9:01 AM"
+
+
+STATS = Piece("[Paperless-ngx - Dashboard - Paperless-ngx] Total documents: 64 | Document Types: ∅ | Correspondents: ∅ | "
+              "Tag Name: ∅", "screen")
+TABLE = Piece("[Paperless-ngx - Documents - Paperless-ngx] Sample100.csv ASN: 112412326 | Sample100.csv Created: Aug 9, 2023",
+              "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "What ASN does the Sample100.csv document have?",
+    "Which archive serial number did the Sample100.csv document get?",
+    "What was the created date of the Sample100.csv document?",
+])
+def test_an_empty_label_that_is_not_what_is_asked_says_nothing(question: str) -> None:
+    """"Document Types: ∅" shares "document" with the question, but the question asks for an ASN or
+    a date: the empty label is no answer, the next capture is read."""
+    found = find(parse(question), [STATS, TABLE])
+    assert found is None or found.text != ""
+    alone = find(parse(question), [STATS])  # the dashboard alone: no answer, and no "not shown"
+    assert alone is None or alone.text != ""
+
+
+@pytest.mark.parametrize("question", [
+    "What name did I give the new tag?",
+    "Which tag name did I type?",
+    "What were the document types on the dashboard?",
+])
+def test_an_empty_label_that_is_what_is_asked_is_not_shown(question: str) -> None:
+    found = find(parse(question), [STATS])
+    assert found is not None and found.text == ""

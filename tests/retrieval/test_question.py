@@ -33,6 +33,15 @@ MAIN = [
     ("how_many_times", "How often was the parking garage brought up?"),
     ("how_many_times", "How many times did anyone bring up the refund?"),
     ("how_many_times", "What was the number of times the alarm went off?"),
+    # a rate a setting makes something happen at: a value on screen, not a count of moments
+    ("how_many", "How often was the backup program set to copy the photos folder?"),
+    ("how_many", "How frequently is the mail client configured to check for new messages?"),
+    ("how_many", "How often were the snapshots scheduled to be taken?"),
+    ("how_many", "How often is the cache set to refresh?"),
+    ("how_many_times", "How often was she asked to present the roadmap?"),  # near-misses: events, counted
+    ("how_many_times", "How often was the server restarted to apply updates?"),
+    ("how_many_times", "How often was the alarm set?"),
+    ("how_many_times", "How frequently did Tom promise to send the report?"),
     ("summary", "Summarize the discussion about hiring."),
     ("summary", "Give me a quick recap of the morning."),
     ("summary", "Could you sum up the budget talk?"),
@@ -226,3 +235,15 @@ def test_an_ordinal_on_a_person_picks_that_person(text: str, n: int, modality: s
 ])
 def test_an_ordinal_on_a_thing_or_a_moment_is_no_person(text: str) -> None:
     assert parse(text).nth is None
+
+
+@pytest.mark.parametrize("text, wants", [
+    ("How long is the FS210 episode?", "duration"),
+    ("How long did the upload take?", "duration"),
+    ("How long was the flight to Lisbon?", "duration"),
+    ("How many episodes were in the queue?", "number"),  # near-misses: counts and amounts
+    ("How much did the plumber charge?", "number"),
+    ("What was the password length?", "number"),
+])
+def test_how_long_asks_a_length_of_time(text: str, wants: str) -> None:
+    assert parse(text).wants == wants
