@@ -64,6 +64,7 @@ class Scored:
             source_id=record.source_id, path=record.path, start=self.snippet.start, end=self.snippet.end,
             kind=record.kind, memory_id=self.hit.id, text=self.snippet.text, score=round(self.relevance, 4),
             modality=self.snippet.modality, wall_time=wall, image=self.snippet.image,
+            flags=("instruction",) if guard.flagged(self.snippet) else (),
         )
 
 

@@ -13,6 +13,8 @@ import hashlib
 import json
 import string
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -55,25 +57,14 @@ def _tree(root: Path) -> dict[str, str]:
 # -- capture sidecars ------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def png() -> bytes:
-    import io
-
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (64, 32), "white").save(buf, format="PNG")
-    return buf.getvalue()
+sidecars = st.one_of(objects.map(_dumps), json_values.map(_dumps), st.binary(max_size=64).map(lambda b: b.decode("latin-1")))
+recorded_ocr = st.one_of(st.none(), ocr_lists)
 
 
-@FAST
-@given(sidecar=st.one_of(objects.map(_dumps), json_values.map(_dumps), st.binary(max_size=64).map(lambda b: b.decode("latin-1"))),
-       recorded=st.one_of(st.none(), ocr_lists), picture=st.booleans())
-def test_any_sidecar_is_read_or_ignored_with_a_reason(tmp_path_factory: pytest.TempPathFactory, png: bytes,
-                                                      sidecar: str, recorded: Any, picture: bool) -> None:
+def check_sidecar(folder: Path, png: bytes, sidecar: str, recorded: Any, picture: bool) -> None:
+    """A folder with one capture whose sidecar is ``sidecar`` is read, or refused in one line."""
     from perception.screens import list_captures, screen_clips
 
-    folder = tmp_path_factory.mktemp("shots")
     if recorded is not None and sidecar.startswith("{"):
         data = json.loads(sidecar)
         if isinstance(data, dict):
@@ -97,37 +88,66 @@ def test_any_sidecar_is_read_or_ignored_with_a_reason(tmp_path_factory: pytest.T
         assert all(c.end >= c.start for c in clips)
 
 
+def png_bytes() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 32), "white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def png() -> bytes:
+    return png_bytes()
+
+
+@FAST
+@given(sidecar=sidecars, recorded=recorded_ocr, picture=st.booleans())
+def test_any_sidecar_is_read_or_ignored_with_a_reason(tmp_path_factory: pytest.TempPathFactory, png: bytes,
+                                                      sidecar: str, recorded: Any, picture: bool) -> None:
+    check_sidecar(tmp_path_factory.mktemp("shots"), png, sidecar, recorded, picture)
+
+
 # -- batch manifests -------------------------------------------------------------------------
 
 
-@FAST
-@given(rows=st.lists(objects, min_size=1, max_size=4))
-def test_any_jsonl_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pytest.TempPathFactory,
-                                                           rows: list[dict[str, Any]]) -> None:
-    from mmagent.batch import discover
-
-    spec = tmp_path_factory.mktemp("jsonl") / "lib.jsonl"
-    spec.write_text("\n".join(_dumps(r) for r in rows) + "\n")
-    _discover_cleanly(discover, spec)
-
-
+jsonl_rows = st.lists(objects, min_size=1, max_size=4)
 csv_cells = st.text(alphabet=string.printable.replace("\x0b", "").replace("\x0c", ""), max_size=20)
+csv_headers = st.lists(st.sampled_from(("path", "start", "tags", "name", "other")), min_size=1, max_size=4, unique=True)
+csv_bodies = st.lists(st.lists(csv_cells, min_size=0, max_size=5), max_size=4)
 
 
-@FAST
-@given(header=st.lists(st.sampled_from(("path", "start", "tags", "name", "other")), min_size=1, max_size=4, unique=True),
-       body=st.lists(st.lists(csv_cells, min_size=0, max_size=5), max_size=4), raw=st.text(max_size=60))
-def test_any_csv_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pytest.TempPathFactory, header: list[str],
-                                                         body: list[list[str]], raw: str) -> None:
-    from mmagent.batch import discover
+def check_jsonl(folder: Path, rows: list[dict[str, Any]]) -> None:
+    spec = folder / "lib.jsonl"
+    spec.write_text("\n".join(_dumps(r) for r in rows) + "\n")
+    _discover_cleanly(spec)
 
-    folder = tmp_path_factory.mktemp("csv")
+
+def check_csv(folder: Path, header: list[str], body: list[list[str]], raw: str) -> None:
     spec = folder / "lib.csv"
     spec.write_text(",".join(header) + "\n" + "\n".join(",".join(r) for r in body) + "\n" + raw)
-    _discover_cleanly(discover, spec)
+    _discover_cleanly(spec)
 
 
-def _discover_cleanly(discover: Any, spec: Path) -> None:
+@FAST
+@given(rows=jsonl_rows)
+def test_any_jsonl_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pytest.TempPathFactory,
+                                                           rows: list[dict[str, Any]]) -> None:
+    check_jsonl(tmp_path_factory.mktemp("jsonl"), rows)
+
+
+@FAST
+@given(header=csv_headers, body=csv_bodies, raw=st.text(max_size=60))
+def test_any_csv_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pytest.TempPathFactory, header: list[str],
+                                                         body: list[list[str]], raw: str) -> None:
+    check_csv(tmp_path_factory.mktemp("csv"), header, body, raw)
+
+
+def _discover_cleanly(spec: Path) -> None:
+    from mmagent.batch import discover
+
     try:
         sources = discover(spec)
     except SettingsError as exc:
@@ -142,11 +162,13 @@ def _discover_cleanly(discover: Any, spec: Path) -> None:
 # -- the recorder's privacy rules --------------------------------------------------------------
 
 
-@FAST
-@given(rules=st.one_of(json_values, st.dictionaries(st.sampled_from(("excluded_apps", "excluded_titles", "redact")),
-                                                    json_values, max_size=3)),
-       app=st.one_of(st.none(), st.text(max_size=20)), title=st.one_of(st.none(), st.text(max_size=40)))
-def test_any_rules_file_is_taken_or_refused_and_matching_never_fails(rules: Any, app: str | None, title: str | None) -> None:
+rules_values = st.one_of(json_values, st.dictionaries(st.sampled_from(("excluded_apps", "excluded_titles", "redact")),
+                                                     json_values, max_size=3))
+apps_ = st.one_of(st.none(), st.text(max_size=20))
+titles = st.one_of(st.none(), st.text(max_size=40))
+
+
+def check_rules(rules: Any, app: str | None, title: str | None) -> None:
     from apps.screen_privacy import PrivacyRules, excluded
 
     try:
@@ -159,12 +181,19 @@ def test_any_rules_file_is_taken_or_refused_and_matching_never_fails(rules: Any,
     assert why is None or isinstance(why, str)
 
 
+@FAST
+@given(rules=rules_values, app=apps_, title=titles)
+def test_any_rules_file_is_taken_or_refused_and_matching_never_fails(rules: Any, app: str | None, title: str | None) -> None:
+    check_rules(rules, app, title)
+
+
 # -- questions -------------------------------------------------------------------------------
 
 
-@FAST
-@given(text=st.text(min_size=1, max_size=120))
-def test_any_question_parses(text: str) -> None:
+questions = st.text(min_size=1, max_size=120)
+
+
+def check_question(text: str) -> None:
     from retrieval.question import parse
 
     if not text.split():
@@ -174,60 +203,34 @@ def test_any_question_parses(text: str) -> None:
     json.dumps(q.to_json())
 
 
-@SLOW
-@given(text=st.one_of(st.text(min_size=1, max_size=80),
-                      st.sampled_from(["who said it first, Dana or Priya?", "what was on screen at 99999999 s?",
-                                       "the 1000000th person on camera", "yesterday at 25:99", "'; DROP TABLE --"])))
-def test_any_question_is_answered_or_refused_and_the_store_is_unchanged(served: tuple[Any, Path], text: str) -> None:
-    client, store = served
+@FAST
+@given(text=questions)
+def test_any_question_parses(text: str) -> None:
+    check_question(text)
+
+
+ask_questions = st.one_of(st.text(min_size=1, max_size=80),
+                          st.sampled_from(["who said it first, Dana or Priya?", "what was on screen at 99999999 s?",
+                                           "the 1000000th person on camera", "yesterday at 25:99", "'; DROP TABLE --"]))
+read_endpoints = st.sampled_from(["search", "timeline", "transcript", "frame", "entity"])
+params = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True, allow_infinity=True)).map(str)
+ask_bodies = st.one_of(json_values, st.dictionaries(st.sampled_from(("question", "source", "tag", "before", "planner",
+                                                                     "rounds", "trace")), json_values, max_size=5))
+
+
+def check_ask(client: Any, store: Path, body: Any) -> None:
+    """An ask request with any body is answered or refused (4xx), and changes nothing stored."""
     before = _tree(store)
-    response = client.post("/api/ask", json={"question": text, "planner": "rules"})
-    assert response.status_code in (200, 400, 422), response.text
+    response = client.post("/api/ask", content=_dumps(body), headers={"Content-Type": "application/json"})
+    assert response.status_code < 500, (body, response.status_code, response.text[:300])
     assert _tree(store) == before
 
 
-# -- HTTP API parameters ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A real store (a recorder's day folder: no OCR model) behind the HTTP API, in process."""
-    from fastapi.testclient import TestClient
-
-    from apps.cli import main
-    from apps.http_api import make_app
-    from apps.server import StoreServer
-    from mmagent import MMAgent, Settings
-
-    root = tmp_path_factory.mktemp("fuzz-store")
-    day = root / "day"
-    day.mkdir()
-    for k in range(4):
-        (day / f"c{k}.json").write_text(json.dumps({
-            "time": 1795165200 + 40 * k, "app": "Mail", "window": f"Inbox {k}",
-            "ocr": [{"text": f"Invoice {4400 + k} from Globex is due on day {k}", "score": 0.99, "box": []}]}))
-    store = root / "store"
-    assert main(["index", str(day), "--store", str(store)]) == 0
-    agent = MMAgent(Settings.load(env={}, store=store, llm="none", workers=1))
-    agent.store  # noqa: B018 - opened (and locked) once, before the requests
-    app = make_app(StoreServer(agent, threading.RLock(), lambda: {"kind": "test"}), None, mcp=False)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield client, store
-    agent.close()
-
-
-params = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True, allow_infinity=True)).map(str)
-
-
-@SLOW
-@given(endpoint=st.sampled_from(["search", "timeline", "transcript", "frame", "entity"]), source=st.text(max_size=20),
-       value=params, number=params)
-def test_any_read_request_is_answered_or_refused_and_the_store_is_unchanged(served: tuple[Any, Path], endpoint: str,
-                                                                            source: str, value: str, number: str) -> None:
-    client, store = served
-    before = _tree(store)
+def check_read(client: Any, store: Path, endpoint: str, source: str, value: str, number: str) -> None:
+    """A read request with any parameters is answered or refused (4xx), and changes nothing stored."""
     from urllib.parse import quote
 
+    before = _tree(store)
     s = quote(source, safe="") or "x"
     url, query = {
         "search": ("/api/search", {"q": value, "limit": number, "source": source}),
@@ -241,12 +244,54 @@ def test_any_read_request_is_answered_or_refused_and_the_store_is_unchanged(serv
     assert _tree(store) == before
 
 
+@contextmanager
+def serving(root: Path) -> Iterator[tuple[Any, Path]]:
+    """A real store (a recorder's day folder: no OCR model) behind the HTTP API, in process."""
+    from fastapi.testclient import TestClient
+
+    from apps.cli import main
+    from apps.http_api import make_app
+    from apps.server import StoreServer
+    from mmagent import MMAgent, Settings
+
+    day = root / "day"
+    day.mkdir()
+    for k in range(4):
+        (day / f"c{k}.json").write_text(json.dumps({
+            "time": 1795165200 + 40 * k, "app": "Mail", "window": f"Inbox {k}",
+            "ocr": [{"text": f"Invoice {4400 + k} from Globex is due on day {k}", "score": 0.99, "box": []}]}))
+    store = root / "store"
+    assert main(["index", str(day), "--store", str(store)]) == 0
+    agent = MMAgent(Settings.load(env={}, store=store, llm="none", workers=1))
+    agent.store  # noqa: B018 - opened (and locked) once, before the requests
+    app = make_app(StoreServer(agent, threading.RLock(), lambda: {"kind": "test"}), None, mcp=False)
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield client, store
+    finally:
+        agent.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
+    with serving(tmp_path_factory.mktemp("fuzz-store")) as pair:
+        yield pair
+
+
 @SLOW
-@given(body=st.one_of(json_values, st.dictionaries(st.sampled_from(("question", "source", "tag", "before", "planner",
-                                                                    "rounds", "trace")), json_values, max_size=5)))
+@given(text=ask_questions)
+def test_any_question_is_answered_or_refused_and_the_store_is_unchanged(served: tuple[Any, Path], text: str) -> None:
+    check_ask(*served, {"question": text, "planner": "rules"})
+
+
+@SLOW
+@given(endpoint=read_endpoints, source=st.text(max_size=20), value=params, number=params)
+def test_any_read_request_is_answered_or_refused_and_the_store_is_unchanged(served: tuple[Any, Path], endpoint: str,
+                                                                            source: str, value: str, number: str) -> None:
+    check_read(*served, endpoint, source, value, number)
+
+
+@SLOW
+@given(body=ask_bodies)
 def test_any_ask_body_is_answered_or_refused(served: tuple[Any, Path], body: Any) -> None:
-    client, store = served
-    before = _tree(store)
-    response = client.post("/api/ask", content=_dumps(body), headers={"Content-Type": "application/json"})
-    assert response.status_code < 500, (body, response.status_code, response.text[:300])
-    assert _tree(store) == before
+    check_ask(*served, body)

@@ -16,7 +16,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,9 +113,13 @@ def _shot(lines: list[str], path: Path) -> None:
 def injected(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    return build_injected(tmp_path_factory.mktemp("injected"))
+
+
+def build_injected(folder: Path) -> Path:
+    """A store of a spoken + shown injection (video) and an injected screenshot folder."""
     from mmagent.samples import Scene, make_demo_video
 
-    folder = tmp_path_factory.mktemp("injected")
     video, store, shots = folder / "release.mp4", folder / "store", folder / "shots"
     make_demo_video(video, (
         Scene("Release", ("Release date: March 14",), RELEASE_SPOKEN, "en-us"),
@@ -144,13 +150,47 @@ def obeying_server(server: ChatServer) -> None:
     server.answer = answer  # type: ignore[method-assign]
 
 
+@contextmanager
+def obeying_chat_server() -> Iterator[ChatServer]:
+    """A local OpenAI-compatible chat server (stdlib, in a thread) that obeys injections."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.models.test_openai_compat import Recorded
+
+    state = ChatServer()
+    obeying_server(state)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+            with state.lock:
+                state.requests.append(Recorded(self.path, dict(self.headers.items()), body))
+            status, payload = state.answer(body) if self.path == "/v1/chat/completions" else (404, b"not found")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
 @pytest.fixture
-def obeying(server: ChatServer) -> Iterator[ChatServer]:
-    obeying_server(server)
-    yield server
-
-
-from tests.models.test_openai_compat import server  # noqa: E402,F401  (the fixture)
+def obeying() -> Iterator[ChatServer]:
+    with obeying_chat_server() as state:
+        yield state
 
 
 def ask(capsys: pytest.CaptureFixture[str], store: Path, question: str, *extra: str) -> dict[str, Any]:
@@ -186,6 +226,8 @@ def test_no_planner_or_model_carries_out_the_injection(injected: Path, capsys: p
     assert not any(p in doc["answer"].lower() for p in PAYLOADS), doc
     if doc["evidence"]:
         assert not is_instruction(doc["evidence"][0]["text"]), doc
+    for e in doc["evidence"]:  # an injection cited further down is marked as one
+        assert ("instruction" in e["flags"]) == is_instruction(e["text"]), e
 
 
 @pytest.mark.parametrize("planner", ["single", "rules", "model"])
