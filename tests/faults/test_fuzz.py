@@ -255,7 +255,7 @@ def serving(root: Path) -> Iterator[tuple[Any, Path]]:
     from mmagent import MMAgent, Settings
 
     day = root / "day"
-    day.mkdir()
+    day.mkdir(parents=True)
     for k in range(4):
         (day / f"c{k}.json").write_text(json.dumps({
             "time": 1795165200 + 40 * k, "app": "Mail", "window": f"Inbox {k}",

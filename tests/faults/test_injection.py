@@ -120,6 +120,7 @@ def build_injected(folder: Path) -> Path:
     """A store of a spoken + shown injection (video) and an injected screenshot folder."""
     from mmagent.samples import Scene, make_demo_video
 
+    folder.mkdir(parents=True, exist_ok=True)
     video, store, shots = folder / "release.mp4", folder / "store", folder / "shots"
     make_demo_video(video, (
         Scene("Release", ("Release date: March 14",), RELEASE_SPOKEN, "en-us"),
