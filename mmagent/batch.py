@@ -115,6 +115,9 @@ def discover(spec: Path) -> list[BatchSource]:
         if not isinstance(raw, str) or not raw.strip():
             raise SettingsError(f"{spec}: line {k}: the entry has no path" + (f" (path is {type(raw).__name__})" if raw else ""))
         errors = []
+        if "\0" in raw:  # no file name holds one (the system refuses it)
+            errors.append(f"path {_show(raw)} holds a NUL character")
+            raw = raw.replace("\0", "\ufffd")
         path = Path(raw.strip())
         try:
             path = path.expanduser()

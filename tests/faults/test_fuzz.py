@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from mmagent.errors import SettingsError  # noqa: E402
@@ -140,6 +140,8 @@ def test_any_jsonl_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pyt
 
 @FAST
 @given(header=csv_headers, body=csv_bodies, raw=st.text(max_size=60))
+@example(header=["path"], body=[["~0"]], raw="")  # found: expanduser of no user's home raised RuntimeError
+@example(header=["path"], body=[], raw="\x00")  # found: a NUL in a path raised ValueError
 def test_any_csv_manifest_is_read_or_refused_in_one_line(tmp_path_factory: pytest.TempPathFactory, header: list[str],
                                                          body: list[list[str]], raw: str) -> None:
     check_csv(tmp_path_factory.mktemp("csv"), header, body, raw)
