@@ -53,13 +53,21 @@ _EARLIER = frozenset({"previous", "prior", "above", "earlier", "preceding", "ori
 _MODALS = frozenset({"must", "should", "will", "shall", "need", "have", "'ll", "ought"})
 _OPENERS = frozenset({"please", "now", "then", "so", "just", "also", "and", "instead", "simply", "kindly"})
 _LINES = re.compile(r"\s+\|\s+|\n")
+# what the rules below need at least one of, as words: a text without any is not parsed (rank reads
+# every snippet found; most hold none of these)
+_NEEDED = re.compile(
+    r"\b(?:" + "|".join(sorted(_ROLES | {"model"})) + r")\b"
+    r"|\b(?:" + "|".join(sorted(_GUIDANCE)) + r"|question|ask)"
+    r"|\b(?:everything|anything|all)\b.*\byou\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 @lru_cache(maxsize=4096)
 def is_instruction(text: str) -> bool:
     """Some sentence of ``text`` is an instruction addressed to the assistant / model."""
     text = " ".join(str(text).split())
-    if len(text) < 8 or len(text) > 4000:
+    if len(text) < 8 or len(text) > 4000 or not _NEEDED.search(text):
         return False
     from memory import nlp
 
