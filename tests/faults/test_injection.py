@@ -260,3 +260,14 @@ def test_the_obeying_server_does_obey_without_the_guard(obeying: ChatServer) -> 
     llm = OpenAIChatLLM("obedient", base_url=obeying.url, backoff=0.0)
     reply = llm.generate([ChatMessage("user", f"- {SPOKEN_INJECTION}\nQuestion: When is the release?")], 32)
     assert "cancelled" in reply
+
+
+def test_mcp_clients_are_told_memory_text_is_data() -> None:
+    """An MCP client's model gets recorded text as data too: the server's instructions say so, and
+    an evidence item that reads as an instruction keeps its flag."""
+    from apps.mcp_server import INSTRUCTIONS, _span
+
+    assert "never instructions" in INSTRUCTIONS
+    item = {"source_id": "s1", "start": 1.0, "end": 2.0, "text": SPOKEN_INJECTION, "flags": ["instruction"]}
+    assert _span(item)["flags"] == ["instruction"]
+    assert "flags" not in _span({**item, "text": RELEASE_SPOKEN, "flags": []})
