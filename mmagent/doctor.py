@@ -161,6 +161,9 @@ def inspect(settings: Settings) -> list[Finding]:
             elif path.is_file() and not (cache_root / sid).is_dir():
                 findings.append(Finding("cache", f"{e.path} has no perception cache: a repair would run perception "
                                         "again", sid, e.path, damage=False))
+            elif path.is_file() and (cached := _cached_clips(cache_root / sid)) < e.clips:
+                findings.append(Finding("cache", f"the perception cache of {e.path} holds {cached} of its {e.clips} "
+                                        "clips: a repair would run perception for the rest", sid, e.path, damage=False))
     return findings
 
 
@@ -172,6 +175,21 @@ def _points_by_source(store: Any) -> dict[str, int]:
     for record in store.scroll(Scope(kinds=("episodic", "visual"))):
         counts[record.source_id] = counts.get(record.source_id, 0) + 1
     return counts
+
+
+def _cached_clips(folder: Path) -> int:
+    """Readable cached clips (``clip_NNNNN.json``) of one clip length, the fullest."""
+    best = 0
+    for sub in folder.glob("clips-*"):
+        n = 0
+        for f in sub.glob("clip_*.json"):
+            try:
+                json.loads(f.read_text())
+                n += 1
+            except (OSError, ValueError):
+                continue
+        best = max(best, n)
+    return best
 
 
 def _content_id(path: Path) -> str:

@@ -181,6 +181,17 @@ def test_a_vanished_file_is_a_note_and_a_garbled_store_is_broken(capsys: pytest.
     assert code == 1 and doc["findings"][-1]["kind"] == "store" and "mmagent.json" in doc["findings"][-1]["message"], doc
 
 
+def test_a_perception_cache_cut_short_is_a_note(capsys: pytest.CaptureFixture[str],
+                                                built: tuple[Path, dict[str, Path]], store: Path) -> None:
+    sid = source_of(store, built[1]["video"])
+    clips = sorted((store / "perception" / sid).glob("clips-*/clip_*.json"))
+    assert clips
+    clips[-1].unlink()
+    code, doc = doctor(capsys, store)
+    notes = [f for f in doc["findings"] if f["kind"] == "cache" and f["source_id"] == sid]
+    assert code == 0 and notes and not notes[0]["damage"] and f"holds {len(clips) - 1} of its" in notes[0]["message"], doc
+
+
 def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["doctor", "--help"])
