@@ -212,6 +212,19 @@ def run_inputs(work: Path, n: int, log: Callable[[str], None]) -> list[InputRow]
                                                           fz.titles.example()), n),
         ("question", lambda: fz.check_question(fz.questions.example()), n),
     ]
+    from mmagent.samples import concat_videos
+    from tests.conftest import GRID
+
+    if (GRID / "bbaf2n.mpg").is_file():  # real recordings (skipped, like the tests, when the data is absent)
+        joined = work / "two.mp4"
+        concat_videos([GRID / "bbaf2n.mpg", GRID / "lbax4n.mpg"], joined)
+        videos = [("mpg", (GRID / "bbaf2n.mpg").read_bytes()), ("mp4", joined.read_bytes())]
+
+        def media() -> None:
+            suffix, data = videos[next(counter) % 2]
+            fz.check_media(data, folder() / f"damaged.{suffix}", fz.cuts.example(), fz.flips.example())
+
+        kinds.append(("real video (MPEG-PS, MP4) cut and bit-flipped", media, n))
     rows = []
     for kind, check, count in kinds:
         rows.append(_tally(kind, check, count))

@@ -297,3 +297,47 @@ def test_any_read_request_is_answered_or_refused_and_the_store_is_unchanged(serv
 @given(body=ask_bodies)
 def test_any_ask_body_is_answered_or_refused(served: tuple[Any, Path], body: Any) -> None:
     check_ask(*served, body)
+
+
+# -- damaged real media ----------------------------------------------------------------------
+
+cuts = st.floats(min_value=0.0, max_value=1.0)
+flips = st.lists(st.tuples(st.floats(min_value=0.0, max_value=1.0), st.integers(min_value=1, max_value=255)), max_size=6)
+
+
+def check_media(original: bytes, out: Path, cut: float, flipped: list[tuple[float, int]]) -> None:
+    """A real video cut at ``cut`` of its length with bytes flipped at the ``flipped`` offsets is
+    probed and decoded clip by clip, or refused with the project's one-line error."""
+    from perception.decode import clip_audio, clip_frames_pyav, clip_spans, probe
+
+    data = bytearray(original[: max(1, int(len(original) * cut))])
+    for where, mask in flipped:
+        data[min(len(data) - 1, int(len(data) * where))] ^= mask
+    out.write_bytes(bytes(data))
+    try:
+        info = probe(out)
+        for span in clip_spans(info.duration, 30.0):
+            audio, _, _ = clip_audio(out, span, 0.5)
+            frames, _, _ = clip_frames_pyav(out, span, 2.0, 160)
+            assert audio.ndim == 1 and all(f.ndim == 3 for _, f in frames)
+    except PerceptionError as exc:
+        assert str(exc) and "\n" not in str(exc).strip(), exc
+
+
+@pytest.fixture(scope="module")
+def real_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """A GRID clip as recorded (MPEG-PS) and two of them joined into an MP4 (H.264 + AAC)."""
+    from mmagent.samples import concat_videos
+    from tests.conftest import GRID, need
+
+    joined = tmp_path_factory.mktemp("real") / "two.mp4"
+    concat_videos([need(GRID / "bbaf2n.mpg"), GRID / "lbax4n.mpg"], joined)
+    return {"mpg": (GRID / "bbaf2n.mpg").read_bytes(), "mp4": joined.read_bytes()}
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(kind=st.sampled_from(["mpg", "mp4"]), cut=cuts, flipped=flips)
+def test_a_real_video_cut_and_bit_flipped_decodes_or_is_refused(tmp_path_factory: pytest.TempPathFactory,
+                                                                real_videos: dict[str, bytes], kind: str, cut: float,
+                                                                flipped: list[tuple[float, int]]) -> None:
+    check_media(real_videos[kind], tmp_path_factory.mktemp("media") / f"damaged.{kind}", cut, flipped)
