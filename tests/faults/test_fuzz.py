@@ -27,9 +27,9 @@ from hypothesis import strategies as st  # noqa: E402
 from mmagent.errors import SettingsError  # noqa: E402
 from perception.errors import PerceptionError  # noqa: E402
 
-FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                        HealthCheck.too_slow])
-SLOW = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+SLOW = settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                       HealthCheck.too_slow])
 
 # any JSON value: what a sidecar, a manifest row or a rules file can hold
@@ -335,7 +335,7 @@ def real_videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return {"mpg": (GRID / "bbaf2n.mpg").read_bytes(), "mp4": joined.read_bytes()}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(kind=st.sampled_from(["mpg", "mp4"]), cut=cuts, flipped=flips)
 def test_a_real_video_cut_and_bit_flipped_decodes_or_is_refused(tmp_path_factory: pytest.TempPathFactory,
                                                                 real_videos: dict[str, bytes], kind: str, cut: float,
