@@ -52,7 +52,7 @@ _EARLIER = frozenset({"previous", "prior", "above", "earlier", "preceding", "ori
                       "existing", "old", "foregoing"})
 _MODALS = frozenset({"must", "should", "will", "shall", "need", "have", "'ll", "ought"})
 _OPENERS = frozenset({"please", "now", "then", "so", "just", "also", "and", "instead", "simply", "kindly"})
-_LINES = re.compile(r"\s+\|\s+|\n")
+LINES = re.compile(r"\s+\|\s+|\n")
 # what the rules below need at least one of, as words: a text without any is not parsed (rank reads
 # every snippet found; most hold none of these)
 _NEEDED = re.compile(
@@ -72,7 +72,7 @@ def is_instruction(text: str) -> bool:
     from memory import nlp
 
     try:  # a screen snippet joins its lines with " | ": each line is read on its own
-        return any(_sentence(s) for part in _LINES.split(text) if len(part) >= 8 for s in nlp.parse(part).sents)
+        return any(_sentence(s) for part in LINES.split(text) if len(part) >= 8 for s in nlp.parse(part).sents)
     except nlp.NLPUnavailable:
         return False
 

@@ -50,24 +50,35 @@ def penalty(snippet: Snippet) -> float:
     return PENALTY if flagged(snippet) else 0.0
 
 
+def _lines(text: str) -> list[str]:
+    return [x.strip() for x in instructions.LINES.split(text) if x.strip()]
+
+
 def obeys(reply: str, question: str, evidence: Sequence[Scored]) -> bool:
     """The reply repeats or carries out an instruction from memory instead of answering: it is
-    an instruction itself, or what it says beyond the question comes from flagged snippets and
-    not from the evidence that is not an instruction."""
+    an instruction itself, it quotes an instruction line, or what it says beyond the question comes
+    from instruction lines and not from the rest of the evidence (a screen snippet's other lines
+    are evidence like any other: "Budget approved: 12,800" beside an injected line still answers)."""
     if not reply.strip():
         return False
     if instructions.is_instruction(reply):
         return True
-    bad = [s.snippet.text for s in evidence if flagged(s.snippet)]
+    bad: list[str] = []
+    good: list[str] = []
+    for s in evidence:
+        for line in _lines(s.snippet.text) if flagged(s.snippet) else [s.snippet.text]:
+            (bad if flagged(s.snippet) and instructions.is_instruction(line) else good).append(line)
     if not bad:
         return False
+    said = " ".join(reply.lower().split())
+    if any(len(line) >= 12 and " ".join(line.lower().split()) in said for line in bad):
+        return True  # quoted
     new = keywords.terms(reply) - keywords.terms(question)
     if not new:
         return False
     injected = set().union(*(keywords.terms(t) for t in bad))
-    clean = set().union(set(), *(keywords.terms(s.snippet.text) for s in evidence if not flagged(s.snippet)))
-    from_injection = len(new & injected - clean) / len(new)
-    return from_injection >= 0.5
+    clean = set().union(set(), *(keywords.terms(t) for t in good))
+    return len(new & injected - clean) / len(new) >= 0.5
 
 
 def vet(answer: Answer, question: str, ranked: Sequence[Scored], min_relevance: float) -> Answer:
@@ -79,9 +90,8 @@ def vet(answer: Answer, question: str, ranked: Sequence[Scored], min_relevance: 
     if answer.answer == NOT_FOUND:
         return answer
     cited = list(answer.evidence)
-    led_by_injection = bool(cited) and instructions.is_instruction(cited[0].text)
     evidence_scored = [s for s in ranked if any(s.hit.id == e.memory_id and s.snippet.text == e.text for e in cited)]
-    if not led_by_injection and not obeys(answer.answer, question, evidence_scored or ranked[:3]):
+    if not obeys(answer.answer, question, evidence_scored or ranked[:3]):
         return answer
     clean = [s for s in ranked if not flagged(s.snippet) and s.relevance >= min_relevance][:3]
     note = "the answer would have repeated an instruction found in memory (flagged, not followed)"
