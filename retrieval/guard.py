@@ -51,7 +51,18 @@ def penalty(snippet: Snippet) -> float:
 
 
 def _lines(text: str) -> list[str]:
-    return [x.strip() for x in instructions.LINES.split(text) if x.strip()]
+    """A snippet's lines, a line that continues the one before joined to it (the one before ends
+    in , ; : or a dash, or it starts in lower case): an OCR line break inside a sentence does not
+    split an instruction from what it asks for."""
+    units: list[str] = []
+    for line in (x.strip() for x in instructions.LINES.split(text)):
+        if not line:
+            continue
+        if units and (units[-1][-1] in ",;:-–—" or line[0].islower()):
+            units[-1] = f"{units[-1]} {line}"
+        else:
+            units.append(line)
+    return units
 
 
 def obeys(reply: str, question: str, evidence: Sequence[Scored]) -> bool:
