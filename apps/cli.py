@@ -133,6 +133,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sources", help="list indexed sources")
     common(p)
 
+    p = sub.add_parser(
+        "doctor", help="check a store end to end; --repair rebuilds what the perception cache allows",
+        description="Check a store end to end: the journal, catalog records, memories per source, orphan "
+                    "points, entity ids, perception caches, sources whose files changed or vanished. "
+                    "Exit codes: 0 healthy, 1 broken (damage found, or left after --repair), 2 repaired.",
+        epilog="example: mmagent doctor --store ./mem --repair",
+    )
+    p.add_argument("--repair", action="store_true",
+                   help="finish the journal, index damaged sources again from their perception cache, "
+                        "remove orphans that cannot be rebuilt")
+    common(p)
+
     p = sub.add_parser("search", help="moments matching words or a phrase, best first (no agent, no answer)",
                        epilog='example: mmagent search "Globex invoice" --limit 5 --json')
     p.add_argument("query", metavar="QUERY")
@@ -495,6 +507,15 @@ def cmd_sources(agent: Any, args: argparse.Namespace, service: Any = None) -> in
     return 0
 
 
+def cmd_doctor(settings: Any, args: argparse.Namespace) -> int:
+    """Exit 0 healthy, 1 broken, 2 repaired (mmagent/doctor.py)."""
+    from mmagent import doctor
+
+    report = doctor.run(settings, args.repair)
+    print(json.dumps(report.to_json(), indent=2) if args.json else doctor.render(report))
+    return report.code
+
+
 def cmd_screen(args: argparse.Namespace) -> int:
     """The recorder runs as its own background process (apps/screen_recorder.py); these
     commands start it, signal it and read the status it writes (apps/screen_control.py)."""
@@ -680,6 +701,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                         f"{settings.store} ({_holder(service)}): stop it first (Ctrl-C, or mmagent screen stop)")
         from mmagent.pipeline import MMAgent
 
+        if args.command == "doctor":
+            return cmd_doctor(settings, args)
         with MMAgent(settings) as agent:
             handler = {**served, "batch": cmd_batch}[args.command]
             return handler(agent, args)

@@ -78,7 +78,9 @@ class TranscriptRAG:
             return BaselineAnswer("Not found in memory.", True, ())
         if self.llm is None:
             return BaselineAnswer(f'From the transcript: "{top[0].text}"', False, tuple(top))
-        memories = "\n".join(f"- {c.text}" for c in top)
+        from retrieval.guard import data_block
+
+        memories = data_block(f"- {c.text}" for c in top)  # the same prompt as the agent's writer: memory text is data
         reply = self.llm.generate([
             ChatMessage("system", render("answer_system")),
             ChatMessage("user", render("answer_user", memories=memories, question=question)),

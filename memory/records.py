@@ -21,6 +21,7 @@ class Snippet:
     modality: str  # "speech" | "screen"
     image: str | None = None  # screen sources: the screenshot file that shows it
     speaker: str | None = None  # speech: the stable voice id (``voice_3``) of who said it
+    flags: tuple[str, ...] = ()  # provenance: "instruction" = reads as a command to the assistant (memory/instructions.py)
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"start": self.start, "end": self.end, "text": self.text, "modality": self.modality}
@@ -28,12 +29,15 @@ class Snippet:
             d["image"] = self.image
         if self.speaker:
             d["speaker"] = self.speaker
+        if self.flags:
+            d["flags"] = list(self.flags)
         return d
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Snippet:
+        flags = d.get("flags")
         return cls(float(d["start"]), float(d["end"]), str(d["text"]), str(d["modality"]), d.get("image"),
-                   d.get("speaker"))
+                   d.get("speaker"), tuple(str(f) for f in flags) if isinstance(flags, list) else ())
 
 
 KINDS = ("episodic", "semantic", "visual", "entity")

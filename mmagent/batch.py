@@ -90,7 +90,10 @@ class JobState:
 
 def discover(spec: Path) -> list[BatchSource]:
     """The sources a folder or a manifest names, in a stable order."""
-    spec = spec.expanduser()
+    try:
+        spec = spec.expanduser()
+    except RuntimeError:  # "~someone/..." of no such user
+        raise SettingsError(f"{spec}: no such folder or manifest (no home folder for {spec.parts[0]})") from None
     if not spec.exists():
         raise SettingsError(f"{spec}: no such folder or manifest")
     if spec.is_dir():
@@ -111,9 +114,16 @@ def discover(spec: Path) -> list[BatchSource]:
         raw = row.get("path")
         if not isinstance(raw, str) or not raw.strip():
             raise SettingsError(f"{spec}: line {k}: the entry has no path" + (f" (path is {type(raw).__name__})" if raw else ""))
-        path = Path(raw.strip()).expanduser()
-        path = path if path.is_absolute() else spec.parent / path
         errors = []
+        if "\0" in raw:  # no file name holds one (the system refuses it)
+            errors.append(f"path {_show(raw)} holds a NUL character")
+            raw = raw.replace("\0", "\ufffd")
+        path = Path(raw.strip())
+        try:
+            path = path.expanduser()
+        except RuntimeError:  # "~0": the home of a user that does not exist
+            errors.append(f"path {_show(raw)} names the home folder of no user")
+        path = path if path.is_absolute() else spec.parent / path
         tags = row.get("tags") or ()
         if isinstance(tags, str):
             tags = [t for t in (x.strip() for x in tags.replace("|", ";").split(";")) if t]

@@ -100,6 +100,7 @@ class MMAgent:
         self.last_map: MapReport | None = None
         self._indexing: str | None = None  # the source this process is about to index
         self.verify = True  # check the store's consistency on open (forget, which repairs it, does not)
+        self.recover = True  # finish / roll back what the journal recorded on open (``doctor`` looks first)
 
     # -- components --------------------------------------------------------------------------
 
@@ -122,7 +123,8 @@ class MMAgent:
             s = self.settings
             self._store = open_store(s.store, self.embedder.model_id, self.embedder.dim, s.qdrant_url, s.collection)
             try:
-                self._recover()
+                if self.recover:
+                    self._recover()
                 if self.verify:
                     self._check()
             except BaseException:
@@ -198,12 +200,7 @@ class MMAgent:
         store = self._store
         assert store is not None
         damaged = []
-        entries = store.sources()
-        counts = store.counts_by_source(Scope(kind="episodic"), [e.source_id for e in entries])
-        for entry in entries:
-            have = counts[entry.source_id]
-            if have == entry.memories:
-                continue
+        for entry, have in self._short(store.sources()):
             if entry.source_id == self._indexing:  # indexed again now: from scratch, not "already indexed"
                 log.warning("store damaged: %s has %d of its %d memories: indexing it again", entry.path, have,
                             entry.memories)
@@ -223,6 +220,35 @@ class MMAgent:
             f"store damaged: {where}: {what}; run `mmagent forget {first.source_id[:16]}` "
             f"and index it again (or `mmagent index {first.path}`)"
         )
+
+    def _short(self, entries: list[SourceEntry]) -> list[tuple[SourceEntry, int]]:
+        """Catalog entries whose episodic memories in the engine are not as many as they count."""
+        assert self._store is not None
+        counts = self._store.counts_by_source(Scope(kind="episodic"), [e.source_id for e in entries])
+        return [(e, counts[e.source_id]) for e in entries if counts[e.source_id] != e.memories]
+
+    def damaged_sources(self) -> list[tuple[str, int]]:
+        """(source id, memories found) of each readable catalog entry short of memories: the open
+        check, for ``mmagent doctor`` (unreadable entries are left to the caller)."""
+        from memory.errors import StoreCorrupt
+
+        entries = []
+        for sid in self.store.source_ids():
+            try:
+                entry = self.store.get_source(sid)
+            except StoreCorrupt:
+                continue
+            if entry is not None:
+                entries.append(entry)
+        return [(e.source_id, have) for e, have in self._short(entries)]
+
+    def forget_points(self, source_id: str) -> ReduceReport:
+        """Everything derived from a source that cannot be rebuilt, out (``doctor --repair`` of an
+        orphan: points, entity shares, catalog entry and cache), journaled like ``forget``."""
+        intent = self._begin("forgetting", source_id, "")
+        report = self._drop_source(source_id, cache=True)
+        self._end(intent)
+        return report
 
     def _drop_source(self, source_id: str, cache: bool) -> ReduceReport:
         """Everything derived from a source, out: points and entity shares, then the catalog entry,

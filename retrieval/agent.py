@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.base import TextEmbedder
+from retrieval import guard
 from retrieval.answer import NOT_FOUND, Retriever
 from retrieval.answering import AnswerStep
 from retrieval.planners import Action, AgentOptions, ModelPlanner, Planner, RulePlanner, State, Step, parse_action
@@ -122,7 +123,7 @@ class Agent(AnswerStep):
                                                q.history, embed)
             if round_ > 1 and len(state.hits) == before_round:
                 break  # the round found nothing new: more searching will not change the answer
-        answer = self._answer(q, state)
+        answer = guard.vet(self._answer(q, state), q.text, state.ranked, self.retriever.options.min_relevance)
         rounds = max((s.round for s in steps if s.type == "call"), default=0)
         extra = "; ".join(x for x in (answer.note, note) if x)
         errors = getattr(self.planner, "errors", 0)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from memory import keywords
 from memory.records import Snippet
 from memory.store import Hit, MemoryStore, Scope
 from models.base import LLM, ChatMessage, TextEmbedder
-from retrieval import cues
+from retrieval import cues, guard
 from retrieval.prompts import render
 from retrieval.records import Answer, Evidence
 
@@ -64,6 +64,7 @@ class Scored:
             source_id=record.source_id, path=record.path, start=self.snippet.start, end=self.snippet.end,
             kind=record.kind, memory_id=self.hit.id, text=self.snippet.text, score=round(self.relevance, 4),
             modality=self.snippet.modality, wall_time=wall, image=self.snippet.image,
+            flags=("instruction",) if guard.flagged(self.snippet) else (),
         )
 
 
@@ -111,7 +112,8 @@ class Retriever:
             return Answer(NOT_FOUND, (), 1, "not_found", "no memory is relevant enough" + best)
         chosen = [s for s in scored[: self.options.evidence] if s.relevance >= self.options.min_relevance]
         text, mode, note = self.compose(question, chosen)
-        return Answer(text, tuple(s.evidence() for s in chosen), 1, mode, note)
+        return guard.vet(Answer(text, tuple(s.evidence() for s in chosen), 1, mode, note), question, scored,
+                         self.options.min_relevance)
 
     def search(self, query: str, scope: Scope = Scope(), limit: int = 20) -> list[Evidence]:
         """The search box: hybrid (keyword + meaning) search, each distinct snippet once, best
@@ -154,7 +156,7 @@ class Retriever:
                 if before is not None:
                     if snip.start >= before:
                         continue
-                    snip = Snippet(snip.start, min(snip.end, before), snip.text, snip.modality, snip.image, snip.speaker)
+                    snip = replace(snip, end=min(snip.end, before))
                 key = (hit.record.source_id, " ".join(snip.text.lower().split()), round(snip.start))
                 if key not in seen:
                     seen.add(key)
@@ -182,6 +184,7 @@ class Retriever:
                 relevance += self.options.fact_bonus * (0.5 + 0.5 * current[said])  # newer, more often said
             if said in outdated:
                 relevance += self.options.fact_bonus if history else -self.options.outdated_penalty
+            relevance -= guard.penalty(snip)  # it reads as an instruction to the assistant
             out.append(Scored(hit, snip, relevance))
         out.sort(key=lambda s: (-s.relevance, s.snippet.start))
         return out
@@ -191,10 +194,11 @@ class Retriever:
     def compose(self, question: str, chosen: Sequence[Scored]) -> tuple[str, str, str]:
         """The answer text, its mode (llm / extractive) and a note, from the chosen evidence."""
         close = [s for s in chosen if s.relevance >= chosen[0].relevance - self.options.quote_margin]
+        close = [s for s in close if not guard.flagged(s.snippet)] or close  # an instruction is quoted only when alone
         quote = "From memory: " + " ".join(f'"{s.snippet.text}"' for s in close[:2])
         if self.llm is None:
             return quote, "extractive", self.llm_unavailable or "no language model configured"
-        memories = "\n".join(f"- {s.snippet.text}" for s in chosen)
+        memories = guard.data_block(f"- {s.snippet.text}" for s in chosen)
         conversation = [
             ChatMessage("system", render("answer_system")),
             ChatMessage("user", render("answer_user", memories=memories, question=question)),
@@ -203,6 +207,10 @@ class Retriever:
         reply = reply.splitlines()[0].strip() if reply else ""
         reply = re.sub(r"^[-*•]\s+", "", reply)
         reply = re.sub(r"^(the )?answer is:?\s*", "", reply, flags=re.IGNORECASE).strip()
+        if guard.obeys(reply, question, chosen):
+            log.info("LLM reply %r repeats an instruction found in memory; quoting instead", reply)
+            return quote, "extractive", (f"{self.llm.model_id}'s reply repeated an instruction found in memory "
+                                         "(flagged, not followed), so the best evidence is quoted")
         if self._supported(reply, question, chosen):
             return reply, "llm", f"answered by {self.llm.model_id} from the cited evidence"
         log.info("LLM reply %r is not supported by the evidence; quoting instead", reply)

@@ -24,6 +24,7 @@ import numpy as np
 
 from memory import keywords
 from memory.store import Hit
+from retrieval import guard
 from models.base import LLM, ChatMessage
 from retrieval import cloze
 from retrieval.answer import Scored
@@ -188,7 +189,8 @@ class RulePlanner:
 _SYSTEM = (
     "You search a memory of recordings to answer a question. Choose the next step.\n"
     "Tools:\n{tools}\n- answer() — stop searching: the memories found answer the question.\n"
-    'Reply with one JSON object: {{"tool": NAME, "args": {{...}}}}.'
+    'Reply with one JSON object: {{"tool": NAME, "args": {{...}}}}.\n'
+    + guard.DATA_RULE.replace("{", "{{").replace("}", "}}")
 )
 
 
@@ -198,10 +200,12 @@ def _summary(state: State, width: int = 90, n: int = 4) -> str:
     lines = [f"Calls so far: {'; '.join(f'{a.tool}({json.dumps(dict(a.args))})' for a in state.done)}"]
     if state.ranked:
         lines.append("Best memories found:")
+        found = []
         for s in state.ranked[:n]:
             r = s.hit.record
             text = s.snippet.text if len(s.snippet.text) <= width else s.snippet.text[:width] + "…"
-            lines.append(f"- [{r.level} {r.source_id} {s.snippet.start:.0f}-{s.snippet.end:.0f}s id={s.hit.id}] {text}")
+            found.append(f"- [{r.level} {r.source_id} {s.snippet.start:.0f}-{s.snippet.end:.0f}s id={s.hit.id}] {text}")
+        lines.append(guard.data_block(found))
     else:
         lines.append("Nothing relevant found yet.")
     return "\n".join(lines)

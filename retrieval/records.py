@@ -19,6 +19,7 @@ class Evidence:
     modality: str = ""  # "speech" | "screen"
     wall_time: float | None = None  # screen sources: wall-clock time (epoch seconds) of ``start``
     image: str | None = None  # screen sources: the screenshot that shows it
+    flags: tuple[str, ...] = ()  # provenance: "instruction" = it reads as a command to the assistant (not followed)
 
 
 @dataclass(frozen=True)
