@@ -45,7 +45,7 @@ from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_sc
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
 # 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice
-REDUCE_VERSION = "reduce-6"  # sources indexed by an older reduce stage are reduced again
+REDUCE_VERSION = "reduce-7"  # sources indexed by an older reduce stage are reduced again
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ Reduce (whole source): :func:`cluster_segments` clusters the segments of all cli
 agglomerative clustering (average linkage, cosine distance, stop at ``threshold``), so the number
 of speakers is estimated, not given. Segments under ``min_duration`` do not vote: they, and all
 others, then take their nearest duration-weighted cluster centroid; clusters with less than
-``min_speaker`` seconds of speech join their nearest neighbour. Scale: at most ``block`` segments
+``min_speaker`` seconds of speech join their nearest neighbour (when some speaker has that much:
+in a short file where none has, the clusters stay as found). Scale: at most ``block`` segments
 are clustered at once. Beyond that, consecutive blocks are clustered with a tighter threshold
 (``block_tighten`` x ``threshold``) into sub-clusters whose centroids are clustered in turn, the
 same way, until one block holds them all; memory stays O(block^2), never O(n^2).
@@ -225,8 +226,8 @@ def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions =
         mass = np.bincount(assign[valid], weights=dur[valid], minlength=len(cent))
         alive = np.flatnonzero(mass > 0)
         small = [c for c in alive if mass[c] < options.min_speaker]
-        if not small or len(alive) <= 1:
-            break
+        if not small or len(alive) <= 1 or mass[alive].max() < options.min_speaker:
+            break  # a short file where no speaker has min_speaker of speech: nobody to join, they stay apart
         c = min(small, key=lambda c: (mass[c], c))
         others = [o for o in alive if o != c]
         target = others[int(np.argmax(cent[others] @ cent[c]))]

@@ -200,3 +200,23 @@ def test_segmentation_finds_the_reference_speech_and_its_overlap(segmenter) -> N
             assert sum(b - a for a, b in overlap) >= min_overlap * 30.0
         else:
             assert sum(b - a for a, b in overlap) <= 1.0
+
+
+def test_short_speakers_join_a_sure_one_but_stay_apart_when_none_is_sure() -> None:
+    """Clusters with less than ``min_speaker`` of speech join their nearest neighbour only when
+    some speaker has that much; in a short file of three 1.5 s voices nobody is sure: three."""
+    rng = np.random.default_rng(0)
+    voices = _normalise_rows(rng.normal(size=(3, 64)))
+
+    def seg(t: float, d: float, v: int) -> VoiceSegment:
+        return VoiceSegment(t, t + d, tuple(float(x) for x in voices[v] + 0.02 * rng.normal(size=64)))
+
+    short = [seg(0.5, 1.5, 0), seg(3.5, 1.4, 1), seg(6.5, 1.6, 2)]
+    assert cluster_segments(short, DiarizeOptions()) == [0, 1, 2]
+    # near-miss: beside a speaker with 6 s of speech, a 1.4 s voice is not trusted and joins
+    long = [seg(0.5, 3.0, 0), seg(4.0, 3.0, 0), seg(8.0, 1.4, 1)]
+    assert cluster_segments(long, DiarizeOptions()) == [0, 0, 0]
+
+
+def _normalise_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
