@@ -115,8 +115,11 @@ def _lemmas(text: str) -> set[str]:
 
 
 def _typed(value: str, wants: str | None) -> bool:
-    """The value is of the asked type (anything, when the question asks for no type)."""
-    if wants in (None, "app", "place", "name"):
+    """The value is of the asked type (anything, when the question asks for no type; for "who",
+    anything but a value spaCy reads as a place, a date, a time or a number)."""
+    if wants == "name":
+        return bool(value.strip()) and not _not_a_name(value)
+    if wants in (None, "app", "place"):
         return bool(value.strip())
     if wants == "yesno":
         return value.strip().lower() in _YESNO
@@ -124,6 +127,15 @@ def _typed(value: str, wants: str | None) -> bool:
     if wants == "time":
         return any(s.label in ("DATE", "TIME") for s in spans) or bool(re.search(r"\d{1,2}:\d{2}|\d/\d", value))
     return bool(re.search(r"\d", nlp.digits(value)))  # number, duration
+
+
+_NOT_NAMES = frozenset({"GPE", "LOC", "FAC", "DATE", "TIME", "MONEY", "CARDINAL", "NUMBER", "PERCENT", "QUANTITY", "ORDINAL"})
+
+
+def _not_a_name(value: str) -> bool:
+    """"Rotterdam", "Friday", "12": the value is mostly an entity of a type no "who" asks for."""
+    size = len(value.strip())
+    return any(s.label in _NOT_NAMES and len(s.text) >= 0.5 * size for s in nlp.typed_spans(value.strip()))
 
 
 # -- 1 and 2: label → value ------------------------------------------------------------------
@@ -170,10 +182,19 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     focus, content = _asked(q)
     if not focus and not content:
         return None
+    # a label that shares only a modifier with the question ("New site" for "who will lead the move
+    # to the new warehouse") names another thing, unless the block it sits in is about what the
+    # question asks ("Warehouse | New site: Rotterdam" for "where is the new warehouse"); for "who"
+    # the label itself must say it ("Owner", "Signed by")
+    modifiers = {t.lemma_.lower() for t in nlp.parse(q.text) if t.pos_ == "ADJ" and t.is_lower} - focus  # not "Extended ASCII"
     best: tuple[float, int, Found] | None = None
     for i, piece in enumerate(pieces):
+        title = title_and_lines(piece)[0] or (piece.text.split(" | ")[0] if piece.modality == "screen" else "")
+        about = q.wants != "name" and bool(_lemmas(title) & ((focus | content) - modifiers))
         for label, value, line in _pairs(piece):
             score = _label_score(label, focus, content)
+            if score > 0 and not about and not (_lemmas(label) & (focus | content)) - modifiers:
+                continue
             # a label shown empty says "not shown" only for the very thing asked ("what name ...":
             # "Name: ∅"; with no focus parsed, every word of the label asked), not for a label that
             # shares a word with the rest ("Document Types: ∅" for "what ASN does the document have")
@@ -265,17 +286,78 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                     return Found(got, i, line, f"the number of {q.gap.unit}s in the best sentence")
                 if piece.modality != "screen":
                     continue  # "how many hours": a number that counts something else is not the answer
-            for s in nlp.typed_spans(text):
-                if s.label == "ORDINAL" and _asks_identifier(asked):
-                    continue  # "what is the invoice number": a code, never "first"
-                if nlp.is_type(s, label) and s.text.lower() not in asked:
-                    if label == "place":
-                        grown = nlp.with_head_noun(text, s)
-                        if grown is not s and re.search(rf"\b{re.escape(grown.text.split()[-1].lower())}\b", asked):
-                            continue  # "where is the team?": the London team is what is asked about, not where
-                        s = grown
-                    shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
-                    return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
+            typed = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label) and s.text.lower() not in asked
+                     and _fits(s, text, q, asked, label)]
+            for s in sorted(typed, key=lambda s: _preference(s, text, q)):
+                if label == "place":
+                    grown = nlp.with_head_noun(text, s)
+                    if grown is not s and re.search(rf"\b{re.escape(grown.text.split()[-1].lower())}\b", asked):
+                        continue  # "where is the team?": the London team is what is asked about, not where
+                    s = grown
+                shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
+                return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
+    return None
+
+
+# the entity label a question's focus noun names ("what is the date of ...": a DATE, not "morning")
+_FOCUS_LABELS = {"date": "DATE", "day": "DATE", "year": "DATE", "month": "DATE", "time": "TIME", "hour": "TIME"}
+
+
+def _asks_amount(q: Question) -> bool:
+    """"how much": an amount (money, a quantity), never a rank."""
+    doc = nlp.parse(q.text)
+    return any(t.lower_ == "how" and t.i + 1 < len(doc) and doc[t.i + 1].lower_ == "much" for t in doc)
+
+
+def _fits(s: nlp.Typed, text: str, q: Question, asked: str, label: str) -> bool:
+    if s.label == "ORDINAL" and (_asks_identifier(asked) or q.kind == "how_many"):
+        return False  # "what is the invoice number", "how much is it": a code or an amount, never "first"
+    if label == "number" and _asks_amount(q) and text[:s.start].rstrip().endswith(("#", "No.", "no.")):
+        return False  # "Invoice #4471" names the invoice; it is not what it costs
+    want = _FOCUS_LABELS.get(q.gap.focus_head) if label == "time" else None
+    if want is None:
+        return True
+    # "the weekly review" holds no date: an adjective alone is how often, not which day
+    if want == "TIME" and s.label == "DATE" and re.search(r"\d:\d\d", s.text):
+        return True  # a date with its clock time ("2023-09-16 23:35:27") answers "at what time"
+    return s.label == want and not all(t.pos_ == "ADJ" for t in nlp.parse(text) if s.start <= t.idx < s.end)
+
+
+def _preference(s: nlp.Typed, text: str, q: Question) -> tuple[int, int, int]:
+    """Among spans of the asked type in one line: for "how much" money and quantities before bare
+    numbers; one attached to a verb the question uses ("the call starts at 9 pm") before others;
+    a clock time before a part of the day ("9 pm" before "evening"); then the order of the line."""
+    amount = 0 if not _asks_amount(q) or s.label in ("MONEY", "QUANTITY", "PERCENT") else 1
+    verbs = set(_verbs(q))
+    doc = nlp.parse(text)
+    inside = [t for t in doc if s.start <= t.idx < s.end]
+    governs = 0 if any(a.lemma_.lower() in verbs for t in inside for a in t.ancestors) else 1
+    digits = 0 if s.label != "TIME" or any(c.isdigit() for c in s.text) else 1  # a clock time before a daypart
+    return amount, governs, digits
+
+
+# -- 3b: the number or code that names the asked thing ---------------------------------------
+
+
+def _numbered(q: Question, pieces: Sequence[Piece]) -> Found | None:
+    """"which level / floor / gate / room": the asked noun with the number or code right after it
+    in the best sentence or line ("level 3", "gate B12"); a number before a plural noun counts
+    things ("3 levels"), it names none."""
+    head = q.gap.focus_head
+    if not head or q.gap.wh not in ("which", "what"):
+        return None
+    asked = set(re.findall(r"\w+", q.text.lower()))
+    for i, piece in enumerate(pieces):
+        _, lines = title_and_lines(piece)
+        for line in lines:
+            doc = nlp.parse(line)
+            for tok in doc[:-1]:
+                nxt = doc[tok.i + 1]
+                if tok.lemma_.lower() != head or tok.tag_ not in ("NN", "NNP"):
+                    continue
+                if (nxt.like_num or re.fullmatch(r"[A-Za-z]{0,3}\d[\w-]*", nxt.text)) and nxt.lower_ not in asked:
+                    return Found(f"{tok.text} {nxt.text}", i, line, f"the {head} named by its number in the best "
+                                 f"{'line' if piece.modality == 'screen' else 'sentence'}")
     return None
 
 
@@ -384,6 +466,8 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     from retrieval import layout_spans  # it reads pieces with this module's helpers
 
     steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
+    if q.kind in ("what", "where") and q.gap.focus_head:  # "which gate", "what room is it in"
+        steps.insert(3, _numbered)
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
     for i in layout_spans.by_words(q, pieces):

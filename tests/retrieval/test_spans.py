@@ -120,3 +120,48 @@ def test_an_identifier_is_never_an_ordinal() -> None:
     # the demo meeting's ASR, once it heard "its invoice" right: the sentence outranks the screen
     first = said("First item, Globex does not paid its invoice yet, it is due March 14.")
     assert span("What is the invoice number for Globex?", first, shown("Receivables | Invoice #4471-Globex | Amount: $12,800")) == "4471"
+
+
+def test_an_amount_is_money_or_a_quantity_never_a_rank_or_a_code() -> None:
+    invoice = shown("Receivables | Invoice #4471 - Globex | Amount: $12,800 | Due: March 14")
+    opening = said("First item, Globex has not paid its invoice yet.")
+    assert span("How much is the Globex invoice?", opening, invoice) == "$12,800"
+    assert span("How much does Globex owe us?", opening, invoice) == "$12,800"
+    assert span("How much was invoice 4471?", invoice) == "$12,800"
+    assert span("How much was the bill?", said("The second bill came to 40 dollars.")) == "40 dollars"
+    # near-misses: an identifier is still read when the number is asked; a count keeps its unit
+    assert span("What is the invoice number?", shown("Invoice #4471 - Globex | Amount: $12,800")) == "4471"
+    assert span("How many people came?", said("First of all, thirty people came.")) == "30 people"
+
+
+def test_a_who_label_holds_a_name_and_is_matched_on_more_than_a_modifier() -> None:
+    assert span("Who is the owner of the review?", shown("Action items | Owner: Priya | Review: Friday")) == "Priya"
+    assert span("Who signed the lease?", shown("Lease | Signed by: Dana Whitfield | Date: May 2")) == "Dana Whitfield"
+    # near-misses: "New office" shares only "new" with the question, and its value is a place
+    assert span("Who is in charge of the new office?", shown("Office | New office: Berlin | Opens May 2")) is None
+    assert span("What is the new address?", shown("Office | New address: 12 Elm Street | Opens May 2")) == "12 Elm Street"
+    # a block about what is asked lends its label the question's noun ("Warehouse | New site: ...")
+    assert span("Where is the new warehouse?", shown("Warehouse | New site: Rotterdam | Move starts April 7")) == "Rotterdam"
+
+
+def test_which_level_gate_or_room_is_the_noun_with_its_number() -> None:
+    garage = shown("Visitors | Parking: north garage, level 3")
+    assert span("Which level of the garage?", garage, said("Please park in the North Garage on level 3.")) == "level 3"
+    assert span("Which floor is the lab on?", said("The lab is on floor 4 of the east wing.")) == "floor 4"
+    assert span("Which gate does the flight leave from?", said("Your flight leaves from gate B12 at noon.")) == "gate B12"
+    assert span("What room is the interview in?", said("The interview is in room 101.")) == "room 101"
+    assert span("What room is on level 3?", said("Room 12 is on level 3.")) == "Room 12"
+    # near-misses: a number before the plural noun counts levels, it names none
+    assert span("Which level of the garage is closed?", said("The garage has 3 levels and the top one is closed.")) != "3 levels"
+    assert span("How many levels does the garage have?", said("The garage has 3 levels.")) == "3 levels"
+
+
+def test_a_date_or_a_time_is_what_the_focus_noun_names() -> None:
+    opening = said("Good morning everyone, this is the weekly operations review for Acme.")
+    assert span("What is the date of the review?", opening, shown("Acme Corp | Weekly operations review | March 3")) == "March 3"
+    assert span("On which day is the review?", said("Good morning everyone, this is the weekly review."), shown("Review | Friday")) == "Friday"
+    assert span("What time does the call start?", said("Good evening, the call starts at 9 pm.")) == "9 pm"
+    assert span("When does the call start?", said("Good evening, the call starts at 9 pm.")) == "9 pm"
+    # near-misses: a "when" with no focus keeps the line's first moment; what the question says is no answer
+    assert span("When did she arrive?", said("On Monday she arrived at 9 am.")) == "Monday"
+    assert span("When is the weekly review?", said("The weekly review is on Friday.")) == "Friday"
