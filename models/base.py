@@ -148,6 +148,11 @@ class LLM(ABC):
     def generate(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
         return self.generate_batch([conversation], max_new_tokens)[0]
 
+    def generate_line(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
+        """The first non-empty line of the reply (a local model stops writing there)."""
+        reply = self.generate(conversation, max_new_tokens).strip()
+        return reply.splitlines()[0].strip() if reply else ""
+
     #: True when :meth:`score_choices` works (a local model that exposes its token probabilities)
     can_score: bool = False
 

@@ -187,9 +187,15 @@ class TransformersLLM(LLM):
 
     # -- generation --------------------------------------------------------------------------
 
+    def generate_line(self, conversation: Sequence[ChatMessage], max_new_tokens: int = 64) -> str:
+        reply = self.generate_batch([conversation], max_new_tokens, one_line=True)[0].strip()
+        return reply.splitlines()[0].strip() if reply else ""
+
     def generate_batch(
-        self, conversations: Sequence[Sequence[ChatMessage]], max_new_tokens: int = 64
+        self, conversations: Sequence[Sequence[ChatMessage]], max_new_tokens: int = 64, one_line: bool = False
     ) -> list[str]:
+        """``one_line``: stop once a line of text is finished (greedy decoding writes that line's
+        tokens the same either way; what came after it was thrown away)."""
         import torch
 
         model, tokenizer = self._load()
@@ -209,7 +215,22 @@ class TransformersLLM(LLM):
                     max_new_tokens=max_new_tokens,
                     do_sample=False,
                     pad_token_id=tokenizer.eos_token_id,
+                    **({"stopping_criteria": [_LineDone(tokenizer, encoded["input_ids"].shape[1])]} if one_line else {}),
                 )
             new_tokens = output[0][encoded["input_ids"].shape[1] :]
             replies.append(tokenizer.decode(new_tokens, skip_special_tokens=True).strip())
         return replies
+
+
+def _LineDone(tokenizer: Any, start: int) -> Any:
+    """A stopping criterion: the reply holds a finished line of text (a newline after words)."""
+    import torch
+    from transformers import StoppingCriteria
+
+    class LineDone(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            text = tokenizer.decode(input_ids[0][start:], skip_special_tokens=True)
+            done = "\n" in text.lstrip()
+            return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
+
+    return LineDone()

@@ -203,8 +203,7 @@ class Retriever:
             ChatMessage("system", render("answer_system")),
             ChatMessage("user", render("answer_user", memories=memories, question=question)),
         ]
-        reply = self.llm.generate(conversation, self.options.max_new_tokens).strip()
-        reply = reply.splitlines()[0].strip() if reply else ""
+        reply = self.llm.generate_line(conversation, self.options.max_new_tokens)
         reply = re.sub(r"^[-*•]\s+", "", reply)
         reply = re.sub(r"^(the )?answer is:?\s*", "", reply, flags=re.IGNORECASE).strip()
         if guard.obeys(reply, question, chosen):

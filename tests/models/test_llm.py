@@ -70,3 +70,19 @@ def test_the_kept_system_prompt_cache_changes_no_score_and_no_reply() -> None:
     with torch.inference_mode():
         out = model.generate(**encoded, max_new_tokens=16, do_sample=False, pad_token_id=tok.eos_token_id)
     assert kept == tok.decode(out[0][encoded["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+def test_one_line_stops_at_the_first_finished_line_and_keeps_its_words() -> None:
+    """``generate_line`` stops writing after the first line; greedy decoding gives that line the
+    same words as a full reply's first line."""
+    import models
+
+    llm = models.create("llm", "transformers")
+    conversation = [
+        ChatMessage("system", "You are a helpful assistant."),
+        ChatMessage("user", "Name three fruits, each on its own line, with one sentence about each."),
+    ]
+    full = llm.generate(conversation, max_new_tokens=48).strip()
+    assert "\n" in full  # the prompt makes the model write several lines
+    line = llm.generate_line(conversation, max_new_tokens=48)
+    assert line and line == full.splitlines()[0].strip()
