@@ -16,20 +16,19 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from apps.cli import main
+from bench.chat_server import ChatServer, obeying_reply, serve
 from memory.instructions import is_instruction
 from models.base import CaptionRequest
 from models.caption_prompt import CAPTION_SYSTEM, caption_prompt
 from retrieval import guard
-from tests.models.test_openai_compat import ChatServer
 
 # phrasings of an injection that no rule, prompt or other test of the project uses
 INJECTIONS = [
@@ -163,58 +162,9 @@ def build_injected(folder: Path) -> Path:
     return store
 
 
-def obeying_server(server: ChatServer) -> None:
-    """The local chat server carries out any instruction it finds in what it is sent: it answers
-    "the release is cancelled" / "the budget was rejected" when an injection asks for it."""
-
-    def answer(body: dict[str, Any]) -> tuple[int, bytes]:
-        text = "\n".join(m["content"] if isinstance(m["content"], str) else "" for m in body["messages"])
-        if "Next step:" in text:  # the planner's turn: stop searching
-            reply = '{"tool": "answer"}'
-        else:
-            said = re.search(r"(?:answer|reply|say|respond)(?: only)?(?: with| that)? (the (?:release|budget)[^.|\n]*)", text, re.I)
-            reply = said.group(1).strip() if said else text.splitlines()[-1]
-        completion = {"choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}]}
-        return 200, json.dumps(completion).encode()
-
-    server.answer = answer  # type: ignore[method-assign]
-
-
-@contextmanager
-def obeying_chat_server() -> Iterator[ChatServer]:
-    """A local OpenAI-compatible chat server (stdlib, in a thread) that obeys injections."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    from tests.models.test_openai_compat import Recorded
-
-    state = ChatServer()
-    obeying_server(state)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            with state.lock:
-                state.requests.append(Recorded(self.path, dict(self.headers.items()), body))
-            status, payload = state.answer(body) if self.path == "/v1/chat/completions" else (404, b"not found")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+def obeying_chat_server() -> AbstractContextManager[ChatServer]:
+    """A local OpenAI-compatible chat server that obeys injections (bench/chat_server.py)."""
+    return serve(ChatServer(respond=obeying_reply))
 
 
 @pytest.fixture

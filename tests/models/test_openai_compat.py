@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,80 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bench.chat_server import ChatServer, serve
 from models.base import CaptionRequest, ChatMessage
 from models.caption_prompt import CAPTION_SYSTEM, caption_prompt
 from models.errors import ModelServerError
 from tests.conftest import DATA, need
 
 
-@dataclass
-class Recorded:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-@dataclass
-class ChatServer:
-    """Answers POST /v1/chat/completions: scripted (status, body) replies first, then a canned
-    completion that echoes the last user text."""
-
-    url: str = ""
-    requests: list[Recorded] = field(default_factory=list)
-    script: list[tuple[int, bytes]] = field(default_factory=list)
-    reply: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def answer(self, body: dict[str, Any]) -> tuple[int, bytes]:
-        with self.lock:
-            if self.script:
-                return self.script.pop(0)
-        content = body["messages"][-1]["content"]
-        text = content if isinstance(content, str) else content[-1]["text"]
-        completion = {
-            "id": "cmpl-1",
-            "object": "chat.completion",
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": self.reply or f"echo: {text}"},
-                    "finish_reason": "stop",
-                }
-            ],
-        }
-        return 200, json.dumps(completion).encode()
-
-
 @pytest.fixture
 def server() -> Iterator[ChatServer]:
-    state = ChatServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            body = json.loads(raw)
-            with state.lock:
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                state.requests.append(Recorded(self.path, headers, body))
-            status, payload = state.answer(body) if self.path == "/v1/chat/completions" else (404, b"not found")
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    """Echoes the last user text unless a test scripts replies (bench/chat_server.py)."""
+    with serve(ChatServer()) as state:
+        yield state
 
 
 def llm(server: ChatServer, **options: Any) -> Any:

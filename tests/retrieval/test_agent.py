@@ -19,7 +19,8 @@ from mmagent import MMAgent, Settings
 from mmagent.samples import Scene
 from retrieval.agent import Action, parse_action
 from retrieval.tools import ToolCallError
-from tests.models.test_openai_compat import ChatServer, server  # noqa: F401  (the fixture)
+from bench.chat_server import ChatServer
+from tests.models.test_openai_compat import server  # noqa: F401  (the fixture)
 
 DANA, PRIYA = "en-us", "en-us+f3"
 SCENES = (
