@@ -10,6 +10,8 @@ store. Starts ``mmagent serve`` on it (its own process, any free port), then:
 3. ``--concurrent`` mixed requests at once (ask, search, sources, timeline, entities, transcript,
    a frame): how many failed, their latency distribution;
 4. the questions again over HTTP: every answer must be what it was before the burst.
+Each HTTP question also records the server process's CPU seconds (user + system, its threads
+included): on a shared machine wall time depends on the other programs, CPU time does not.
 Prints a JSON document (also written to ``--out``). A benchmark, never a test: no timing gates.
 """
 
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -115,11 +118,16 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"ask {q!r} failed: {done.stderr[-1000:]}")
             cli_answers[q] = json.loads(done.stdout)
         http_s: list[float] = []
+        cpu_s: list[float] = []
         answers: dict[str, Any] = {}
+        server = psutil.Process(proc.pid)
+        load_before = os.getloadavg()[0]
         for q in QUESTIONS:
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), server.cpu_times()
             r = http.post("/api/ask", json={"question": q})
             http_s.append(time.perf_counter() - began)
+            after_cpu = server.cpu_times()
+            cpu_s.append(after_cpu.user + after_cpu.system - cpu.user - cpu.system)
             r.raise_for_status()
             answers[q] = r.json()
         same_as_cli = sum(answers[q] == cli_answers[q] for q in QUESTIONS)
@@ -152,13 +160,16 @@ def main(argv: list[str] | None = None) -> int:
             "store": str(store), "server_start_s": round(start_s, 2), "server_warm_s": info.get("warm_seconds"),
             "cli_ask_new_process_s": summary(cli_s),
             "http_ask_s": summary(http_s),
+            "http_ask_server_cpu_s": summary(cpu_s),
+            "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "http_answers_same_as_cli": f"{same_as_cli}/{len(QUESTIONS)}",
             "concurrent": {"requests": len(burst), "failed": sum(1 for _, c, _ in burst if c != 200),
                            "codes": sorted({c for _, c, _ in burst}), "wall_s": round(burst_wall, 2),
                            "latency_s": summary([s for _, _, s in burst]),
                            "by_kind_p50_s": {k: pct(v, 50) for k, v in sorted(by_kind.items())}},
             "answers_changed_after_burst": changed,
-            "per_question_s": {q: {"cli": round(a, 3), "http": round(b, 3)} for q, a, b in zip(QUESTIONS, cli_s, http_s)},
+            "per_question_s": {q: {"cli": round(a, 3), "http": round(b, 3), "server_cpu": round(c, 3)}
+                               for q, a, b, c in zip(QUESTIONS, cli_s, http_s, cpu_s)},
         }
     finally:
         http.close()

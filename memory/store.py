@@ -201,6 +201,12 @@ class MemoryStore(ABC):
     def remove_source(self, source_id: str) -> None:
         """Drop a source from the catalog (``forget``: after its memories are gone)."""
 
+    def optimize(self) -> bool:
+        """Build the search indexes of what was written (vector graphs, merged segments) where the
+        engine leaves that to its owner; True when something was rebuilt. A Qdrant server does it
+        on its own (the default here: nothing to do)."""
+        return False
+
     def counts_by_source(self, scope: Scope, source_ids: Sequence[str]) -> dict[str, int]:
         """Points in ``scope`` per source (one count each; a backend may do it in one request)."""
         return {sid: self.count(Scope(**{**scope.__dict__, "source_ids": (sid,)})) for sid in source_ids}

@@ -325,11 +325,20 @@ class MMAgent:
         store.put_source(SourceEntry(source_id, str(path), info.duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq(), name, tags))
         self._end(intent)
+        self._optimize(store)
         damaged = tuple(dict.fromkeys(self.last_map.damaged)) if self.last_map else ()
         return IndexResult(
             source_id, str(path), info.duration, len(clips), memories, time.perf_counter() - began,
             skipped=damaged, perception=self.last_map, reduce=report,
         )
+
+    @staticmethod
+    def _optimize(store: MemoryStore) -> None:
+        """The store's search indexes brought up to date once a source is whole (the catalog
+        entry written: the source counts as indexed even if this is killed)."""
+        began = time.perf_counter()
+        if store.optimize():
+            log.info("search indexes rebuilt in %.1f s", time.perf_counter() - began)
 
     def _warm_embedder(self, when: threading.Event) -> threading.Thread:
         """Load the text embedder on a thread once ``when`` is set (the main process only waits
@@ -401,6 +410,7 @@ class MMAgent:
         store.put_source(SourceEntry(source_id, str(folder), duration, len(clips), memories, fingerprint,
                                      time.time(), done.seq if done else store.next_seq(), name, tags))
         self._end(intent)
+        self._optimize(store)
         return IndexResult(
             source_id, str(folder), duration, len(clips), memories, time.perf_counter() - began,
             skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,

@@ -233,3 +233,29 @@ def test_a_schema_1_collection_is_migrated_forward(tmp_path) -> None:  # type: i
     with QdrantServerStore(EMB.model_id, EMB.dim, "mem", path=str(tmp_path / "q")) as store:
         (record,) = list(store.scroll(Scope(sources_any=("a",), current=True)))
         assert record == RECORDS[0]
+
+
+def test_optimize_builds_the_search_index_and_keeps_every_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Qdrant Edge leaves indexing to its owner: past the engine's threshold (≈ 10 MB of vectors)
+    ``optimize`` rebuilds the segments with a vector graph; what a search finds, its filters and a
+    reopened store stay the same, and with nothing new it has nothing to do."""
+    rng = np.random.default_rng(0)
+    dim = 384
+    with open_store(tmp_path, "random-384", dim) as store:
+        assert store.optimize() is False  # empty: nothing planned
+        filler = [rec(f"s{k // 100}", float(k % 100) * 30, f"Said: filler line {k}") for k in range(8000)]
+        vectors = rng.standard_normal((len(filler), dim)).astype(np.float32)
+        for k in range(0, len(filler), 2000):
+            store.upsert(filler[k:k + 2000], vectors[k:k + 2000])
+        probes = [3, 4321, 7999]
+        before = [[h.id for h in store.search(vectors[k], f"filler line {k}", Scope(), 5)] for k in probes]
+        scoped = [h.record.source_id for h in store.search(vectors[4321], "filler", Scope(source_ids=("s7",)), 5)]
+        assert store.optimize() is True
+        assert store.optimize() is False  # already optimal
+        after = [[h.id for h in store.search(vectors[k], f"filler line {k}", Scope(), 5)] for k in probes]
+        assert [a[0] for a in after] == [b[0] for b in before] == [filler[k].id for k in probes]
+        assert [h.record.source_id for h in store.search(vectors[4321], "filler", Scope(source_ids=("s7",)), 5)] == scoped == ["s7"] * 5
+        assert store.count() == 8000
+    with open_store(tmp_path, "random-384", dim) as store:
+        assert store.count(Scope(source_ids=("s42",))) == 100
+        assert store.search(vectors[4321], "filler line 4321", Scope(), 1)[0].id == filler[4321].id
