@@ -605,6 +605,7 @@ class FaceResNet:
             options = ort.SessionOptions()
             options.intra_op_num_threads = num_threads
             options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as models/ocr_rapidocr.py
             options.log_severity_level = 3  # errors only
             self._session = ort.InferenceSession(onnx_model_bytes(spec), options, providers=["CPUExecutionProvider"])
         elif backend == "torch":
