@@ -220,3 +220,58 @@ def test_short_speakers_join_a_sure_one_but_stay_apart_when_none_is_sure() -> No
 
 def _normalise_rows(x: np.ndarray) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+# --- pyannote's recipe: local speakers per window, linked across windows ---------------------
+
+def _local(window: float, runs: list[tuple[float, float]], vector: np.ndarray, clean: float = 3.0) -> VoiceSegment:
+    return VoiceSegment(runs[0][0], runs[-1][1], tuple(float(x) for x in vector), window, tuple(runs), clean)
+
+
+def test_local_speakers_of_one_window_stay_apart_and_link_across_windows() -> None:
+    """Cannot-link: two local speakers of one window are two people even when their vectors
+    are alike enough to merge (a voice and its twin); the same vectors in different windows
+    are one speaker (near-miss)."""
+    from perception.diarize import cluster_local
+
+    rng = np.random.default_rng(4)
+    a = _normalise_rows(rng.normal(size=(1, 64)))[0]
+    twin = _normalise_rows((a + 0.35 * _normalise_rows(rng.normal(size=(1, 64)))[0])[None, :])[0]
+    assert 1 - float(a @ twin) < DiarizeOptions().threshold  # close enough for the clustering to merge them
+    far = _normalise_rows(rng.normal(size=(1, 64)))[0]
+    records = [
+        _local(0.0, [(0.5, 4.0)], a), _local(0.0, [(4.5, 9.0)], twin),  # one window, two people
+        _local(2.5, [(4.5, 9.0)], twin), _local(2.5, [(9.5, 12.0)], far),
+        _local(5.0, [(5.0, 9.0)], twin), _local(5.0, [(9.5, 14.0)], far),
+    ]
+    labels = cluster_local(records, DiarizeOptions())
+    assert labels[0] != labels[1]  # cannot-link inside window 0.0
+    assert labels[1] == labels[2] == labels[4] and labels[3] == labels[5]  # linked across windows
+    assert len(set(labels)) == 3 and labels[0] == 0  # numbered by first appearance
+    # near-miss: the same two vectors in different windows only are one speaker
+    apart = [_local(0.0, [(0.5, 4.0)], a), _local(2.5, [(4.5, 9.0)], twin)]
+    assert cluster_local(apart, DiarizeOptions()) == [0, 0]
+
+
+def test_local_turns_take_each_frame_from_the_windows_that_hear_it() -> None:
+    """Reconstruction: where windows disagree, the speaker most windows hear wins; in
+    overlapped speech the two most heard speak; a speaker no window hears at a frame never gets it."""
+    from perception.diarize import local_turns
+
+    v = np.eye(4)
+    records = [
+        _local(0.0, [(1.0, 6.0)], v[0]), _local(0.0, [(6.0, 9.0)], v[1]),
+        _local(2.5, [(2.5, 5.0)], v[0]), _local(2.5, [(5.0, 12.0)], v[1]),  # this window hears 1 from 5.0
+        _local(5.0, [(6.0, 14.0)], v[1]), _local(5.0, [(7.5, 8.5)], v[2]),
+    ]
+    labels = [0, 1, 0, 1, 1, 2]
+    turns = local_turns(records, labels, overlap=[(7.5, 8.5)])
+    by = {k: [(a, b) for a, b, kk in turns if kk == k] for k in range(3)}
+    (a0, b0), = by[0]
+    assert abs(a0 - 1.0) < 0.05 and abs(b0 - 5.0) < 0.05  # 5.0-6.0: window 0.0 says 0, two windows say 1
+    assert abs(by[1][0][0] - 5.0) < 0.05 and abs(by[1][-1][1] - 14.0) < 0.05
+    (a2, b2), = by[2]
+    assert abs(a2 - 7.5) < 0.05 and abs(b2 - 8.5) < 0.05  # the overlap: 1 and 2 at once
+    # near-miss: without the overlap, one speaker per frame (the one most windows hear)
+    assert all(k != 2 for *_, k in local_turns(records, labels, overlap=[]))
+    assert local_turns([], [], []) == []
