@@ -1,7 +1,7 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
     .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
-        [--vad segmentation|silero]
+        [--vad segmentation|silero] [--local]
 
 Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
 default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
@@ -350,6 +350,9 @@ def main() -> None:
     parser.add_argument("--loo", action="store_true", help="leave-one-out over the reference recordings")
     parser.add_argument("--vad", default="segmentation", choices=["segmentation", "silero"],
                         help="speech (and overlap) from pyannote's segmentation-3.0, or Silero VAD (no overlap)")
+    parser.add_argument("--local", action="store_true",
+                        help="pyannote's recipe: the segmentation windows' local speakers embedded and linked "
+                             "(DiarizeOptions.local_speakers)")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
@@ -358,7 +361,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     encoder = models.create("voice_encoder", args.encoder)
-    options = options_for(encoder)
+    options = replace(options_for(encoder), local_speakers=True) if args.local else options_for(encoder)
     segmenter = Segmentation() if args.vad == "segmentation" else None
     convs = [r for r in conversations() if not args.only or args.only in r.name]
     if args.calibrate:
