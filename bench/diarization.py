@@ -1,7 +1,7 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
     .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
-        [--vad segmentation|silero] [--local]
+        [--vad segmentation|silero] [--local] [--reference-only] [--threads N]
 
 Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
 default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
@@ -308,13 +308,13 @@ def local_records(rec: Recording, encoder: VoiceEncoder, segmenter: Any, options
 
 def leave_one_out_local(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions, segmenter: Any) -> None:
     """Leave-one-out for pyannote's recipe (local speakers per window, linked across windows):
-    the grid is the window step x threshold x min_speaker; each held-out recording is scored with
+    the grid is the window step x cut at voice changes or not x threshold x min_speaker; each held-out recording is scored with
     the setting best on the other six."""
     cached = CachedEncoder(encoder)
     segmenter = CachedSegmentation()
     grid: list[tuple[DiarizeOptions, dict[str, tuple[DER, float]]]] = []
-    for seg_step in (1.0, 2.5):
-        opts = replace(base, seg_step=seg_step)
+    for seg_step, changes in itertools.product((1.0, 2.5), (False, True)):
+        opts = replace(base, seg_step=seg_step, local_changes=changes)
         made = {r.name: local_records(r, cached, segmenter, opts) for r in recs}
         for threshold, min_speaker in itertools.product((0.4, 0.5, 0.6, 0.7, 0.8), (0.5, 1.0, 2.0, 3.0)):
             o = replace(opts, threshold=threshold, min_speaker=min_speaker)
@@ -324,21 +324,21 @@ def leave_one_out_local(recs: list[Recording], encoder: VoiceEncoder, base: Diar
                 scores[r.name] = (der(r.turns, turns, r.uem), jer(r.turns, turns, r.uem))
             grid.append((o, scores))
             each = " ".join(f"{d.rate:5.1%} {d.est_speakers}/{d.ref_speakers}" for d, _ in scores.values())
-            print(f"seg_step {seg_step} threshold {threshold} min_speaker {min_speaker}: mean "
+            print(f"seg_step {seg_step} changes {changes} threshold {threshold} min_speaker {min_speaker}: mean "
                   f"{np.mean([d.rate for d, _ in scores.values()]):5.1%}  {each}", flush=True)
-    print(f"\nleave-one-out over seg_step x threshold x min_speaker\n{'held out':26s} {'DER':>6s} {'JER':>6s} {'ref':>4s} {'est':>4s}  chosen on the others")
+    print(f"\nleave-one-out over seg_step x local_changes x threshold x min_speaker\n{'held out':26s} {'DER':>6s} {'JER':>6s} {'ref':>4s} {'est':>4s}  chosen on the others")
     held = []
     for r in recs:
         o, scores = min(grid, key=lambda g: (np.mean([d.rate for n, (d, _) in g[1].items() if n != r.name]), -g[0].threshold))
         d, j = scores[r.name]
         held.append((d, j))
-        print(f"{r.name:26s} {d.rate:6.1%} {j:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  seg_step {o.seg_step} "
+        print(f"{r.name:26s} {d.rate:6.1%} {j:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  seg_step {o.seg_step} changes {o.local_changes} "
               f"threshold {o.threshold} min_speaker {o.min_speaker}")
     right = sum(d.ref_speakers == d.est_speakers for d, _ in held)
     print(f"{'mean':26s} {np.mean([d.rate for d, _ in held]):6.1%} {np.mean([j for _, j in held]):6.1%}  "
           f"speaker count right on {right} of {len(held)}")
     o, scores = min(grid, key=lambda g: (np.mean([d.rate for d, _ in g[1].values()]), -g[0].threshold))
-    print(f"best on all: seg_step {o.seg_step} threshold {o.threshold} min_speaker {o.min_speaker}: mean "
+    print(f"best on all: seg_step {o.seg_step} changes {o.local_changes} threshold {o.threshold} min_speaker {o.min_speaker}: mean "
           f"{np.mean([d.rate for d, _ in scores.values()]):.1%}")
 
 
@@ -353,6 +353,7 @@ def main() -> None:
     parser.add_argument("--local", action="store_true",
                         help="pyannote's recipe: the segmentation windows' local speakers embedded and linked "
                              "(DiarizeOptions.local_speakers)")
+    parser.add_argument("--reference-only", action="store_true", help="skip the built conversations")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
@@ -363,7 +364,7 @@ def main() -> None:
     encoder = models.create("voice_encoder", args.encoder)
     options = replace(options_for(encoder), local_speakers=True) if args.local else options_for(encoder)
     segmenter = Segmentation() if args.vad == "segmentation" else None
-    convs = [r for r in conversations() if not args.only or args.only in r.name]
+    convs = [] if args.reference_only else [r for r in conversations() if not args.only or args.only in r.name]
     if args.calibrate:
         calibrate(convs, encoder, options)
         return

@@ -87,10 +87,12 @@ class DiarizeOptions:
     seg_changes: bool = False  # speaker changes where the segmentation's local speaker changes, not at embedding-distance peaks
     overlap_reach: float = 5.0  # an overlap's second voice: the nearest other speaker within this many seconds
     # pyannote's recipe (with a segmentation model): each window's local speakers embedded and linked.
-    # Off: on the reference recordings its leave-one-out mean is 32.4 % (2 of 7 counts right) against
-    # 30.8 % for the segments cut at voice changes; the model often hears two people as one local
-    # speaker there (``python -m bench.diarization --local --loo``, docs/figures.md)
+    # Off: on the reference recordings (``python -m bench.diarization --local --loo``) the best
+    # setting on all seven gives 29.2 % (24.9 % for the segments cut at voice changes) and the
+    # leave-one-out mean is 42.3 % (30.8 %); the segmentation often hears two people as one local
+    # speaker in a window (ami_dev01, pyaa 6 speakers), which no clustering undoes (docs/figures.md)
     local_speakers: bool = False
+    local_changes: bool = False  # ... each local speaker cut at the voice changes (``voice_changes``) too
     min_local: float = 0.1  # seconds: a local speaker heard less than this in its window is left out
 
 
@@ -133,6 +135,28 @@ def _cut(audio: FloatArray, t0: float, rate: int, start: float, end: float) -> F
     return audio[max(0, int(round((start - t0) * rate))) : max(0, int(round((end - t0) * rate)))]
 
 
+def voice_changes(audio: FloatArray, audio_t0: float, spans: Sequence[Span], encoder: VoiceEncoder,
+                  options: DiarizeOptions) -> list[list[float]]:
+    """The voice changes inside each of ``spans`` (source seconds, sorted, inside the audio):
+    ``window`` s embeddings every ``hop`` s, every window of every span in one batch; the peaks
+    of the distance between windows that meet (:func:`_change_points`)."""
+    rate = encoder.sample_rate
+    owners: list[int] = []
+    starts: list[float] = []
+    for k, (a, b) in enumerate(spans):
+        n = int(np.floor((b - a - options.window) / options.hop + 1e-9)) + 1 if b - a >= 2 * options.window else 0
+        starts.extend(a + options.hop * np.arange(n))
+        owners.extend([k] * n)
+    if not starts:
+        return [[] for _ in spans]
+    win = encoder.embed_batch([_cut(audio, audio_t0, rate, s, s + options.window) for s in starts])
+    out: list[list[float]] = []
+    for k in range(len(spans)):
+        mine = np.flatnonzero(np.asarray(owners) == k)
+        out.append(_change_points(np.asarray(starts)[mine], win[mine], options) if len(mine) else [])
+    return out
+
+
 def voice_segments(
     audio: FloatArray, audio_t0: float, speech: Sequence[Span], encoder: VoiceEncoder,
     options: DiarizeOptions = DiarizeOptions(), changes: Sequence[float] | None = None,
@@ -146,21 +170,10 @@ def voice_segments(
     t_end = audio_t0 + len(audio) / rate
     spans = sorted((max(a, audio_t0), min(b, t_end)) for a, b in speech)
     spans = [(a, b) for a, b in spans if b - a > 1e-3]
-    # every window of every interval in one batch
-    owners: list[int] = []
-    starts: list[float] = []
-    for k, (a, b) in enumerate(spans if changes is None else ()):
-        n = int(np.floor((b - a - options.window) / options.hop + 1e-9)) + 1 if b - a >= 2 * options.window else 0
-        starts.extend(a + options.hop * np.arange(n))
-        owners.extend([k] * n)
-    win = encoder.embed_batch([_cut(audio, audio_t0, rate, s, s + options.window) for s in starts]) if starts else None
+    found = voice_changes(audio, audio_t0, spans, encoder, options) if changes is None else None
     pieces: list[Span] = []
     for k, (a, b) in enumerate(spans):
-        cuts: list[float] = [c for c in changes if a + 0.25 < c < b - 0.25] if changes is not None else []
-        if win is not None:
-            mine = np.flatnonzero(np.asarray(owners) == k)
-            if len(mine):
-                cuts = _change_points(np.asarray(starts)[mine], win[mine], options)
+        cuts = found[k] if found is not None else [c for c in changes or () if a + 0.25 < c < b - 0.25]
         bounds = [a, *cuts, b]
         for s, e in zip(bounds[:-1], bounds[1:]):
             n = max(1, int(np.ceil((e - s) / options.max_segment - 1e-9)))
@@ -322,30 +335,40 @@ def local_speaker_segments(audio: FloatArray, audio_t0: float, span: Span, encod
     frames = active.shape[1]
     hop = int(round(FRAME_STEP * RATE))
     lo, hi = span[0] - audio_t0, min(span[1] - audio_t0, len(audio) / RATE)
-    records: list[tuple[float, tuple[Span, ...], float]] = []
+    cuts = np.zeros(0)
+    if options.local_changes:  # voice changes in the speech one voice speaks (audio seconds)
+        single = [(a, b) for a, b in minus(speech, overlap, 0.1) if b > lo and a < hi]
+        single = [(max(a, lo), min(b, hi)) for a, b in single]
+        found = voice_changes(audio, 0.0, single, encoder, options)
+        cuts = np.array(sorted(c for each in found for c in each))
+    records: list[tuple[float, float | None, tuple[Span, ...], float]] = []
     wavs: list[FloatArray] = []
     for s, act_w, clean_w in zip(starts, active, clean):
         t0 = s / RATE
         times = t0 + (np.arange(frames) + 0.5) * FRAME_STEP
         allowed = (times >= lo) & (times < hi) & _inside(times, speech)
+        piece_of = np.searchsorted(cuts, times)  # between which two voice changes each frame lies
         for j in range(act_w.shape[1]):
-            act = act_w[:, j] & allowed
-            if act.sum() * FRAME_STEP < options.min_local:
-                continue
-            runs = tuple((round(max(a, lo) + audio_t0, 3), round(min(b, hi) + audio_t0, 3))
-                         for a, b in _runs(act, times, FRAME_STEP / 2, 0.0, 0.0))
-            use = clean_w[:, j] & allowed
-            alone = float(use.sum() * FRAME_STEP)
-            if alone < options.min_duration:  # too little alone to vote: its vector over all its frames
-                use = act
-            edges = np.flatnonzero(np.diff(np.concatenate([[0], use.astype(np.int8), [0]])))
-            wav = np.concatenate([audio[s + a * hop : s + b * hop] for a, b in zip(edges[::2], edges[1::2])])
-            records.append((round(t0 + audio_t0, 3), runs, round(alone, 3)))
-            wavs.append(wav)
+            whole = act_w[:, j] & allowed
+            for p in np.unique(piece_of[whole]) if len(cuts) else [None]:
+                act = whole & (piece_of == p) if p is not None else whole
+                if act.sum() * FRAME_STEP < options.min_local:
+                    continue
+                runs = tuple((round(max(a, lo) + audio_t0, 3), round(min(b, hi) + audio_t0, 3))
+                             for a, b in _runs(act, times, FRAME_STEP / 2, 0.0, 0.0))
+                use = clean_w[:, j] & act
+                alone = float(use.sum() * FRAME_STEP)
+                if alone < options.min_duration:  # too little alone to vote: its vector over all its frames
+                    use = act
+                edges = np.flatnonzero(np.diff(np.concatenate([[0], use.astype(np.int8), [0]])))
+                wav = np.concatenate([audio[s + a * hop : s + b * hop] for a, b in zip(edges[::2], edges[1::2])])
+                piece = None if p is None else round(float(cuts[p - 1]) + audio_t0, 3) if p > 0 else round(t0 + audio_t0, 3)
+                records.append((round(t0 + audio_t0, 3), piece, runs, round(alone, 3)))
+                wavs.append(wav)
     emb = encoder.embed_batch(wavs) if wavs else np.zeros((0, encoder.dim), np.float32)
     out = tuple(
-        VoiceSegment(runs[0][0], runs[-1][1], tuple(round(float(x), 5) for x in v), window, runs, seconds)
-        for (window, runs, seconds), v in zip(records, emb)
+        VoiceSegment(runs[0][0], runs[-1][1], tuple(round(float(x), 5) for x in v), window, runs, seconds, piece)
+        for (window, piece, runs, seconds), v in zip(records, emb)
     )
     kept = [(round(max(a, lo) + audio_t0, 3), round(min(b, hi) + audio_t0, 3)) for a, b in overlap if min(b, hi) > max(a, lo)]
     return out, kept
@@ -381,13 +404,15 @@ def cluster_local(records: Sequence[VoiceSegment], options: DiarizeOptions = Dia
     voters = np.flatnonzero(valid & (seconds >= options.min_duration))
     if len(voters) == 0:
         voters = np.flatnonzero(valid)
-    windows = np.array([r.window if r.window is not None else -1.0 - i for i, r in enumerate(recs)])
+    keys = [(r.window, r.piece) if r.window is not None else (-1.0 - i, None) for i, r in enumerate(recs)]
+    ids: dict[tuple[float, float | None], int] = {}
+    windows = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.float64)  # one id per group
     labels = _cluster(x[voters], seconds[voters], options, windows[voters])
     cent = _centroids(x[voters], seconds[voters], labels, int(labels.max()) + 1)
     assign = np.full(n, -1, dtype=np.int64)
     groups: dict[float, list[int]] = {}
     for i in np.flatnonzero(valid):
-        groups.setdefault(recs[i].window if recs[i].window is not None else -1.0 - i, []).append(int(i))
+        groups.setdefault(float(windows[i]), []).append(int(i))
 
     def constrained(members: list[int], alive: npt.NDArray[np.int64]) -> None:
         sim = x[members] @ cent[alive].T

@@ -4,6 +4,7 @@ segments (scale, determinism), and the whole pipeline with CAM++ on real recordi
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -99,6 +100,8 @@ def test_voice_segment_round_trips_through_json() -> None:
     assert set(seg.to_json()) == {"start", "end", "embedding"}  # a segment cut at voice changes: as before
     local = VoiceSegment(1.25, 6.0, (0.1, -0.2, 0.3), 0.0, ((1.25, 2.0), (3.5, 6.0)), 2.4)
     assert VoiceSegment.from_json(json.loads(json.dumps(local.to_json()))) == local
+    piece = VoiceSegment(3.5, 6.0, (0.1, -0.2, 0.3), 0.0, ((3.5, 6.0),), 2.4, 3.2)
+    assert VoiceSegment.from_json(json.loads(json.dumps(piece.to_json()))) == piece
 
 
 def test_jer_is_the_mean_over_reference_speakers_of_their_jaccard_errors() -> None:
@@ -264,6 +267,12 @@ def test_local_speakers_of_one_window_stay_apart_and_link_across_windows() -> No
     # near-miss: the same two vectors in different windows only are one speaker
     apart = [_local(0.0, [(0.5, 4.0)], a), _local(2.5, [(4.5, 9.0)], twin)]
     assert cluster_local(apart, DiarizeOptions()) == [0, 0]
+    # cut at a voice change (``local_changes``): pieces of one window between different changes
+    # may be one speaker; two local speakers in the same piece may not
+    pieces = [replace(_local(0.0, [(0.5, 4.0)], a), piece=0.0), replace(_local(0.0, [(4.5, 9.0)], twin), piece=4.2)]
+    assert cluster_local(pieces, DiarizeOptions()) == [0, 0]
+    same = [replace(p, piece=0.0) for p in pieces]
+    assert cluster_local(same, DiarizeOptions()) == [0, 1]
 
 
 def test_local_turns_take_each_frame_from_the_windows_that_hear_it() -> None:
@@ -297,8 +306,6 @@ def test_local_turns_take_each_frame_from_the_windows_that_hear_it() -> None:
 ])
 def test_local_speaker_recipe_on_real_recordings(campplus, segmenter, name: str, max_der: float,  # type: ignore[no-untyped-def]
                                                  speakers: int) -> None:
-    from dataclasses import replace
-
     from bench.der import read_rttm, read_uem
 
     audio = _wav(name)
