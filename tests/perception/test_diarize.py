@@ -313,3 +313,25 @@ def test_local_speaker_recipe_on_real_recordings(campplus, segmenter, name: str,
     d = der(read_rttm(REF / f"{name}.rttm"), turns, read_uem(REF / f"{name}.uem"))
     assert d.rate <= max_der and d.est_speakers == speakers, d
     assert all(a < b for a, b, _ in turns) and turns == sorted(turns)
+
+
+def test_three_short_grid_voices_in_nine_seconds_stay_three(campplus, segmenter) -> None:  # type: ignore[no-untyped-def]
+    """Three people (GRID clips of three speakers), 1.5 s each with pauses between, in one 9 s
+    file, with the segmentation model's speech: nobody has ``min_speaker`` of speech, so nobody
+    is absorbed. (pyannote's recipe, ``local_speakers``, finds one: the model gives all three the
+    same local speaker of its one window — one reason the recipe is off.)"""
+    from bench.diarization import load_audio, utterances
+    from tests.conftest import GRID
+
+    gap = np.zeros(int(1.5 * 16000), np.float32)
+    parts, truth, t = [gap[: 8000]], [], 0.5
+    for name in ("bbaf2n.mpg", "lbbc2a.mpg", "swiz3n.mpg"):
+        voice = np.concatenate(utterances(load_audio(need(GRID / name)), pause=1.0))[: int(1.5 * 16000)]
+        parts += [voice, gap]
+        truth.append((t, t + 1.5, name))
+        t += 3.0
+    audio = np.concatenate(parts)
+    assert 8.5 <= len(audio) / 16000 <= 9.5
+    turns = diarize(audio, 16000, campplus, DiarizeOptions(), segmenter)
+    d = der(truth, turns)
+    assert d.est_speakers == 3 and d.rate <= 0.25, (turns, d)
