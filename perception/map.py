@@ -3,10 +3,11 @@
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
 see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
-speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with the
-segmentation model, each local speaker of its 10 s windows embedded: the map stage of
-``perception.diarize``, whose reduce stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on
-those whose content changed, face tracks, visual embeddings of the distinct keyframes, and captions.
+speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
+``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
+stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
+keyframes (a floor rate plus scene cuts) with OCR on those whose content changed, face tracks,
+visual embeddings of the distinct keyframes, and captions.
 
 Every clip is decoded and computed on its own, so clips can run in any order, in any number of
 processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
