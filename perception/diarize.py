@@ -460,12 +460,14 @@ def _length(spans: Sequence[Span]) -> float:
     return total
 
 
-def local_turns(records: Sequence[VoiceSegment], labels: Sequence[int], overlap: Sequence[Span]
-                ) -> list[tuple[float, float, int]]:
+def local_turns(records: Sequence[VoiceSegment], labels: Sequence[int], overlap: Sequence[Span],
+                chunk: int = 200_000) -> list[tuple[float, float, int]]:
     """Reconstruction: each frame (``FRAME_STEP``) where some record speaks gets its speakers
     from the windows that hold it: as many as speak there (two in ``overlap``, else one), those
     whose local speakers are active there in most windows (ties: the lower label). Returns
-    (start, end, speaker) turns in time order, each speaker's touching frames joined."""
+    (start, end, speaker) turns in time order, each speaker's touching frames joined. Frames are
+    counted ``chunk`` at a time (about an hour), so memory is O(chunk x speakers) whatever the
+    length of the source."""
     from models.segmentation_pyannote import FRAME_STEP
 
     if not records:
@@ -473,29 +475,39 @@ def local_turns(records: Sequence[VoiceSegment], labels: Sequence[int], overlap:
     t0 = min(r.start for r in records)
     n = int(np.ceil((max(r.end for r in records) - t0) / FRAME_STEP)) + 1
     k = max(labels) + 1
-    votes = np.zeros((n, k), dtype=np.float64)
-
-    def frames(a: float, b: float) -> slice:
-        return slice(int(round((a - t0) / FRAME_STEP)), int(round((b - t0) / FRAME_STEP)))
-
-    for rec, label in zip(records, labels):
-        for a, b in rec.runs:
-            votes[frames(a, b), label] += 1.0
-    count = (votes.sum(axis=1) > 0).astype(np.int64)
-    for a, b in overlap:
-        sl = frames(a, b)
-        count[sl] = np.where(count[sl] > 0, 2, 0)
-    ranked = np.argsort(-votes - np.arange(k)[None, :] * 1e-6, axis=1, kind="stable")
-    speaks = np.zeros((n, k), dtype=bool)
-    for c in range(min(2, k)):
-        rows = np.flatnonzero(count > c)
-        who = ranked[rows, c]
-        ok = votes[rows, who] > 0
-        speaks[rows[ok], who[ok]] = True
-    times = t0 + (np.arange(n) + 0.5) * FRAME_STEP
-    turns = [(round(a, 3), round(b, 3), label) for label in range(k)
-             for a, b in _runs(speaks[:, label], times, FRAME_STEP / 2, 0.0, 0.0)]
-    return sorted(turns)
+    spans = [(int(round((a - t0) / FRAME_STEP)), int(round((b - t0) / FRAME_STEP)), label)
+             for rec, label in zip(records, labels) for a, b in rec.runs]
+    two = [(int(round((a - t0) / FRAME_STEP)), int(round((b - t0) / FRAME_STEP))) for a, b in overlap]
+    turns: list[tuple[float, float, int]] = []
+    for c0 in range(0, n, chunk):
+        c1 = min(n, c0 + chunk)
+        votes = np.zeros((c1 - c0, k), dtype=np.float32)
+        for a, b, label in spans:
+            if b > c0 and a < c1:
+                votes[max(a, c0) - c0 : min(b, c1) - c0, label] += 1.0
+        count = (votes.sum(axis=1) > 0).astype(np.int64)
+        for a, b in two:
+            if b > c0 and a < c1:
+                sl = slice(max(a, c0) - c0, min(b, c1) - c0)
+                count[sl] = np.where(count[sl] > 0, 2, 0)
+        ranked = np.argsort(-votes - np.arange(k)[None, :] * 1e-6, axis=1, kind="stable")
+        speaks = np.zeros((c1 - c0, k), dtype=bool)
+        for c in range(min(2, k)):
+            rows = np.flatnonzero(count > c)
+            who = ranked[rows, c]
+            ok = votes[rows, who] > 0
+            speaks[rows[ok], who[ok]] = True
+        times = t0 + (np.arange(c0, c1) + 0.5) * FRAME_STEP
+        turns += [(round(a, 3), round(b, 3), label) for label in range(k)
+                  for a, b in _runs(speaks[:, label], times, FRAME_STEP / 2, 0.0, 0.0)]
+    joined: list[tuple[float, float, int]] = []  # a turn cut at a chunk's edge is one turn
+    for label in range(k):
+        for a, b, _ in sorted(t for t in turns if t[2] == label):
+            if joined and joined[-1][2] == label and a <= joined[-1][1] + 1e-3:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], b), label)
+            else:
+                joined.append((a, b, label))
+    return sorted(joined)
 
 
 def speaker_turns_of(segments: Sequence[VoiceSegment], overlap: Sequence[Span], options: DiarizeOptions

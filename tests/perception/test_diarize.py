@@ -297,6 +297,8 @@ def test_local_turns_take_each_frame_from_the_windows_that_hear_it() -> None:
     # near-miss: without the overlap, one speaker per frame (the one most windows hear)
     assert all(k != 2 for *_, k in local_turns(records, labels, overlap=[]))
     assert local_turns([], [], []) == []
+    # counted a few frames at a time (a long source): the same turns
+    assert local_turns(records, labels, [(7.5, 8.5)], chunk=97) == turns
 
 
 @pytest.mark.parametrize(("name", "max_der", "speakers"), [
