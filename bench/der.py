@@ -114,3 +114,32 @@ def der(reference: Sequence[Turn], estimate: Sequence[Turn], uem: Sequence[tuple
         ref_speakers=len(ref_labels),
         est_speakers=len(est_labels),
     )
+
+
+def jer(reference: Sequence[Turn], estimate: Sequence[Turn], uem: Sequence[tuple[float, float]] | None = None) -> float:
+    """Jaccard error rate (DIHARD's, as dscore scores it): the mean over reference speakers of
+    1 - |ref & est| / |ref | est| for the estimated speaker mapped to it (the one-to-one mapping,
+    Hungarian, that minimises the total; a reference speaker left unmapped counts 1), no collar,
+    within ``uem``."""
+    if uem is None:
+        every = [*reference, *estimate]
+        uem = [(min(t[0] for t in every), max(t[1] for t in every))] if every else []
+    region = _union(uem)
+    cuts = {x for span in region for x in span} | {x for a, b, _ in [*reference, *estimate] for x in (a, b)}
+    edges = np.array(sorted(cuts))
+    ref_labels = sorted({s for *_, s in reference}, key=str)
+    est_labels = sorted({s for *_, s in estimate}, key=str)
+    if len(edges) < 2 or not ref_labels:
+        return 0.0
+    mids, dur = (edges[1:] + edges[:-1]) / 2, np.diff(edges)
+    keep = _active([(a, b, 0) for a, b in region], [0], mids)[:, 0]
+    mids, dur = mids[keep], dur[keep]
+    ref = _active(reference, ref_labels, mids).astype(float)
+    if not est_labels:
+        return 1.0
+    est = _active(estimate, est_labels, mids).astype(float)
+    inter = np.einsum("t,ti,tj->ij", dur, ref, est)
+    union = (dur @ ref)[:, None] + (dur @ est)[None, :] - inter
+    cost = 1.0 - np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+    rows, cols = linear_sum_assignment(cost)
+    return float((cost[rows, cols].sum() + (len(ref_labels) - len(rows))) / len(ref_labels))

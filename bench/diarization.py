@@ -1,7 +1,7 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
     .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
-        [--vad segmentation|silero]
+        [--vad segmentation|silero] [--local] [--reference-only] [--threads N]
 
 Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
 default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
@@ -38,13 +38,17 @@ from pathlib import Path
 import numpy as np
 from typing import Any
 
-from bench.der import DER, Turn, der, read_rttm, read_uem
+from bench.der import DER, Turn, der, jer, read_rttm, read_uem
 from models.base import FloatArray, VoiceEncoder
+from perception.records import VoiceSegment
 from models.segmentation_pyannote import Segmentation
 from perception.diarize import (
     DiarizeOptions,
+    Span,
     cluster_segments,
     diarize,
+    local_speaker_segments,
+    speaker_turns_of,
     options_for,
     segmented_speech,
     speaker_turns,
@@ -160,10 +164,13 @@ def conversations() -> list[Recording]:
     ]
 
 
-def run(rec: Recording, encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any = None) -> tuple[DER, float]:
+def run(rec: Recording, encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any = None
+        ) -> tuple[DER, float, float]:
+    """(DER, JER, seconds taken)."""
     t0 = time.perf_counter()
     est = diarize(rec.audio, RATE, encoder, options, segmenter)
-    return der(rec.turns, est, rec.uem), time.perf_counter() - t0
+    took = time.perf_counter() - t0
+    return der(rec.turns, est, rec.uem), jer(rec.turns, est, rec.uem), took
 
 
 def speech_of(rec: Recording, options: DiarizeOptions, segmenter: Any
@@ -176,17 +183,18 @@ def speech_of(rec: Recording, options: DiarizeOptions, segmenter: Any
 
 
 def table(title: str, recs: list[Recording], encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any = None) -> None:
-    print(f"\n{title}\n{'recording':26s} {'min':>5s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'ref':>4s} {'est':>4s}")
-    rates, right, seconds, wall = [], 0, 0.0, 0.0
+    print(f"\n{title}\n{'recording':26s} {'min':>5s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s} {'ref':>4s} {'est':>4s} {'JER':>6s}")
+    rates, jers, right, seconds, wall = [], [], 0, 0.0, 0.0
     for rec in recs:
-        d, took = run(rec, encoder, options, segmenter)
+        d, j, took = run(rec, encoder, options, segmenter)
         rates.append(d.rate)
+        jers.append(j)
         right += d.ref_speakers == d.est_speakers
         seconds += len(rec.audio) / RATE
         wall += took
         print(f"{rec.name:26s} {len(rec.audio) / RATE / 60:5.2f} {d.rate:6.1%} {d.missed / d.total:6.1%} "
-              f"{d.false_alarm / d.total:6.1%} {d.confusion / d.total:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}")
-    print(f"{'mean':26s} {'':5s} {np.mean(rates):6.1%}   speaker count right on {right} of {len(recs)};"
+              f"{d.false_alarm / d.total:6.1%} {d.confusion / d.total:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d} {j:6.1%}", flush=True)
+    print(f"{'mean':26s} {'':5s} {np.mean(rates):6.1%}   JER {np.mean(jers):.1%}; speaker count right on {right} of {len(recs)};"
           f" {wall / (seconds / 60):.1f} s of diarization per minute of audio")
 
 
@@ -283,6 +291,57 @@ def leave_one_out(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOpt
           f"{np.mean([d.rate for d in scores.values()]):.1%}")
 
 
+def local_records(rec: Recording, encoder: VoiceEncoder, segmenter: Any, options: DiarizeOptions
+                  ) -> tuple[list[VoiceSegment], list[Span]]:
+    """The map stage of pyannote's recipe over ``rec``, clip by clip (``options.piece``) as the
+    pipeline does it: (local-speaker records, overlapped speech)."""
+    step = int(options.piece * RATE)
+    records: list[VoiceSegment] = []
+    overlaps: list[Span] = []
+    for a in range(0, len(rec.audio), step):
+        t0, t1 = a / RATE, min(len(rec.audio), a + step) / RATE
+        made, over = local_speaker_segments(rec.audio[a : a + step], t0, (t0, t1), encoder, segmenter, options)
+        records += made
+        overlaps += over
+    return records, overlaps
+
+
+def leave_one_out_local(recs: list[Recording], encoder: VoiceEncoder, base: DiarizeOptions, segmenter: Any) -> None:
+    """Leave-one-out for pyannote's recipe (local speakers per window, linked across windows):
+    the grid is the window step x cut at voice changes or not x threshold x min_speaker; each held-out recording is scored with
+    the setting best on the other six."""
+    cached = CachedEncoder(encoder)
+    segmenter = CachedSegmentation()
+    grid: list[tuple[DiarizeOptions, dict[str, tuple[DER, float]]]] = []
+    for seg_step, changes in itertools.product((1.0, 2.5), (False, True)):
+        opts = replace(base, seg_step=seg_step, local_changes=changes)
+        made = {r.name: local_records(r, cached, segmenter, opts) for r in recs}
+        for threshold, min_speaker in itertools.product((0.4, 0.5, 0.6, 0.7, 0.8), (0.5, 1.0, 2.0, 3.0)):
+            o = replace(opts, threshold=threshold, min_speaker=min_speaker)
+            scores = {}
+            for r in recs:
+                turns = speaker_turns_of(*made[r.name], o)[1]
+                scores[r.name] = (der(r.turns, turns, r.uem), jer(r.turns, turns, r.uem))
+            grid.append((o, scores))
+            each = " ".join(f"{d.rate:5.1%} {d.est_speakers}/{d.ref_speakers}" for d, _ in scores.values())
+            print(f"seg_step {seg_step} changes {changes} threshold {threshold} min_speaker {min_speaker}: mean "
+                  f"{np.mean([d.rate for d, _ in scores.values()]):5.1%}  {each}", flush=True)
+    print(f"\nleave-one-out over seg_step x local_changes x threshold x min_speaker\n{'held out':26s} {'DER':>6s} {'JER':>6s} {'ref':>4s} {'est':>4s}  chosen on the others")
+    held = []
+    for r in recs:
+        o, scores = min(grid, key=lambda g: (np.mean([d.rate for n, (d, _) in g[1].items() if n != r.name]), -g[0].threshold))
+        d, j = scores[r.name]
+        held.append((d, j))
+        print(f"{r.name:26s} {d.rate:6.1%} {j:6.1%} {d.ref_speakers:4d} {d.est_speakers:4d}  seg_step {o.seg_step} changes {o.local_changes} "
+              f"threshold {o.threshold} min_speaker {o.min_speaker}")
+    right = sum(d.ref_speakers == d.est_speakers for d, _ in held)
+    print(f"{'mean':26s} {np.mean([d.rate for d, _ in held]):6.1%} {np.mean([j for _, j in held]):6.1%}  "
+          f"speaker count right on {right} of {len(held)}")
+    o, scores = min(grid, key=lambda g: (np.mean([d.rate for d, _ in g[1].values()]), -g[0].threshold))
+    print(f"best on all: seg_step {o.seg_step} changes {o.local_changes} threshold {o.threshold} min_speaker {o.min_speaker}: mean "
+          f"{np.mean([d.rate for d, _ in scores.values()]):.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--encoder", default="campplus", choices=["campplus", "resemblyzer"])
@@ -291,6 +350,10 @@ def main() -> None:
     parser.add_argument("--loo", action="store_true", help="leave-one-out over the reference recordings")
     parser.add_argument("--vad", default="segmentation", choices=["segmentation", "silero"],
                         help="speech (and overlap) from pyannote's segmentation-3.0, or Silero VAD (no overlap)")
+    parser.add_argument("--local", action="store_true",
+                        help="pyannote's recipe: the segmentation windows' local speakers embedded and linked "
+                             "(DiarizeOptions.local_speakers)")
+    parser.add_argument("--reference-only", action="store_true", help="skip the built conversations")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
@@ -299,15 +362,18 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     encoder = models.create("voice_encoder", args.encoder)
-    options = options_for(encoder)
+    options = replace(options_for(encoder), local_speakers=True) if args.local else options_for(encoder)
     segmenter = Segmentation() if args.vad == "segmentation" else None
-    convs = [r for r in conversations() if not args.only or args.only in r.name]
+    convs = [] if args.reference_only else [r for r in conversations() if not args.only or args.only in r.name]
     if args.calibrate:
         calibrate(convs, encoder, options)
         return
     refs = [r for r in reference_recordings() if not args.only or args.only in r.name]
     if args.loo:
-        leave_one_out(refs, encoder, options, segmenter)
+        if segmenter is not None and options.local_speakers:
+            leave_one_out_local(refs, encoder, options, segmenter)
+        else:
+            leave_one_out(refs, encoder, options, segmenter)
         return
     print(f"encoder {encoder.model_id}; speech from {args.vad}; {options}")
     if refs:

@@ -27,7 +27,7 @@ import json
 import tempfile
 
 from apps.cli import main as cli
-from bench.der import DER, Turn, der, read_rttm, read_uem
+from bench.der import DER, Turn, der, jer, read_rttm, read_uem
 from bench.diarization import RECORDINGS, REFERENCE
 
 JOIN = 1.0  # seconds: one voice's words closer than this are one turn
@@ -81,6 +81,11 @@ def score(name: str, turns: list[Turn]) -> DER:
     return der(read_rttm(REFERENCE / f"{name}.rttm"), turns, read_uem(uem) if uem.exists() else None)
 
 
+def jaccard(name: str, turns: list[Turn]) -> float:
+    uem = REFERENCE / f"{name}.uem"
+    return jer(read_rttm(REFERENCE / f"{name}.rttm"), turns, read_uem(uem) if uem.exists() else None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", help="one recording")
@@ -88,14 +93,16 @@ def main() -> None:
     args = parser.parse_args()
     names = [n for n in RECORDINGS if args.only in (None, n)]
     rates: dict[str, list[float]] = {"turns": [], "words": []}
+    jers: list[float] = []
     right = {"turns": 0, "words": 0}
     minutes = diarize_s = voices_s = 0.0
     print(f"{'recording':26s} {'spk ref/est':>11s} {'DER':>6s} {'miss':>6s} {'FA':>6s} {'conf':>6s}  "
-          f"{'words: est':>10s} {'DER':>6s} {'miss':>6s}  diarize s")
+          f"{'JER':>6s}  {'words: est':>10s} {'DER':>6s} {'miss':>6s}  diarize s")
     for name in names:
         indexed, turns, words = index(name, args.clip_seconds)
         stages = indexed["perception"]["stage_seconds"]
         s, w = score(name, turns), score(name, words)
+        jers.append(jaccard(name, turns))
         for key, d in (("turns", s), ("words", w)):
             rates[key].append(d.rate)
             right[key] += d.ref_speakers == d.est_speakers
@@ -104,10 +111,10 @@ def main() -> None:
         voices_s += stages.get("voices", 0.0)
         t, tw = max(s.total, 1e-9), max(w.total, 1e-9)
         print(f"{name:26s} {s.ref_speakers:>5d}/{s.est_speakers:<5d} {s.rate:6.1%} {s.missed / t:6.1%} "
-              f"{s.false_alarm / t:6.1%} {s.confusion / t:6.1%}  {w.est_speakers:>10d} {w.rate:6.1%} {w.missed / tw:6.1%}"
+              f"{s.false_alarm / t:6.1%} {s.confusion / t:6.1%} {jers[-1]:6.1%}  {w.est_speakers:>10d} {w.rate:6.1%} {w.missed / tw:6.1%}"
               f"  {stages.get('diarize', 0.0):.2f}", flush=True)
     n = len(names)
-    print(f"mean DER, turns (rttm): {sum(rates['turns']) / n:.1%}, speakers right on {right['turns']} of {n}; "
+    print(f"mean DER, turns (rttm): {sum(rates['turns']) / n:.1%} (JER {sum(jers) / n:.1%}), speakers right on {right['turns']} of {n}; "
           f"words' runs (json --words): {sum(rates['words']) / n:.1%}, right on {right['words']} of {n}")
     print(f"map-stage cost per audio minute: diarize (VAD + CAM++ segments) {diarize_s / max(minutes, 1e-9):.2f} s, "
           f"voices (GE2E turns) {voices_s / max(minutes, 1e-9):.2f} s ({minutes:.1f} min of audio)")

@@ -7,9 +7,10 @@ Per source, in time order:
    equals indexing it once), then every face track and voice of every clip gets a stable id,
    co-occurrences and name evidence are added, close entities merge, persons are derived. When
    the clips carry voice segments (the diarizer's map stage), the segments of the whole source
-   are clustered into speakers (``perception.diarize.cluster_segments``), each speaker is matched
-   to a voice entity once, and the clips' turns are cut again where the speaker changes: every
-   word takes the speaker of the segment it overlaps most. Without them, each clip-local turn is
+   are clustered into speakers (``perception.diarize.speaker_turns_of``: the segmentation
+   windows' local speakers linked across windows, or the segments cut at voice changes), each
+   speaker is matched to a voice entity once, and the clips' turns are cut again where the
+   speaker changes: every word takes the speaker of the turn (or segment) it overlaps most. Without them, each clip-local turn is
    matched alone;
 2. episodic — clip memories naming people by stable ids, then scene / hour / day summaries;
 3. visual — one memory per face track (its ``face`` vector and crop) and per embedded keyframe
@@ -40,12 +41,13 @@ from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder, Word
-from perception.diarize import CALIBRATED, DiarizeOptions, cluster_segments, speaker_turns, with_overlap
+from perception.diarize import CALIBRATED, DiarizeOptions, speaker_turns_of
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
-# 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice
-REDUCE_VERSION = "reduce-7"  # sources indexed by an older reduce stage are reduced again
+# 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice;
+# 7: short clusters join only beside a sure speaker; 8: local speakers per segmentation window (pyannote's recipe)
+REDUCE_VERSION = "reduce-8"  # sources indexed by an older reduce stage are reduced again
 
 
 @dataclass(frozen=True)
@@ -185,29 +187,32 @@ class Reducer:
             })
         shown = [(faces[f.track], a, b) for clip, faces in zip(clips, face_ids) for f in clip.faces for a, b in _visible(f)]
         segments = [seg for clip in clips for seg in clip.voice_segments]
-        labels = cluster_segments(segments, CALIBRATED.get(diarizer, DiarizeOptions()))
+        options = CALIBRATED.get(diarizer, DiarizeOptions())
+        overlaps = [span for clip in clips for span in clip.overlaps]
+        labels, source_turns = speaker_turns_of(segments, overlaps, options)
+        local = bool(segments) and segments[0].window is not None  # pyannote's recipe: records per window
         speaker_ids: dict[int, str] = {}
-        for k in sorted(set(labels)):  # first voice heard first: ids in order of appearance
+        for k in sorted({t[2] for t in source_turns} if local else set(labels)):  # first voice heard first
             members = sorted((s for s, label in zip(segments, labels) if label == k), key=lambda s: s.start)
-            alone = [_alone(shown, s.start, s.end) for s in members]
+            pieces = [(a, b) for a, b, kk in source_turns if kk == k] if local else [(s.start, s.end) for s in members]
+            alone = [_alone(shown, a, b) for a, b in pieces]
             pooled: dict[str, float] = {}
             for a in alone:
                 for face_id, seconds in a.items():
                     pooled[face_id] = pooled.get(face_id, 0.0) + seconds
             voice_id = registry.observe(
-                sid, "voice", _centroid(members), sum(max(s.end - s.start, 0.0) for s in members),
-                (members[0].start, members[0].end), pooled, frozenset(speaker_ids.values()),
+                sid, "voice", _centroid(members), sum(max(b - a, 0.0) for a, b in pieces),
+                pieces[0], pooled, frozenset(speaker_ids.values()),
             )
             speaker_ids[k] = voice_id
-            for seg, a in zip(members, alone):
-                registry.add_span(voice_id, sid, (seg.start, seg.end))
+            for piece, a in zip(pieces, alone):
+                registry.add_span(voice_id, sid, piece)
                 for face_id, seconds in a.items():
                     registry.add_cooccurrence(sid, voice_id, face_id, seconds)
-        options = CALIBRATED.get(diarizer, DiarizeOptions())
-        overlaps = [span for clip in clips for span in clip.overlaps]
-        for start, end, k in with_overlap(speaker_turns(segments, labels), overlaps, options.overlap_reach):
+        for start, end, k in source_turns:
             registry.add_turn(speaker_ids[k], sid, (start, end))
-        spoken = list(zip(segments, labels))
+        # each word goes to the speaker of the turn (local recipe) or segment it overlaps most
+        spoken = [(VoiceSegment(a, b, ()), k) for a, b, k in source_turns] if local else list(zip(segments, labels))
         out_clips: list[ClipObservation] = []
         out_ids: list[ClipIds] = []
         said: list[tuple[Any, str | None]] = []  # every turn of the source and its speaker
@@ -323,13 +328,14 @@ def _diarizer(clips: Sequence[ClipObservation]) -> str | None:
 
 
 def _centroid(segments: Sequence[VoiceSegment]) -> FloatArray:
-    """Duration-weighted mean of the segments' unit vectors (those too short to embed are zero)."""
+    """Duration-weighted mean of the segments' unit vectors (those too short to embed are zero);
+    a local speaker's record weighs the seconds it speaks alone."""
     total = np.zeros(len(segments[0].embedding), dtype=np.float64)
     for seg in segments:
         v = np.asarray(seg.embedding, dtype=np.float64)
         n = float(np.linalg.norm(v))
         if n > 0:
-            total += max(seg.end - seg.start, 1e-3) * v / n
+            total += max(seg.clean if seg.window is not None else seg.end - seg.start, 1e-3) * v / n
     n = float(np.linalg.norm(total))
     return total / n if n > 0 else total
 

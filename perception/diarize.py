@@ -33,13 +33,14 @@ speakers at once where two speak.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from models.base import FloatArray, VoiceEncoder
+from models.intervals import minus
 from perception.records import VoiceSegment
 
 Span = tuple[float, float]
@@ -85,6 +86,14 @@ class DiarizeOptions:
     overlap_clean: bool = True  # overlapped speech is left out of the voice segments (its voices come from with_overlap)
     seg_changes: bool = False  # speaker changes where the segmentation's local speaker changes, not at embedding-distance peaks
     overlap_reach: float = 5.0  # an overlap's second voice: the nearest other speaker within this many seconds
+    # pyannote's recipe (with a segmentation model): each window's local speakers embedded and linked.
+    # Off: on the reference recordings (``python -m bench.diarization --local --loo``) the best
+    # setting on all seven gives 29.2 % (24.9 % for the segments cut at voice changes) and the
+    # leave-one-out mean is 42.3 % (30.8 %); the segmentation often hears two people as one local
+    # speaker in a window (ami_dev01, pyaa 6 speakers), which no clustering undoes (docs/figures.md)
+    local_speakers: bool = False
+    local_changes: bool = False  # ... each local speaker cut at the voice changes (``voice_changes``) too
+    min_local: float = 0.1  # seconds: a local speaker heard less than this in its window is left out
 
 
 # per encoder (model_id), chosen the same way as the CAM++ defaults above. GE2E's leave-one-out
@@ -126,6 +135,28 @@ def _cut(audio: FloatArray, t0: float, rate: int, start: float, end: float) -> F
     return audio[max(0, int(round((start - t0) * rate))) : max(0, int(round((end - t0) * rate)))]
 
 
+def voice_changes(audio: FloatArray, audio_t0: float, spans: Sequence[Span], encoder: VoiceEncoder,
+                  options: DiarizeOptions) -> list[list[float]]:
+    """The voice changes inside each of ``spans`` (source seconds, sorted, inside the audio):
+    ``window`` s embeddings every ``hop`` s, every window of every span in one batch; the peaks
+    of the distance between windows that meet (:func:`_change_points`)."""
+    rate = encoder.sample_rate
+    owners: list[int] = []
+    starts: list[float] = []
+    for k, (a, b) in enumerate(spans):
+        n = int(np.floor((b - a - options.window) / options.hop + 1e-9)) + 1 if b - a >= 2 * options.window else 0
+        starts.extend(a + options.hop * np.arange(n))
+        owners.extend([k] * n)
+    if not starts:
+        return [[] for _ in spans]
+    win = encoder.embed_batch([_cut(audio, audio_t0, rate, s, s + options.window) for s in starts])
+    out: list[list[float]] = []
+    for k in range(len(spans)):
+        mine = np.flatnonzero(np.asarray(owners) == k)
+        out.append(_change_points(np.asarray(starts)[mine], win[mine], options) if len(mine) else [])
+    return out
+
+
 def voice_segments(
     audio: FloatArray, audio_t0: float, speech: Sequence[Span], encoder: VoiceEncoder,
     options: DiarizeOptions = DiarizeOptions(), changes: Sequence[float] | None = None,
@@ -139,21 +170,10 @@ def voice_segments(
     t_end = audio_t0 + len(audio) / rate
     spans = sorted((max(a, audio_t0), min(b, t_end)) for a, b in speech)
     spans = [(a, b) for a, b in spans if b - a > 1e-3]
-    # every window of every interval in one batch
-    owners: list[int] = []
-    starts: list[float] = []
-    for k, (a, b) in enumerate(spans if changes is None else ()):
-        n = int(np.floor((b - a - options.window) / options.hop + 1e-9)) + 1 if b - a >= 2 * options.window else 0
-        starts.extend(a + options.hop * np.arange(n))
-        owners.extend([k] * n)
-    win = encoder.embed_batch([_cut(audio, audio_t0, rate, s, s + options.window) for s in starts]) if starts else None
+    found = voice_changes(audio, audio_t0, spans, encoder, options) if changes is None else None
     pieces: list[Span] = []
     for k, (a, b) in enumerate(spans):
-        cuts: list[float] = [c for c in changes if a + 0.25 < c < b - 0.25] if changes is not None else []
-        if win is not None:
-            mine = np.flatnonzero(np.asarray(owners) == k)
-            if len(mine):
-                cuts = _change_points(np.asarray(starts)[mine], win[mine], options)
+        cuts = found[k] if found is not None else [c for c in changes or () if a + 0.25 < c < b - 0.25]
         bounds = [a, *cuts, b]
         for s, e in zip(bounds[:-1], bounds[1:]):
             n = max(1, int(np.ceil((e - s) / options.max_segment - 1e-9)))
@@ -167,13 +187,17 @@ def voice_segments(
     )
 
 
-def _ahc(x: FloatArray, threshold: float) -> npt.NDArray[np.int64]:
-    """Average-linkage clustering on cosine distance; labels 0..k-1."""
+def _ahc(x: FloatArray, threshold: float, groups: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.int64]:
+    """Average-linkage clustering on cosine distance; labels 0..k-1. ``groups``: two vectors of
+    one group (the local speakers of one window) are different people: their distance is the
+    largest there is (2), so a cluster holding both has to be far apart on average."""
     if len(x) == 1:
         return np.zeros(1, dtype=np.int64)
     from scipy.cluster.hierarchy import fcluster, linkage
 
     dist = np.clip(1.0 - x @ x.T, 0.0, 2.0)
+    if groups is not None:
+        dist[(groups[:, None] == groups[None, :]) & ~np.eye(len(x), dtype=bool)] = 2.0
     condensed = dist[np.triu_indices(len(x), 1)]
     labels = fcluster(linkage(condensed, method="average"), t=threshold, criterion="distance")
     return np.unique(labels, return_inverse=True)[1].astype(np.int64)
@@ -185,15 +209,18 @@ def _centroids(x: FloatArray, w: npt.NDArray[np.float64], labels: npt.NDArray[np
     return _normalise(sums).astype(np.float32)
 
 
-def _cluster(x: FloatArray, w: npt.NDArray[np.float64], options: DiarizeOptions) -> npt.NDArray[np.int64]:
-    """Labels for unit vectors ``x`` weighted by ``w``, at most ``block`` clustered at once."""
+def _cluster(x: FloatArray, w: npt.NDArray[np.float64], options: DiarizeOptions,
+             groups: npt.NDArray[np.float64] | None = None) -> npt.NDArray[np.int64]:
+    """Labels for unit vectors ``x`` weighted by ``w``, at most ``block`` clustered at once;
+    ``groups`` as :func:`_ahc` (within a block; the blocks' centroids have none)."""
     if len(x) <= options.block:
-        return _ahc(x, options.threshold)
+        return _ahc(x, options.threshold, groups)
     for share in (options.block_tighten, 1.0):
         sub = np.zeros(len(x), dtype=np.int64)
         offset = 0
         for a in range(0, len(x), options.block):
-            part = _ahc(x[a : a + options.block], options.threshold * share)
+            part = _ahc(x[a : a + options.block], options.threshold * share,
+                        None if groups is None else groups[a : a + options.block])
             sub[a : a + options.block] = part + offset
             offset += int(part.max()) + 1
         if offset < len(x):
@@ -270,14 +297,14 @@ def _runs(mask: npt.NDArray[np.bool_], times: npt.NDArray[np.float64], half: flo
     return [(max(a, 0.0), b) for a, b in out if b - a >= min_length]
 
 
-def segmented_speech(audio: FloatArray, segmenter: Any, options: DiarizeOptions = DiarizeOptions()
-                     ) -> tuple[list[Span], list[Span], list[float]]:
+def segmented_speech(audio: FloatArray, segmenter: Any, options: DiarizeOptions = DiarizeOptions(),
+                     windows: Any = None) -> tuple[list[Span], list[Span], list[float]]:
     """(speech, overlapped speech, speaker changes) in seconds from the start of ``audio``, by
     the speaker segmentation model: where one or more people speak, where two do at once, and
     where the one voice speaking changes."""
     from models.segmentation_pyannote import FRAME_STEP, speaker_count
 
-    p_speech, p_overlap, changes = speaker_count(segmenter, audio, options.seg_step)
+    p_speech, p_overlap, changes = speaker_count(segmenter, audio, options.seg_step, windows=windows)
     times = (np.arange(len(p_speech)) + 0.5) * FRAME_STEP
     speech = _runs(p_speech > options.speech_onset, times, FRAME_STEP / 2, options.vad_min_silence, 0.1)
     overlap = _runs(p_overlap > options.overlap_onset, times, FRAME_STEP / 2, 0.1, options.min_overlap)
@@ -285,24 +312,212 @@ def segmented_speech(audio: FloatArray, segmenter: Any, options: DiarizeOptions 
     speech = [(a, min(b, end)) for a, b in speech]
     overlap = [(a, min(b, end)) for a, b in overlap]
     if options.overlap_clean:
-        speech = _minus(speech, overlap)
+        speech = minus(speech, overlap, 0.1)
     return speech, overlap, changes
 
 
-def _minus(spans: Sequence[Span], holes: Sequence[Span], min_length: float = 0.1) -> list[Span]:
-    """``spans`` less ``holes`` (both sorted, each without overlaps of its own)."""
-    out: list[Span] = []
+def local_speaker_segments(audio: FloatArray, audio_t0: float, span: Span, encoder: VoiceEncoder, segmenter: Any,
+                           options: DiarizeOptions = DiarizeOptions()) -> tuple[tuple[VoiceSegment, ...], list[Span]]:
+    """Map stage, pyannote's recipe (``pyannote.audio``'s SpeakerDiarization: segmentation,
+    embeddings per local speaker, clustering, reconstruction): the segmentation model's 10 s
+    windows over ``audio`` (which starts at ``audio_t0`` source seconds) each hear up to three
+    local speakers; each one becomes a record (``VoiceSegment`` with ``window``) of where it speaks
+    in its window (inside ``span`` and the speech the windows together hear) and its vector over
+    the audio where it speaks alone (all of its frames when it never does for ``min_duration``).
+    Returns the records and the overlapped speech (source seconds, inside ``span``)."""
+    from models.segmentation_pyannote import FRAME_STEP, RATE, local_speakers, powerset_windows
+
+    windows = powerset_windows(segmenter, audio, options.seg_step)
+    speech, overlap, _ = segmented_speech(audio, segmenter, replace(options, overlap_clean=False), windows)
+    starts, probs = windows
+    active = local_speakers(probs)
+    clean = active & (active.sum(axis=2, keepdims=True) == 1)
+    frames = active.shape[1]
+    hop = int(round(FRAME_STEP * RATE))
+    lo, hi = span[0] - audio_t0, min(span[1] - audio_t0, len(audio) / RATE)
+    cuts = np.zeros(0)
+    if options.local_changes:  # voice changes in the speech one voice speaks (audio seconds)
+        single = [(a, b) for a, b in minus(speech, overlap, 0.1) if b > lo and a < hi]
+        single = [(max(a, lo), min(b, hi)) for a, b in single]
+        found = voice_changes(audio, 0.0, single, encoder, options)
+        cuts = np.array(sorted(c for each in found for c in each))
+    records: list[tuple[float, float | None, tuple[Span, ...], float]] = []
+    wavs: list[FloatArray] = []
+    for s, act_w, clean_w in zip(starts, active, clean):
+        t0 = s / RATE
+        times = t0 + (np.arange(frames) + 0.5) * FRAME_STEP
+        allowed = (times >= lo) & (times < hi) & _inside(times, speech)
+        piece_of = np.searchsorted(cuts, times)  # between which two voice changes each frame lies
+        for j in range(act_w.shape[1]):
+            whole = act_w[:, j] & allowed
+            for p in np.unique(piece_of[whole]) if len(cuts) else [None]:
+                act = whole & (piece_of == p) if p is not None else whole
+                if act.sum() * FRAME_STEP < options.min_local:
+                    continue
+                runs = tuple((round(max(a, lo) + audio_t0, 3), round(min(b, hi) + audio_t0, 3))
+                             for a, b in _runs(act, times, FRAME_STEP / 2, 0.0, 0.0))
+                use = clean_w[:, j] & act
+                alone = float(use.sum() * FRAME_STEP)
+                if alone < options.min_duration:  # too little alone to vote: its vector over all its frames
+                    use = act
+                edges = np.flatnonzero(np.diff(np.concatenate([[0], use.astype(np.int8), [0]])))
+                wav = np.concatenate([audio[s + a * hop : s + b * hop] for a, b in zip(edges[::2], edges[1::2])])
+                piece = None if p is None else round(float(cuts[p - 1]) + audio_t0, 3) if p > 0 else round(t0 + audio_t0, 3)
+                records.append((round(t0 + audio_t0, 3), piece, runs, round(alone, 3)))
+                wavs.append(wav)
+    emb = encoder.embed_batch(wavs) if wavs else np.zeros((0, encoder.dim), np.float32)
+    out = tuple(
+        VoiceSegment(runs[0][0], runs[-1][1], tuple(round(float(x), 5) for x in v), window, runs, seconds, piece)
+        for (window, piece, runs, seconds), v in zip(records, emb)
+    )
+    kept = [(round(max(a, lo) + audio_t0, 3), round(min(b, hi) + audio_t0, 3)) for a, b in overlap if min(b, hi) > max(a, lo)]
+    return out, kept
+
+
+def _inside(times: npt.NDArray[np.float64], spans: Sequence[Span]) -> npt.NDArray[np.bool_]:
+    out = np.zeros(len(times), dtype=bool)
     for a, b in spans:
-        at = a
-        for h0, h1 in holes:
-            if h1 <= at or h0 >= b:
-                continue
-            if h0 - at >= min_length:
-                out.append((at, h0))
-            at = max(at, h1)
-        if b - at >= min_length:
-            out.append((at, b))
+        out |= (times >= a) & (times < b)
     return out
+
+
+def cluster_local(records: Sequence[VoiceSegment], options: DiarizeOptions = DiarizeOptions()) -> list[int]:
+    """Reduce stage of pyannote's recipe: one speaker label per local-speaker record (numbered by
+    first appearance). The records that speak alone for ``min_duration`` vote (agglomerative
+    clustering, as :func:`cluster_segments`, weighted by those seconds; two local speakers of one
+    window at the largest distance, a soft cannot-link); then every record takes a cluster, the
+    local speakers of one window different clusters (the best one-to-one assignment per window,
+    Hungarian, as pyannote's constrained assignment); clusters with less than ``min_speaker`` seconds of speech
+    (the union of their runs) join their nearest neighbour when some speaker has that much."""
+    from scipy.optimize import linear_sum_assignment
+
+    n = len(records)
+    if n == 0:
+        return []
+    order = sorted(range(n), key=lambda i: (records[i].start, records[i].end, i))
+    recs = [records[i] for i in order]
+    x = _normalise(np.array([r.embedding for r in recs], dtype=np.float32))
+    seconds = np.array([r.clean for r in recs], dtype=np.float64)
+    valid = x.any(axis=1)
+    if not valid.any():
+        return [0] * n
+    voters = np.flatnonzero(valid & (seconds >= options.min_duration))
+    if len(voters) == 0:
+        voters = np.flatnonzero(valid)
+    keys = [(r.window, r.piece) if r.window is not None else (-1.0 - i, None) for i, r in enumerate(recs)]
+    ids: dict[tuple[float, float | None], int] = {}
+    windows = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.float64)  # one id per group
+    labels = _cluster(x[voters], seconds[voters], options, windows[voters])
+    cent = _centroids(x[voters], seconds[voters], labels, int(labels.max()) + 1)
+    assign = np.full(n, -1, dtype=np.int64)
+    groups: dict[float, list[int]] = {}
+    for i in np.flatnonzero(valid):
+        groups.setdefault(float(windows[i]), []).append(int(i))
+
+    def constrained(members: list[int], alive: npt.NDArray[np.int64]) -> None:
+        sim = x[members] @ cent[alive].T
+        rows, cols = linear_sum_assignment(-sim)
+        for r, c in zip(rows, cols):
+            assign[members[r]] = alive[c]
+        for r in set(range(len(members))) - set(rows.tolist()):  # more local speakers than clusters
+            assign[members[r]] = alive[int(np.argmax(sim[r]))]
+
+    everyone = np.arange(len(cent))
+    for members in groups.values():
+        constrained(members, everyone)
+    while True:
+        alive = np.unique(assign[valid])
+        mass = {int(c): _length([run for i in np.flatnonzero(assign == c) for run in recs[i].runs]) for c in alive}
+        small = [c for c in alive if mass[int(c)] < options.min_speaker]
+        if not small or len(alive) <= 1 or max(mass.values()) < options.min_speaker:
+            break  # a short file where no speaker has min_speaker of speech: they stay apart
+        c = min(small, key=lambda c: (mass[int(c)], c))
+        others = np.array([o for o in alive if o != c])
+        target = int(others[int(np.argmax(cent[others] @ cent[c]))])
+        cent[target] = _normalise((cent[target] * mass[target] + cent[c] * mass[int(c)])[None, :])[0]
+        cent[c] = 0.0
+        for members in groups.values():  # the clusters left, one-to-one again in each window
+            if any(assign[i] == c for i in members):
+                constrained(members, others)
+    mids = np.array([(r.start + r.end) / 2 for r in recs])
+    have = np.flatnonzero(valid)
+    for i in np.flatnonzero(~valid):  # too short to embed: the label of the nearest one in time
+        assign[i] = assign[have[int(np.argmin(np.abs(mids[have] - mids[i])))]]
+    renumber: dict[int, int] = {}
+    out = [0] * n
+    for pos, i in enumerate(order):
+        out[i] = renumber.setdefault(int(assign[pos]), len(renumber))
+    return out
+
+
+def _length(spans: Sequence[Span]) -> float:
+    """Seconds covered by the union of ``spans``."""
+    total, end = 0.0, -np.inf
+    for a, b in sorted(spans):
+        if b > end:
+            total += b - max(a, end)
+            end = b
+    return total
+
+
+def local_turns(records: Sequence[VoiceSegment], labels: Sequence[int], overlap: Sequence[Span],
+                chunk: int = 200_000) -> list[tuple[float, float, int]]:
+    """Reconstruction: each frame (``FRAME_STEP``) where some record speaks gets its speakers
+    from the windows that hold it: as many as speak there (two in ``overlap``, else one), those
+    whose local speakers are active there in most windows (ties: the lower label). Returns
+    (start, end, speaker) turns in time order, each speaker's touching frames joined. Frames are
+    counted ``chunk`` at a time (about an hour), so memory is O(chunk x speakers) whatever the
+    length of the source."""
+    from models.segmentation_pyannote import FRAME_STEP
+
+    if not records:
+        return []
+    t0 = min(r.start for r in records)
+    n = int(np.ceil((max(r.end for r in records) - t0) / FRAME_STEP)) + 1
+    k = max(labels) + 1
+    spans = [(int(round((a - t0) / FRAME_STEP)), int(round((b - t0) / FRAME_STEP)), label)
+             for rec, label in zip(records, labels) for a, b in rec.runs]
+    two = [(int(round((a - t0) / FRAME_STEP)), int(round((b - t0) / FRAME_STEP))) for a, b in overlap]
+    turns: list[tuple[float, float, int]] = []
+    for c0 in range(0, n, chunk):
+        c1 = min(n, c0 + chunk)
+        votes = np.zeros((c1 - c0, k), dtype=np.float32)
+        for a, b, label in spans:
+            if b > c0 and a < c1:
+                votes[max(a, c0) - c0 : min(b, c1) - c0, label] += 1.0
+        count = (votes.sum(axis=1) > 0).astype(np.int64)
+        for a, b in two:
+            if b > c0 and a < c1:
+                sl = slice(max(a, c0) - c0, min(b, c1) - c0)
+                count[sl] = np.where(count[sl] > 0, 2, 0)
+        ranked = np.argsort(-votes - np.arange(k)[None, :] * 1e-6, axis=1, kind="stable")
+        speaks = np.zeros((c1 - c0, k), dtype=bool)
+        for c in range(min(2, k)):
+            rows = np.flatnonzero(count > c)
+            who = ranked[rows, c]
+            ok = votes[rows, who] > 0
+            speaks[rows[ok], who[ok]] = True
+        times = t0 + (np.arange(c0, c1) + 0.5) * FRAME_STEP
+        turns += [(round(a, 3), round(b, 3), label) for label in range(k)
+                  for a, b in _runs(speaks[:, label], times, FRAME_STEP / 2, 0.0, 0.0)]
+    joined: list[tuple[float, float, int]] = []  # a turn cut at a chunk's edge is one turn
+    for label in range(k):
+        for a, b, _ in sorted(t for t in turns if t[2] == label):
+            if joined and joined[-1][2] == label and a <= joined[-1][1] + 1e-3:
+                joined[-1] = (joined[-1][0], max(joined[-1][1], b), label)
+            else:
+                joined.append((a, b, label))
+    return sorted(joined)
+
+
+def speaker_turns_of(segments: Sequence[VoiceSegment], overlap: Sequence[Span], options: DiarizeOptions
+                     ) -> tuple[list[int], list[tuple[float, float, int]]]:
+    """A source's map-stage records (either kind) -> (each one's speaker, the speaker turns)."""
+    if segments and segments[0].window is not None:
+        labels = cluster_local(segments, options)
+        return labels, local_turns(segments, labels, overlap)
+    labels = cluster_segments(segments, options)
+    return labels, with_overlap(speaker_turns(segments, labels), overlap, options.overlap_reach)
 
 
 def clip_speech(audio: FloatArray, audio_t0: float, span: Span, rate: int,
@@ -375,6 +590,16 @@ def diarize(
     if rate != encoder.sample_rate:
         raise ValueError(f"diarize needs {encoder.sample_rate} Hz audio, got {rate} Hz: resample it first")
     options = options or options_for(encoder)
+    step = int(options.piece * rate)
+    if segmenter is not None and options.local_speakers:
+        records: list[VoiceSegment] = []
+        overlaps: list[Span] = []
+        for a in range(0, len(audio), step):  # as the map stage does it, clip by clip
+            t0, t1 = a / rate, min(len(audio), a + step) / rate
+            recs, over = local_speaker_segments(audio[a : a + step], t0, (t0, t1), encoder, segmenter, options)
+            records += recs
+            overlaps += over
+        return speaker_turns_of(records, overlaps, options)[1]
     changes: list[float] | None = None
     if segmenter is not None:
         speech, overlap, changes = segmented_speech(audio, segmenter, options)
@@ -382,7 +607,6 @@ def diarize(
     else:
         speech, overlap = speech_intervals(audio, rate, options), []
     segments: list[VoiceSegment] = []
-    step = int(options.piece * rate)
     for a in range(0, len(audio), step):
         t0, t1 = a / rate, min(len(audio), a + step) / rate
         inside = [(max(s, t0), min(e, t1)) for s, e in speech if e > t0 and s < t1]

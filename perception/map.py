@@ -3,9 +3,11 @@
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
 see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
-speech as the VAD hears it, with or without words, cut at speaker changes and embedded: the map stage of ``perception.diarize``, whose reduce
-stage clusters them over the whole source), keyframes (a floor rate plus scene cuts) with OCR on
-those whose content changed, face tracks, visual embeddings of the distinct keyframes, and captions.
+speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
+``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
+stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
+keyframes (a floor rate plus scene cuts) with OCR on those whose content changed, face tracks,
+visual embeddings of the distinct keyframes, and captions.
 
 Every clip is decoded and computed on its own, so clips can run in any order, in any number of
 processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
@@ -40,7 +42,7 @@ from models.base import (
     VoiceEncoder,
 )
 from perception import layout
-from perception.diarize import DiarizeOptions, clip_speech, options_for, voice_segments
+from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
 from perception.video_text import VIDEO_TEXT_VERSION, keyframe_lines
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
@@ -55,7 +57,7 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 6  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 FACES_VERSION = 2  # 2: tracks keep their sighting times
-DIARIZE_VERSION = 3  # the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept
+DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
 _AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
@@ -339,8 +341,12 @@ class Perceiver:
             with self._timer("diarize"):
                 assert self.diarizer is not None and self.diarize_options is not None and audio is not None
                 rate = self.diarizer.sample_rate
-                speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
-                segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
+                if self.segmenter is not None and self.diarize_options.local_speakers:
+                    segs, overlap = local_speaker_segments(audio, audio_t0, span, self.diarizer, self.segmenter,
+                                                           self.diarize_options)
+                else:
+                    speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
+                    segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
                 overlaps = tuple(overlap)
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):

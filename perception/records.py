@@ -48,19 +48,34 @@ class SpeakerTurn:
 
 @dataclass(frozen=True)
 class VoiceSegment:
-    """A stretch of speech by one voice (between speaker changes), with the voice's vector over
-    it; the diarizer's map-stage output, clustered into speakers over the whole source."""
+    """The diarizer's map-stage output, clustered into speakers over the whole source: either a
+    stretch of speech by one voice (between speaker changes) with the voice's vector over it, or
+    (``window`` set) one local speaker of a 10 s segmentation window: where in that window it
+    speaks (``runs``, source seconds; ``start`` / ``end`` their extent) and its vector over the
+    ``clean`` seconds it speaks alone there; the local speakers of one window (and ``piece``)
+    are different people."""
 
     start: float
     end: float
     embedding: tuple[float, ...]
+    window: float | None = None  # the window's start (source seconds): its local speakers are different people
+    runs: tuple[tuple[float, float], ...] = ()
+    clean: float = 0.0
+    piece: float | None = None  # cut at voice changes too: where its stretch between two changes starts
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out: dict[str, Any] = {"start": self.start, "end": self.end, "embedding": list(self.embedding)}
+        if self.window is not None:
+            out.update(window=self.window, runs=[list(r) for r in self.runs], clean=self.clean, piece=self.piece)
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> VoiceSegment:
-        return cls(float(data["start"]), float(data["end"]), tuple(float(x) for x in data["embedding"]))
+        window = data.get("window")
+        return cls(float(data["start"]), float(data["end"]), tuple(float(x) for x in data["embedding"]),
+                   None if window is None else float(window),
+                   tuple((float(a), float(b)) for a, b in data.get("runs", ())), float(data.get("clean", 0.0)),
+                   None if data.get("piece") is None else float(data["piece"]))
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,22 @@ def test_reference_recordings_through_the_cli_within_der_and_speaker_count(  # t
     d = wired_der(capsys, tmp_path / "store", path)
     assert d.rate <= max_der, d
     assert speakers[0] <= d.est_speakers <= speakers[1], d
+
+
+def test_local_speaker_recipe_through_the_cli(capsys, tmp_path, data_dir, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """With ``local_speakers`` on (off by default), the map stage stores one record per window's
+    local speaker and the reduce stage links them: ami_tst00 has its 4 speakers (the default
+    path finds 4 too, offline 5), each turn has a speaker entity, and the words have voices."""
+    from dataclasses import replace
+
+    import perception.diarize as diarize
+
+    for key, options in list(diarize.CALIBRATED.items()):
+        monkeypatch.setitem(diarize.CALIBRATED, key, replace(options, local_speakers=True))
+    path = data_dir.joinpath(*REFERENCE, "ami_tst00.wav")
+    store = tmp_path / "store"
+    assert main(["index", str(path), "--store", str(store)]) == 0
+    d = wired_der(capsys, store, path)
+    assert d.est_speakers == 4 and d.rate <= 0.5, d  # bench: 43.4 %
+    lines = segments(capsys, store, path)
+    assert lines and all(s["voice"] for s in lines)
