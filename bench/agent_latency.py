@@ -12,7 +12,9 @@
 3. Asks a fixed set of questions (every kind the agent handles) in one warm process and
    reports: each tool call's latency (p50 / p95, by tool), and a full ``ask`` p50 / p95 with
    the CPU default (the bundled LLM choosing the calls and writing the answer), with the rule
-   planner (no LLM), and the single-shot baseline — plus whether each found the expected scene.
+   planner (no LLM), and the single-shot baseline — plus whether each found the expected scene;
+   the store's own hybrid search apart from embedding the question (``store_search_ms``), the
+   time of ``store.optimize()`` after growing (what an index job ends with) and the RSS.
 """
 
 from __future__ import annotations
@@ -172,6 +174,15 @@ def main() -> None:
                                 "ask_max_s": round(max(times), 3), "right": f"{right}/{len(QUESTIONS)}", "questions": detail}
             print(planner, {k: v for k, v in results[planner].items() if k != "questions"}, file=sys.stderr)
         tools_mod.MemoryTools.call = original  # type: ignore[method-assign]
+        # the store's own search (the target's figure), apart from embedding the question
+        vecs = agent.embedder.embed_batch([q for q, _ in QUESTIONS])
+        store_ms: list[float] = []
+        for _ in range(5):
+            for (q, _), v in zip(QUESTIONS, vecs):
+                for scope in (Scope(kind="episodic"), Scope(kind="episodic", level="clip")):
+                    t = time.perf_counter()
+                    agent.store.search(v, q, scope, 10)
+                    store_ms.append((time.perf_counter() - t) * 1000)
         every = [x for v in calls.values() for x in v]
         tool_stats = {name: {"calls": len(v), "p50_ms": round(statistics.median(v), 2), "p95_ms": round(pct(v, 0.95), 2)}
                       for name, v in sorted(calls.items())}
@@ -181,6 +192,7 @@ def main() -> None:
         "grow_seconds": round(grow_s, 1), "optimize": {"rebuilt": optimized, "seconds": round(optimize_s, 1)},
         "rss_mb": {"now": rss_mb(), "peak": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)},
         "load_average_1m": round(os.getloadavg()[0], 1),
+        "store_search_ms": {"n": len(store_ms), "p50": round(statistics.median(store_ms), 2), "p95": round(pct(store_ms, 0.95), 2)},
         "tool_calls": {"all": {"calls": len(every), "p50_ms": round(statistics.median(every), 2),
                                "p95_ms": round(pct(every, 0.95), 2)}, **tool_stats},
         "ask": results,
