@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=10.0)
     parser.add_argument("--grid-minutes", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "agent_latency.json")
+    parser.add_argument("--no-optimize", action="store_true",
+                        help="leave the grown store as written (every search a scan: the store before 2026-12-07)")
     args = parser.parse_args()
     if not GRID.is_dir():
         sys.exit(f"real media not found: {GRID}")
@@ -135,7 +137,7 @@ def main() -> None:
         print(f"store: {hours:.1f} h of footage, {points} points ({copies} copies, {grow_s:.0f} s)", file=sys.stderr)
         # what an index job does once its source is whole (MMAgent.index): the store's indexes
         began = time.perf_counter()
-        optimized = agent.store.optimize()
+        optimized = False if args.no_optimize else agent.store.optimize()
         optimize_s = time.perf_counter() - began
         print(f"store.optimize(): {optimized} in {optimize_s:.1f} s", file=sys.stderr)
 
