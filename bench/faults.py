@@ -1,7 +1,9 @@
 """``python -m bench.faults``: the reliability table of ``docs/reliability.md``.
 
 - **Faults**: real ``SIGKILL``s at named crash points of ``index``, ``batch`` and ``forget``
-  (``MMAGENT_CRASH_AT``), each followed by the command run again; real store damage (points
+  (``MMAGENT_CRASH_AT``), each followed by the command run again — a day folder's index, and a
+  video's between its clips and inside its reduce stage; the recorder killed at each step of a
+  capture's write, its folder read at once and after the recorder's next start; real store damage (points
   deleted from the Qdrant Edge shard, a catalog record truncated or deleted, a journal left by a
   kill) followed by ``mmagent doctor --repair``. Each outcome is compared with an uninterrupted
   run: the memories lost and duplicated (kind, level, source, start, text; entities by id) and
@@ -40,8 +42,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(*argv: str, crash: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MMAGENT_LLM="none", MMAGENT_WORKERS="1", PYTHONPATH=str(ROOT))
+def cli(*argv: str, crash: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, MMAGENT_LLM="none", MMAGENT_WORKERS="1", PYTHONPATH=str(ROOT), **extra)
     env.pop("MMAGENT_CRASH_AT", None)
     if crash:
         env["MMAGENT_CRASH_AT"] = crash
@@ -173,6 +175,78 @@ def run_faults(work: Path, log: Callable[[str], None]) -> list[FaultRow]:
                    note=f"doctor exit {found.returncode} → {fixed.returncode}")
     rows.append(_compare(row, ref_both, store, fixed.returncode == 2 and "Traceback" not in fixed.stderr))
     log(f"damage journal: {rows[-1]}")
+    return rows + run_video_faults(work, log) + run_capture_faults(work, log)
+
+
+def run_video_faults(work: Path, log: Callable[[str], None]) -> list[FaultRow]:
+    """Kills inside a video's index: after some clips were perceived and cached (the ASR groups
+    four clips: ``index:clip:1`` and ``:4`` fall after the first group, the fifth clip is not
+    perceived yet), with its points handed to the engine but not flushed, flushed but not listed."""
+    from mmagent.samples import concat_videos
+    from tests.conftest import GRID
+
+    if not (GRID / "bbaf2n.mpg").is_file():
+        log("video faults: skipped (../shared/data/video/grid is absent)")
+        return []
+    video = work / "three.mp4"
+    concat_videos([GRID / "bbaf2n.mpg", GRID / "lbax4n.mpg", GRID / "pwij3p.mpg"], video)
+    short = {"MMAGENT_CLIP_SECONDS": "2"}  # five clips of 2 s, two groups
+    whole = work / "video-whole"
+    assert cli("index", str(video), "--store", str(whole), **short).returncode == 0
+    want = snapshot(whole)
+    rows = []
+    for point in ("index:clip:1", "index:clip:4", "store-update:1", "store-write:1", "index:before-catalog"):
+        store = work / f"video-{point.replace(':', '-')}"
+        killed = cli("index", str(video), "--store", str(store), crash=point, **short)
+        row = FaultRow("video index killed, run again", point, reached=killed.returncode == -9)
+        again = cli("index", str(video), "--store", str(store), "--json", **short)
+        if again.returncode == 0:
+            p = json.loads(again.stdout)["sources"][0].get("perception", {})
+            row.note = f"rerun: {p.get('clips_reused', 0)} clips reused, {p.get('clips_computed', 0)} computed"
+        rows.append(_compare(row, want, store, again.returncode == 0 and "Traceback" not in again.stderr))
+        log(f"video {point}: {rows[-1]}")
+    return rows
+
+
+def run_capture_faults(work: Path, log: Callable[[str], None]) -> list[FaultRow]:
+    """The recorder killed at each step of a capture's write (the third of three): the folder is
+    read right after the kill (no picture or sidecar may be unreadable, no leftover read), then
+    the recorder starts again and finishes or removes what the kill left. *Lost*: captures
+    written whole before the kill that are not read; the capture being written is completed
+    when its sidecar was placed (else it never was a capture)."""
+    from perception.capture import unfinished
+    from perception.screens import list_captures
+    from tests.faults.test_capture_writes import STEPS, day_of, record, whole
+
+    ref = work / "rec-whole"
+    assert record(ref, 3).returncode == 0
+    every = whole(day_of(ref))
+    rows = []
+    for point, (_, completed) in sorted(STEPS.items()):
+        folder = work / f"rec-{point.replace(':', '-')}"
+        killed = record(folder, 3, crash_on=2, crash=point)
+        day = day_of(folder)
+        row = FaultRow("recorder killed mid-write, folder indexed", point, reached=killed.returncode == -9)
+        _, skipped = list_captures(day)
+        leftovers = sum(len(v) for v in unfinished(day).values())
+        warned = sum("did not finish" in s.reason for s in skipped)
+        corrupt = [s for s in skipped if "unreadable" in s.reason or "not an object" in s.reason]
+        try:
+            seen = whole(day)  # every listed picture decodes, every sidecar parses
+        except (OSError, AssertionError) as exc:
+            corrupt.append(exc)  # type: ignore[arg-type]
+            seen = []
+        again = record(folder, 0)
+        after = whole(day)
+        want = every if completed else every[:2]
+        row.lost = len(set(every[:2]) - set(seen)) + len(set(want) - set(after))
+        row.duplicated = len(after) - len(set(after))
+        row.survived = (again.returncode == 0 and not corrupt and warned == leftovers and after == want
+                        and not unfinished(day))
+        row.note = (f"{leftovers} leftover(s), {warned} warned; restart "
+                    f"{'completed the capture' if completed else 'removed them'}")
+        rows.append(row)
+        log(f"capture {point}: {row}")
     return rows
 
 

@@ -33,6 +33,7 @@ from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
 
 from mmagent.components import Components, perception_options
+from mmagent.crash import crash_point
 from mmagent.errors import RunnerError
 from mmagent.settings import Settings
 
@@ -75,9 +76,10 @@ def run_map(
     if on_clip and done:
         on_clip(done, len(spans))
 
-    def tick() -> None:
+    def tick() -> None:  # a clip is perceived and in the cache
         nonlocal done
         done += 1
+        crash_point(f"index:clip:{done - report.reused}")
         if on_clip:
             on_clip(done, len(spans))
 
