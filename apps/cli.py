@@ -573,6 +573,8 @@ def cmd_screen(args: argparse.Namespace) -> int:
                   f"{status.get('private_mb') or 0:.0f} MB of it its own")
         if status.get("warning"):
             print(f"  warning: {status['warning']}")
+        if status.get("recovered"):
+            print(f"  at start: {status['recovered']}")
         for key, what in (("error", "capture"), ("index_error", "indexing")):
             if status.get(key):
                 print(f"  last {what} error: {status[key]}")

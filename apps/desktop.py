@@ -151,35 +151,25 @@ class CaptureInfo:
         return " — ".join(x for x in (self.app, self.window) if x) or "unknown window"
 
 
-def _sidecar_time(value: object) -> float | None:
-    if isinstance(value, (int, float)):
-        return float(value) / (1000.0 if value > 1e11 else 1.0)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
-
-
 def read_capture(path: Path) -> CaptureInfo:
-    """A capture from its picture path (NAME.webp) and its sidecar NAME.json, either may be gone."""
+    """A capture from its picture path (NAME.webp) and its sidecar NAME.json, either may be gone
+    (the sidecar is read by perception.capture, as the indexer reads it: the same times)."""
+    from dataclasses import asdict
+
+    from perception.capture import read_sidecar
+
     path = Path(path)
     sidecar = path.with_suffix(".json")
-    try:
-        meta = json.loads(sidecar.read_text())
-    except (OSError, ValueError):
-        meta = {}
-    meta = meta if isinstance(meta, dict) else {}
+    record = read_sidecar(sidecar)
     kept = path.is_file()
-    when = _sidecar_time(meta.get("time"))
+    when = record.time if record is not None else None
     if when is None:
         when = path.stat().st_mtime if kept else (sidecar.stat().st_mtime if sidecar.is_file() else 0.0)
-    lines = meta.get("ocr") if isinstance(meta.get("ocr"), list) else []
-    text = "\n".join(str(line.get("text", "")) for line in lines if isinstance(line, dict))
-    patch = meta.get("patch") if isinstance(meta.get("patch"), dict) else None
-    return CaptureInfo(path, when, meta.get("app"), meta.get("window"), text, kept, tuple(meta.get("redacted") or ()),
-                       patch)
+    text = "\n".join(line[0] for line in record.ocr) if record is not None and record.ocr else ""
+    if record is None:
+        return CaptureInfo(path, when, image_kept=kept)
+    patch = asdict(record.patch) if record.patch is not None else None
+    return CaptureInfo(path, when, record.app, record.window, text, kept, record.redacted, patch)
 
 
 def snippet(text: str, query: str, width: int = 180) -> str:

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from apps.screen_privacy import DEFAULT_RULES, PrivacyRules, excluded, redact_lines
+from perception.capture import CaptureSidecar, Patch, finish_writes, write_capture
 
 ImageArray = npt.NDArray[np.uint8]
 THUMB = (160, 100)  # grey thumbnail (width, height) for change detection
@@ -84,6 +85,7 @@ class Status:
     paused: str | None = None  # why capture is paused, or None
     error: str | None = None
     warning: str | None = None  # e.g. the focused window cannot be read here (title rules cannot apply)
+    recovered: str | None = None  # what this start found of captures a killed run was saving
     rss_mb: float | None = None  # the recorder process's resident memory (models included), now
     private_mb: float | None = None  # ... of which its own (not shared library pages)
     # the background indexer (apps/service.py), when the recorder has a store
@@ -479,28 +481,40 @@ class Recorder:
         if shrink < 1:
             image = cv2.resize(image, (int(image.shape[1] * shrink), int(image.shape[0] * shrink)), interpolation=cv2.INTER_AREA)
             lines = [{**line, "box": [[round(x * shrink), round(y * shrink)] for x, y in line["box"]]} for line in lines]
-        meta = {"time": now, "app": win.app, "window": win.title, "monitor": monitor, "ocr": lines,
-                "redacted": sorted(set(kinds)), "blacked_out": len(secrets), "read": "band" if band else "full"}
-        picture = image
+        picture, saved_against = image, None
         if patch is not None and base is not None:  # only the rows that differ from the window's last whole picture
             top, bottom = int(patch[0] * image.shape[0]), int(np.ceil(patch[1] * image.shape[0]))
             picture = image[top:bottom]
-            meta["patch"] = {"base": f"{base[1]}.webp", "top": top, "width": image.shape[1], "height": image.shape[0]}
+            saved_against = Patch(f"{base[1]}.webp", top, image.shape[1], image.shape[0])
+        record = CaptureSidecar(now, win.app, win.title, tuple((ln["text"], ln["score"], tuple(map(tuple, ln["box"])))
+                                                               for ln in lines),
+                                monitor=monitor, redacted=tuple(sorted(set(kinds))), blacked_out=len(secrets),
+                                read="band" if band else "full", patch=saved_against)
         ok, data = cv2.imencode(".webp", cv2.cvtColor(picture, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_WEBP_QUALITY, self.settings.quality])
         if not ok:
             raise OSError("cannot encode the capture as WebP")
-        if "patch" not in meta:  # the picture later captures of this window are saved against
+        if saved_against is None:  # the picture later captures of this window are saved against
             self._base[monitor] = (day, stamp, self._last[monitor], win)
-        # the sidecar first, then the image: a folder reader never sees an image without its time
-        (day / f"{stamp}.json").write_text(json.dumps(meta))
-        tmp = day / f".{stamp}.webp.tmp"
-        tmp.write_bytes(data.tobytes())
-        os.replace(tmp, day / f"{stamp}.webp")
+        # atomic: a reader sees the whole capture (sidecar, then picture) or none of it
+        write_capture(day, stamp, data.tobytes(), ".webp", record)
         self.status.stored += 1
         self.status.last_capture = now
         with self.pending_lock:
             self.pending.append(now)
         return 1
+
+    def finish_writes(self) -> tuple[int, int]:
+        """Captures a killed recorder left half-written: one whose sidecar was placed is
+        completed, the rest removed (perception.capture.finish_writes); said in the status."""
+        finished = removed = 0
+        for day in sorted(self.folder.iterdir()) if self.folder.is_dir() else ():
+            if day.is_dir():
+                done, gone = finish_writes(day)
+                finished, removed = finished + done, removed + gone
+        if finished or removed:
+            self.status.recovered = (f"the last run stopped while saving a capture: {finished} completed, "
+                                     f"{removed} unfinished file(s) removed")
+        return finished, removed
 
     def drop_old(self, now: float | None = None) -> int:
         """Retention: delete the pictures of days older than ``retention_days``; their sidecars
@@ -538,6 +552,7 @@ class Recorder:
     def run(self, seconds: float | None = None) -> Status:
         """Capture until stopped (SIGTERM, ``stop_event``) or for ``seconds``."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.finish_writes()
         end = None if seconds is None else time.monotonic() + seconds
         while not self.stop_event.is_set() and (end is None or time.monotonic() < end):
             began = time.monotonic()

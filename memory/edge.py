@@ -37,7 +37,8 @@ from models.base import FloatArray
 
 def _crash_point(name: str) -> None:
     """Where a test kills this process between writes, as a crash or a power cut would
-    (``MMAGENT_CRASH_AT=store-write:N``: after the N-th durable write of this process)."""
+    (``MMAGENT_CRASH_AT=store-write:N``: after the N-th durable write of this process;
+    ``store-update:N``: after the N-th batch of points handed to the engine, before its flush)."""
     if os.environ.get("MMAGENT_CRASH_AT") == name:
         import signal
 
@@ -50,6 +51,7 @@ class EdgeStore(MemoryStore):
     def __init__(self, folder: Path, model_id: str, dim: int) -> None:
         self.folder = folder
         self._writes = 0
+        self._updates = 0
         private_folder(folder)
         check_free_space(folder)  # opening replays and extends memory-mapped files
         self._lock = StoreLock(folder)
@@ -151,6 +153,8 @@ class EdgeStore(MemoryStore):
         with self._full_disk("writing"):
             for k in range(0, len(points), 512):
                 self._shard.update(UpdateOperation.upsert_points(points[k : k + 512]))
+                self._updates += 1
+                _crash_point(f"store-update:{self._updates}")  # sent to the engine, not yet flushed
             self._shard.flush()
         self._writes += 1
         _crash_point(f"store-write:{self._writes}")

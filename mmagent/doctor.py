@@ -7,6 +7,8 @@ What is checked (one :class:`Finding` each):
 - each catalog record is readable (``sources/*.json``);
 - each source has as many episodic memories as its record counts (the check ``mmagent`` runs on
   every open, :meth:`MMAgent.damaged_sources`);
+- each source's entity and fact points are counted, and every statement its clip memories make
+  is kept by a fact (``sources`` in ``--json``);
 - orphan points: memories, visual points or entity shares of a source the catalog does not list;
 - entity ids that memories name but no entity point holds;
 - perception caches of sources that are gone (left over), and sources without a cache;
@@ -57,6 +59,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     after: list[Finding] | None = None  # the check after repairs
+    sources: list[dict[str, Any]] = field(default_factory=list)  # per source: points by kind, statements kept
 
     @property
     def code(self) -> int:
@@ -70,7 +73,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         status = {HEALTHY: "healthy", BROKEN: "broken", REPAIRED: "repaired"}[self.code]
         doc: dict[str, Any] = {"store": self.store, "status": status, "exit_code": self.code,
-                               "findings": [f.to_json() for f in self.findings]}
+                               "findings": [f.to_json() for f in self.findings], "sources": self.sources}
         if self.after is not None:
             doc["repaired"] = self.repaired
             doc["remaining"] = [f.to_json() for f in self.after]
@@ -86,8 +89,9 @@ def _agent(settings: Settings, recover: bool) -> Any:
     return agent
 
 
-def inspect(settings: Settings) -> list[Finding]:
-    """Every finding about the store (nothing is changed)."""
+def inspect(settings: Settings, counts: list[dict[str, Any]] | None = None) -> list[Finding]:
+    """Every finding about the store (nothing is changed); ``counts`` gets a row per listed
+    source: what it holds in the engine, by kind."""
     from memory.errors import MemoryError_, StoreCorrupt
     from memory.store import Scope
 
@@ -121,6 +125,7 @@ def inspect(settings: Settings) -> list[Finding]:
             e = entries[sid]
             findings.append(Finding("count", f"{e.path} has {have} of its {e.memories} memories", sid, e.path,
                                     repair="reindex"))
+        findings += _statements(store, entries, counts)
         paths: dict[str, str] = {}
         for record in store.scroll(Scope(kinds=("episodic", "visual"))):
             paths.setdefault(record.source_id, record.path)
@@ -164,6 +169,54 @@ def inspect(settings: Settings) -> list[Finding]:
             elif path.is_file() and (cached := _cached_clips(cache_root / sid)) < e.clips:
                 findings.append(Finding("cache", f"the perception cache of {e.path} holds {cached} of its {e.clips} "
                                         "clips: a repair would run perception for the rest", sid, e.path, damage=False))
+    return findings
+
+
+def _statement_key(text: str, relation: str, t: float) -> tuple[str, str, float]:
+    return text, relation, round(float(t), 3)
+
+
+def _statements(store: Any, entries: dict[str, Any], counts: list[dict[str, Any]] | None) -> list[Finding]:
+    """Entity and fact points per source, and the check they allow: every statement a source's
+    clip memories make (a claim ``memory.facts`` reads in a snippet) is a mention of some fact
+    point. Facts and entities are shared and reshaped by later sources (merges, superseded
+    facts), so their number per source is no invariant; a statement kept by no fact is."""
+    from memory import facts as factlib
+    from memory.store import Scope
+
+    mentioned: dict[str, set[tuple[str, str, float]]] = {}
+    facts: dict[str, int] = {}
+    for r in store.scroll(Scope(kind="semantic")):
+        for sid in r.sources:
+            facts[sid] = facts.get(sid, 0) + 1
+        for m in r.attrs.get("mentions", []):
+            try:
+                mentioned.setdefault(str(m["source_id"]), set()).add(_statement_key(m["text"], m["relation"], m["t"]))
+            except (KeyError, TypeError, ValueError):
+                continue  # a mention no fact can be made of: nothing to compare
+    entities: dict[str, int] = {}
+    for r in store.scroll(Scope(kind="entity")):
+        for sid in r.sources:
+            entities[sid] = entities.get(sid, 0) + 1
+    findings = []
+    for sid, e in sorted(entries.items()):
+        said: set[tuple[str, str, float]] = set()
+        kinds: dict[str, int] = {}
+        for r in store.scroll(Scope(source_ids=(sid,), kinds=("episodic", "visual"))):
+            kinds[r.kind] = kinds.get(r.kind, 0) + 1
+            if r.kind != "episodic" or r.level != "clip":
+                continue
+            for snip in r.snippets:
+                said |= {_statement_key(c.text, c.relation, snip.start)
+                         for c in factlib.extract_claims(snip.text, speaker=snip.speaker)}
+        kept = said & mentioned.get(sid, set())
+        if counts is not None:
+            counts.append({"source_id": sid, "path": e.path, "memories": kinds.get("episodic", 0),
+                           "visual": kinds.get("visual", 0), "entities": entities.get(sid, 0),
+                           "facts": facts.get(sid, 0), "statements": len(said), "statements_kept": len(kept)})
+        if len(kept) < len(said):
+            findings.append(Finding("count", f"{e.path}: {len(said) - len(kept)} of the {len(said)} statements its "
+                                    "memories make are in no fact", sid, e.path, repair="reindex"))
     return findings
 
 
@@ -274,15 +327,19 @@ def _path_from_points(settings: Settings, sid: str) -> str | None:
 
 def run(settings: Settings, fix: bool) -> Report:
     report = Report(str(settings.store))
-    report.findings = inspect(settings)
+    report.findings = inspect(settings, report.sources)
     if fix and any(f.damage for f in report.findings):
         report.repaired = repair(settings, report.findings)
-        report.after = inspect(settings)
+        report.sources = []
+        report.after = inspect(settings, report.sources)
     return report
 
 
 def render(report: Report) -> str:
     lines = [f"store {report.store}:"]
+    for c in report.sources:
+        lines.append(f"  source {c['path']}: {c['memories']} memories, {c['visual']} visual, {c['entities']} "
+                     f"entities, {c['facts']} facts ({c['statements_kept']} of {c['statements']} statements kept)")
     for f in report.findings:
         mark = "damage" if f.damage else "note"
         fix = f" [--repair: {f.repair}]" if f.damage and f.repair and report.after is None else ""

@@ -29,6 +29,7 @@ from retrieval.answer import Retriever
 from retrieval.records import Answer
 
 from mmagent.components import Components
+from mmagent.crash import crash_point
 from mmagent.errors import SettingsError, SourceNotIndexed
 from mmagent.runner import ClipProgress, MapReport, run_map
 from mmagent.settings import LLM_CHOICES, Settings
@@ -36,15 +37,6 @@ from mmagent.settings import LLM_CHOICES, Settings
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-
-
-def crash_point(name: str) -> None:
-    """Where a test kills this process as a crash, an OOM kill or a power cut would
-    (``MMAGENT_CRASH_AT=name``): the journal's recovery is tested on real kills, not on mocks."""
-    if os.environ.get("MMAGENT_CRASH_AT") == name:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)

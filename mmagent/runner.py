@@ -14,6 +14,7 @@ missing. Models load once per worker, on its first clip.
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import pickle
@@ -33,6 +34,7 @@ from perception.map import Perceiver, decode_clip
 from perception.records import ClipObservation
 
 from mmagent.components import Components, perception_options
+from mmagent.crash import crash_point
 from mmagent.errors import RunnerError
 from mmagent.settings import Settings
 
@@ -75,9 +77,10 @@ def run_map(
     if on_clip and done:
         on_clip(done, len(spans))
 
-    def tick() -> None:
+    def tick() -> None:  # a clip is perceived and in the cache
         nonlocal done
         done += 1
+        crash_point(f"index:clip:{done - report.reused}")
         if on_clip:
             on_clip(done, len(spans))
 
@@ -242,14 +245,17 @@ class _RayClipWorker:
         import numpy as np
 
         assert _WORKER is not None
-        out: dict[str, list[Any]] = {"clips": [], "seconds": []}
+        out: dict[str, list[Any]] = {"clips": [], "seconds": [], "damaged": []}
         for k in range(len(batch["job"])):
             job: _Job = batch["job"][k]
             group, media = pickle.loads(batch["media"][k])
             began = time.perf_counter()
+            take_damaged()  # what this actor's earlier work left: reported with it
             _WORKER.observe_clips(Path(job.path), job.info, job.source_id, group, Path(job.cache_dir), media)
             out["clips"].append(len(group))
             out["seconds"].append(time.perf_counter() - began)
+            # the damaged stretches its decoding task skipped, and any this actor's own reads did
+            out["damaged"].append(json.dumps(json.loads(batch["damaged"][k]) + take_damaged()))
         return {k: np.array(v) for k, v in out.items()}
 
 
@@ -259,10 +265,13 @@ def _decode_row(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     job: _Job = row["job"]
     options = perception_options(settings)
     group, media = [], []
+    take_damaged()  # what earlier tasks of this worker process left: reported with them
     for index, start, end, audio, frames in pickle.loads(row["group"]):
         group.append((index, (start, end)))
         media.append(decode_clip(Path(job.path), (start, end), options, audio, frames))
-    return {"job": job, "media": pickle.dumps((group, media), protocol=pickle.HIGHEST_PROTOCOL)}
+    # damaged stretches decoding skipped travel with the row to the driver (as in the pool's results)
+    return {"job": job, "media": pickle.dumps((group, media), protocol=pickle.HIGHEST_PROTOCOL),
+            "damaged": json.dumps(take_damaged())}
 
 
 def _run_ray(
@@ -312,6 +321,7 @@ def _run_ray(
     try:
         for row in ds.iter_rows():
             _add(report.stages, {"clip_seconds_in_actors": float(row["seconds"])})
+            report.damaged += [(str(f), str(r)) for f, r in json.loads(str(row["damaged"]))]
             for _ in range(int(row["clips"])):
                 tick()
     except Exception as exc:  # Ray wraps a worker's error: give back the media error it was

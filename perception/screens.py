@@ -10,7 +10,6 @@ file name (``2024-05-01_14-03-22.png``, ``1714572202.png``), the file's modifica
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ import numpy as np
 from models.base import OCR, ImageArray
 from perception.errors import EmptyMedia, MediaNotFound, NotMedia
 from perception import layout
+from perception.capture import LATEST as _LATEST
+from perception.capture import OcrLines, Skipped, read_sidecar, unfinished
 from perception.keyframes import ChangeDetector, ChangeOptions, signature, text_mask
 from perception.records import ClipObservation, Keyframe, OcrLine
 from perception.secrets import redact, redact_ocr
@@ -40,77 +41,8 @@ class Capture:
     time_from: str  # "sidecar" | "exif" | "filename" | "mtime"
     app: str | None = None
     window: str | None = None
-    ocr: tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None = None  # lines a recorder already read
+    ocr: OcrLines | None = None  # lines a recorder already read
     image_kept: bool = True  # False: retention dropped the picture, its text and times stay
-
-
-@dataclass(frozen=True)
-class Skipped:
-    path: Path
-    reason: str
-
-
-# wall-clock times a capture can have: 1970 to 2200 (a larger number is no time: 1e308, NaN, inf)
-_LATEST = 7258118400.0
-
-
-def _parse_time(value: object) -> float | None:
-    """Epoch seconds (or milliseconds) or ISO 8601, as epoch seconds; None for anything else,
-    including numbers that are no time of a screenshot (NaN, infinite, before 1970, after 2200)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        if not math.isfinite(value):
-            return None
-        t = float(value) / (1000.0 if value > 1e11 else 1.0)
-        return t if 0.0 <= t <= _LATEST else None
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            return None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=timezone.utc)
-        try:
-            t = parsed.timestamp()
-        except (OverflowError, OSError, ValueError):
-            return None
-        return t if 0.0 <= t <= _LATEST else None
-    return None
-
-
-def _read_json(path: Path) -> Any:
-    """A sidecar's JSON; ValueError for anything that is not (bad bytes, too deep a nesting)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 text: {exc.reason}") from None
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
-
-
-def _clean_meta(meta: dict[str, Any], sidecar: Path, warn: list[Skipped] | None) -> dict[str, Any]:
-    """The sidecar's fields that have a usable type; each other one is dropped with a warning
-    naming the file (``time`` is dropped when it is no time: other times are used)."""
-    meta = dict(meta)
-    problems = []
-    if "time" in meta and meta["time"] is not None and _parse_time(meta["time"]) is None:
-        problems.append(f"'time' {_show(meta['time'])} is not a time")
-        meta.pop("time")
-    for key in ("app", "window"):
-        if meta.get(key) is not None and not isinstance(meta[key], str):
-            problems.append(f"'{key}' is {type(meta[key]).__name__}, not text")
-            meta.pop(key)
-    if warn is not None and problems:
-        warn.append(Skipped(sidecar, f"sidecar field {'; '.join(problems)}: ignored"))
-    return meta
-
-
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _exif_time(path: Path) -> float | None:
@@ -181,11 +113,16 @@ def _not_a_file(path: Path) -> str | None:
     return None if stat.S_ISREG(mode) else "not a regular file"
 
 
+def _recorded(path: Path) -> bool:
+    sidecar = read_sidecar(path)
+    return sidecar is not None and sidecar.recorded
+
+
 def capture_folders(folder: Path) -> list[Path]:
     """The folders to index as screen sources: the folder itself when it holds screenshots, else
     its sub-folders that do (the recorder writes one folder per day), in name order."""
     def holds(f: Path) -> bool:
-        return any(p.suffix.lower() in IMAGE_SUFFIXES or (p.suffix == ".json" and _recorded(p) is not None)
+        return any(p.suffix.lower() in IMAGE_SUFFIXES or (p.suffix == ".json" and _recorded(p))
                    for p in f.iterdir() if p.is_file())
 
     if not folder.is_dir() or holds(folder):
@@ -196,7 +133,8 @@ def capture_folders(folder: Path) -> list[Path]:
 
 def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
     """The folder's screenshots in time order, and the files that could not be used (or whose
-    sidecar fields were ignored: a wrong type, a time that is none)."""
+    sidecar fields were ignored: a wrong type, a time that is none; or that a recorder stopped
+    mid-write left: never read, whole or not)."""
     if not folder.exists():
         raise MediaNotFound(folder, "no such folder")
     captures, skipped = [], []
@@ -207,20 +145,39 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
                 files.append(p)
             elif not p.is_dir():
                 skipped.append(Skipped(p, why))
+    pending = unfinished(folder) if folder.is_dir() else {}
+    for leftovers in pending.values():
+        skipped += [Skipped(p, "left by a capture write that did not finish (the recorder was stopped "
+                               "mid-write; it completes or removes such files when it starts): ignored")
+                    for p in leftovers]
+    sidecars = {}
+    for p in files:
+        if p.suffix == ".json":
+            notes: list[Skipped] = []
+            sidecars[p] = (read_sidecar(p, notes), notes)
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     # a recorder's capture whose picture retention dropped: its sidecar (time, window, read text) stays
     names = {p.stem for p in images}
-    kept = [p for p in files if p.suffix == ".json" and p.stem not in names and _recorded(p) is not None]
+    kept = []
+    for p, (record, notes) in sidecars.items():
+        if p.stem in names or record is None or not record.recorded:
+            continue
+        if p.stem in pending:  # its picture is not in place yet: the capture is being (or was not) written
+            skipped.append(Skipped(p, "its picture is not in place yet (being written, or the recorder was "
+                                      "stopped mid-write): left for a later pass"))
+            continue
+        skipped += notes
+        kept.append((p, record))
     if not images and not kept:
         raise NotMedia(folder, f"has no screenshots ({', '.join(sorted(IMAGE_SUFFIXES))})")
-    for sidecar in kept:
-        meta = _recorded(sidecar, skipped) or {}
-        captures.append(Capture(sidecar.with_suffix(".webp"), float(meta["time"]), "sidecar", meta.get("app"),
-                                meta.get("window"), _sidecar_lines(meta["ocr"]), image_kept=False))
+    for sidecar, record in kept:
+        assert record.time is not None
+        captures.append(Capture(sidecar.with_suffix(".webp"), record.time, "sidecar", record.app, record.window,
+                                record.ocr, image_kept=False))
     for path in images:
-        sidecar = path.with_suffix(".json")
-        meta = _recorded(sidecar, skipped)
-        lines = _sidecar_lines(meta.get("ocr")) if meta else None
+        record, notes = sidecars.get(path.with_suffix(".json"), (None, []))
+        skipped += notes
+        lines = record.ocr if record is not None and record.recorded else None
         if path.stat().st_size == 0:
             skipped.append(Skipped(path, "empty file"))
             continue
@@ -229,20 +186,9 @@ def list_captures(folder: Path) -> tuple[list[Capture], list[Skipped]]:
             continue
         app = window = None
         wall, source = None, ""
-        if meta is None and sidecar in files:
-            try:
-                meta = _read_json(sidecar)
-            except (OSError, ValueError) as exc:
-                skipped.append(Skipped(sidecar, f"unreadable sidecar JSON ({str(exc)[:80]}): ignored, other times used"))
-                meta = {}
-            if isinstance(meta, dict):
-                meta = _clean_meta(meta, sidecar, skipped)
-            else:
-                skipped.append(Skipped(sidecar, f"sidecar is a JSON {type(meta).__name__}, not an object: ignored"))
-                meta = {}
-        if isinstance(meta, dict):
-            wall, source = _parse_time(meta.get("time")), "sidecar"
-            app, window = meta.get("app"), meta.get("window")
+        if record is not None:
+            wall, source = record.time, "sidecar"
+            app, window = record.app, record.window
         if wall is None:
             wall, source = _exif_time(path), "exif"
         if wall is None:
@@ -261,39 +207,6 @@ def _mtime(path: Path) -> float:
     date beyond them gets the latest)."""
     t = path.stat().st_mtime
     return min(max(t, 0.0), _LATEST) if math.isfinite(t) else 0.0
-
-
-def _recorded(sidecar: Path, warn: list[Skipped] | None = None) -> dict[str, Any] | None:
-    """A screen recorder's sidecar (a time and the OCR lines it read), or None. Fields of a wrong
-    type are dropped (with a warning into ``warn``)."""
-    try:
-        meta = _read_json(sidecar)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(meta, dict) or _parse_time(meta.get("time")) is None or _sidecar_lines(meta.get("ocr")) is None:
-        return None
-    meta = _clean_meta(meta, sidecar, warn)
-    meta["time"] = _parse_time(meta["time"])
-    return meta
-
-
-def _sidecar_lines(value: object) -> tuple[tuple[str, float, tuple[tuple[float, float], ...]], ...] | None:
-    """OCR lines a recorder saved with the capture (``[{"text", "score", "box"}]``), or None."""
-    if not isinstance(value, list):
-        return None
-    out = []
-    for item in value:
-        if not isinstance(item, dict) or not isinstance(item.get("text"), str):
-            return None
-        try:
-            box = tuple((float(p[0]), float(p[1])) for p in item.get("box") or ())
-            score = float(item.get("score", 1.0))
-        except (TypeError, ValueError, IndexError, KeyError):
-            return None
-        if not math.isfinite(score) or not all(math.isfinite(v) for pt in box for v in pt):
-            return None
-        out.append((item["text"], score, box))
-    return tuple(out)
 
 
 def folder_source_id(folder: Path) -> str:
@@ -327,16 +240,18 @@ def open_capture(path: Path) -> Any:
             if image.mode == "P" and "transparency" in image.info:  # through RGBA: the same colours, no warning
                 image = image.convert("RGBA")
             rgb = image.convert("RGB")
-        meta = _recorded(path.with_suffix(".json"))
-        patch = meta.get("patch") if meta else None
-        if isinstance(patch, dict):
-            with Image.open(path.with_name(str(patch["base"]))) as base:
+        record = read_sidecar(path.with_suffix(".json"))
+        if record is not None and record.recorded and "patch" in record.dropped:
+            raise OSError(f"{path.name}: its sidecar's patch record is unreadable (the picture holds changed rows only)")
+        patch = record.patch if record is not None and record.recorded else None
+        if patch is not None:
+            with Image.open(path.with_name(patch.base)) as base:
                 whole = base.convert("RGB")
-            if whole.size != (int(patch["width"]), int(patch["height"])):
-                raise OSError(f"{patch['base']} is not the picture {path.name} was saved against")
-            whole.paste(rgb, (0, int(patch["top"])))
+            if whole.size != (patch.width, patch.height):
+                raise OSError(f"{patch.base} is not the picture {path.name} was saved against")
+            whole.paste(rgb, (0, patch.top))
             rgb = whole
-    except (UnidentifiedImageError, Image.DecompressionBombError, ValueError, KeyError, TypeError) as exc:
+    except (UnidentifiedImageError, Image.DecompressionBombError, ValueError) as exc:
         raise OSError(f"{path.name}: {exc}") from None
     return rgb
 

@@ -50,3 +50,35 @@ def test_flipped_bytes_skip_their_stretch_not_the_file(capsys, tmp_path: Path) -
     code = main(["ask", "lay blue at x four now", "--store", store, "--json", "--llm", "none"])
     doc = json.loads(capsys.readouterr()[0])
     assert doc["evidence"] and doc["evidence"][0]["start"] >= 2.5  # the undamaged second sentence is found
+
+
+def test_skipped_ranges_are_reported_under_ray_as_in_the_local_path(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """With ``--ray local`` the clips are decoded in Ray tasks: the stretches they skip reach
+    ``index`` (``skipped`` in --json, one warning each), the same ones the local path names."""
+    import os
+    import subprocess
+    import sys
+
+    from mmagent.samples import concat_videos
+
+    whole = tmp_path / "two.mp4"
+    concat_videos([need(GRID / "bbaf2n.mpg"), GRID / "lbax4n.mpg"], whole)
+    damaged = tmp_path / "flipped.mp4"
+    assert _flip_near(whole, damaged, 1.15, 1.3) >= 2
+    assert main(["index", str(damaged), "--store", str(tmp_path / "local"), "--json"]) == 0
+    local = {s["reason"] for s in json.loads(capsys.readouterr()[0])["sources"][0]["skipped"]}
+    assert local
+
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=str(root), RAY_AUTH_MODE="disabled", MMAGENT_LLM="none")
+    env.pop("MMAGENT_CRASH_AT", None)
+    done = subprocess.run([sys.executable, "-m", "apps.cli", "index", str(damaged), "--store", str(tmp_path / "ray"),
+                           "--json", "--ray", "local", "--workers", "1"], env=env, capture_output=True, text=True,
+                          timeout=900, cwd=root)
+    assert done.returncode == 0, done.stderr
+    source = json.loads(done.stdout)["sources"][0]
+    assert source["perception"]["runner"] == "ray"
+    reasons = {s["reason"] for s in source["skipped"] if s["path"] == str(damaged)}
+    assert reasons == local, (reasons, local)
+    warned = [line for line in done.stderr.splitlines() if line.startswith(f"mmagent: warning: {damaged}: damaged")]
+    assert len(warned) == len(reasons), done.stderr

@@ -197,3 +197,47 @@ def test_help_names_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
         main(["doctor", "--help"])
     out = capsys.readouterr().out
     assert "0 healthy" in out and "1 broken" in out and "2 repaired" in out
+
+
+def test_entity_and_fact_counts_per_source_and_lost_facts_are_found(capsys: pytest.CaptureFixture[str],
+                                                                    built: tuple[Path, dict[str, Path]],
+                                                                    store: Path, tmp_path: Path) -> None:
+    """Per source: its points by kind, its entities and facts, and the statements its memories
+    make that some fact keeps; a fact point lost from the shard is damage (the open check counts
+    episodic memories only), rebuilt by --repair. A fact two sources state is shared, not lost."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    said = ["The release is on March 14.", "Our office is in Lisbon.", "The Globex invoice is 12,800 euros.",
+            "The standup is at 16:30."]
+    for k, text in enumerate(said):
+        (notes / f"n{k}.json").write_text(json.dumps({"time": 1795400000 + 40 * k, "app": "Notes", "window": f"Note {k}",
+                                                      "ocr": [{"text": text, "score": 0.99, "box": []}]}))
+    shared = tmp_path / "shared"  # states the release date again, later
+    shared.mkdir()
+    (shared / "s0.json").write_text(json.dumps({"time": 1795500000, "app": "Mail", "window": "Re: release",
+                                                "ocr": [{"text": "The release is on March 14.", "score": 0.99, "box": []}]}))
+    assert main(["index", str(notes), str(shared), "--store", str(store)]) == 0
+    code, doc = doctor(capsys, store)
+    rows = {r["path"]: r for r in doc["sources"]}
+    assert code == 0 and set(rows) == {str(p) for p in (*built[1].values(), notes, shared)}, doc
+    assert rows[str(built[1]["video"])]["entities"] >= 1  # its voices and faces
+    assert rows[str(notes)]["entities"] == 0 and rows[str(notes)]["facts"] == 4  # screen text: no voice, no face
+    assert rows[str(notes)]["statements"] == rows[str(notes)]["statements_kept"] == 4
+    assert rows[str(shared)]["facts"] == 1 and rows[str(shared)]["statements_kept"] == 1
+    assert all(r["statements_kept"] == r["statements"] for r in rows.values()), rows
+    main(["doctor", "--store", str(store)])
+    text = capsys.readouterr().out
+    assert f"source {notes}: " in text and "0 entities, 4 facts (4 of 4 statements kept)" in text, text
+
+    sid = source_of(store, notes)
+    with MMAgent(Settings.load(env={}, store=store, llm="none")) as a:
+        lost = [r.id for r in a.store.scroll() if r.kind == "semantic" and "Lisbon" in r.text]
+        assert len(lost) == 1
+        a.store.delete(lost)  # a fact only the notes state, gone
+    code, doc = doctor(capsys, store)
+    found = [f for f in doc["findings"] if f["kind"] == "count" and f["source_id"] == sid]
+    assert code == 1 and found and "1 of the 4 statements its memories make are in no fact" in found[0]["message"], doc
+    assert not [f for f in doc["findings"] if f["damage"] and f["source_id"] != sid]  # the others are whole
+    code, doc = doctor(capsys, store, "--repair")
+    assert code == 2 and not [f for f in doc["remaining"] if f["damage"]], doc
+    assert {r["path"]: r for r in doc["sources"]}[str(notes)] == rows[str(notes)]
