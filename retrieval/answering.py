@@ -120,7 +120,7 @@ class AnswerStep:
             ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
                       for s in ranked]
         ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))
-        if (q.anchor is not None and q.anchor.relation == "during" or state.nth is not None) and ranked:
+        if (q.anchor is not None and q.anchor.relation == "during" or state.nth is not None or state.edge) and ranked:
             relevant = ranked  # the moment itself is what the question points at: no topic match needed
         else:
             relevant = [s for s in ranked if s.relevance >= ro.min_relevance]

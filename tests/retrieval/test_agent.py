@@ -117,6 +117,19 @@ def test_people_by_name_by_what_they_did_and_who_said_it(standup) -> None:  # ty
     assert who.answer.startswith("Priya"), who.to_json()
 
 
+def test_the_edge_of_a_part_nothing_describes_is_its_first_or_last_moment(standup) -> None:  # type: ignore[no-untyped-def]
+    """Nothing in memory says what the green-screen clip is, but its start is the first moment of
+    what is asked and its end the last; the same words about an event memory lacks abstain."""
+    store, script = standup
+    start = ask(store, "What was on screen when the green-screen clip started?")
+    assert start.found and scene_of(script, start.evidence[0]) == 0, start.to_json(trace=True)
+    assert start.evidence[0].modality == "screen" and "edge of a part" in start.note
+    end = ask(store, "What was shown before the green-screen clip cut to black?")
+    assert end.found and scene_of(script, end.evidence[0]) == 6, end.to_json(trace=True)
+    event = ask(store, "What was on screen when the green-screen ceremony started?")
+    assert not event.found, event.to_json(trace=True)
+
+
 def test_unanswerable_is_not_in_memory(standup) -> None:  # type: ignore[no-untyped-def]
     store, _ = standup
     answer = ask(store, "What is the CFO's favourite colour?")
