@@ -92,6 +92,11 @@ def test_first_and_last(standup) -> None:  # type: ignore[no-untyped-def]
     assert scene_of(script, first.evidence[0]) == 0, first.to_json()
     last = ask(store, "What was said last about the design review?")
     assert scene_of(script, last.evidence[0]) == 4, last.to_json()
+    # no span answers it: the reply is the moment time picked, not the other evidence cited with it
+    shown = ask(store, "What was on screen last?")
+    assert scene_of(script, shown.evidence[0]) == 6 and "tomorrow" in shown.answer.lower(), shown.to_json()
+    others = [t.lower() for scene in SCENES[:6] for t in (scene.title, *scene.lines)]
+    assert not any(t in shown.answer.lower() for t in others), shown.to_json()
 
 
 def test_after_an_anchor_and_what_was_shown_while_something_was_said(standup) -> None:  # type: ignore[no-untyped-def]
