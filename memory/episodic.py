@@ -67,6 +67,26 @@ def speech_snippets(segments: tuple[Segment, ...], turns: Sequence[SpeakerTurn] 
     return out
 
 
+MUSIC_TEXT = "Music: a song is playing, with singing"
+MUSIC_GAP = 10.0  # seconds: words over music this close together are one stretch of music
+
+
+def sound_snippets(segments: Sequence[Segment]) -> list[Snippet]:
+    """The stretches of music: a run of segments the ASR heard over music (``Segment.sound``,
+    models/asr_music.py), as one snippet of modality "sound" over the whole run — the moment
+    "while the song played" points at. Speech VAD heard, however close, is no music."""
+    runs: list[list[Segment]] = []
+    for seg in sorted(segments, key=lambda s: s.start):
+        if seg.sound != "music":
+            if runs and runs[-1]:
+                runs.append([])
+            continue
+        if not runs or not runs[-1] or seg.start - runs[-1][-1].end > MUSIC_GAP:
+            runs.append([])
+        runs[-1].append(seg)
+    return [Snippet(run[0].start, max(s.end for s in run), MUSIC_TEXT, "sound") for run in runs if run]
+
+
 def screen_snippets(clip: ClipObservation) -> list[Snippet]:
     """What the screen showed, a block of lines per distinct read frame (a slide, a window), from
     that frame until the next read frame that shows something else (or the clip's end). Lines of
@@ -110,6 +130,7 @@ def clip_memory(
     people = people or {}
     speech = speech_snippets(clip.segments, clip.turns if ids else (), ids.turns if ids else None)
     screen = screen_snippets(clip)
+    sound = sound_snippets(clip.segments)
     faces = sorted({ids.faces[f.track] for f in clip.faces if f.track in ids.faces}, key=_num) if ids else []
     if not speech and not screen and not faces:
         return None
@@ -130,6 +151,8 @@ def clip_memory(
         parts.extend(f"{who(v) if v else 'Someone'} said: " + " ".join(t) for v, t in lines)
     elif speech:
         parts.append("Said: " + " ".join(s.text for s in speech))
+    if sound:
+        parts.append(MUSIC_TEXT)
     if screen:
         parts.append("On screen: " + " | ".join(line.text for line in clip.ocr_lines()))
         raw = {line.text for line in clip.ocr_lines()}
@@ -150,7 +173,7 @@ def clip_memory(
         path=path,
         entity_ids=tuple(entity_ids + persons),
         wall_time=clip.wall_start,
-        snippets=tuple(replace(s, flags=instructions.flags(s.text)) for s in speech + screen),
+        snippets=tuple(replace(s, flags=instructions.flags(s.text)) for s in speech + screen + sound),
         provenance={"clip_index": clip.clip_index, **clip.producer},
     )
 

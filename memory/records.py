@@ -18,7 +18,7 @@ class Snippet:
     start: float
     end: float
     text: str
-    modality: str  # "speech" | "screen"
+    modality: str  # "speech" | "screen" | "sound" (music heard: memory/episodic.sound_snippets)
     image: str | None = None  # screen sources: the screenshot file that shows it
     speaker: str | None = None  # speech: the stable voice id (``voice_3``) of who said it
     flags: tuple[str, ...] = ()  # provenance: "instruction" = reads as a command to the assistant (memory/instructions.py)

@@ -4,6 +4,7 @@ of their times back to the audio, our segment records, and hallucination loops."
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from models.base import FloatArray, Segment, Word
@@ -71,7 +72,7 @@ def drop_loops(segments: list[Segment], longest: int = 6) -> list[Segment]:
             out.append(seg)
         elif kept.get(k):
             ws = tuple(kept[k])
-            out.append(Segment(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), ws, seg.language))
+            out.append(replace(seg, start=ws[0].start, end=ws[-1].end, text=" ".join(w.text for w in ws), words=ws))
     return out
 
 
@@ -81,7 +82,7 @@ def _norm(text: str) -> str:
 
 def _shift(seg: Segment, dt: float) -> Segment:
     words = tuple(Word(round(w.start + dt, 3), round(w.end + dt, 3), w.text, w.probability) for w in seg.words)
-    return Segment(round(seg.start + dt, 3), round(seg.end + dt, 3), seg.text, words, seg.language)
+    return replace(seg, start=round(seg.start + dt, 3), end=round(seg.end + dt, 3), words=words)
 
 
 MIN_WINDOW = 4.0  # seconds: a batch of short chunks is still encoded at least this long

@@ -19,6 +19,7 @@ is not a sentence). Silence and quiet noise cost nothing: they are never loud.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -90,5 +91,5 @@ def missed_speech(
             piece, language=language, beam_size=1, temperature=0.0, word_timestamps=True, vad_filter=False,
             condition_on_previous_text=False, max_new_tokens=max(8, int((hi - lo) * TOKENS_PER_SECOND)),
         )
-        out += [shift(s, lo) for s in to_segments([s for s in found if _believable(s)], info.language)]
+        out += [replace(shift(s, lo), sound="music") for s in to_segments([s for s in found if _believable(s)], info.language)]
     return out

@@ -36,6 +36,7 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()
     language: str = ""  # the language it was transcribed in (ISO 639-1, "en"), when the ASR tells
+    sound: str = ""  # "music": heard in a loud stretch with no speech to VAD (singing, speech over music)
 
 
 @dataclass(frozen=True)

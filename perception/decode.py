@@ -11,6 +11,7 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -272,10 +273,18 @@ def _read_audio(  # type: ignore[no-untyped-def]
 @dataclass(frozen=True)
 class SceneOptions:
     """Scene cuts between the floor-rate samples: a small grey thumbnail every ``step`` seconds;
-    a mean change of ``cut`` (0-255) or more from the previous one adds that frame as a keyframe."""
+    a mean change of ``cut`` (0-255) or more from the previous one means a cut lies between them.
+
+    With ``exact`` the cut is placed on its own frame: the frame between the two checks that
+    changed most from the one before it (a hard cut's first frame; a dissolve's steepest step).
+    That frame and the one before it — the last of the old shot — are both keyframes: what a
+    shot shows as it starts and as it ends (a burned-in timecode, a slide's last build) is read
+    there, not up to ``step`` seconds later or earlier. The first frame after a clip's end is
+    checked too, so a cut at a clip's edge still gives the clip the last frame of its shot."""
 
     step: float = 1.0
     cut: float = 30.0
+    exact: bool = True
 
 
 def _thumb(image: ImageArray) -> npt.NDArray[np.float32]:
@@ -330,12 +339,19 @@ def _read_frames(  # type: ignore[no-untyped-def]
 
     tolerance = 0.5 / fps
     floor, checks = _plan(span, interval, scene)
+    exact = scene is not None and scene.exact
     fi = ci = 0
     out: list[tuple[float, ImageArray]] = []
     cuts: set[float] = set()
     last_thumb = None
+    shot: list[tuple[float, Any]] = []  # exact cuts: the last check's frame and every frame since
     t = until = 0.0
     started = False
+
+    def image_of(frame) -> ImageArray:  # type: ignore[no-untyped-def]
+        w, h = _fit(frame.width, frame.height, max_side)
+        return frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
+
     try:
         for frame, _ in _decoded(path, container, stream, offset, "video"):
             t = (frame.time - offset) if frame.time is not None else t + 1.0 / fps
@@ -344,25 +360,41 @@ def _read_frames(  # type: ignore[no-untyped-def]
                     return None  # the seek overshot the clip's start
                 started = True
             until = max(until, t + 1.0 / fps)
+            at = round(max(t, 0.0), 3)
             if t >= span[1] - tolerance and fi == len(floor) and ci == len(checks):
+                if exact and shot and last_thumb is not None:  # a cut at the clip's edge
+                    image = image_of(frame)
+                    if float(np.abs(_thumb(image) - last_thumb).mean()) >= scene.cut:  # type: ignore[union-attr]
+                        found, cut = _cut_frames([(tt, image_of(f)) for tt, f in shot] + [(at, image)], span[1] - tolerance)
+                        out += found
+                        cuts.update(cut)
                 break
             due_floor = fi < len(floor) and t >= floor[fi] - tolerance
             due_check = ci < len(checks) and t >= checks[ci] - tolerance
             if not (due_floor or due_check):
+                if exact and shot:
+                    shot.append((at, frame))
                 continue
-            w, h = _fit(frame.width, frame.height, max_side)
-            image = frame.reformat(width=w, height=h, format="rgb24").to_ndarray()
-            at = round(max(t, 0.0), 3)
+            image = image_of(frame)
             taken = False
             if due_check:
                 thumb = _thumb(image)
                 if last_thumb is not None and scene is not None and float(np.abs(thumb - last_thumb).mean()) >= scene.cut:
-                    cuts.add(at)
-                    out.append((at, image))
-                    taken = True
+                    if exact:
+                        found, cut = _cut_frames([(tt, image_of(f)) for tt, f in shot] + [(at, image)], span[1])
+                        out += found
+                        cuts.update(cut)
+                        taken = at in cut
+                    else:
+                        cuts.add(at)
+                        out.append((at, image))
+                        taken = True
                 last_thumb = thumb
+                shot = [(at, frame)] if exact else []
                 while ci < len(checks) and t >= checks[ci] - tolerance:
                     ci += 1
+            elif exact and shot:
+                shot.append((at, frame))
             if due_floor:
                 if not taken:
                     out.append((at, image))
@@ -370,7 +402,31 @@ def _read_frames(  # type: ignore[no-untyped-def]
                     fi += 1
     except av.error.FFmpegError as exc:
         raise CorruptMedia(path, f"truncated or damaged: video decoding failed near {t:.1f} s ({exc.strerror or exc})") from None
-    return out, frozenset(cuts), until
+    return _in_order(out), frozenset(cuts), until
+
+
+def _cut_frames(shot: list[tuple[float, ImageArray]], end: float) -> tuple[list[tuple[float, ImageArray]], set[float]]:
+    """The cut in ``shot`` (a check's frame, the frames after it, and the next check's, which
+    differs): the frame that changed most from the one before it, and that one before it — the
+    last frame of the old shot. A frame at or after ``end`` belongs to the next clip and is left
+    out. Returns the frames and the cut's time (none when the cut is the next clip's first frame)."""
+    thumbs = [_thumb(image) for _, image in shot]
+    steps = [float(np.abs(b - a).mean()) for a, b in zip(thumbs, thumbs[1:])]
+    k = 1 + int(np.argmax(steps))
+    found = [shot[k - 1]]
+    cut: set[float] = set()
+    if shot[k][0] < end:
+        found.append(shot[k])
+        cut.add(shot[k][0])
+    return found, cut
+
+
+def _in_order(frames: list[tuple[float, ImageArray]]) -> list[tuple[float, ImageArray]]:
+    """Frames sorted by time, one per time (a cut's frames may also be floor-rate samples)."""
+    seen: dict[float, ImageArray] = {}
+    for at, image in frames:
+        seen.setdefault(at, image)
+    return sorted(seen.items(), key=lambda x: x[0])
 
 
 def clip_frames_decord(
@@ -403,19 +459,35 @@ def clip_frames_decord(
     picked = {i: False for i in first_at(floor)}
     last_thumb = None
     if scene is not None and checks:
-        check_index = first_at(checks)
-        images = reader.get_batch(sorted(set(check_index))).asnumpy()
-        by_index = dict(zip(sorted(set(check_index)), images))
-        for i in sorted(set(check_index)):
+        check_index = sorted(set(first_at(checks)))
+        end = int(np.searchsorted(starts, span[1] - 0.5 / _rate(starts)))  # the next clip's first frame
+        edge = [end] if scene.exact and end < len(starts) and end > check_index[-1] else []
+        images = reader.get_batch(check_index + edge).asnumpy()
+        by_index = dict(zip(check_index + edge, images))
+        previous = None
+        for i in check_index + edge:
             thumb = _thumb(by_index[i])
-            if last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) >= scene.cut:
-                picked[i] = True
-            last_thumb = thumb
+            if last_thumb is not None and previous is not None and float(np.abs(thumb - last_thumb).mean()) >= scene.cut:
+                if scene.exact:  # the frame that changed most since the last check, and the one before it
+                    between = list(range(previous, i + 1))
+                    thumbs = [_thumb(im) for im in reader.get_batch(between).asnumpy()]
+                    k = 1 + int(np.argmax([float(np.abs(b - a).mean()) for a, b in zip(thumbs, thumbs[1:])]))
+                    picked.setdefault(between[k - 1], False)
+                    if between[k] < end:
+                        picked[between[k]] = True
+                elif i < end:
+                    picked[i] = True
+            last_thumb, previous = thumb, i
     order = sorted(picked)
     batch = reader.get_batch(order).asnumpy()
     frames = [(round(float(starts[i]), 3), batch[k]) for k, i in enumerate(order)]
     cuts = frozenset(round(float(starts[i]), 3) for i in order if picked[i])
     return frames, cuts, until
+
+
+def _rate(starts: npt.NDArray[np.float64]) -> float:
+    """Frames per second from the frames' start times."""
+    return float((len(starts) - 1) / (starts[-1] - starts[0])) if len(starts) > 1 and starts[-1] > starts[0] else 25.0
 
 
 FRAME_BACKENDS = {"pyav": clip_frames_pyav, "decord": clip_frames_decord}

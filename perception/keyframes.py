@@ -71,6 +71,13 @@ class ChangeDetector:
             return True
         return bool(changed.any()) and t - self._last_t >= self.options.max_staleness
 
+    def changed_since_read(self, sig: Signature) -> bool:
+        """Whether any pixel of the thumbnail changed by a tile's threshold since the last read:
+        small text changing (a timecode's digits) moves a few pixels, not a whole tile's mean."""
+        if self._last is None:
+            return True
+        return bool(float(np.abs(sig - self._last).max()) >= self.options.tile_threshold)
+
     def mark_read(self, t: float, sig: Signature, mask: npt.NDArray[np.bool_]) -> None:
         self._last, self._last_t, self._mask = sig, t, mask
 

@@ -55,7 +55,8 @@ from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
-SPEECH_VERSION = 6  # 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
+SPEECH_VERSION = 7  # 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
+KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
 FACES_VERSION = 2  # 2: tracks keep their sighting times
 DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
@@ -149,7 +150,7 @@ class Perceiver:
         fps = {"speech": _hash(base, "speech", SPEECH_VERSION, REDACTION_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
         frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
         fps["keyframes"] = _hash(
-            frames, "keyframes", REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
+            frames, "keyframes", KEYFRAMES_VERSION, REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
         if self.voice is not None:
@@ -455,12 +456,15 @@ class Perceiver:
         detector = ChangeDetector(o.change)  # fresh per clip: clips stay independent
         last_kept = None
         out = []
-        for t, image in frames:
+        for k, (t, image) in enumerate(frames):
             sig = signature(image)
             distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, o.change) >= o.distinct_tiles
             lines: tuple[OcrLine, ...] = ()
             structured: tuple[str, ...] = ()
-            read = self.ocr is not None and detector.should_read(t, sig)
+            # the last frame before a cut shows how its shot ended (a timecode, a slide's last build):
+            # read when anything in it changed since the last read, however small
+            ends_shot = k + 1 < len(frames) and frames[k + 1][0] in cuts and detector.changed_since_read(sig)
+            read = self.ocr is not None and (detector.should_read(t, sig) or ends_shot)
             if read:
                 assert self.ocr is not None
                 boxes = self.ocr.read(image)

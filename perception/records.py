@@ -149,7 +149,7 @@ class ClipObservation:
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"clip observation schema {data.get('schema_version')} is not {SCHEMA_VERSION}")
         segments = tuple(
-            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]), s.get("language", ""))
+            Segment(s["start"], s["end"], s["text"], tuple(Word(**w) for w in s["words"]), s.get("language", ""), s.get("sound", ""))
             for s in data["segments"]
         )
         keyframes = tuple(

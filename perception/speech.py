@@ -16,7 +16,7 @@ moved later stays with the clip before it, and the other way round).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -111,7 +111,7 @@ def owned(found: Sequence[Segment], audio_t0: float, span: Span, cuts: tuple[flo
                 if start <= audio_t0 + (w.start + w.end) / 2 < end
             )
             if words:
-                kept.append(Segment(words[0].start, words[-1].end, " ".join(w.text for w in words), words, seg.language))
+                kept.append(replace(seg, start=words[0].start, end=words[-1].end, text=" ".join(w.text for w in words), words=words))
         elif start <= audio_t0 + (seg.start + seg.end) / 2 < end:
-            kept.append(Segment(round(seg.start + audio_t0, 3), round(seg.end + audio_t0, 3), seg.text, (), seg.language))
+            kept.append(replace(seg, start=round(seg.start + audio_t0, 3), end=round(seg.end + audio_t0, 3)))
     return tuple(kept)

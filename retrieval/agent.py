@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -119,6 +120,14 @@ class Agent(AnswerStep):
                     state.anchor = self._anchor_moment(q, qvec, result, embed)
                     if state.anchor:
                         steps.append(Step("observation", round_, {"anchor": list(state.anchor)}))
+                    elif q.anchor.edge is not None:
+                        # "when the green clip started": nothing in memory describes the clip, but its
+                        # start is the first of the moments the question asks about (its end the last)
+                        edge = q.anchor
+                        q = replace(q, anchor=None, order=edge.edge)
+                        state.question, state.edge = q, edge.edge
+                        note = f"no moment matches '{edge.phrase}', an edge of a part of the recording: the {edge.edge} moment it asks about"
+                        steps.append(Step("observation", round_, {"edge": edge.edge, "unmatched": edge.phrase}))
             state.ranked = self.retriever.rank(rank_text, qvec, list(state.hits.values()), self.tools.before, named,
                                                q.history, embed)
             if round_ > 1 and len(state.hits) == before_round:

@@ -120,7 +120,7 @@ class AnswerStep:
             ranked = [Scored(s.hit, s.snippet, s.relevance + (o.modality_bonus if s.snippet.modality == wanted else 0.0))
                       for s in ranked]
         ranked.sort(key=lambda s: (-s.relevance, s.snippet.start))
-        if (q.anchor is not None and q.anchor.relation == "during" or state.nth is not None) and ranked:
+        if (q.anchor is not None and q.anchor.relation == "during" or state.nth is not None or state.edge) and ranked:
             relevant = ranked  # the moment itself is what the question points at: no topic match needed
         else:
             relevant = [s for s in ranked if s.relevance >= ro.min_relevance]
@@ -178,7 +178,9 @@ class AnswerStep:
             cited = [best, *[s for s in chosen if s is not best]][: ro.evidence]
             return Answer(found.text, tuple(s.evidence() for s in cited), 0, "extractive",
                           f'{found.how}: "{found.line}"')
-        text, mode, note = self.retriever.compose(q.text, chosen)
+        # "the last timecode shown": time picked the moment, so the reply is written from it alone
+        # (the other evidence is cited, not offered: a small model would pick among them again)
+        text, mode, note = self.retriever.compose(q.text, chosen[:1] if q.order else chosen)
         return Answer(text, tuple(s.evidence() for s in chosen), 0, mode,
                       f"no span of the asked type ({q.wants or q.kind}) in the evidence, so it is given whole; {note}")
 

@@ -93,6 +93,7 @@ class State:
     ranked: list[Scored] = field(default_factory=list)  # the snippets so far, best first
     anchor: tuple[str, float, float] | None = None  # (source, start, end) of the anchor moment
     anchor_searched: bool = False
+    edge: str | None = None  # the anchor, unmatched, was the start ("first") or end ("last") of a part of the recording
     hop: tuple[str, tuple[str, ...], str] | None = None  # (speaker, all their entity ids, the snippet) of a hop
     hop_searched: bool = False
     nth: tuple[str, tuple[str, ...], tuple[tuple[str, float, float], ...]] | None = None  # "the second person": (label, ids, spans)

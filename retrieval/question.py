@@ -49,6 +49,12 @@ PAST_STATE = frozenset("originally previously formerly earlier previous old form
 SEEN_WORDS = frozenset("camera screen video frame picture shot appear see show".split())
 HEARD_NOUNS = frozenset("speaker voice caller singer narrator reader".split())
 CHANGE_VERBS = frozenset("change move update switch replace reschedule edit modify".split())
+# the edges of a stretch: "when the clip started", "before the video cut to black", "at the end of the song"
+START_WORDS = frozenset("start begin commence beginning opening outset".split())
+END_WORDS = frozenset("end finish stop conclude cut fade ending finale".split())
+# parts of a recording, whose edges are in memory even when nothing describes them ("the clip")
+MEDIA_NOUNS = frozenset("clip video recording song scene shot segment section part track episode movie film "
+                        "footage reel sequence stream broadcast programme program".split())
 # temporal subordinators and prepositions → how the question navigates from the moment they name
 TEMPORAL = {"after": "after", "once": "after", "since": "after", "following": "after",
             "before": "before", "until": "before", "till": "before", "prior": "before",
@@ -63,6 +69,10 @@ class Anchor:
     relation: str
     phrase: str
     modality: str | None = None  # "speech" (something said), "screen" (something shown) or either
+    # the moment is an edge of a stretch, seen from the side the question looks at: "first" for
+    # "when / after X started", "last" for "when / before X ended" (None otherwise, and for
+    # "before X started" or "after X ended", which look away from the stretch)
+    edge: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,10 +228,12 @@ def _anchor(doc: Doc, wh: Token | None) -> tuple[Anchor | None, set[int], bool]:
             if not obj:
                 continue
             span = doc[obj[0].left_edge.i: obj[0].right_edge.i + 1]
+            head = obj[0]
         elif tok.dep_ in ("mark", "advmod") and tok.head.dep_ in ("advcl", "relcl", "ccomp", "conj", "pcomp") \
                 or (tok.dep_ == "mark" and tok.head.i != tok.i):  # "once the break was over", "when X was said"
             clause = tok.head
             span = doc[clause.left_edge.i: clause.right_edge.i + 1]
+            head = clause
         else:
             continue
         words = [t for t in span if t.i != tok.i]
@@ -237,8 +249,29 @@ def _anchor(doc: Doc, wh: Token | None) -> tuple[Anchor | None, set[int], bool]:
         shown = bool(lemmas & (SHOW_VERBS | SCREEN_NOUNS))
         modality = "speech" if said and not shown else "screen" if shown and not said else None
         skip = {t.i for t in span} | {tok.i}
-        return (None if history else Anchor(rel, phrase, modality)), skip, history
+        return (None if history else Anchor(rel, phrase, modality, _edge(rel, head))), skip, history
     return None, set(), False
+
+
+def _edge(relation: str, head: Token) -> str | None:
+    """"first" / "last" when the anchor is the start / end of a part of the recording and the
+    question looks into it: the anchor's head — the verb of its clause ("when the clip
+    *started*"), or the noun a preposition governs ("after the *beginning* of the song") — is a
+    word of beginning or ending, and what begins or ends — the verb's subject, the noun's "of" —
+    is a part of a recording (a clip, a song, a scene), not an event ("when the meeting started")
+    or an act ("when he opened the invoice")."""
+    if head.pos_ in ("NOUN", "PROPN"):
+        whose = [g for c in head.children if c.dep_ == "prep" and c.lower_ == "of" for g in c.children if g.dep_ == "pobj"]
+    else:
+        whose = [c for c in head.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if not any(t.lemma_.lower() in MEDIA_NOUNS for t in whose):
+        return None
+    lemmas = {head.lemma_.lower()}
+    if lemmas & START_WORDS and relation in ("during", "after"):
+        return "first"
+    if lemmas & END_WORDS and relation in ("during", "before"):
+        return "last"
+    return None
 
 
 def _hop(doc: Doc, wh: Token | None) -> Span | None:

@@ -20,6 +20,16 @@ def composite() -> np.ndarray:
     return clip_audio(path, (64.32, 126.32), 0.0)[0]  # "The Paul Allen Song", sung over music
 
 
+def test_speech_vad_hears_is_not_marked_as_music(asr) -> None:  # type: ignore[no-untyped-def]
+    """JFK's speech (in the dev set, after the timecode clip) is heard by VAD: none of it is music."""
+    from perception.decode import clip_audio
+
+    speech = clip_audio(need(DATA / "qa" / "video-dev" / "composite.mp4"), (183.72, 194.72), 0.0)[0]
+    found = asr.transcribe(speech)
+    assert "fellow americans" in " ".join(s.text for s in found).lower()
+    assert all(s.sound == "" for s in found), found
+
+
 def test_loud_stretches_skip_speech_silence_and_short_sounds() -> None:
     rng = np.random.default_rng(0)
     loud = (0.1 * rng.standard_normal(RATE * 12)).astype(np.float32)  # about -20 dBFS
@@ -36,7 +46,10 @@ def test_loud_stretches_skip_speech_silence_and_short_sounds() -> None:
 def test_a_sung_song_is_transcribed(asr, composite) -> None:  # type: ignore[no-untyped-def]
     """The song's words that name numbers ("15 hours of work today", "17 tomorrow") come back;
     VAD alone hears almost nothing of it."""
-    text = " ".join(s.text for s in asr.transcribe(composite)).lower()
+    found = asr.transcribe(composite)
+    text = " ".join(s.text for s in found).lower()
     assert "15" in text and "17" in text, text
+    sung = " ".join(s.text for s in found if s.sound == "music").lower()
+    assert "15" in sung and "17" in sung, found  # heard over music, and marked so
     assert "hours" in text and len(text.split()) >= 30, text  # VAD alone: "oh, someday, it's vision pain"
     assert text.count("oh, oh") == 0  # the loop whisper falls into on the chorus is dropped

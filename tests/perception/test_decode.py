@@ -1,3 +1,4 @@
+import importlib.util
 import shutil
 
 import numpy as np
@@ -81,10 +82,49 @@ def test_scene_cuts_add_keyframes_between_floor_samples(grid_video) -> None:  # 
     assert [t for t, _ in floor] == pytest.approx([0.0, 5.0], abs=0.05) and not no_cuts
     joins = [start for _, start, _ in truth if 0 < start < 10]
     assert cuts, "no scene cut found at the joins"
-    for cut in cuts:  # each cut is within a check step after a join
-        assert any(0 <= cut - j <= 0.55 for j in joins), (cut, joins)
+    for cut in cuts:  # each cut is on a join (exact cuts, the default) or within a check step after it
+        assert any(-0.02 <= cut - j <= 0.55 for j in joins), (cut, joins)
     assert sorted(t for t, _ in frames) == [t for t, _ in frames]
-    assert len(frames) == len(floor) + len(cuts - {t for t, _ in floor})
+    # each cut adds its own frame and the last frame before it (unless a floor sample is either)
+    added = {t for t, _ in frames} - {t for t, _ in floor}
+    assert cuts <= added | {t for t, _ in floor} and len(added) <= 2 * len(cuts)
+
+
+def test_exact_cuts_land_on_the_join_with_the_last_frame_before(grid_video) -> None:  # type: ignore[no-untyped-def]
+    """A cut is placed on the new shot's first frame, and the old shot's last frame is kept too;
+    without ``exact`` the cut stays on the check after the join."""
+    path, truth = grid_video
+    span = (0.0, 10.0)
+    joins = [start for _, start, _ in truth if 0 < start < 10]
+    frame = 1 / 25
+    frames, cuts, _ = clip_frames_pyav(path, span, 5.0, 1280, SceneOptions(step=0.5, cut=12.0))
+    times = [t for t, _ in frames]
+    assert sorted(cuts) == [pytest.approx(j, abs=frame / 2) for j in joins]
+    for cut in cuts:
+        k = times.index(cut)
+        assert times[k - 1] == pytest.approx(cut - frame, abs=frame / 2)  # the old shot's last frame
+        # the two frames are two different pictures, the one before the cut the same shot as before
+        assert np.abs(frames[k][1].astype(int) - frames[k - 1][1].astype(int)).mean() > 12
+    assert times == sorted(set(times))
+    late, late_cuts, _ = clip_frames_pyav(path, span, 5.0, 1280, SceneOptions(step=0.5, cut=12.0, exact=False))
+    assert all(any(0 <= cut - j <= 0.55 for j in joins) for cut in late_cuts)  # on the check at or after the join
+    assert {t for t, _ in late} == set(late_cuts) | {0.0, 5.0}  # and no frame of the old shot added
+
+
+def test_a_cut_at_the_clip_edge_gives_the_clip_its_last_frame(grid_video) -> None:  # type: ignore[no-untyped-def]
+    """A clip that ends on a join has no cut of its own, but its shot's last frame is a keyframe;
+    a clip that ends inside a shot gets no frame beyond its floor samples."""
+    path, truth = grid_video
+    join = truth[1][1]
+    scene = SceneOptions(step=0.5, cut=12.0)
+    edge, edge_cuts, _ = clip_frames_pyav(path, (0.0, join), 2.0, 1280, scene)
+    assert not edge_cuts
+    assert [t for t, _ in edge][-1] == pytest.approx(join - 1 / 25, abs=0.02)
+    inside, inside_cuts, _ = clip_frames_pyav(path, (0.0, join - 0.5), 2.0, 1280, scene)
+    assert not inside_cuts and [t for t, _ in inside] == pytest.approx([0.0, 2.0], abs=0.05)
+    if importlib.util.find_spec("decord") is not None:
+        again, again_cuts, _ = clip_frames_decord(path, (0.0, join), 2.0, 1280, scene)
+        assert not again_cuts and [t for t, _ in again] == [pytest.approx(t, abs=0.045) for t, _ in edge]
 
 
 def test_decord_backend_gives_the_same_frames(grid_video) -> None:  # type: ignore[no-untyped-def]

@@ -27,6 +27,63 @@ def test_change_detector_reads_only_what_changed() -> None:
     assert det.should_read(4.0, signature(255 - still))  # a cut
 
 
+class _ScriptedOcr:
+    """Reads the grey level of a frame's top-left corner as its text: a scripted, deterministic OCR."""
+
+    model_id = "scripted"
+
+    def __init__(self) -> None:
+        self.read_at: list[int] = []
+
+    def read(self, image):  # type: ignore[no-untyped-def]
+        from models.base import TextBox
+
+        self.read_at.append(int(image[0, 0, 0]))
+        return [TextBox(f"level {int(image[0, 0, 0])}", 0.99, ((0, 0), (40, 0), (40, 10), (0, 10)))]
+
+
+def test_the_last_frame_before_a_cut_is_read_when_anything_in_it_changed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A shot's last frame before a cut is read even when its change is too small for a tile to
+    count (a timecode's digits); an unchanged one (a still slide) is not read again."""
+    still = np.full((360, 640, 3), 120, dtype=np.uint8)
+    ticked = still.copy()
+    ticked[:4, :6] = 90  # a few pixels of "digits" change: no tile's mean moves by the threshold
+    black = np.zeros_like(still)
+    frames = [(0.0, still), (2.0, ticked), (3.96, ticked), (4.0, black)]
+    ocr = _ScriptedOcr()
+    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr)._keyframes(frames, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
+    assert [k.ocr_ran for k in kf] == [True, False, True, True]  # 2.0: small change, fresh read; 3.96: ends the shot
+    assert [line.text for line in kf[2].ocr] == ["level 90"]
+    ocr = _ScriptedOcr()
+    same = [(0.0, still), (2.0, still), (3.96, still), (4.0, black)]
+    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr)._keyframes(same, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
+    assert [k.ocr_ran for k in kf] == [True, False, False, True]  # nothing changed before the cut: no second read
+    no_cut = [(0.0, still), (2.0, ticked), (3.96, ticked), (4.0, ticked)]
+    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), _ScriptedOcr())._keyframes(no_cut, frozenset(), tmp_path, 0)  # type: ignore[arg-type]
+    assert [k.ocr_ran for k in kf] == [True, False, False, False]  # no cut: the small change waits for staleness
+
+
+def test_timecodes_are_read_where_the_shot_starts_and_ends(ocr, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The dev set's burned-in timecode clip (viewed by hand: 01:00:00:00 on its first frame at
+    137.32 s, 01:00:42:11 on its last at 179.68 s, then black): the cut's frame and the last
+    frame before the clip's cut to black are read, not only the 1 s check grid's."""
+    from perception.decode import clip_frames_pyav
+
+    from tests.conftest import DATA, need
+
+    video = need(DATA / "qa" / "video-dev" / "composite.mp4")
+    options = PerceptionOptions(save_keyframes=False)
+    perceiver = Perceiver(options, _Exploding(), ocr)  # type: ignore[arg-type]
+    read = {}
+    for span in ((120.0, 150.0), (150.0, 180.0)):
+        frames, cuts, _ = clip_frames_pyav(video, span, options.keyframe_interval, options.frame_max_side, options.scene)
+        for k in perceiver._keyframes(frames, cuts, tmp_path, 0):
+            if k.ocr_ran:
+                read[k.t] = " ".join(line.text for line in k.ocr)
+    assert read[137.32] == "01:00:00:00", read
+    assert read[179.68] == "01:00:42:11", read
+
+
 def test_grid_clips_words_belong_to_one_clip(asr, ocr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
     path, truth = grid_video
     info = probe(path)

@@ -92,6 +92,11 @@ def test_first_and_last(standup) -> None:  # type: ignore[no-untyped-def]
     assert scene_of(script, first.evidence[0]) == 0, first.to_json()
     last = ask(store, "What was said last about the design review?")
     assert scene_of(script, last.evidence[0]) == 4, last.to_json()
+    # no span answers it: the reply is the moment time picked, not the other evidence cited with it
+    shown = ask(store, "What was on screen last?")
+    assert scene_of(script, shown.evidence[0]) == 6 and "tomorrow" in shown.answer.lower(), shown.to_json()
+    others = [t.lower() for scene in SCENES[:6] for t in (scene.title, *scene.lines)]
+    assert not any(t in shown.answer.lower() for t in others), shown.to_json()
 
 
 def test_after_an_anchor_and_what_was_shown_while_something_was_said(standup) -> None:  # type: ignore[no-untyped-def]
@@ -115,6 +120,19 @@ def test_people_by_name_by_what_they_did_and_who_said_it(standup) -> None:  # ty
     assert all(scene_of(script, e) in priya_scenes and "my name is" not in e.text.lower() for e in hop.evidence)
     who = ask(store, "Who said the Globex invoice was paid?")
     assert who.answer.startswith("Priya"), who.to_json()
+
+
+def test_the_edge_of_a_part_nothing_describes_is_its_first_or_last_moment(standup) -> None:  # type: ignore[no-untyped-def]
+    """Nothing in memory says what the green-screen clip is, but its start is the first moment of
+    what is asked and its end the last; the same words about an event memory lacks abstain."""
+    store, script = standup
+    start = ask(store, "What was on screen when the green-screen clip started?")
+    assert start.found and scene_of(script, start.evidence[0]) == 0, start.to_json(trace=True)
+    assert start.evidence[0].modality == "screen" and "edge of a part" in start.note
+    end = ask(store, "What was shown before the green-screen clip cut to black?")
+    assert end.found and scene_of(script, end.evidence[0]) == 6, end.to_json(trace=True)
+    event = ask(store, "What was on screen when the green-screen ceremony started?")
+    assert not event.found, event.to_json(trace=True)
 
 
 def test_unanswerable_is_not_in_memory(standup) -> None:  # type: ignore[no-untyped-def]

@@ -137,6 +137,38 @@ def test_the_anchor_phrase_and_the_topic() -> None:
     assert shown.anchor is not None and shown.anchor.modality == "speech" and shown.shown
 
 
+@pytest.mark.parametrize("question, edge", [
+    ("What timecode was displayed when the green-screen clip started?", "first"),
+    ("What was on screen when the video began?", "first"),
+    ("What did the first frame show once the film started?", "first"),
+    ("What was on screen after the beginning of the song?", "first"),
+    ("What was the last timecode shown before the green clip cut to black?", "last"),
+    ("Which slide was shown when the recording ended?", "last"),
+    ("What was shown before the scene finished?", "last"),
+    ("What was said before the end of the episode?", "last"),
+])
+def test_an_anchor_at_the_edge_of_a_part_of_the_recording(question: str, edge: str) -> None:
+    """"when the clip started" / "before the video cut to black": the start or end of a part of
+    the recording, looked at from inside it — its first or last moment when memory cannot name it."""
+    q = parse(question)
+    assert q.anchor is not None and q.anchor.edge == edge, q.anchor
+
+
+@pytest.mark.parametrize("question", [
+    "What was shown before the clip started?",  # looks away from the clip: before its start
+    "What was said after the video ended?",  # after its end
+    "What was said when the meeting started?",  # an event, not a part of the recording
+    "What did he say when he opened the invoice?",  # an act
+    "What was shown when the window closed?",
+    "What was said before the end of the call?",
+    "What was shown when the song played?",  # the song, but no edge of it
+    "What was on screen when Dana spoke?",
+])
+def test_anchors_that_are_no_edge_of_the_recording(question: str) -> None:
+    q = parse(question)
+    assert q.anchor is not None and q.anchor.edge is None, q.anchor
+
+
 def test_the_gap_of_a_question() -> None:
     q = parse("Which wordlist was the passphrase generator using?")
     assert q.gap.wh == "which" and q.gap.focus_head == "wordlist"
