@@ -28,17 +28,18 @@ _COUNT = re.compile(r"^(?P<head>.+?):\s*(?P<n>\d+) items$")
 _ITEMS = re.compile(r"^(?P<head>.+?) lists (?P<items>.+)$")
 
 
-def _choice(q: Question) -> bool:
+def asks_choice(q: Question) -> bool:
     """The question asks which thing is in a chosen state ("which tab was open", "which option
-    was selected"): a which / what question on a verb (or adjective) of choosing."""
-    if q.kind != "what" or q.gap.wh not in ("which", "what") or not q.gap.focus:
+    was selected", "which place was highlighted"): a which / what question on a verb (or
+    adjective) of choosing."""
+    if q.kind not in ("what", "where") or q.gap.wh not in ("which", "what") or not q.gap.focus:
         return False
     doc = nlp.parse(q.text)
     return any(t.lemma_.lower() in CHOICE_VERBS and t.pos_ in ("VERB", "ADJ", "AUX") for t in doc)
 
 
 def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
-    if not _choice(q):
+    if not asks_choice(q):
         return None
     focus, content = _asked(q)
     asked = focus | content
