@@ -110,6 +110,34 @@ def boxes_of(lines: Sequence[Any]) -> list[Box]:
     return out
 
 
+def _control(ch: str) -> bool:
+    """A geometric shape (U+25A0–25FF: ○ ● □ ■) or a ballot box (☐ ☑ ☒): a control the OCR read
+    along with the text beside it."""
+    return 0x25A0 <= ord(ch) <= 0x25FF or 0x2610 <= ord(ch) <= 0x2612
+
+
+def split_at_controls(boxes: Sequence[Box]) -> list[Box]:
+    """A box the OCR read across two options ("PDF/A-2b○ PDF/A-1b": a radio button between) is two
+    boxes, cut at the control; each part's extent is its share of the characters."""
+    out: list[Box] = []
+    for b in boxes:
+        cuts = [k for k, ch in enumerate(b.text) if _control(ch) and 0 < k < len(b.text) - 1]
+        if not cuts:
+            out.append(b)
+            continue
+        per = (b.x1 - b.x0) / len(b.text)
+        start = 0
+        for end in [*cuts, len(b.text)]:
+            part = b.text[start:end]
+            text = part.strip()
+            if text and _WORDS.search(text):
+                lead = len(part) - len(part.lstrip())
+                x0 = b.x0 + per * (start + lead)
+                out.append(Box(text, x0, b.y0, x0 + per * len(text), b.y1))
+            start = end + 1
+    return out
+
+
 def rows_of(boxes: Sequence[Box]) -> list[list[Box]]:
     """Boxes grouped into rows (vertical overlap ≥ half the smaller height), top to bottom."""
     rows: list[list[Box]] = []
@@ -366,7 +394,7 @@ def _empty_fields(rows: Sequence[Sequence[Box]], taken: set[int], image: Any) ->
 def read(lines: Sequence[Any], image: Any = None) -> Layout:
     """The layout of one capture's OCR lines; with the pixels (an RGB array), the selected and
     checked state too."""
-    boxes = boxes_of(lines)
+    boxes = split_at_controls(boxes_of(lines))
     rows = rows_of(boxes)
     pairs, taken = pairs_of(rows)
     pairs += [p for p in tables_of(rows) if p not in pairs]

@@ -163,12 +163,13 @@ def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.n
     out: list[tuple[str, str]] = []
     for group in groups:
         out.extend(_highlight(group, image))
-    # controls come in columns, and a column of them holds an empty one: a column of marks that
-    # are all filled is a column of icons
-    marks = [(b, g) for b in boxes if (g := _glyph(image, b)) is not None]
+    # controls come in columns (or side by side on a row: radio buttons inline), and a column or
+    # row of them holds an empty one: a column of marks that are all filled is a column of icons
+    marks = [(b, g) for b in boxes if not is_glyph(b.text) and (g := _glyph(image, b)) is not None]
     for b, (state, x) in marks:
         column = [s for c, (s, y) in marks if abs(y - x) <= 0.5 * b.h]
-        if "off" in column:
+        row = [s for c, (s, _) in marks if c is not b and abs(c.cy - b.cy) <= 0.5 * b.h]
+        if "off" in column or "off" in row:
             text = b.text
             head, _, rest = text.partition(" ")
             if x >= b.x0 - 0.3 * b.h and len(head) == 1 and rest:

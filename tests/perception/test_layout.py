@@ -426,3 +426,44 @@ def test_real_highlighted_place_mail_rule_action_and_tag_colour(ocr) -> None:  #
     assert ("Action", "Delete") in rule.pairs and ("Folder", "INBOX") in rule.pairs
     tag = _read(ocr, "paperless_new_tag.png")
     assert ("Color", "#e79fb0") in tag.pairs
+
+
+# -- a box the OCR read across two options, cut at the control between them -----------------------
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("PDF/A-2b○ PDF/A-1b", ["PDF/A-2b", "PDF/A-1b"]),
+    ("Portrait ● Landscape", ["Portrait", "Landscape"]),
+    ("Yes ☐ No", ["Yes", "No"]),
+])
+def test_a_box_is_cut_at_a_control_inside_it(text: str, parts: list[str]) -> None:
+    (box,) = layout.boxes_of([line(text, 100, 40, 10 * len(text))])
+    cut = layout.split_at_controls([box])
+    assert [b.text for b in cut] == parts
+    assert cut[0].x0 == box.x0 and cut[1].x0 > cut[0].x1  # the second starts after the control
+
+
+@pytest.mark.parametrize("text", ["○ Lossless compression", "Rating: ★★★☆☆", "Search...", "A ○", "Q&A ■"])
+def test_no_cut_at_a_leading_or_trailing_mark_or_without_one(text: str) -> None:
+    (box,) = layout.boxes_of([line(text, 100, 40, 10 * len(text))])
+    assert [b.text for b in layout.split_at_controls([box])] == [box.text]
+
+
+def test_radio_buttons_side_by_side_on_a_row() -> None:
+    """Two radio buttons on one row, the first filled: the filled one is on, the other off — a
+    row of marks that holds an empty one is a row of controls."""
+    image = np.full((100, 600, 3), 245, dtype=np.uint8)
+    for x, filled in ((60, True), (300, False)):  # round-ish outlined marks, a line high
+        image[40:60, x:x + 20] = 90
+        image[42:58, x + 2:x + 18] = (60, 150, 220) if filled else 245
+    lines = [line("PDF/A-2b", 90, 40, 96, 20), line("PDF/A-1b", 330, 40, 96, 20)]
+    states = dict(layout.read(lines, image).states)
+    assert states.get("PDF/A-2b") == "on" and states.get("PDF/A-1b") == "off"
+    image[42:58, 302:318] = (60, 150, 220)  # both filled: a row of icons, no state
+    assert layout.read(lines, image).states == ()
+
+
+def test_real_pdf_a_version_read_across_one_box(ocr) -> None:  # type: ignore[no-untyped-def]
+    states = dict(_read(ocr, "libreoffice_pdf_options.png").states)
+    assert states.get("PDF/A-2b") == "on" and states.get("PDF/A-1b") == "off"
+    assert states.get("Lossless compression") == "on"
