@@ -62,7 +62,9 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 shared = len(words & asked)
                 if not shared and not (marked and len(items) == 1):
                     continue  # one of several marked items that the question does not point at
-                key = (shared + 0.5 * marked, -(i * 1000 + k))
+                # a word of the asked noun counts twice ("which image compression option": the
+                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export")
+                key = (shared + len(words & focus) + 0.5 * marked, -(i * 1000 + k))
                 if best is None or key > best[:2]:
                     best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
     return best[2] if best else None
@@ -78,8 +80,9 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if piece.modality != "screen":
             continue
         title, lines = title_and_lines(piece)
-        # a heading that only names the app or window ("welcome to Paperless-ngx") says nothing
-        # about which of the capture's lists is asked: the title's words count for its items only
+        # a heading or items that only name the app or window ("welcome to Paperless-ngx", the
+        # chapters of "The Okular Handbook" all saying "Okular") say nothing about which of the
+        # capture's lists is asked
         named = asked - _lemmas(title)
         items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
         for k, line in enumerate(lines):
@@ -87,7 +90,7 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
             if m is None:
                 continue
             head = m.group("head")
-            score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & asked)
+            score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & named)
             if score <= 0:
                 continue
             key = (score, -(i * 1000 + k))

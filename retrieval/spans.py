@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from memory import nlp
-from perception.layout import NO_VALUE
+from perception.layout import NO_VALUE, is_glyph
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 
 if TYPE_CHECKING:
@@ -310,6 +310,7 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if piece.modality != "screen":
                     continue  # "how many hours": a number that counts something else is not the answer
             typed = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label) and s.text.lower() not in asked
+                     and not is_glyph(s.text)  # an icon read as "①" is no number
                      and _fits(s, text, q, asked, label)]
             for s in sorted(typed, key=lambda s: _preference(s, text, q)):
                 if label == "place":

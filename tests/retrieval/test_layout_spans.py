@@ -293,3 +293,41 @@ def test_which_place_was_selected_is_the_selected_item_not_the_app(question: str
 
 def test_where_questions_without_a_choice_still_name_the_app() -> None:
     assert span("Where did I see the Trash folder?", PLACES) == "Dolphin"
+
+
+# -- the asked noun's words count twice among chosen items; the app's name picks no list ----------
+
+PDF_RADIOS = Piece("[LibreOffice] PDF/A-2b: on | PDF/A-1b: off | Lossless compression: on | JPEG compression: off | "
+                   "Quality: 90", "screen")
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Which PDF/A version was selected in the PDF export options?", "PDF/A-2b"),
+    ("Which image compression option was chosen in the PDF export dialog?", "Lossless compression"),
+    ("What compression was picked for the PDF's images?", "Lossless compression"),
+    ("Which PDF/A conformance level was checked?", "PDF/A-2b"),
+])
+def test_the_chosen_item_that_holds_the_asked_noun(question: str, answer: str) -> None:
+    assert span(question, PDF_RADIOS) == answer
+
+
+HANDBOOK_PAGES = Piece("[Okular - The Okular Handbook] Search...: 7 items | Search... lists Introduction; Okular Basics; "
+                       "Okular Menus; Configuring Okular; Credits | Page 1 of 39", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many pages does the Okular Handbook have?",
+    "How many pages long was the Okular Handbook?",
+])
+def test_items_that_only_name_the_app_pick_no_list(question: str) -> None:
+    assert span(question, HANDBOOK_PAGES) != "7"
+
+
+def test_a_list_named_by_the_question_is_still_counted() -> None:
+    assert span("How many chapters were listed in the Okular Handbook's search panel?", HANDBOOK_PAGES) == "7"
+
+
+def test_an_icon_read_as_a_circled_digit_is_no_number() -> None:
+    files = Piece("[Dolphin] ① README | 21 Files (655.6 KiB)", "screen")
+    assert span("How many files were in the doc folder?", files) != "①"
+    assert span("What was the total size of the readme files?", files) != "①"
