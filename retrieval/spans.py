@@ -225,6 +225,8 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if best is None or key > (best[0], -best[1]):
                     best = (key[0], i, found)
                 continue
+            if value.strip() == NO_VALUE:
+                continue  # nothing readable there: never an answer of its own
             if score <= 0 or not (_typed(value, q.wants) or _names_focus(label, q)) or (_COUNT_LINE.match(value) and not q.gap.unit):
                 continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
             if _lemmas(value) <= content and q.wants not in ("number", "duration", "time", "yesno"):

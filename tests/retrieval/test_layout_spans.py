@@ -331,3 +331,17 @@ def test_an_icon_read_as_a_circled_digit_is_no_number() -> None:
     files = Piece("[Dolphin] ① README | 21 Files (655.6 KiB)", "screen")
     assert span("How many files were in the doc folder?", files) != "①"
     assert span("What was the total size of the readme files?", files) != "①"
+
+
+@pytest.mark.parametrize("question", [
+    "What ASN does the Sample100.csv document have?",
+    "What ASN was on the Sample100 document?",
+    "Which archive serial number did Sample100.csv get?",
+])
+def test_an_empty_label_is_never_the_value_itself(question: str) -> None:
+    """"Document Types: ∅" shares "document" with the question: not what is asked, so it neither
+    abstains nor answers "∅"; the value beside the asked label on the next capture does."""
+    dashboard = Piece("[Paperless-ngx] Document Types: ∅ | Storage Paths: ∅ | Total characters: 2,514,649", "screen")
+    table = Piece("[Paperless-ngx - Documents] Sample100.csv ASN: 112412326", "screen")
+    assert span(question, dashboard) != "∅"
+    assert span(question, dashboard, table) == "112412326"
