@@ -7,13 +7,14 @@ Geometry only, no word lists:
 - **rows**: boxes whose vertical extents overlap by half the smaller height, left to right;
 - **pairs**: a box "Label: value" (one OCR box, split at its first colon); a box ending in ":"
   with the next box to its right on the same row (nothing between); a label stacked above its
-  field (the nearest box under it, inset, closer to it than to the next box down: web forms,
-  grids of fields, whose row of labels is named by its section heading: "Western Text Font
-  Size: 44"); else a ":" label's box right under it (aligned, within two line heights); a ":"
+  field (the nearest box under it, inset — up to three heights after a swatch or an icon —,
+  closer to it than to the next box down, or followed by a note back at the label's left edge no
+  nearer to it: web forms, grids of fields, whose row of labels is named by its section heading:
+  "Western Text Font Size: 44"; a glyph is no value); else a ":" label's box right under it (aligned, within two line heights); a ":"
   label with none of these is shown without a value ("Password: ∅": masked, or empty). Two
   boxes on a row without a colon are no pair (a contents line and its page number);
-- **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch,
-  with the box above it (aligned, within two pitches) as its heading; rendered
+- **lists**: a column of ≥ 3 boxes, left edges aligned, one below the other at a steady pitch
+  (a box joins the column whose last box is nearest above it), with the box above it (aligned, within two pitches) as its heading; rendered
   "Heading: N items" and "Heading lists a; b; c" (no colon: the items are no label's value);
 - **tables** (perception/layout_table.py): a header row over aligned rows → "<row> <header>: <cell>"
   for the cells that hold a number, a date or a time;
@@ -42,7 +43,7 @@ from typing import Any
 
 from perception.layout_table import tables_of
 
-LAYOUT_VERSION = 1  # in the keyframes fingerprint: a change here re-reads captures
+LAYOUT_VERSION = 2  # in the keyframes fingerprint: a change here re-reads captures
 NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
 
 _FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")
@@ -109,6 +110,34 @@ def boxes_of(lines: Sequence[Any]) -> list[Box]:
     return out
 
 
+def _control(ch: str) -> bool:
+    """A geometric shape (U+25A0–25FF: ○ ● □ ■) or a ballot box (☐ ☑ ☒): a control the OCR read
+    along with the text beside it."""
+    return 0x25A0 <= ord(ch) <= 0x25FF or 0x2610 <= ord(ch) <= 0x2612
+
+
+def split_at_controls(boxes: Sequence[Box]) -> list[Box]:
+    """A box the OCR read across two options ("PDF/A-2b○ PDF/A-1b": a radio button between) is two
+    boxes, cut at the control; each part's extent is its share of the characters."""
+    out: list[Box] = []
+    for b in boxes:
+        cuts = [k for k, ch in enumerate(b.text) if _control(ch) and 0 < k < len(b.text) - 1]
+        if not cuts:
+            out.append(b)
+            continue
+        per = (b.x1 - b.x0) / len(b.text)
+        start = 0
+        for end in [*cuts, len(b.text)]:
+            part = b.text[start:end]
+            text = part.strip()
+            if text and _WORDS.search(text):
+                lead = len(part) - len(part.lstrip())
+                x0 = b.x0 + per * (start + lead)
+                out.append(Box(text, x0, b.y0, x0 + per * len(text), b.y1))
+            start = end + 1
+    return out
+
+
 def rows_of(boxes: Sequence[Box]) -> list[list[Box]]:
     """Boxes grouped into rows (vertical overlap ≥ half the smaller height), top to bottom."""
     rows: list[list[Box]] = []
@@ -136,6 +165,12 @@ def _below(label: Box, boxes: Sequence[Box]) -> Box | None:
     return min(under, key=lambda b: (b.y0, abs(b.x0 - label.x0)), default=None)
 
 
+def is_glyph(text: str) -> bool:
+    """One character that is no Latin letter or digit: an icon the OCR read as a glyph ("京", "×")."""
+    t = text.strip()
+    return len(t) == 1 and not (t.isascii() and t.isalnum())
+
+
 def _band(b: Box, boxes: Sequence[Box], inset: float = 1.5) -> list[Box]:
     """The other boxes in ``b``'s column: left edges within 1.5 heights (up to ``inset`` heights
     to the right: a field's text after a swatch or an icon), or overlapping it."""
@@ -144,9 +179,11 @@ def _band(b: Box, boxes: Sequence[Box], inset: float = 1.5) -> list[Box]:
 
 def _couple(label: Box, boxes: Sequence[Box]) -> Box | None:
     """The value of a label stacked above its field (a web form, a grid of fields): the nearest box
-    right under it, closer to the label than to the next box down — a list's items are evenly
-    spaced, a label and its value are a tight couple."""
-    band = _band(label, boxes)
+    right under it (inset up to three heights: a colour's code after its swatch), closer to the
+    label than to the next box down — a list's items are evenly spaced, a label and its value are
+    a tight couple — or, when the next box is a note back at the label's left edge (out of the
+    field), no nearer to the value than the value is to the label."""
+    band = _band(label, boxes, inset=3.0)
     below = sorted((x for x in band if x.y0 >= label.y1 - 0.2 * label.h), key=lambda x: x.y0)
     if not below:
         return None
@@ -154,8 +191,13 @@ def _couple(label: Box, boxes: Sequence[Box]) -> Box | None:
     gap = value.y0 - label.y1
     after = below[1].y0 - value.y1 if len(below) > 1 else float("inf")
     inset = value.x0 - label.x0 >= 0.3 * label.h  # the value sits in a field: wrapped text and lists do not
-    if gap <= 1.5 * label.h and gap < 0.75 * after and inset and len(value.text.split()) <= 8 \
-            and not value.text.endswith(":"):
+    # the next box back at the label's left edge, out of the field, is a note under the field
+    # ("Action" over "Delete", then "Action is only performed when ..."): it closes the field
+    # and the value no nearer to it than to the label
+    closed = len(below) > 1 and value.x0 - below[1].x0 >= 0.3 * label.h and abs(below[1].x0 - label.x0) <= 0.3 * label.h \
+        and after >= gap
+    if gap <= 1.5 * label.h and (gap < 0.75 * after or closed) and inset and len(value.text.split()) <= 8 \
+            and not value.text.endswith(":") and not is_glyph(value.text):
         return value
     return None
 
@@ -214,13 +256,15 @@ def columns_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] =
     boxes = [b for r in rows for b in r if id(b) not in taken and len(b.text.split()) <= 8]
     columns: list[list[Box]] = []
     for b in sorted(boxes, key=lambda b: (b.y0, b.x0)):
+        fits = []
         for col in columns:
             last = col[-1]
             pitch = col[-1].y0 - col[-2].y0 if len(col) >= 2 else 3.0 * last.h
             if abs(b.x0 - last.x0) <= 0.35 * min(b.h, last.h) and 0 < b.y0 - last.y0 <= max(pitch * 1.35, 1.2 * last.h) \
                     and 0.75 <= b.h / last.h <= 1.33:
-                col.append(b)
-                break
+                fits.append(col)
+        if fits:  # the column whose last box is nearest above (a heading's column does not skip its first item)
+            max(fits, key=lambda col: col[-1].y0).append(b)
         else:
             columns.append([b])
     out: list[tuple[Box | None, list[Box]]] = []
@@ -350,7 +394,7 @@ def _empty_fields(rows: Sequence[Sequence[Box]], taken: set[int], image: Any) ->
 def read(lines: Sequence[Any], image: Any = None) -> Layout:
     """The layout of one capture's OCR lines; with the pixels (an RGB array), the selected and
     checked state too."""
-    boxes = boxes_of(lines)
+    boxes = split_at_controls(boxes_of(lines))
     rows = rows_of(boxes)
     pairs, taken = pairs_of(rows)
     pairs += [p for p in tables_of(rows) if p not in pairs]

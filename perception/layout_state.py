@@ -3,8 +3,12 @@
 - **highlight**: each box's background is the median colour of thin strips above and below it
   (unknown when they differ: the box is on the edge of a band). Among siblings (a column of
   items, a row of tabs or buttons), a minority whose background stands apart from the rest, which agree among themselves, is *selected* (a highlighted tab, the
-  current folder in a side panel). When the siblings split into coloured and grey backgrounds
-  with no such minority, the coloured ones are *on* and the grey ones *off* (toggle buttons).
+  current folder in a side panel). When the strips show no such minority, the same is asked of
+  the colour inside each box (the median of its pixels: the text is the minority), for a
+  highlight band no taller than the OCR box itself (Dolphin's Places "Home"). When the siblings
+  split into coloured and grey backgrounds with no such minority, the coloured ones are *on* and
+  the grey ones *off* (toggle buttons). A box of one character that is no letter or digit of the
+  Latin script is an icon the OCR read as a glyph ("京", "品"): never an item.
 - **control glyph**: a small square mark just left of a box (a check box, a radio button). Its
   centre filled with ink or colour → *on*, an outline with an empty centre → *off*. Read only
   from a mark outlined on all four sides, about a line high and square, set apart from the text
@@ -18,6 +22,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from perception.layout import is_glyph
 
 if TYPE_CHECKING:
     from perception.layout import Box
@@ -55,18 +61,49 @@ def _saturation(c: np.ndarray) -> float:
     return (hi - lo) / hi if hi > 0 else 0.0
 
 
+def fill(image: np.ndarray, b: Box) -> np.ndarray | None:
+    """The colour inside the box: the median of its pixels (the text's ink is the minority)."""
+    px = _clip(image, b.x0, b.y0, b.x1, b.y1)
+    return np.median(px, axis=0) if len(px) >= 4 else None
+
+
+def _minority(known: Sequence[tuple[Box, np.ndarray]]) -> list[Box]:
+    """Among ≥ 3 siblings, the few (≤ a third) whose colour stands apart while all the rest agree."""
+    if len(known) < 3:
+        return []
+    centre = np.median(np.stack([c for _, c in known]), axis=0)
+    odd = [b for b, c in known if np.linalg.norm(c - centre) > APART]
+    near = sum(np.linalg.norm(c - centre) <= SAME for _, c in known)
+    return odd if odd and len(odd) <= max(1, len(known) // 3) and near == len(known) - len(odd) else []
+
+
+def _banded(group: Sequence[Box], image: np.ndarray) -> list[Box]:
+    """The one sibling whose inside stands apart (a highlight band no taller than its box), when
+    its inside differs from the strips around it, the band runs on to the right of its text (a
+    tag's chip ends with its text) and every other sibling is plain text on the background of
+    its strips."""
+    inside = [(b, fill(image, b), background(image, b)) for b in group]
+    known = [(b, f) for b, f, _ in inside if f is not None]
+    odd = _minority(known)
+    if len(odd) != 1:
+        return []
+    plain = all(bg is None or np.linalg.norm(f - bg) <= SAME for b, f, bg in inside if b is not odd[0] and f is not None)
+    b, f, bg = next(x for x in inside if x[0] is odd[0])
+    # a highlight band runs on past the text (a row of a list); a tag's chip ends at its text
+    past = _clip(image, b.x1 + 0.5 * b.h, b.cy - 0.2 * b.h, b.x1 + 2.0 * b.h, b.cy + 0.2 * b.h)
+    runs_on = len(past) >= 4 and np.linalg.norm(np.median(past, axis=0) - f) <= SAME
+    return odd if plain and runs_on and bg is not None and np.linalg.norm(f - bg) > APART else []
+
+
 def _highlight(group: Sequence[Box], image: np.ndarray) -> list[tuple[str, str]]:
+    group = [b for b in group if not is_glyph(b.text)]
     bgs = [background(image, b) for b in group]
     known = [(b, c) for b, c in zip(group, bgs) if c is not None]
+    odd = _minority(known) or _banded(group, image)
+    if odd:
+        return [(b.text, "selected") for b in odd]
     if len(known) < 2:
         return []
-    colours = np.stack([c for _, c in known])
-    centre = np.median(colours, axis=0)
-    far = [np.linalg.norm(c - centre) > APART for _, c in known]
-    near = [np.linalg.norm(c - centre) <= SAME for _, c in known]
-    odd = [b for (b, _), f in zip(known, far) if f]
-    if odd and len(odd) <= max(1, len(known) // 3) and sum(near) == len(known) - len(odd) and len(known) >= 3:
-        return [(b.text, "selected") for b in odd]
     coloured = [_saturation(c) >= 0.35 and float(c.max()) >= 60 for _, c in known]
     buttons = len(known) >= 3 and all(len(b.text.split()) <= 3 for b, _ in known)
     if buttons and any(coloured) and not all(coloured):
@@ -126,12 +163,13 @@ def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.n
     out: list[tuple[str, str]] = []
     for group in groups:
         out.extend(_highlight(group, image))
-    # controls come in columns, and a column of them holds an empty one: a column of marks that
-    # are all filled is a column of icons
-    marks = [(b, g) for b in boxes if (g := _glyph(image, b)) is not None]
+    # controls come in columns (or side by side on a row: radio buttons inline), and a column or
+    # row of them holds an empty one: a column of marks that are all filled is a column of icons
+    marks = [(b, g) for b in boxes if not is_glyph(b.text) and (g := _glyph(image, b)) is not None]
     for b, (state, x) in marks:
         column = [s for c, (s, y) in marks if abs(y - x) <= 0.5 * b.h]
-        if "off" in column:
+        row = [s for c, (s, _) in marks if c is not b and abs(c.cy - b.cy) <= 0.5 * b.h]
+        if "off" in column or "off" in row:
             text = b.text
             head, _, rest = text.partition(" ")
             if x >= b.x0 - 0.3 * b.h and len(head) == 1 and rest:

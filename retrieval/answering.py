@@ -95,9 +95,11 @@ class AnswerStep:
                 ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.end <= a + 0.01]
             else:  # the moment and what was around it; the moment itself only if it is what is asked for
                 keep_anchor = wanted is not None and all(s.snippet.modality == wanted for s in at)
-                ranked = [s for s in ranked if s.hit.record.source_id == source
-                          and s.snippet.end > a - o.anchor_window and s.snippet.start < b + o.anchor_window
-                          and (keep_anchor or s not in at)]
+                around = [s for s in ranked if s.hit.record.source_id == source
+                          and s.snippet.end > a - o.anchor_window and s.snippet.start < b + o.anchor_window]
+                # ... or when nothing else is around it: a capture is its own moment ("what colour
+                # was pre-filled when I was creating a tag": the tag dialog shows both)
+                ranked = [s for s in around if keep_anchor or s not in at] or around
             if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
                 # "what was said after the break?": the next moments in time, not the closest in meaning
                 ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))

@@ -28,17 +28,18 @@ _COUNT = re.compile(r"^(?P<head>.+?):\s*(?P<n>\d+) items$")
 _ITEMS = re.compile(r"^(?P<head>.+?) lists (?P<items>.+)$")
 
 
-def _choice(q: Question) -> bool:
+def asks_choice(q: Question) -> bool:
     """The question asks which thing is in a chosen state ("which tab was open", "which option
-    was selected"): a which / what question on a verb (or adjective) of choosing."""
-    if q.kind != "what" or q.gap.wh not in ("which", "what") or not q.gap.focus:
+    was selected", "which place was highlighted"): a which / what question on a verb (or
+    adjective) of choosing."""
+    if q.kind not in ("what", "where") or q.gap.wh not in ("which", "what") or not q.gap.focus:
         return False
     doc = nlp.parse(q.text)
     return any(t.lemma_.lower() in CHOICE_VERBS and t.pos_ in ("VERB", "ADJ", "AUX") for t in doc)
 
 
 def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
-    if not _choice(q):
+    if not asks_choice(q):
         return None
     focus, content = _asked(q)
     asked = focus | content
@@ -61,7 +62,9 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 shared = len(words & asked)
                 if not shared and not (marked and len(items) == 1):
                     continue  # one of several marked items that the question does not point at
-                key = (shared + 0.5 * marked, -(i * 1000 + k))
+                # a word of the asked noun counts twice ("which image compression option": the
+                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export")
+                key = (shared + len(words & focus) + 0.5 * marked, -(i * 1000 + k))
                 if best is None or key > best[:2]:
                     best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
     return best[2] if best else None
@@ -77,8 +80,9 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if piece.modality != "screen":
             continue
         title, lines = title_and_lines(piece)
-        # a heading that only names the app or window ("welcome to Paperless-ngx") says nothing
-        # about which of the capture's lists is asked: the title's words count for its items only
+        # a heading or items that only name the app or window ("welcome to Paperless-ngx", the
+        # chapters of "The Okular Handbook" all saying "Okular") say nothing about which of the
+        # capture's lists is asked
         named = asked - _lemmas(title)
         items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
         for k, line in enumerate(lines):
@@ -86,7 +90,7 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
             if m is None:
                 continue
             head = m.group("head")
-            score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & asked)
+            score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & named)
             if score <= 0:
                 continue
             key = (score, -(i * 1000 + k))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from memory import nlp
-from perception.layout import NO_VALUE
+from perception.layout import NO_VALUE, is_glyph
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 
 if TYPE_CHECKING:
@@ -44,6 +44,7 @@ _LABEL_VALUE = re.compile(r"^(?P<label>[^:=]{0,38}[A-Za-z][^:=]{0,38}?)\s*[:=]\s
 _GLUE_DOT = re.compile(r"(?<=\w)\s*[·•]\s*(?=\w)")
 _GLUE_COLON = re.compile(r"(?<=[A-Za-z]):(?=\d)")
 _COUNT_LINE = re.compile(r"^\d+ items$")  # perception/layout.py's count of a list
+_LIST_SIZE = re.compile(r"^.+:\s*\d+ items$")  # ... and the line that holds it
 _YESNO = {"yes": "yes", "no": "no", "on": "yes", "off": "no", "enabled": "yes", "disabled": "no", "true": "yes",
           "false": "no", "checked": "yes", "unchecked": "no"}
 _LIGHT_VERBS = {"be", "do", "have", "set", "use", "show", "see", "display", "get", "make", "say", "tell", "mention"}
@@ -104,13 +105,22 @@ def _asked(q: Question) -> tuple[set[str], set[str]]:
     focus = _lemmas(q.gap.focus) if q.gap.focus else set()
     if q.gap.unit:
         focus.add(q.gap.unit)
-    content = {t.lemma_.lower() for t in doc if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB", "NUM") and not t.is_stop
-               and t.lemma_.lower() not in _LIGHT_VERBS and t.tag_ not in ("WDT", "WP", "WRB")}
+    content = {k for t in doc if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB", "NUM") and not t.is_stop
+               and t.lemma_.lower() not in _LIGHT_VERBS and t.tag_ not in ("WDT", "WP", "WRB") for k in _keys(t)}
     return focus - {"what", "which"}, content
 
 
+def _keys(t: Token) -> set[str]:
+    """A word's lemma, and the lemma of its usual spelling where spaCy's norm gives another
+    ("colour" → "color", "organisation" → "organization": a British question, an American label)."""
+    out = {t.lemma_.lower()}
+    if t.is_alpha and t.norm_ != t.lower_ and t.norm_.isalpha():
+        out.add(nlp.parse(t.norm_)[0].lemma_.lower())
+    return out
+
+
 def _lemmas(text: str) -> set[str]:
-    return {t.lemma_.lower() for t in nlp.parse(text) if not t.is_punct and not t.is_stop} | {
+    return {k for t in nlp.parse(text) if not t.is_punct and not t.is_stop for k in _keys(t)} | {
         w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1}
 
 
@@ -178,6 +188,16 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
     return out
 
 
+def _names_focus(label: str, q: Question) -> bool:
+    """A label that holds every word of a compound asked noun vouches for its value's type
+    ("Decryption Time: 1.0 s" answers "what decryption time", a duration though "time" asks a
+    clock time; a bare "what time" still asks for one)."""
+    if q.wants not in ("time", "number", "duration") or not q.gap.focus:
+        return False
+    focus = [w for w in q.gap.focus.split() if w.lower() not in ("what", "which")]
+    return len(focus) >= 2 and all(_lemmas(w) & _lemmas(label) for w in focus)
+
+
 def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
     focus, content = _asked(q)
     if not focus and not content:
@@ -205,7 +225,9 @@ def _by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if best is None or key > (best[0], -best[1]):
                     best = (key[0], i, found)
                 continue
-            if score <= 0 or not _typed(value, q.wants) or (_COUNT_LINE.match(value) and not q.gap.unit):
+            if value.strip() == NO_VALUE:
+                continue  # nothing readable there: never an answer of its own
+            if score <= 0 or not (_typed(value, q.wants) or _names_focus(label, q)) or (_COUNT_LINE.match(value) and not q.gap.unit):
                 continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
             if _lemmas(value) <= content and q.wants not in ("number", "duration", "time", "yesno"):
                 continue  # the "value" only repeats the question
@@ -269,6 +291,9 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if piece.modality == "screen":  # only the lines about what is asked, and the two after each
             # (OCR order may put a box between a title and its value), the line sharing most of the
             # question's words first ("FS210 Spoiler Alert" over "6 episodes", for "how long")
+            # a list's size ("Row of Methodisch: 3 items") answers "how many" only through the list
+            # step (retrieval/layout_spans.py), which checks that the question names that list
+            lines = [x for x in lines if not _LIST_SIZE.match(x)]
             shared = {k: len(_lemmas(x) & content) for k, x in enumerate(lines)}
             about = sorted((k for k in shared if shared[k]), key=lambda k: (-shared[k], k))
             lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
@@ -287,6 +312,7 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 if piece.modality != "screen":
                     continue  # "how many hours": a number that counts something else is not the answer
             typed = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label) and s.text.lower() not in asked
+                     and not is_glyph(s.text)  # an icon read as "①" is no number
                      and _fits(s, text, q, asked, label)]
             for s in sorted(typed, key=lambda s: _preference(s, text, q)):
                 if label == "place":
@@ -459,11 +485,13 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     shaped = shapes.find(q, pieces)
     if shaped is not None:
         return shaped  # type: ignore[return-value]
-    if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen"):
+    from retrieval import layout_spans  # it reads pieces with this module's helpers
+
+    # "which place was selected in the Places panel" asks an item shown selected, not where
+    if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen" and not layout_spans.asks_choice(q)):
         found = _by_app(q, pieces)
         if found is not None:
             return found
-    from retrieval import layout_spans  # it reads pieces with this module's helpers
 
     steps = [layout_spans.chosen, layout_spans.counted, _by_label, _by_type]
     if q.kind in ("what", "where") and q.gap.focus_head:  # "which gate", "what room is it in"

@@ -324,3 +324,146 @@ def test_a_table_or_a_menu_over_a_toolbar_is_no_wrapped_row() -> None:
     menu = [line(t, 10 + 60 * k, 10, 45) for k, t in enumerate(("File", "Edit", "View", "Go", "Help"))]
     tools = [line(t, 15 + 110 * k, 36, 90) for k, t in enumerate(("Zoom In", "Zoom Out", "Fit Width", "Browse", "Select", "Rotate"))]
     assert not [h for h, _ in layout.read(menu + tools).lists if h.startswith("Rows of")]  # another width
+
+
+# -- stacked couples: a note under the field, a value after a swatch ------------------------------
+
+
+@pytest.mark.parametrize("label, value, note", [
+    ("Action", "Delete", "Action is only performed when documents are consumed"),  # the mail rule
+    ("Folder", "INBOX", "Subfolders must be separated by a delimiter"),
+    ("Scope", "Only process attachments", "See the docs for .eml processing"),
+])
+def test_a_note_under_the_field_closes_the_couple(label: str, value: str, note: str) -> None:
+    """Label, its value inset in a field, then a note in small print back at the label's left
+    edge, a little farther below than the value is from the label: the value is the label's."""
+    lines = [line(label, 100, 100, 80, 27), line(value, 120, 146, 90, 31), line(note, 103, 202, 500, 25)]
+    assert (label, value) in layout.read(lines).pairs
+
+
+@pytest.mark.parametrize("lines", [
+    # the next box nearer to the value than the value is to the label: a menu's items, not a field
+    [line("Perform Auto-Type", 100, 100, 180, 31), line("Edit Entry...", 121, 160, 120, 34),
+     line("Clone Entry...", 100, 202, 160, 32)],
+    # the "value" is an icon the OCR read as a glyph
+    [line("Performance", 100, 100, 110, 21), line("日", 129, 131, 20, 20), line("Presentation", 101, 162, 110, 17)],
+    # the next box is not back at the label's edge: an indented list under a heading
+    [line("Security", 100, 100, 80, 27), line("Lock after", 120, 146, 90, 27), line("Clear clipboard", 120, 192, 120, 27)],
+])
+def test_no_couple_from_a_menu_a_glyph_or_a_list(lines: list[OcrLine]) -> None:
+    pairs = layout.read(lines).pairs
+    assert not [p for p in pairs if p[0] in ("Perform Auto-Type", "Performance", "Security")]
+
+
+@pytest.mark.parametrize("inset", [2.0, 2.7])
+def test_a_value_after_a_swatch_is_the_label_s(inset: float) -> None:
+    """"Color" over a swatch and its code: the value starts a few heights right of the label."""
+    h = 37
+    lines = [line("Color", 48, 339, 76, h), line("#e79fb0", 48 + inset * h, 401, 115, 31),
+             line("Inbox tag", 89, 492, 124, 34)]
+    assert ("Color", "#e79fb0") in layout.read(lines).pairs
+
+
+def test_no_couple_with_a_box_far_to_the_right() -> None:
+    h = 37
+    lines = [line("Color", 48, 339, 76, h), line("#e79fb0", 48 + 4 * h, 401, 115, 31)]
+    assert ("Color", "#e79fb0") not in layout.read(lines).pairs
+
+
+# -- selected: a highlight band no taller than the box ----------------------------------------------
+
+
+def _panel(rows: list[str], band: int | None, band_right: int = 160) -> tuple[list[OcrLine], np.ndarray]:
+    """A side panel of items 26 px high at a 23 px pitch; the item ``band`` on a blue band that
+    fills exactly its box and runs on to ``band_right``."""
+    image = np.full((300, 400, 3), 240, dtype=np.uint8)
+    lines = [line(t, 13, 99 + 23 * k, 60, 23) for k, t in enumerate(rows)]
+    if band is not None:
+        y = 99 + 23 * band
+        image[y:y + 23, 11:band_right] = (61, 174, 233)
+    for ln in lines:  # some ink: the text
+        (x0, y0), (x1, y1) = ln.box[0], ln.box[2]
+        image[int(y0) + 8:int(y1) - 8, int(x0) + 4:int(x1) - 4:6] = 30
+    return lines, image
+
+
+@pytest.mark.parametrize("rows, band", [
+    (["Home", "Network", "Root", "Trash"], 0),
+    (["Today", "Yesterday", "This Month", "Last Month"], 2),
+    (["Documents", "Images", "Audio Files", "Videos", "Downloads"], 4),
+])
+def test_a_band_as_tall_as_the_box_marks_the_item_selected(rows: list[str], band: int) -> None:
+    lines, image = _panel(rows, band)
+    assert [t for t, s in layout.read(lines, image).states if s == "selected"] == [rows[band]]
+
+
+def test_a_chip_or_a_glyph_is_not_selected() -> None:
+    rows = ["Inbox", "Tag 2", "Test Tag", "Another Tag"]
+    lines, image = _panel(rows, 1, band_right=13 + 60)  # the colour ends with the text: a tag's chip
+    assert not [t for t, s in layout.read(lines, image).states if s == "selected"]
+    lines, image = _panel(rows, None)
+    icon = line("品", 40, 30, 20, 20)
+    image[30:50, 40:60] = (188, 190, 202)  # an icon on its own grey square, read as a glyph
+    row = [icon, line("Find", 80, 30, 40, 20), line("Preview", 140, 30, 60, 20), line("Split", 220, 30, 40, 20)]
+    assert not [t for t, s in layout.read(row + lines, image).states if s == "selected"]
+
+
+def test_a_smaller_heading_over_a_taller_first_item_heads_the_whole_list() -> None:
+    """"Places" (small print) over "Home" (its box taller: the highlight) and three items: one
+    list of four under its heading; no item skipped into the heading's column."""
+    lines = [line("Places", 7, 76, 44, 18), line("Home", 13, 99, 59, 26), line("Network", 10, 122, 78, 23),
+             line("Root", 10, 145, 55, 23), line("Trash", 11, 168, 57, 24)]
+    assert ("Places", ("Home", "Network", "Root", "Trash")) in layout.read(lines).lists
+
+
+def test_real_highlighted_place_mail_rule_action_and_tag_colour(ocr) -> None:  # type: ignore[no-untyped-def]
+    places = _read(ocr, "dolphin_icons_view.png")
+    assert [t for t, s in places.states if s == "selected"] == ["Home"]
+    assert ("Places", ("Home", "Network", "Root", "Trash")) in places.lists
+    settings = _read(ocr, "keepassxc_autotype_settings.png")
+    assert "京" not in [t for t, s in settings.states if s == "selected"]
+    rule = _read(ocr, "paperless_mail_rule.png")
+    assert ("Action", "Delete") in rule.pairs and ("Folder", "INBOX") in rule.pairs
+    tag = _read(ocr, "paperless_new_tag.png")
+    assert ("Color", "#e79fb0") in tag.pairs
+
+
+# -- a box the OCR read across two options, cut at the control between them -----------------------
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("PDF/A-2b○ PDF/A-1b", ["PDF/A-2b", "PDF/A-1b"]),
+    ("Portrait ● Landscape", ["Portrait", "Landscape"]),
+    ("Yes ☐ No", ["Yes", "No"]),
+])
+def test_a_box_is_cut_at_a_control_inside_it(text: str, parts: list[str]) -> None:
+    (box,) = layout.boxes_of([line(text, 100, 40, 10 * len(text))])
+    cut = layout.split_at_controls([box])
+    assert [b.text for b in cut] == parts
+    assert cut[0].x0 == box.x0 and cut[1].x0 > cut[0].x1  # the second starts after the control
+
+
+@pytest.mark.parametrize("text", ["○ Lossless compression", "Rating: ★★★☆☆", "Search...", "A ○", "Q&A ■"])
+def test_no_cut_at_a_leading_or_trailing_mark_or_without_one(text: str) -> None:
+    (box,) = layout.boxes_of([line(text, 100, 40, 10 * len(text))])
+    assert [b.text for b in layout.split_at_controls([box])] == [box.text]
+
+
+def test_radio_buttons_side_by_side_on_a_row() -> None:
+    """Two radio buttons on one row, the first filled: the filled one is on, the other off — a
+    row of marks that holds an empty one is a row of controls."""
+    image = np.full((100, 600, 3), 245, dtype=np.uint8)
+    for x, filled in ((60, True), (300, False)):  # round-ish outlined marks, a line high
+        image[40:60, x:x + 20] = 90
+        image[42:58, x + 2:x + 18] = (60, 150, 220) if filled else 245
+    lines = [line("PDF/A-2b", 90, 40, 96, 20), line("PDF/A-1b", 330, 40, 96, 20)]
+    states = dict(layout.read(lines, image).states)
+    assert states.get("PDF/A-2b") == "on" and states.get("PDF/A-1b") == "off"
+    image[42:58, 302:318] = (60, 150, 220)  # both filled: a row of icons, no state
+    assert layout.read(lines, image).states == ()
+
+
+def test_real_pdf_a_version_read_across_one_box(ocr) -> None:  # type: ignore[no-untyped-def]
+    states = dict(_read(ocr, "libreoffice_pdf_options.png").states)
+    assert states.get("PDF/A-2b") == "on" and states.get("PDF/A-1b") == "off"
+    assert states.get("Lossless compression") == "on"

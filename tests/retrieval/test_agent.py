@@ -319,3 +319,46 @@ def test_a_summary_of_a_part(standup) -> None:  # type: ignore[no-untyped-def]
     scenes = {scene_of(script, e) for e in answer.evidence}
     assert {0, 4} <= scenes, answer.to_json()  # Monday and Thursday: the whole story of the review
     assert not ask(store, "Summarise what was said about the Mars landing.").found
+
+
+# -- a capture is its own moment: "what was shown when I was doing X" on a screen history ----------
+
+
+def _capture(folder: Path, name: str, time: str, app: str, lines: list[str]) -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    image = Image.new("RGB", (1200, 80 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for k, text in enumerate(lines):
+        draw.text((40, 40 + 70 * k), text, fill="black", font=ImageFont.load_default(size=32))
+    image.save(folder / f"{name}.png")
+    (folder / f"{name}.json").write_text(json.dumps({"time": time, "app": app, "window": app}))
+
+
+@pytest.fixture(scope="module")
+def screen_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("history")
+    shots, store = folder / "shots", folder / "store"
+    shots.mkdir()
+    _capture(shots, "tag", "2024-05-14T09:00:00Z", "Paperless-ngx", ["Create new tag", "Color:", "#e79fb0", "Cancel"])
+    _capture(shots, "rule", "2024-05-14T09:20:00Z", "Paperless-ngx", ["Edit mail rule", "Maximum age (days): 30"])
+    _capture(shots, "notes", "2024-05-14T09:40:00Z", "Okular", ["The Okular Handbook", "Page 1 of 39"])
+    assert main(["index", str(shots), "--store", str(store), "--json"]) == 0
+    return store
+
+
+@pytest.mark.parametrize("question", [
+    "What colour code was pre-filled when I was creating a new tag?",
+    "Which color code was shown while I was creating a new tag in Paperless?",
+])
+def test_the_anchor_capture_answers_when_nothing_else_is_around_it(screen_history: Path, question: str) -> None:
+    """The tag dialog is both the moment the question points at and what it asks about: with no
+    other capture within the anchor window, the moment itself is read (it used to be left out,
+    and the agent said "not found")."""
+    got = ask(screen_history, question)
+    assert "#e79fb0" in got.answer.lower(), got.to_json()
+
+
+def test_an_anchor_capture_does_not_answer_what_it_does_not_show(screen_history: Path) -> None:
+    got = ask(screen_history, "What maximum age was set when I was creating a new tag?")
+    assert "30" not in got.answer, got.to_json()

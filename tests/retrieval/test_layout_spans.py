@@ -220,3 +220,128 @@ def test_an_empty_label_that_is_not_what_is_asked_says_nothing(question: str) ->
 def test_an_empty_label_that_is_what_is_asked_is_not_shown(question: str) -> None:
     found = find(parse(question), [STATS])
     assert found is not None and found.text == ""
+
+
+# -- a British question, an American label; a compound noun that vouches for its value -------------
+
+TAG = Piece("[Paperless-ngx] Title: Create new tag | Name: ∅ | Color: #e79fb0 | Matching algorithm: Auto", "screen")
+PROFILE = Piece("[Settings] Favorite color: Teal | Organization: Acme Corp | Center: Rotterdam office", "screen")
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("What colour code was pre-filled when I was creating a new tag?", "#e79fb0"),
+    ("Which colour did the new tag get?", "#e79fb0"),
+    ("What was my favourite colour in the settings?", "Teal"),
+    ("Which organisation was set in my profile?", "Acme Corp"),
+])
+def test_a_british_spelling_matches_an_american_label(question: str, answer: str) -> None:
+    assert span(question, TAG, PROFILE) == answer
+
+
+def test_a_spelling_variant_is_no_other_word() -> None:
+    # "colour" is not "column", "organisation" not "origin": no label of another word answers
+    table = Piece("[Sheet] Column: B | Origin: Import", "screen")
+    assert span("What colour was the header?", table) != "B"
+    assert span("Which organisation sent it?", table) != "Import"
+
+
+ENCRYPTION = Piece("[KeePassXC] Decryption Time: 1.0 s | Database format: KDBX 4.0 | Auto-Type typing delay: 25 ms",
+                   "screen")
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("What decryption time was set in the database encryption settings?", "1.0 s"),
+    ("Which decryption time did the database use?", "1.0 s"),
+    ("What was the typing delay for Auto-Type?", "25 ms"),
+])
+def test_a_label_naming_the_compound_noun_vouches_for_its_value(question: str, answer: str) -> None:
+    assert span(question, ENCRYPTION) == answer
+
+
+def test_a_bare_what_time_still_asks_a_clock_time() -> None:
+    backup = Piece("[Backup] Backup time: never | Next run: 23:35", "screen")
+    assert span("What time did the backup run?", backup) != "never"
+
+
+# -- a list's size answers only the list step; "which place was selected" --------------------------
+
+QUEUE_ROWS = Piece("[AntennaPod] Title: Queue | Customize AntennaPod: to suit your needs | Row of Methodisch: 3 items | "
+              "Row of Methodisch lists Methodisch; nkorrekt; Ig-Nobel | Queue | 6 episodes · Time left: 14 hours",
+              "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many episodes were in my AntennaPod queue?",
+    "How many episodes did the AntennaPod queue hold?",
+])
+def test_a_list_size_the_question_does_not_name_is_no_count(question: str) -> None:
+    assert span(question, QUEUE_ROWS) == "6 episodes"
+
+
+PLACES = Piece("[Dolphin - dolphin – Dolphin] Selected: Home | Places: 4 items | Places lists Home; Network; Root; "
+               "Trash", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "Which place was selected in Dolphin's Places panel?",
+    "Which place was highlighted in the file manager's side panel?",
+    "What place did I have open in Dolphin?",
+])
+def test_which_place_was_selected_is_the_selected_item_not_the_app(question: str) -> None:
+    assert span(question, PLACES) == "Home"
+
+
+def test_where_questions_without_a_choice_still_name_the_app() -> None:
+    assert span("Where did I see the Trash folder?", PLACES) == "Dolphin"
+
+
+# -- the asked noun's words count twice among chosen items; the app's name picks no list ----------
+
+PDF_RADIOS = Piece("[LibreOffice] PDF/A-2b: on | PDF/A-1b: off | Lossless compression: on | JPEG compression: off | "
+                   "Quality: 90", "screen")
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Which PDF/A version was selected in the PDF export options?", "PDF/A-2b"),
+    ("Which image compression option was chosen in the PDF export dialog?", "Lossless compression"),
+    ("What compression was picked for the PDF's images?", "Lossless compression"),
+    ("Which PDF/A conformance level was checked?", "PDF/A-2b"),
+])
+def test_the_chosen_item_that_holds_the_asked_noun(question: str, answer: str) -> None:
+    assert span(question, PDF_RADIOS) == answer
+
+
+HANDBOOK_PAGES = Piece("[Okular - The Okular Handbook] Search...: 7 items | Search... lists Introduction; Okular Basics; "
+                       "Okular Menus; Configuring Okular; Credits | Page 1 of 39", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many pages does the Okular Handbook have?",
+    "How many pages long was the Okular Handbook?",
+])
+def test_items_that_only_name_the_app_pick_no_list(question: str) -> None:
+    assert span(question, HANDBOOK_PAGES) != "7"
+
+
+def test_a_list_named_by_the_question_is_still_counted() -> None:
+    assert span("How many chapters were listed in the Okular Handbook's search panel?", HANDBOOK_PAGES) == "7"
+
+
+def test_an_icon_read_as_a_circled_digit_is_no_number() -> None:
+    files = Piece("[Dolphin] ① README | 21 Files (655.6 KiB)", "screen")
+    assert span("How many files were in the doc folder?", files) != "①"
+    assert span("What was the total size of the readme files?", files) != "①"
+
+
+@pytest.mark.parametrize("question", [
+    "What ASN does the Sample100.csv document have?",
+    "What ASN was on the Sample100 document?",
+    "Which archive serial number did Sample100.csv get?",
+])
+def test_an_empty_label_is_never_the_value_itself(question: str) -> None:
+    """"Document Types: ∅" shares "document" with the question: not what is asked, so it neither
+    abstains nor answers "∅"; the value beside the asked label on the next capture does."""
+    dashboard = Piece("[Paperless-ngx] Document Types: ∅ | Storage Paths: ∅ | Total characters: 2,514,649", "screen")
+    table = Piece("[Paperless-ngx - Documents] Sample100.csv ASN: 112412326", "screen")
+    assert span(question, dashboard) != "∅"
+    assert span(question, dashboard, table) == "112412326"
