@@ -185,7 +185,49 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
             # a label line and the next line its value (not a pair of its own); a short line alone
             # is no label (a menu bar's "Entries" over "Groups")
             out.append((line.rstrip(": "), nxt, f"{line} {nxt}"))
+        elif not m:
+            out.extend(_unmarked_pairs(line, nxt))
     return out
+
+
+_VALUE_LABELS = frozenset({"MONEY", "DATE", "TIME", "PERCENT", "QUANTITY", "CARDINAL", "NUMBER"})
+_NAME_TAGS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PUNCT", "SYM"})
+
+
+def _value_start(line: str) -> int | None:
+    """Where the value that ends the line starts: an amount, a date, a time or a number spaCy
+    types (with a currency sign before it), running to the line's end; None when the line does
+    not end in one."""
+    text = line.rstrip(" .;,")
+    spans = [t for t in nlp.typed_spans(text) if t.label in _VALUE_LABELS and t.end >= len(text)]
+    if not spans:
+        return None
+    start = spans[-1].start
+    while start > 0 and not text[start - 1].isalnum() and not text[start - 1].isspace():
+        start -= 1  # "$", "€", "#"
+    return start
+
+
+def _names_a_field(label: str) -> bool:
+    """A slide's or a table's label: a short verbless phrase that ends in a common noun or an
+    adjective ("Q2 marketing budget", "Total due", "Attendees"), with no value of its own."""
+    doc = nlp.parse(label)
+    words = [t for t in doc if not t.is_punct]
+    return (0 < len(words) <= 6 and all(t.pos_ in _NAME_TAGS for t in doc) and words[-1].pos_ in ("NOUN", "ADJ")
+            and any(t.is_alpha for t in words) and _value_start(label) is None)
+
+
+def _unmarked_pairs(line: str, nxt: str | None) -> list[tuple[str, str, str]]:
+    """Label → value pairs shown without a colon, as slides and dashboards show them: the value
+    after its label on one line ("Q2 marketing budget $120,000"), or alone on the line under it
+    ("Q2 marketing budget" over "$120,000"). A sentence ("We spent $120,000 on ads"), a name
+    with a number in it ("Windows 11", "Chapter 3") and two labels in a row are not pairs."""
+    start = _value_start(line)
+    if start is not None and start > 0 and _names_a_field(line[:start].strip()):
+        return [(line[:start].strip(), line[start:].strip(" .;,"), line)]
+    if nxt is not None and start is None and _names_a_field(line.strip()) and _value_start(nxt) == 0:
+        return [(line.strip(), nxt.strip(" .;,"), f"{line} {nxt}")]
+    return []
 
 
 def _names_focus(label: str, q: Question) -> bool:

@@ -165,3 +165,21 @@ def test_a_date_or_a_time_is_what_the_focus_noun_names() -> None:
     # near-misses: a "when" with no focus keeps the line's first moment; what the question says is no answer
     assert span("When did she arrive?", said("On Monday she arrived at 9 am.")) == "Monday"
     assert span("When is the weekly review?", said("The weekly review is on Friday.")) == "Friday"
+
+
+def test_a_label_and_its_value_shown_without_a_colon() -> None:
+    """Slides and dashboards put a value after its label, or under it, with no colon: the value
+    is read for every phrasing that names the label; sentences, names holding a number and two
+    labels in a row are no pairs."""
+    row = shown("Budget | Q2 marketing budget $120,000")
+    stacked = shown("Budget | Q2 marketing budget | $120,000")
+    for question in ("What is the marketing budget for the second quarter?", "What budget was set for marketing?",
+                     "How big is the Q2 marketing budget?", "Tell me the marketing budget."):
+        assert span(question, row) == "$120,000", question
+        assert span(question, stacked) == "$120,000", question
+    assert span("How many attendees were there?", shown("Offsite | Attendees 12 | Venue: Lisbon")) == "12"
+    assert span("When is the total due?", shown("Invoice | Total due 14 March 2025")) == "14 March 2025"
+    # near-misses: a sentence with its verb, a product's name, a heading over another label
+    assert span("What is the marketing budget?", shown("We spent $120,000 on ads | Marketing")) != "$120,000"
+    assert span("What operating system is installed?", shown("About | Operating system Windows 11")) != "11"
+    assert span("What is the budget?", shown("Budget | Q2 marketing budget | Owner: Dana")) != "Q2 marketing budget"
