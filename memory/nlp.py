@@ -111,7 +111,9 @@ def typed_spans(text: str) -> list[Typed]:
     """Entities of the text, plus number-like tokens no entity covers (labelled TIME for clock
     times and timecodes, DATE for numeric dates, else NUMBER)."""
     doc = parse(text)
-    out = [Typed(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+    # a clock time or a timecode the tagger calls a count ("01:00:42:11" as CARDINAL) is a time
+    out = [Typed(e.text, "TIME" if e.label_ in ("CARDINAL", "QUANTITY") and _CLOCK.match(e.text) else e.label_,
+                 e.start_char, e.end_char) for e in doc.ents]
     covered = {i for e in doc.ents for i in range(e.start, e.end)}
     for tok in doc:
         if tok.i in covered or not _NUMBERLIKE.match(tok.text):

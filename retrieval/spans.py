@@ -177,6 +177,9 @@ def _pairs(piece: Piece) -> list[tuple[str, str, str]]:
     _, lines = title_and_lines(piece)
     for k, line in enumerate(lines):
         m = _LABEL_VALUE.match(line)
+        if m and line[m.end("label"): m.end("label") + 1] == ":" and m.group("label")[-1:].isdigit() \
+                and m.group("value")[:1].isdigit():
+            m = None  # the colon of a clock time or a timecode ("Stops at 00:14:05"), no label's
         if m and m.group("value").strip():  # a label never spans a separator ("6 episodes · Time left")
             out.append((re.split(r"\s[·•]\s", m.group("label"))[-1], m.group("value").strip(), line))
         nxt = lines[k + 1] if k + 1 < len(lines) else None

@@ -183,3 +183,19 @@ def test_a_label_and_its_value_shown_without_a_colon() -> None:
     assert span("What is the marketing budget?", shown("We spent $120,000 on ads | Marketing")) != "$120,000"
     assert span("What operating system is installed?", shown("About | Operating system Windows 11")) != "11"
     assert span("What is the budget?", shown("Budget | Q2 marketing budget | Owner: Dana")) != "Q2 marketing budget"
+
+
+def test_clock_times_and_timecodes_are_times_wherever_the_tagger_counts_them() -> None:
+    from memory import nlp
+
+    assert [(t.text, t.label) for t in nlp.typed_spans("01:00:42:11")] == [("01:00:42:11", "TIME")]
+    assert [t.label for t in nlp.typed_spans("1,200 people")] == ["CARDINAL"]  # a count stays a count
+    assert [t.label for t in nlp.typed_spans("Score 3:2")] != ["TIME"]  # a score is no clock
+    clock = shown("Clock | 01:00:42:11")
+    for question in ("What time was shown on the clock?", "What time did the clock display?"):
+        assert span(question, clock) == "01:00:42:11", question
+    # the colon inside a clock time separates no label from its value
+    timer = shown("Timer | Stops at 00:14:05")
+    for question in ("At what time does the timer stop?", "When does the timer stop?"):
+        assert span(question, timer) == "00:14:05", question
+    assert span("What time is the standup?", shown("Calendar | Standup: 09:30")) == "09:30"  # a real label
