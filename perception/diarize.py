@@ -203,6 +203,13 @@ def _ahc(x: FloatArray, threshold: float, groups: npt.NDArray[np.float64] | None
     return np.unique(labels, return_inverse=True)[1].astype(np.int64)
 
 
+def _voters(valid: npt.NDArray[np.bool_], seconds: npt.NDArray[np.float64], options: DiarizeOptions) -> npt.NDArray[np.int64]:
+    """The segments that shape the clusters: embedded ones of at least ``min_duration`` (all the
+    embedded ones when none is that long)."""
+    voters = np.flatnonzero(valid & (seconds >= options.min_duration))
+    return voters if len(voters) else np.flatnonzero(valid)
+
+
 def _centroids(x: FloatArray, w: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], k: int) -> FloatArray:
     sums = np.zeros((k, x.shape[1]))
     np.add.at(sums, labels, x * w[:, None])
@@ -241,9 +248,7 @@ def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions =
     valid = x.any(axis=1)
     if not valid.any():
         return [0] * n
-    voters = np.flatnonzero(valid & (dur >= options.min_duration))
-    if len(voters) == 0:
-        voters = np.flatnonzero(valid)
+    voters = _voters(valid, dur, options)
     labels = _cluster(x[voters], dur[voters], options)
     k = int(labels.max()) + 1
     cent = _centroids(x[voters], dur[voters], labels, k)
@@ -401,9 +406,7 @@ def cluster_local(records: Sequence[VoiceSegment], options: DiarizeOptions = Dia
     valid = x.any(axis=1)
     if not valid.any():
         return [0] * n
-    voters = np.flatnonzero(valid & (seconds >= options.min_duration))
-    if len(voters) == 0:
-        voters = np.flatnonzero(valid)
+    voters = _voters(valid, seconds, options)
     keys = [(r.window, r.piece) if r.window is not None else (-1.0 - i, None) for i, r in enumerate(recs)]
     ids: dict[tuple[float, float | None], int] = {}
     windows = np.array([ids.setdefault(k, len(ids)) for k in keys], dtype=np.float64)  # one id per group
