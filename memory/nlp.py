@@ -74,7 +74,12 @@ def digits(text: str, ordinals: bool = False) -> str:
     except ImportError as exc:
         raise NLPUnavailable(f"text2num is not installed ({exc}); run: {INSTALL}") from None
     out: str = alpha2digit(text, "en", threshold=0) if ordinals else alpha2digit(text, "en")
-    return out
+    # a scale word after written digits stays a word: "1.5 million", not "1.5 1000000"
+    return _SCALE_AFTER_DIGITS.sub(lambda m: f"{m.group(1)} {_SCALE_NAMES[m.group(2)]}", out)
+
+
+_SCALE_AFTER_DIGITS = re.compile(r"(\d[\d,.]*) (1000|1000000|1000000000)\b")
+_SCALE_NAMES = {"1000": "thousand", "1000000": "million", "1000000000": "billion"}
 
 
 def when(text: str, base: dt.datetime | None = None) -> dt.datetime | None:

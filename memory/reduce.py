@@ -47,7 +47,7 @@ from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_sc
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
 # 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice;
 # 7: short clusters join only beside a sure speaker; 8: local speakers per segmentation window (pyannote's recipe)
-REDUCE_VERSION = "reduce-8"  # sources indexed by an older reduce stage are reduced again
+REDUCE_VERSION = "reduce-9"  # sources indexed by an older reduce stage are reduced again
 
 
 @dataclass(frozen=True)

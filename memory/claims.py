@@ -1,0 +1,373 @@
+"""Claims, offline: ``subject | relation | value`` statements read from the dependency parse of
+transcript sentences and screen text (:mod:`memory.nlp`), for semantic memory (:mod:`memory.facts`).
+
+Per clause (the root verb of a sentence, the verbs joined to it by "and" / "but", and a clause
+reported by the root: "I think the review is on Monday"):
+
+* the **subject** is the clause's ``nsubj`` / ``nsubjpass`` noun phrase, lowercase, without leading
+  determiners or possessives ("Our office" -> "office"); pronouns, wh-words and phrases over six
+  words are no subject;
+* the **value** is the verb's ``attr`` / ``dobj`` / ``oprd`` phrase or the ``pobj`` of one of its
+  prepositions (also those hanging off an adjective or a particle: "is due on", "went up to"),
+  or a date said without its preposition ("moved Thursday", ASR's "moved the Thursday"); a value
+  "from" somewhere gives way to the one it went "to";
+* the **category** of the value comes from spaCy's entity types: DATE / TIME (and an ordinal day
+  "the 14th" that :func:`memory.nlp.when` reads as a date) -> ``when``; MONEY / CARDINAL / PERCENT /
+  QUANTITY -> ``amount``; GPE / LOC / FAC, or a place phrase after "at" or with a determiner,
+  number or modifier ("the third floor", "room 4") -> ``where``. Those three are the relation when
+  the verb states or changes the subject's value: a copula, a passive ("was moved to"), a
+  destination ("moved to", "pushed to", "postponed until"). An active verb that dates its own
+  event ("the product launches on Wednesday") makes the event the subject ("product launch").
+* otherwise the **relation** is the verb in the third person with its particle and preposition
+  ("leads", "heads", "works at", "lives in", "reports to", "is", "is on" for "is on leave").
+
+Questions (a "?", a leading auxiliary or wh-word), negations (a ``neg`` dependent, "no longer"),
+hypotheticals (a modal other than will / shall, an "if" clause) and pronoun subjects give nothing.
+A speaker's self-introduction gives a ``name`` claim with the speaker id as subject
+(:func:`memory.names.self_introductions`), and only when the speaker is known. Spoken numbers in
+subjects and values become digits (:func:`memory.nlp.digits`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from memory import nlp
+from memory.names import self_introductions
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span, Token
+
+__all__ = ["Claim", "extract_claims", "split_sentences"]
+
+WHEN_LABELS = frozenset({"DATE", "TIME"})
+AMOUNT_LABELS = frozenset({"MONEY", "CARDINAL", "PERCENT", "QUANTITY"})
+WHERE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_OBJECT_DEPS = ("attr", "dobj", "oprd")
+_MAX_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One statement: normalised subject (lowercase, leading articles/possessives dropped), relation,
+    the value as stated (cleaned) and the sentence it came from."""
+
+    subject: str
+    relation: str
+    value: str
+    text: str
+
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+_PIECES = re.compile(r"\n+|\s+\|\s+")
+_TITLE = re.compile(r"^\s*\[[^\]\n]*\]\s*")  # "[Excel - Book1] ..." window title of a screen snippet
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a transcript or screen text: OCR lines (newlines, " | ") split further by the
+    parser's sentence boundaries; a leading "[window title]" is dropped."""
+    text = _TITLE.sub("", text.translate(_APOSTROPHES))
+    out: list[str] = []
+    for piece in _PIECES.split(text):
+        if piece.strip():
+            out.extend(nlp.sentences(piece.strip()))
+    return out
+
+
+def extract_claims(text: str, speaker: str | None = None) -> list[Claim]:
+    """Claims stated in ``text`` (ASR transcript or OCR lines), in order, without duplicates;
+    see the module docstring."""
+    out: list[Claim] = []
+    for sentence in split_sentences(text):
+        for claim in _sentence_claims(sentence, speaker):
+            if claim not in out:
+                out.append(claim)
+    return out
+
+
+def _sentence_claims(sentence: str, speaker: str | None) -> list[Claim]:
+    if sentence.rstrip("\"') ").endswith("?"):
+        return []
+    head, colon, rest = sentence.partition(": ")
+    body = rest if colon and len(head.split()) <= 3 and rest.strip() else sentence  # "Reminder: the standup is at 9 am"
+    doc = nlp.parse(_digits(body))
+    names = self_introductions(sentence)
+    found: list[Claim] = []
+    if names and speaker and speaker.strip():
+        found += [Claim(speaker.strip(), "name", n, sentence) for n in names]
+    said = {n.lower() for n in names}
+    for sent in doc.sents:
+        if _is_question(sent):
+            continue
+        for verb in _clauses(sent.root):
+            claim = _clause_claim(verb, sentence)
+            if claim is not None and not (said and (claim.value.lower() in said or claim.relation == "is")):
+                found.append(claim)
+    return found
+
+
+_CLOCK = re.compile(r"\b(1[0-2]|[1-9]) ([1-5]\d) (?=[ap]\.?m\b)", re.IGNORECASE)
+
+
+def _digits(text: str) -> str:
+    """Spoken numbers as digits (:func:`memory.nlp.digits`), a spoken clock as a clock ("3 30 pm" -> "3:30 pm")."""
+    out = nlp.digits(text)
+    return _CLOCK.sub(r"\1:\2 ", out)
+
+
+def _is_question(sent: Span) -> bool:
+    """A leading wh-word, or a leading auxiliary before the subject ("is the review on Monday")."""
+    words = [t for t in sent if not t.is_punct]
+    if not words:
+        return True
+    first = words[0]
+    if first.tag_ in ("WDT", "WP", "WP$", "WRB"):
+        return True
+    if first.pos_ == "AUX" or first.tag_ == "MD":
+        subjects = [t for t in first.head.children if t.dep_ in (*_SUBJECT_DEPS, "expl")]
+        return bool(subjects) and subjects[0].i > first.i or not subjects and first.dep_ == "ROOT"
+    return False
+
+
+def _clauses(root: Token) -> list[Token]:
+    """The root verb, the verbs joined to it, and a clause it reports ("I think [the review is ...]")."""
+    out = [root] if root.pos_ in ("VERB", "AUX") else [c for c in root.children if c.pos_ in ("VERB", "AUX")
+                                                          and c.dep_ in ("acl", "appos", "dep", "parataxis", "ccomp")]
+    for verb in out:
+        for child in verb.children:
+            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") or child.dep_ == "ccomp" and verb.i == out[0].i:
+                out.append(child)
+    return out
+
+
+def _negated_or_hypothetical(verb: Token) -> bool:
+    for child in verb.children:
+        if child.dep_ == "neg":
+            return True
+        if child.tag_ == "MD" and child.lemma_.lower() not in ("will", "shall"):
+            return True
+        if child.dep_ == "mark" and child.lemma_.lower() in ("if", "unless", "whether"):
+            return True
+        if child.dep_ == "advmod" and child.lower_ in ("longer", "anymore") and any(c.dep_ == "neg" for c in child.children):
+            return True
+    return False
+
+
+def _subject(verb: Token) -> str | None:
+    subjects = [t for t in verb.children if t.dep_ in _SUBJECT_DEPS]
+    if not subjects:
+        return None
+    head = subjects[-1]
+    if head.pos_ == "PRON" or head.tag_ in ("WDT", "WP", "WP$", "EX", "PRP", "PRP$") or head.lower_ in ("this", "that", "these", "those"):
+        return None
+    words = [t for t in head.subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")]
+    for other in reversed(subjects[:-1]):  # "Invoice 44 71 total": the parser split one noun phrase
+        if other.right_edge.i + 1 == words[0].i and other.pos_ in ("NOUN", "PROPN"):
+            words = list(other.subtree) + words
+    while words and words[0].dep_ in ("det", "poss", "predet"):
+        words.pop(0)
+    if any(t.pos_ in ("PRON", "VERB", "AUX") for t in words) or not words:
+        return None
+    words = [w for w in words if not (w.is_punct and w.lower_ != ",")]
+    text = " ".join(w.lower_.strip("#") for w in words if w.lower_.strip("#")).replace(" ,", ",")
+    text = re.sub(r"\b(?:no|number|nr)\.? (?=\d)", "", text)
+    if len(text.split()) > _MAX_WORDS or not re.search(r"\w", text):
+        return None
+    return re.sub(r"(\d) (?=\d)", r"\1", text)
+
+
+def _label(tok: Token) -> str:
+    return tok.ent_type_ if tok.ent_iob_ != "O" else ""
+
+
+def _value_span(tok: Token) -> list[Token] | None:
+    """The words of a value: its entity (a date or time grown over "at" / "on" / "," to the next one:
+    "Thursday at 3 pm"), else its noun phrase without clauses, prepositions and leading determiners."""
+    doc = tok.doc
+    label = _label(tok)
+    if label:
+        ent = next(e for e in doc.ents if e.start <= tok.i < e.end)
+        words = list(ent)
+        while len(words) > 1 and words[0].dep_ in ("quantmod", "advmod", "prep", "aux") and not words[0].like_num and words[0].tag_ != "$":
+            words.pop(0)  # "up to 12 dollars", "about 5 %": the amount
+        if ent.start > 0 and doc[ent.start - 1].tag_ == "$":
+            words.insert(0, doc[ent.start - 1])  # "$" the entity left out
+        if label in WHEN_LABELS:
+            k = ent.end
+            while k < len(doc):
+                if _label(doc[k]) in WHEN_LABELS:
+                    words.append(doc[k])
+                    k += 1
+                elif doc[k].lower_ in ("at", "on", ",", "of") and k + 1 < len(doc) and _label(doc[k + 1]) in WHEN_LABELS:
+                    words += [doc[k], doc[k + 1]]
+                    k += 2
+                else:
+                    break
+        return words
+    if tok.tag_ == "VBN" and tok.dep_ == "pobj" and not list(tok.children):
+        return [tok]  # "changed to approved"
+    if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ", "X") or tok.pos_ == "ADJ" and not tok.like_num and not _ordinal(tok):
+        return None
+    words = [t for t in tok.subtree if not any(a.dep_ in ("relcl", "acl", "prep", "punct", "cc", "conj", "appos", "advcl")
+                                               and a.i != tok.i and tok in a.ancestors for a in [t, *t.ancestors])]
+    nxt = tok.i + 1
+    while nxt < len(doc) and doc[nxt].dep_ in ("dep", "ccomp") and doc[nxt].pos_ in ("NOUN", "PROPN") and doc[nxt].head.i == tok.head.i:
+        words.append(doc[nxt])  # "is the project lead", parsed as attr "project" + dep "lead"
+        nxt += 1
+    while words and words[0].dep_ in ("det", "poss", "predet"):
+        words.pop(0)
+    if not words or len(words) > _MAX_WORDS or any(t.pos_ in ("PRON", "VERB", "AUX") for t in words):
+        return None
+    return words
+
+
+def _ordinal(tok: Token) -> bool:
+    return bool(re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", tok.lower_)) or _label(tok) == "ORDINAL"
+
+
+def _category(tok: Token, words: list[Token], prep: str, person: bool) -> str:
+    label = _label(tok)
+    if label in WHEN_LABELS:
+        return "when"
+    if label in AMOUNT_LABELS:
+        return "amount"
+    if label in WHERE_LABELS:
+        return "where"
+    if label == "ORDINAL" and tok.pos_ != "ADJ" or _ordinal(tok) and tok.head.pos_ != "NOUN" and len(words) == 1:
+        return "when" if nlp.when(f"the {tok.text}") is not None else ""
+    if tok.like_num and tok.pos_ == "NUM" or any(c.dep_ == "nummod" and c.i < tok.i for c in tok.children):
+        return "amount"  # "120000", "5 people"
+    if prep == "at" and tok.pos_ in ("NOUN", "PROPN"):
+        return "where"  # "at home", "at the front desk"
+    if prep in ("in", "on", "to") and tok.pos_ in ("NOUN", "PROPN") and any(
+            c.dep_ in ("amod", "compound", "poss") or c.dep_ == "det" and "Def" in c.morph.get("Definite")
+            or c.like_num and c.i > tok.i for c in tok.children):
+        return "where"  # "on the third floor", "in room 4", "to the big conference room"
+    if prep == "in" and tok.pos_ == "PROPN" and _label(tok) not in ("PERSON", "ORG") or prep == "to" and tok.pos_ == "PROPN" and not person:
+        # "is in Rotterdam"; a thing moved "to Rotterdam" (a person reports "to Dana")
+        return "where"
+    return ""
+
+
+def _values(verb: Token) -> list[tuple[Token, str]]:
+    """Candidate value tokens with their preposition ("" for an object), in sentence order."""
+    out: list[tuple[Token, str]] = []
+    holders = [verb] + [c for c in verb.children if c.dep_ in ("acomp", "prt", "advmod") and c.i > verb.i]
+    for holder in holders:
+        for c in holder.children:
+            if c.i < verb.i:
+                continue
+            if c.dep_ in _OBJECT_DEPS or c.dep_ == "npadvmod" and _label(c) in WHEN_LABELS:
+                out.append((c, ""))
+            elif c.dep_ in ("prep", "agent", "dative") and c.i > verb.i:
+                for obj in c.children:
+                    if obj.dep_ == "pobj":
+                        out.append((obj, c.lower_))
+    if not out:  # a preposition the parser left without its object ("is due on March 14th")
+        for tok in verb.subtree:
+            if tok.i > verb.i and _label(tok) in (WHEN_LABELS | AMOUNT_LABELS | WHERE_LABELS) and _reaches(tok, verb):
+                preps = [a for a in tok.ancestors if a.dep_ == "prep" and a.i > verb.i]
+                out.append((tok, preps[0].lower_ if preps else ""))
+                break
+    out.sort(key=lambda v: v[0].i)
+    if any(p in ("to", "until", "till") for _, p in out):
+        out = [v for v in out if v[1] != "from"]  # "from Monday to Thursday": the new value
+    return out
+
+
+def _reaches(tok: Token, verb: Token) -> bool:
+    """Whether the token hangs off the verb through no other clause."""
+    for a in tok.ancestors:
+        if a.i == verb.i:
+            return True
+        if a.pos_ in ("VERB", "AUX") or a.dep_ in ("relcl", "acl", "advcl", "ccomp", "xcomp", "conj"):
+            return False
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _third_person(lemma: str) -> str:
+    if lemma == "be":
+        return "is"
+    if lemma == "have":
+        return "has"
+    if re.search(r"(?:s|sh|ch|x|z|o)$", lemma):
+        return lemma + "es"
+    if re.search(r"[^aeiou]y$", lemma):
+        return lemma[:-1] + "ies"
+    return lemma + "s"
+
+
+@lru_cache(maxsize=1024)
+def _event_noun(lemma: str) -> str:
+    """The noun for a verb's event: the lemma where the parser reads "the <lemma>" as a noun
+    ("launch"), else the gerund ("opening")."""
+    doc = nlp.parse(f"the {lemma} is")
+    if len(doc) > 1 and doc[1].pos_ == "NOUN":
+        return lemma
+    stem = lemma[:-1] if lemma.endswith("e") and not lemma.endswith("ee") else lemma
+    return stem + "ing"
+
+
+def _clause_claim(verb: Token, sentence: str) -> Claim | None:
+    if verb.pos_ not in ("VERB", "AUX") or _negated_or_hypothetical(verb):
+        return None
+    subject = _subject(verb)
+    if subject is None:
+        return None
+    copula = verb.lemma_ == "be"
+    passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
+    chosen: tuple[Token, str, list[Token], str] | None = None
+    person = any(c.dep_ in _SUBJECT_DEPS and _label(c) == "PERSON" for c in verb.children)
+    for tok, prep in _values(verb):
+        words = _value_span(tok)
+        if words is None:
+            continue
+        category = _category(tok, words, prep, person)
+        if category and chosen is None or category and not chosen[3]:  # type: ignore[index]
+            chosen = (tok, prep, words, category)
+            break
+        if chosen is None:
+            chosen = (tok, prep, words, category)
+    if chosen is None:
+        return None
+    tok, prep, words, category = chosen
+    has_object = any(c.dep_ in _OBJECT_DEPS for c in verb.children)
+    states = (copula or passive or prep in ("to", "until", "till", "for") and not has_object or prep == "" and _label(tok) in WHEN_LABELS
+              or category == "amount" and prep in ("", "at"))  # "costs $1,200", "stands at 90k"
+    value = _clean(words, category)
+    if category == "when" and prep == "in" and _label(tok) in WHEN_LABELS and not value.lower().startswith("in "):
+        value = f"in {value}"  # "is in two weeks": a time from now
+    if category and states:
+        return Claim(subject, category, value, sentence)
+    if category == "when" and prep in ("on", "at", "in", "") and not any(c.dep_ in _OBJECT_DEPS for c in verb.children):
+        return Claim(f"{subject} {_event_noun(verb.lemma_.lower())}", "when", value, sentence)
+    if passive or category == "when" or not value:
+        return None  # "is provided as is", "permission is granted to": a passive states no relation here
+    relation = _third_person(verb.lemma_.lower())
+    particles = [c.lower_ for c in verb.children if c.dep_ == "prt"]
+    if copula and prep:
+        relation = f"is {prep}"
+    elif not copula:
+        relation = " ".join([relation, *particles, *([prep] if prep else [])])
+    if copula and not prep and (_label(tok) or tok.pos_ not in ("NOUN", "PROPN")):
+        return None  # "is great", "is finished": a state adjective, not a thing
+    return Claim(subject, relation, value, sentence)
+
+
+def _clean(words: list[Token], category: str) -> str:
+    text = words[0].doc[words[0].i: words[-1].i + 1].text if _contiguous(words) else " ".join(t.text for t in words)
+    text = re.sub(r"\b([ap])\.\s?m\.?(?=\s|$)", r"\1m", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(\d{1,2}(?::\d{2})?)([ap]m)\b", r"\1 \2", text, flags=re.IGNORECASE)
+    text = re.sub(r",(?=\s)", "", text)  # "Thursday, 15:00"
+    if category in ("when", "amount"):
+        text = nlp.digits(text, ordinals=True)  # "in two weeks" -> "in 2 weeks"
+    return text.strip(" .,;:!?\"'")
+
+
+def _contiguous(words: list[Token]) -> bool:
+    return all(b.i == a.i + 1 for a, b in zip(words, words[1:]))
