@@ -104,7 +104,7 @@ def _sentence_claims(sentence: str, speaker: str | None) -> list[Claim]:
         if _is_question(sent):
             continue
         for verb in _clauses(sent.root):
-            claim = _clause_claim(verb, sentence)
+            claim = _clause_claim(verb, sentence, frozenset(said))
             if claim is not None and not (said and (claim.value.lower() in said or claim.relation == "is")):
                 found.append(claim)
     return found
@@ -157,17 +157,27 @@ def _negated_or_hypothetical(verb: Token) -> bool:
     return False
 
 
-def _subject(verb: Token) -> str | None:
+def _subject(verb: Token, names: frozenset[str] = frozenset()) -> str | None:
+    """The subject phrase; a name the speaker introduced themselves with is no part of it ("I'm Bob
+    and the review moved ...", which a parser may read as the subject "Bob and the review")."""
     subjects = [t for t in verb.children if t.dep_ in _SUBJECT_DEPS]
     if not subjects:
         return None
     head = subjects[-1]
+    conj = [c for c in head.children if c.dep_ == "conj"]
+    if names and head.text.lower() in names and conj:
+        return _phrase([t for t in conj[0].subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")])
     if head.pos_ == "PRON" or head.tag_ in ("WDT", "WP", "WP$", "EX", "PRP", "PRP$") or head.lower_ in ("this", "that", "these", "those"):
         return None
     words = [t for t in head.subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")]
     for other in reversed(subjects[:-1]):  # "Invoice 44 71 total": the parser split one noun phrase
         if other.right_edge.i + 1 == words[0].i and other.pos_ in ("NOUN", "PROPN"):
             words = list(other.subtree) + words
+    return _phrase(words)
+
+
+def _phrase(words: list[Token]) -> str | None:
+    """A subject phrase as text: lowercase, without leading determiners and possessives."""
     while words and words[0].dep_ in ("det", "poss", "predet"):
         words.pop(0)
     if any(t.pos_ in ("PRON", "VERB", "AUX") for t in words) or not words:
@@ -313,10 +323,10 @@ def _event_noun(lemma: str) -> str:
     return stem + "ing"
 
 
-def _clause_claim(verb: Token, sentence: str) -> Claim | None:
+def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset()) -> Claim | None:
     if verb.pos_ not in ("VERB", "AUX") or _negated_or_hypothetical(verb):
         return None
-    subject = _subject(verb)
+    subject = _subject(verb, names)
     if subject is None:
         return None
     copula = verb.lemma_ == "be"

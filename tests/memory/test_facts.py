@@ -408,3 +408,10 @@ def test_a_later_paraphrase_supersedes_the_earlier_date() -> None:
     facts = reconcile(ms)
     [current] = current_facts(facts)
     assert (current.subject, current.relation, canonical_value(current.value)) == ("offsite", "when", "14")
+
+
+def test_a_self_introduced_name_is_no_part_of_the_next_subject() -> None:
+    """An unpunctuated "I'm Bob and the design review moved ..." parses as the subject "Bob and the review"."""
+    assert triples("Hi I'm Bob and the design review moved to Thursday", speaker="bob") == [
+        ("bob", "name", "Bob"), ("design review", "when", "Thursday")]
+    assert triples("Dana and Bob are in Rotterdam", speaker="S1") == [("dana and bob", "where", "Rotterdam")]
