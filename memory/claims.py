@@ -105,7 +105,7 @@ def _sentence_claims(sentence: str, speaker: str | None) -> list[Claim]:
             continue
         for verb in _clauses(sent.root):
             claim = _clause_claim(verb, sentence, frozenset(said))
-            if claim is not None and not (said and (claim.value.lower() in said or claim.relation == "is")):
+            if claim is not None and claim.value.lower() not in said:  # "my name is Alice": the name claim only
                 found.append(claim)
     return found
 
