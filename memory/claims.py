@@ -110,13 +110,16 @@ def _sentence_claims(sentence: str, speaker: str | None) -> list[Claim]:
     return found
 
 
-_CLOCK = re.compile(r"\b(1[0-2]|[1-9]) ([1-5]\d) (?=[ap]\.?m\b)", re.IGNORECASE)
+_CLOCK = re.compile(r"\b(1[0-2]|[1-9]) ([1-5]\d)(?= [ap]\.?m\b)|(?<=\bat )(1[0-2]|[1-9]) ([1-5]\d)\b", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\b\d(?: \d){2,}\b")
 
 
 def _digits(text: str) -> str:
-    """Spoken numbers as digits (:func:`memory.nlp.digits`), a spoken clock as a clock ("3 30 pm" -> "3:30 pm")."""
+    """Spoken numbers as digits (:func:`memory.nlp.digits`), a spoken clock as a clock ("3 30 pm",
+    "at 9 30" -> "3:30 pm", "at 9:30") and digits read one by one as one number ("4 2 7 1" -> "4271")."""
     out = nlp.digits(text)
-    return _CLOCK.sub(r"\1:\2 ", out)
+    out = _CLOCK.sub(lambda m: f"{m.group(1) or m.group(3)}:{m.group(2) or m.group(4)}", out)
+    return _DIGIT_RUN.sub(lambda m: m.group(0).replace(" ", ""), out)
 
 
 def _is_question(sent: Span) -> bool:
@@ -178,12 +181,15 @@ def _subject(verb: Token, names: frozenset[str] = frozenset()) -> str | None:
 
 def _phrase(words: list[Token]) -> str | None:
     """A subject phrase as text: lowercase, without leading determiners and possessives."""
-    while words and words[0].dep_ in ("det", "poss", "predet"):
+    while words and words[0].dep_ in ("det", "poss", "predet") and words[0].whitespace_:
         words.pop(0)
     if any(t.pos_ in ("PRON", "VERB", "AUX") for t in words) or not words:
         return None
-    words = [w for w in words if not (w.is_punct and w.lower_ != ",")]
-    text = " ".join(w.lower_.strip("#") for w in words if w.lower_.strip("#")).replace(" ,", ",")
+    if _contiguous(words):
+        text = words[0].doc[words[0].i: words[-1].i + 1].text.lower()
+    else:
+        text = " ".join(w.lower_ for w in words)
+    text = re.sub(r"\s+", " ", re.sub(r"[#\"()\[\]]|[.:;!?]+$", "", text)).strip()
     text = re.sub(r"\b(?:no|number|nr)\.? (?=\d)", "", text)
     if len(text.split()) > _MAX_WORDS or not re.search(r"\w", text):
         return None
@@ -201,15 +207,13 @@ def _value_span(tok: Token) -> list[Token] | None:
     label = _label(tok)
     if label:
         ent = next(e for e in doc.ents if e.start <= tok.i < e.end)
-        words = list(ent)
-        while len(words) > 1 and words[0].dep_ in ("quantmod", "advmod", "prep", "aux") and not words[0].like_num and words[0].tag_ != "$":
-            words.pop(0)  # "up to 12 dollars", "about 5 %": the amount
+        words = _unqualified(list(ent))
         if ent.start > 0 and doc[ent.start - 1].tag_ == "$":
             words.insert(0, doc[ent.start - 1])  # "$" the entity left out
         if label in WHEN_LABELS:
             k = ent.end
             while k < len(doc):
-                if _label(doc[k]) in WHEN_LABELS:
+                if _label(doc[k]) in WHEN_LABELS or doc[k].dep_ == "npadvmod" and nlp.when(doc[k].text) is not None:
                     words.append(doc[k])
                     k += 1
                 elif doc[k].lower_ in ("at", "on", ",", "of") and k + 1 < len(doc) and _label(doc[k + 1]) in WHEN_LABELS:
@@ -230,8 +234,16 @@ def _value_span(tok: Token) -> list[Token] | None:
         nxt += 1
     while words and words[0].dep_ in ("det", "poss", "predet"):
         words.pop(0)
+    words = _unqualified(words)
     if not words or len(words) > _MAX_WORDS or any(t.pos_ in ("PRON", "VERB", "AUX") for t in words):
         return None
+    return words
+
+
+def _unqualified(words: list[Token]) -> list[Token]:
+    """The value without a leading qualifier: "up to 12 dollars", "about 5 %" -> the amount."""
+    while len(words) > 1 and words[0].dep_ in ("quantmod", "advmod", "prep", "aux") and not words[0].like_num and words[0].tag_ != "$":
+        words = words[1:]
     return words
 
 
@@ -239,7 +251,7 @@ def _ordinal(tok: Token) -> bool:
     return bool(re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", tok.lower_)) or _label(tok) == "ORDINAL"
 
 
-def _category(tok: Token, words: list[Token], prep: str, person: bool) -> str:
+def _category(tok: Token, words: list[Token], prep: str, person: bool, passive: bool) -> str:
     label = _label(tok)
     if label in WHEN_LABELS:
         return "when"
@@ -257,7 +269,9 @@ def _category(tok: Token, words: list[Token], prep: str, person: bool) -> str:
             c.dep_ in ("amod", "compound", "poss") or c.dep_ == "det" and "Def" in c.morph.get("Definite")
             or c.like_num and c.i > tok.i for c in tok.children):
         return "where"  # "on the third floor", "in room 4", "to the big conference room"
-    if prep == "in" and tok.pos_ == "PROPN" and _label(tok) not in ("PERSON", "ORG") or prep == "to" and tok.pos_ == "PROPN" and not person:
+    if tok.pos_ == "PROPN" and (prep == "in" and _label(tok) not in ("PERSON", "ORG", "NORP")
+                                or prep == "to" and _label(tok) not in ("ORG", "NORP") and not person
+                                and not (passive and _label(tok) == "PERSON")):
         # "is in Rotterdam"; a thing moved "to Rotterdam" (a person reports "to Dana")
         return "where"
     return ""
@@ -326,9 +340,6 @@ def _event_noun(lemma: str) -> str:
 def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset()) -> Claim | None:
     if verb.pos_ not in ("VERB", "AUX") or _negated_or_hypothetical(verb):
         return None
-    subject = _subject(verb, names)
-    if subject is None:
-        return None
     copula = verb.lemma_ == "be"
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
     chosen: tuple[Token, str, list[Token], str] | None = None
@@ -337,7 +348,7 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
         words = _value_span(tok)
         if words is None:
             continue
-        category = _category(tok, words, prep, person)
+        category = _category(tok, words, prep, person, passive)
         if category and chosen is None or category and not chosen[3]:  # type: ignore[index]
             chosen = (tok, prep, words, category)
             break
@@ -346,15 +357,23 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     if chosen is None:
         return None
     tok, prep, words, category = chosen
-    has_object = any(c.dep_ in _OBJECT_DEPS for c in verb.children)
+    value = _clean(words, category)
+    objects = [c for c in verb.children if c.dep_ == "dobj" and c.i not in {w.i for w in words}]
+    if category in ("when", "where") and objects and prep in ("to", "until", "till") and not copula:
+        # "the team moved the review to Thursday", "we moved the standup to 9:30": the thing moved
+        moved = _phrase([t for t in objects[0].subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")])
+        return Claim(moved, category, value, sentence) if moved and value else None
+    subject = _subject(verb, names)
+    if subject is None:
+        return None
+    has_object = bool(objects)
     states = (copula or passive or prep in ("to", "until", "till", "for") and not has_object or prep == "" and _label(tok) in WHEN_LABELS
               or category == "amount" and prep in ("", "at"))  # "costs $1,200", "stands at 90k"
-    value = _clean(words, category)
     if category == "when" and prep == "in" and _label(tok) in WHEN_LABELS and not value.lower().startswith("in "):
         value = f"in {value}"  # "is in two weeks": a time from now
     if category and states:
         return Claim(subject, category, value, sentence)
-    if category == "when" and prep in ("on", "at", "in", "") and not any(c.dep_ in _OBJECT_DEPS for c in verb.children):
+    if category == "when" and prep in ("on", "at", "in", "") and not has_object:
         return Claim(f"{subject} {_event_noun(verb.lemma_.lower())}", "when", value, sentence)
     if passive or category == "when" or not value:
         return None  # "is provided as is", "permission is granted to": a passive states no relation here

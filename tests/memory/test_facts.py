@@ -165,7 +165,7 @@ REAL_SPEECH = [  # ../shared/data/speech ground truth
     [
         "it is on monday", "is it on monday?", "this is great", "is the review on monday", "The review is on Monday?",
         "when is the review", "what is the budget", "where is the review", "he is on monday", "we are in Rotterdam",
-        "they moved it to thursday", "The team moved the review to Thursday", "the review is not on monday",
+        "they moved it to thursday", "the review is not on monday",
         "the review isn't on monday anymore", "the review is no longer on monday", "the review might be moved to thursday",
         "the review hasn't been moved to thursday", "if the review is on monday we can go", "the thing is we don't know",
         "the problem is that it breaks", "the point is to win", "everyone is here", "Receivables | Invoice #4471 | Due: March 14",
@@ -384,6 +384,12 @@ def test_a_misheard_or_dropped_to_before_a_day_still_moves_it() -> None:
         ("Marco coaches the junior analysts", ("marco", "coaches", "junior analysts")),
         ("The workshop was relocated to Utrecht", ("workshop", "where", "Utrecht")),
         ("Priya sits on the pricing committee", ("priya", "sits on", "pricing committee")),
+        ("The team moved the review to Thursday", ("review", "when", "Thursday")),
+        ("We moved the standup to 9:30", ("standup", "when", "9:30")),
+        ("the standup is now at nine thirty", ("standup", "when", "9:30")),
+        ("The all-hands got moved up to 10 am tomorrow", ("all-hands", "when", "10 am tomorrow")),
+        ("The rent went up to 2400 euros", ("rent", "amount", "2400 euros")),
+        ("Keiko will handle the backups", ("keiko", "handles", "backups")),
     ],
 )
 def test_paraphrases_read_from_the_parse(text: str, expected: tuple[str, str, str]) -> None:
@@ -397,6 +403,7 @@ def test_paraphrases_read_from_the_parse(text: str, expected: tuple[str, str, st
         "the review could be pushed to the 14th", "the review is not on Monday", "the offsite never got pushed to the 14th",
         "if the budget stands at 90k we are fine", "Does Lena head the design team?", "Lena doesn't head the design team",
         "who heads the design team",
+        "Ticket 5512 was assigned to Omar", "The team might move the review to Thursday", "they moved it to Friday",
     ],
 )
 def test_near_misses_state_nothing(text: str) -> None:
@@ -415,3 +422,9 @@ def test_a_self_introduced_name_is_no_part_of_the_next_subject() -> None:
     assert triples("Hi I'm Bob and the design review moved to Thursday", speaker="bob") == [
         ("bob", "name", "Bob"), ("design review", "when", "Thursday")]
     assert triples("Dana and Bob are in Rotterdam", speaker="S1") == [("dana and bob", "where", "Rotterdam")]
+
+
+def test_digits_read_one_by_one_are_one_number() -> None:
+    """"four two seven one" is the code 4271 (its category is the NER's guess: a year-like number reads as a date)."""
+    [claim] = extract_claims("The access code for the lab is four two seven one.")
+    assert (claim.subject, claim.value) == ("access code for the lab", "4271")
