@@ -67,40 +67,44 @@ _PIECES = re.compile(r"\n+|\s+\|\s+")
 _TITLE = re.compile(r"^\s*\[[^\]\n]*\]\s*")  # "[Excel - Book1] ..." window title of a screen snippet
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a transcript or screen text: OCR lines (newlines, " | ") split further by the
-    parser's sentence boundaries; a leading "[window title]" is dropped."""
+def _parsed_sentences(text: str) -> list[Span]:
+    """The sentences of a transcript or screen text as parsed spans: OCR lines (newlines, " | ")
+    split further by the parser's sentence boundaries; a leading "[window title]" is dropped."""
     text = _TITLE.sub("", text.translate(_APOSTROPHES))
-    out: list[str] = []
-    for piece in _PIECES.split(text):
-        if piece.strip():
-            out.extend(nlp.sentences(piece.strip()))
-    return out
+    return [s for piece in _PIECES.split(text) if piece.strip() for s in nlp.parse(piece.strip()).sents if s.text.strip()]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of a transcript or screen text (see :func:`_parsed_sentences`)."""
+    return [s.text.strip() for s in _parsed_sentences(text)]
 
 
 def extract_claims(text: str, speaker: str | None = None) -> list[Claim]:
     """Claims stated in ``text`` (ASR transcript or OCR lines), in order, without duplicates;
     see the module docstring."""
     out: list[Claim] = []
-    for sentence in split_sentences(text):
-        for claim in _sentence_claims(sentence, speaker):
+    for sent in _parsed_sentences(text):
+        for claim in _sentence_claims(sent, speaker):
             if claim not in out:
                 out.append(claim)
     return out
 
 
-def _sentence_claims(sentence: str, speaker: str | None) -> list[Claim]:
+def _sentence_claims(span: Span, speaker: str | None) -> list[Claim]:
+    sentence = span.text.strip()
     if sentence.rstrip("\"') ").endswith("?"):
         return []
     head, colon, rest = sentence.partition(": ")
     body = rest if colon and len(head.split()) <= 3 and rest.strip() else sentence  # "Reminder: the standup is at 9 am"
-    doc = nlp.parse(_digits(body))
+    ready = _digits(body)
+    # the sentence as parsed within its text, unless its numbers or a label change it
+    sents = [span] if ready == sentence else list(nlp.parse(ready).sents)
     names = self_introductions(sentence)
     found: list[Claim] = []
     if names and speaker and speaker.strip():
         found += [Claim(speaker.strip(), "name", n, sentence) for n in names]
     said = {n.lower() for n in names}
-    for sent in doc.sents:
+    for sent in sents:
         if _is_question(sent):
             continue
         for verb in _clauses(sent.root):
