@@ -341,8 +341,9 @@ class FasterWhisperASR(ASR):
                  results: list[list[dict[str, Any]]], options: Any) -> list[list[dict[str, Any]]]:
         """``results`` with the doubtful chunks of a batch decoded again with ``retry_beam``, padded
         as in their batch (from the same encoder output: ``rows``, when a CPU's), so a chunk's
-        words depend only on its batch (the same however the run is split); the beam's text is
-        kept when the model finds it at least as likely."""
+        words depend only on its batch (the same however the run is split). As in whisper's
+        fallback, the beam's text is kept when it is not doubtful itself, else when the model
+        finds it at least as likely as the greedy text."""
         if self.doubt_logprob is None or options.beam_size >= self.retry_beam:
             return results
         redo = [i for i, result in enumerate(results) if result and self._doubtful(result, options)]
@@ -355,7 +356,7 @@ class FasterWhisperASR(ASR):
                                  None if rows is None else rows[redo])
         out = list(results)
         for i, result in zip(redo, again):
-            if result and result[0]["avg_logprob"] >= results[i][0]["avg_logprob"]:
+            if result and (not self._doubtful(result, options) or result[0]["avg_logprob"] >= results[i][0]["avg_logprob"]):
                 out[i] = result
         log.debug("chunks decoded again with beam %d: %d of %d, kept %d", self.retry_beam, len(redo), len(results),
                   sum(out[i] is not results[i] for i in redo))
