@@ -45,12 +45,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def cli(*argv: str, crash: str | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, MMAGENT_LLM="none", MMAGENT_WORKERS="1", PYTHONPATH=str(ROOT), **extra)
-    env.pop("MMAGENT_CRASH_AT", None)
-    if crash:
-        env["MMAGENT_CRASH_AT"] = crash
-    return subprocess.run([sys.executable, "-m", "apps.cli", *argv], env=env, capture_output=True, text=True,
-                          timeout=900, cwd=ROOT)
+    """The tests' runner (``tests/faults``: a subprocess, a kill point), one worker, ``extra`` env."""
+    from tests.faults import cli as run
+
+    return run(*argv, env={"MMAGENT_WORKERS": "1", **extra}, crash=crash, timeout=900)
 
 
 def snapshot(store: Path) -> tuple[Counter[tuple[Any, ...]], list[tuple[str, int, int]]]:
