@@ -195,13 +195,16 @@ def _candidates(secret: Token) -> list[Token]:
     head, out = secret.head, []
     if secret.dep_ in ("nsubj", "nsubjpass"):  # "the PIN is 4471", "the PIN was changed to 0912"
         out += [c for c in head.children if c.dep_ in ("attr", "acomp") and c.i > secret.i]
-    if secret.dep_ in ("nsubjpass", "dobj"):  # "changed the password to hunter2" (never "sent it to Ann": dative)
-        out += [g for c in head.children if c.dep_ == "prep" and c.lower_ == "to" for g in c.children if g.dep_ == "pobj"]
+    if secret.dep_ in ("nsubjpass", "dobj"):  # "changed the password to hunter2" (not "sent it to Ann": a dative)
+        out += [g for c in head.children if c.dep_ == "prep" and c.lower_ == "to"
+                for g in c.children if g.dep_ == "pobj"]
     if secret.dep_ == "pobj" and head.lower_ in ("as", "for") and head.head.pos_ == "VERB" and secret.tag_ in ("NN", "NNP"):
-        verb = head.head  # "use hunter2 as the password", "enter 4471 as your PIN" (one password, not "for passwords")
+        # "use hunter2 as the password", "enter 4471 as your PIN" (one password: not "for passwords")
+        verb = head.head
         out += [c for c in verb.children if c.dep_ in ("dobj", "npadvmod") and c.i < head.i]
     # "the database password, hunter2, ..." (not a list: "Username; Password; URL")
-    out += [c for c in secret.children if c.dep_ == "appos" and all(t.text == "," for t in secret.doc[secret.i + 1:c.left_edge.i])]
+    out += [c for c in secret.children
+            if c.dep_ == "appos" and all(t.text == "," for t in secret.doc[secret.i + 1:c.left_edge.i])]
     # a label and its value with no verb nor colon: the value right after one password ("the wifi
     # password hunter2 works", "PIN code 4471"); not "Demo Passwords - KeePassXC", "Password; URL"
     # (a list), "PIN 2 of 3" (a step of a form)
@@ -262,12 +265,12 @@ def _prose_passwords(text: str, found: list[str]) -> str:
     for tok in parse(text):
         if _is_secret_noun(tok):
             spans.update(_value_span(v, tok) for v in _candidates(tok) if _is_value(v))
-    taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]
-    for a, b in sorted(spans, reverse=True):
+    taken = [(m.start(), m.end()) for m in _MARKER.finditer(text)]  # offsets in the text as parsed
+    for a, b in sorted(spans, reverse=True):  # from the end: the offsets before a span stay valid
         if any(a < y and x < b for x, y in taken):
             continue
         text = text[:a] + _mark("password") + text[b:]
-        taken.append((a, a + len(_mark("password"))))
+        taken.append((a, b))
         if "password" not in found:
             found.append("password")
     return text
