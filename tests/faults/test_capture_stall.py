@@ -59,7 +59,8 @@ def written(folder: Path) -> dict[str, Any]:
 
 def test_a_grab_that_blocks_is_said_and_a_new_capture_loop_takes_over(tmp_path: Path) -> None:
     shade = itertools.count()  # every grab a change
-    release = threading.Event()
+    release = threading.Event()  # the first loop's stuck grab returns
+    resume = threading.Event()  # a new loop's first grab returns (once the warning was read)
     loops: list[threading.Thread] = []
     calls: Counter[threading.Thread] = Counter()
 
@@ -70,30 +71,33 @@ def test_a_grab_that_blocks_is_said_and_a_new_capture_loop_takes_over(tmp_path: 
         calls[me] += 1
         if me is loops[0] and calls[me] == 3:
             release.wait()  # the first loop's third grab does not return until released
+        elif me is not loops[0] and calls[me] == 1:
+            resume.wait()
         return [np.full((120, 200, 3), next(shade) % 250, np.uint8)]
 
     recorder = Recorder(tmp_path, RecorderSettings(interval=0.05, focus_poll=0, same_window_gap=0, stall_after=0.6),
                         grab=grab, window=lambda: Window("Editor", "Notes"), ocr=NoText())
-    runner = threading.Thread(target=recorder.run, kwargs={"seconds": 60})
+    runner = threading.Thread(target=recorder.run, kwargs={"seconds": 120})
     runner.start()
     try:
-        said = until(lambda: written(tmp_path).get("stalled"), 10, "the stall said in status.json")
+        said = until(lambda: written(tmp_path).get("stalled"), 30, "the stall said in status.json")
         assert "no screen grab for" in said and "restarted" in said
-        assert written(tmp_path)["restarts"] == 1
+        assert written(tmp_path)["restarts"] >= 1 and len(loops) >= 2
         before = written(tmp_path)["stored"]
-        after = until(lambda: (d := written(tmp_path)).get("stored", 0) > before and d, 10, "captures after the restart")
-        assert after["stalled"] is None and after["restarts"] == 1 and len(loops) == 2
-        stored = recorder.status.stored
+        resume.set()
+        after = until(lambda: (d := written(tmp_path)).get("stored", 0) > before and d, 30, "captures after the restart")
+        assert after["stalled"] is None and after["restarts"] >= 1
         release.set()  # the stuck grab returns: its frame is dropped, its loop ends
-        loops[0].join(timeout=5)
-        assert not loops[0].is_alive()
-        assert all(t.name != "mmagent-capture" or t is loops[1] for t in threading.enumerate())
-        assert recorder.status.stored >= stored and recorder.status.restarts == 1
+        for old in loops[:-1]:
+            old.join(timeout=10)
+            assert not old.is_alive()
+        assert [t for t in threading.enumerate() if t.name == "mmagent-capture"] == [loops[-1]]
     finally:
         release.set()
+        resume.set()
         recorder.stop_event.set()
         runner.join(timeout=10)
-    assert not runner.is_alive() and not loops[1].is_alive()
+    assert not runner.is_alive() and not loops[-1].is_alive()
 
 
 def test_a_slow_round_is_no_stall(tmp_path: Path) -> None:
@@ -154,8 +158,9 @@ def test_a_display_that_stops_answering_is_warned_and_capture_comes_back(tmp_pat
         first = until(lambda: (s := status()).get("captured", 0) >= 2 and s, 60, "capture")
         assert first["recording"] and first["stalled"] is None and first["last_round_age"] < 2
         xvfb.send_signal(signal.SIGSTOP)  # the display server stops answering: a grab blocks
-        stalled = until(lambda: (s := status())["stalled"] and s, 30, "the stall warned")
-        assert stalled["recording"] and stalled["restarts"] >= 1, stalled
+        until(lambda: status()["stalled"], 30, "the stall warned")  # seen from outside, or said by the recorder
+        stalled = until(lambda: (s := status()).get("restarts", 0) >= 1 and s, 30, "the capture loop restarted")
+        assert stalled["recording"] and "restarted" in stalled["stalled"], stalled
         text = screen("status", "--folder", str(folder), display=display).stdout
         assert "WARNING: capture stalled" in text and "last screen grab" in text, text
         xvfb.send_signal(signal.SIGCONT)
