@@ -173,14 +173,20 @@ def _subject(verb: Token, names: frozenset[str] = frozenset()) -> str | None:
     head = subjects[-1]
     conj = [c for c in head.children if c.dep_ == "conj"]
     if names and head.text.lower() in names and conj:
-        return _phrase([t for t in conj[0].subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")])
+        return _phrase(_np_words(conj[0]))
     if head.pos_ == "PRON" or head.tag_ in ("WDT", "WP", "WP$", "EX", "PRP", "PRP$") or head.lower_ in ("this", "that", "these", "those"):
         return None
-    words = [t for t in head.subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")]
+    words = _np_words(head)
     for other in reversed(subjects[:-1]):  # "Invoice 44 71 total": the parser split one noun phrase
         if other.right_edge.i + 1 == words[0].i and other.pos_ in ("NOUN", "PROPN"):
             words = list(other.subtree) + words
     return _phrase(words)
+
+
+def _np_words(head: Token) -> list[Token]:
+    """A noun phrase's words without its clauses (relative, participle, adverbial) and appositions."""
+    cut = {t.i for c in head.children if c.dep_ in ("relcl", "acl", "appos", "advcl") for t in c.subtree}
+    return [t for t in head.subtree if t.i not in cut]
 
 
 def _phrase(words: list[Token]) -> str | None:
@@ -193,7 +199,7 @@ def _phrase(words: list[Token]) -> str | None:
         text = words[0].doc[words[0].i: words[-1].i + 1].text.lower()
     else:
         text = " ".join(w.lower_ for w in words)
-    text = re.sub(r"\s+", " ", re.sub(r"[#\"()\[\]]|[.:;!?]+$", "", text)).strip()
+    text = re.sub(r"\s+", " ", re.sub(r"[#\"()\[\]]|[.,:;!?]+$", "", text)).strip(" ,")
     text = re.sub(r"\b(?:no|number|nr)\.? (?=\d)", "", text)
     if len(text.split()) > _MAX_WORDS or not re.search(r"\w", text):
         return None
@@ -363,9 +369,10 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     tok, prep, words, category = chosen
     value = _clean(words, category)
     objects = [c for c in verb.children if c.dep_ == "dobj" and c.i not in {w.i for w in words}]
-    if category in ("when", "where") and objects and prep in ("to", "until", "till") and not copula:
+    if (category in ("when", "where") and objects and prep in ("to", "until", "till") and not copula
+            and any(c.dep_ in _SUBJECT_DEPS for c in verb.children)):
         # "the team moved the review to Thursday", "we moved the standup to 9:30": the thing moved
-        moved = _phrase([t for t in objects[0].subtree if t.dep_ not in ("relcl", "acl", "appos", "advcl")])
+        moved = _phrase(_np_words(objects[0]))
         return Claim(moved, category, value, sentence) if moved and value else None
     subject = _subject(verb, names)
     if subject is None:

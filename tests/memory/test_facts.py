@@ -428,3 +428,17 @@ def test_digits_read_one_by_one_are_one_number() -> None:
     """"four two seven one" is the code 4271 (its category is the NER's guess: a year-like number reads as a date)."""
     [claim] = extract_claims("The access code for the lab is four two seven one.")
     assert (claim.subject, claim.value) == ("access code for the lab", "4271")
+
+
+def test_a_scale_word_after_written_digits_stays_a_word() -> None:
+    """text2num reads "1.5 million" as "1.5 1000000"; memory.nlp.digits keeps the scale word."""
+    from memory import nlp
+
+    assert nlp.digits("the budget is 1.5 million dollars") == "the budget is 1.5 million dollars"
+    assert nlp.digits("120 thousand users and two million more") == "120 thousand users and 2000000 more"
+    assert same_value("1.5 million dollars", "$1,500,000") and same_value("two point five million", "2500000")
+
+
+def test_a_verse_fragment_states_nothing_about_its_object() -> None:
+    """The sonnet as the dev video's ASR cut it: a gerund without a subject moves nothing anywhere."""
+    assert extract_claims("making a famine where abundance lies, thyself thy foe, to thy sweet self to") == []
