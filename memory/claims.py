@@ -146,9 +146,14 @@ def _clauses(root: Token) -> list[Token]:
                                                           and c.dep_ in ("acl", "appos", "dep", "parataxis", "ccomp")]
     for verb in out:
         for child in verb.children:
-            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") or child.dep_ == "ccomp" and verb.i == out[0].i:
+            if child.dep_ == "conj" and child.pos_ in ("VERB", "AUX") or child.dep_ == "ccomp" and verb.i == out[0].i and not _imperative(verb):
                 out.append(child)
     return out
+
+
+def _imperative(verb: Token) -> bool:
+    """A bare verb without a subject: "let's move ...", "make sure ..." propose, they state nothing."""
+    return verb.tag_ == "VB" and not any(c.dep_ in (*_SUBJECT_DEPS, "aux") for c in verb.children)
 
 
 def _negated_or_hypothetical(verb: Token) -> bool:

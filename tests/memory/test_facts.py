@@ -404,6 +404,7 @@ def test_paraphrases_read_from_the_parse(text: str, expected: tuple[str, str, st
         "if the budget stands at 90k we are fine", "Does Lena head the design team?", "Lena doesn't head the design team",
         "who heads the design team",
         "Ticket 5512 was assigned to Omar", "The team might move the review to Thursday", "they moved it to Friday",
+        "Let's move the review to Friday", "Please move the review to Friday", "We should move the review to Friday",
     ],
 )
 def test_near_misses_state_nothing(text: str) -> None:
