@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 
 from memory import nlp
 from memory.names import self_introductions
+from perception.layout import LIST_WORD
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token
@@ -47,6 +48,8 @@ WHEN_LABELS = frozenset({"DATE", "TIME"})
 AMOUNT_LABELS = frozenset({"MONEY", "CARDINAL", "PERCENT", "QUANTITY"})
 WHERE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
+_PRICED = frozenset({"MONEY", "PERCENT", "QUANTITY"})  # an amount a verb's object states ("costs $5"); a bare count does not
+_AGENTS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
 _OBJECT_DEPS = ("attr", "dobj", "oprd")
 _MAX_WORDS = 6
 
@@ -94,8 +97,10 @@ def _sentence_claims(span: Span, speaker: str | None) -> list[Claim]:
     sentence = span.text.strip()
     if sentence.rstrip("\"') ").endswith("?"):
         return []
-    head, colon, rest = sentence.partition(": ")
-    body = rest if colon and len(head.split()) <= 3 and rest.strip() else sentence  # "Reminder: the standup is at 9 am"
+    if LIST_WORD in sentence and ";" in sentence:
+        return []  # the layout reader's list of items ("Row of File lists File; Edit; View")
+    _, colon, rest = sentence.partition(": ")
+    body = rest if colon else sentence  # "Reminder: the standup is at 9 am"; "Last modified: 5/29/2020" states nothing
     ready = _digits(body)
     # the sentence as parsed within its text, unless its numbers or a label change it
     sents = [span] if ready == sentence else list(nlp.parse(ready).sents)
@@ -285,7 +290,7 @@ def _category(tok: Token, words: list[Token], prep: str, person: bool, passive: 
             or c.like_num and c.i > tok.i for c in tok.children):
         return "where"  # "on the third floor", "in room 4", "to the big conference room"
     if tok.pos_ == "PROPN" and (prep == "in" and _label(tok) not in ("PERSON", "ORG", "NORP")
-                                or prep == "to" and _label(tok) not in ("ORG", "NORP") and not person
+                                or prep == "to" and _label(tok) not in ("ORG", "NORP") and not person and len(words) <= 2
                                 and not (passive and _label(tok) == "PERSON")):
         # "is in Rotterdam"; a thing moved "to Rotterdam" (a person reports "to Dana")
         return "where"
@@ -383,16 +388,19 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     if subject is None:
         return None
     has_object = bool(objects)
-    states = (copula or passive or prep in ("to", "until", "till", "for") and not has_object or prep == "" and _label(tok) in WHEN_LABELS
-              or category == "amount" and prep in ("", "at"))  # "costs $1,200", "stands at 90k"
+    states = (copula or passive or prep in ("to", "until", "till", "for") and not has_object
+              or tok.dep_ == "npadvmod" and _label(tok) in WHEN_LABELS  # ASR's "moved Thursday"
+              or category == "amount" and (prep == "at" or prep == "" and _label(tok) in _PRICED))  # "costs $1,200", "stands at 90k"
     if category == "when" and prep == "in" and _label(tok) in WHEN_LABELS and not value.lower().startswith("in "):
         value = f"in {value}"  # "is in two weeks": a time from now
     if category and states:
         return Claim(subject, category, value, sentence)
     if category == "when" and prep in ("on", "at", "in", "") and not has_object:
         return Claim(f"{subject} {_event_noun(verb.lemma_.lower())}", "when", value, sentence)
-    if passive or category == "when" or not value:
+    if passive or category in ("when", "amount") or not value:  # a count a verb does not state is no thing either
         return None  # "is provided as is", "permission is granted to": a passive states no relation here
+    if not copula and not _named(verb):
+        return None  # "export inserts blank pages", "higher values offer more protection": no one's relation
     relation = _third_person(verb.lemma_.lower())
     particles = [c.lower_ for c in verb.children if c.dep_ == "prt"]
     if copula and prep:
@@ -402,6 +410,11 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     if copula and not prep and (_label(tok) or tok.pos_ not in ("NOUN", "PROPN")):
         return None  # "is great", "is finished": a state adjective, not a thing
     return Claim(subject, relation, value, sentence)
+
+
+def _named(verb: Token) -> bool:
+    """The verb's subject is a name: a person, organisation or place entity or a proper noun."""
+    return any(c.dep_ in _SUBJECT_DEPS and (_label(c) in _AGENTS or c.pos_ == "PROPN") for c in verb.children)
 
 
 def _clean(words: list[Token], category: str) -> str:

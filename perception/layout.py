@@ -43,6 +43,8 @@ from typing import Any
 
 from perception.layout_table import tables_of
 
+LIST_WORD = " lists "  # "<heading> lists a; b; c": the reader's own words for a list (memory.claims reads no claim in it)
+
 LAYOUT_VERSION = 2  # in the keyframes fingerprint: a change here re-reads captures
 NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
 
@@ -92,7 +94,7 @@ class Layout:
         out.extend(f"{t}: {s}" for t, s in self.states if s in ("on", "off"))
         for heading, items in self.lists:
             out.append(f"{heading}: {len(items)} items")
-            out.append(f"{heading} lists " + "; ".join(items))  # no colon: the items are no value of a label
+            out.append(f"{heading}{LIST_WORD}" + "; ".join(items))  # no colon: the items are no value of a label
         out.extend(self.paragraphs)
         return tuple(dict.fromkeys(x for x in out if x.strip()))
 

@@ -79,7 +79,6 @@ def triples(text: str, speaker: str | None = None) -> list[tuple[str, str, str]]
         ("Dana lives in Berlin", ("dana", "lives in", "Berlin")),
         ("Lena reports to Dana", ("lena", "reports to", "Dana")),
         ("Dana is the project lead", ("dana", "is", "project lead")),
-        ("the status changed to approved", ("status", "changes to", "approved")),
         ("Dana is on leave", ("dana", "is on", "leave")),
         ("The report is in progress", ("report", "is in", "progress")),
         ("So, the review is on Monday.", ("review", "when", "Monday")),
@@ -388,7 +387,8 @@ def test_a_misheard_or_dropped_to_before_a_day_still_moves_it() -> None:
         ("We moved the standup to 9:30", ("standup", "when", "9:30")),
         ("the standup is now at nine thirty", ("standup", "when", "9:30")),
         ("The all-hands got moved up to 10 am tomorrow", ("all-hands", "when", "10 am tomorrow")),
-        ("The rent went up to 2400 euros", ("rent", "amount", "2400 euros")),
+        ("The rent went up to $2,400", ("rent", "amount", "$2,400")),
+        ("The rent rose to 2400 euros", ("rent", "amount", "2400 euros")),
         ("Keiko will handle the backups", ("keiko", "handles", "backups")),
     ],
 )
@@ -405,6 +405,10 @@ def test_paraphrases_read_from_the_parse(text: str, expected: tuple[str, str, st
         "who heads the design team",
         "Ticket 5512 was assigned to Omar", "The team might move the review to Thursday", "they moved it to Friday",
         "Let's move the review to Friday", "Please move the review to Friday", "We should move the review to Friday",
+        # screen text: the layout reader's lists, labels and UI prose state nothing
+        "Row of This Month lists This Month; COPYING.DOC; DolphinVcsConfig", "Size lists 1 item; 199 B; 130 B",
+        "96 B Last modified: 5/29/2020 2:25 PM", "Export automatically inserted blank pages",
+        "Higher values offer more protection, but opening the database will take longer.", "1 Testing New Title Updated 2",
     ],
 )
 def test_near_misses_state_nothing(text: str) -> None:
