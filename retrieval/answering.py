@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from memory import keywords
 from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
-from retrieval.planners import _GENERIC, AgentOptions, State
+from retrieval.planners import _GENERIC, AgentOptions, State, shows
 from retrieval.question import SAY_VERBS, Question
 from retrieval.records import Answer
 
@@ -132,6 +132,7 @@ class AnswerStep:
         missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)]
         if missing:  # "the Tokyo office": nothing found says Tokyo, so nothing found is about it
             return Answer(NOT_FOUND, (), 0, "not_found", f"nothing found in memory mentions '{missing[0]}'")
+        relevant = _naming_first(q, relevant)
         if q.options and q.order:
             return self._which(q, relevant)
         if q.count:
@@ -308,3 +309,28 @@ def _piece(s: Scored) -> spans.Piece:
         title = title or head
         lines.extend(body)
     return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)
+
+
+def _naming_first(q: Question, relevant: list[Scored]) -> list[Scored]:
+    """Captures that show every name or code the question gives ("the Apple entry", "episode
+    FS210") before captures that show none of them, in the screen snippets' own places: a
+    capture of another entry's history that matches "last modified" better is about another
+    entry. Among them, the one with a line that holds the name and most of the question's other
+    words comes first ("Apple Modified: 3/13/2022" before a list that only names Apple). Speech
+    keeps its order (a sentence about a person need not say the name)."""
+    if not q.key_terms:
+        return relevant
+    screens = [k for k, s in enumerate(relevant) if s.snippet.modality == "screen"]
+    naming = [k for k in screens if all(shows(t, relevant[k].snippet.text) for t in q.key_terms)]
+    if not naming:
+        return relevant
+    asked = keywords.terms(q.topic) - _GENERIC - keywords.terms(" ".join(q.key_terms))
+
+    def line_score(k: int) -> int:
+        lines = relevant[k].snippet.text.split(" | ")
+        return max((len(asked & keywords.terms(x)) for x in lines if any(shows(t, x) for t in q.key_terms)), default=0)
+
+    naming.sort(key=lambda k: (-line_score(k), k))
+    order = iter([*naming, *[k for k in screens if k not in naming]])
+    slots = set(screens)
+    return [relevant[next(order)] if k in slots else s for k, s in enumerate(relevant)]

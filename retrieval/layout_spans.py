@@ -134,6 +134,12 @@ def by_words(q: Question, pieces: Sequence[Piece]) -> list[int]:
         words = _lemmas(pieces[i].text)
         return len(words & asked) + 2 * len(words & names)
 
+    # a capture that shows every name the question gives comes before one that does not, however
+    # many other words that one shares ("When was the Apple entry last modified": another
+    # entry's history says "last modified" three times)
+    from retrieval.planners import shows
+
+    naming = {i: bool(q.key_terms) and all(shows(t, pieces[i].text) for t in q.key_terms) for i in screens}
     score = {i: shared(i) for i in screens}
-    order = iter(sorted(screens, key=lambda i: (-score[i], i)))
+    order = iter(sorted(screens, key=lambda i: (not naming[i], -score[i], i)))
     return [next(order) if p.modality == "screen" else i for i, p in enumerate(pieces)]
