@@ -84,7 +84,10 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
         # chapters of "The Okular Handbook" all saying "Okular") say nothing about which of the
         # capture's lists is asked
         named = asked - _lemmas(title)
-        items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
+        # an item that only names the counted thing is no member of it: a menu bar's "Entries"
+        # menu is not a list of entries ("how many entries were in the Internet group")
+        items = {m.group("head"): "; ".join(x for x in m.group("items").split(";") if not _names_only(x, q.gap.unit))
+                 for line in lines if (m := _ITEMS.match(line))}
         for k, line in enumerate(lines):
             m = _COUNT.match(line)
             if m is None:
@@ -97,6 +100,12 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
             if best is None or key > best[:2]:
                 best = (*key, Found(m.group("n"), i, line, f"the number of items listed under '{head}'"))
     return best[2] if best else _alike(q, pieces)
+
+
+def _names_only(item: str, unit: str) -> bool:
+    """The item is the counted noun itself ("Entries" for "how many entries")."""
+    words = [t.lemma_.lower() for t in nlp.parse(item) if t.is_alpha]
+    return bool(words) and set(words) == {unit}
 
 
 def _alike(q: Question, pieces: Sequence[Piece]) -> Found | None:

@@ -345,3 +345,30 @@ def test_an_empty_label_is_never_the_value_itself(question: str) -> None:
     table = Piece("[Paperless-ngx - Documents] Sample100.csv ASN: 112412326", "screen")
     assert span(question, dashboard) != "∅"
     assert span(question, dashboard, table) == "112412326"
+
+
+# -- an item that only names the counted thing picks no list ------------------------------------
+
+INTERNET_GROUP = Piece("[KeePassXC - Demo Passwords - KeePassXC] Row of Database: 6 items | Row of Database lists Database; "
+                "Entries; Groups; Tools; View; Help | Internet: 8 items | Internet lists Apple; Dropbox; Netflix; Pocket; "
+                "IFTTT; Google; Example Login; Netflix - Clone", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many entries were listed in the Internet group?",
+    "How many entries did the Internet group hold?",
+    "How many entries were under Internet in KeePassXC?",
+])
+def test_a_menu_named_like_the_counted_thing_is_not_its_list(question: str) -> None:
+    """The menu bar's "Entries" menu is no list of entries: the list named by the question's
+    other words ("Internet") is counted."""
+    assert span(question, INTERNET_GROUP) == "8"
+
+
+def test_a_list_whose_items_are_the_counted_things_is_still_counted() -> None:
+    # near-misses: items of the counted kind still point at their list; an item naming the noun
+    # among others ("Groups" in the menu bar) still counts for the question's other words
+    menus = Piece("[KeePassXC] Row of Database: 6 items | Row of Database lists Database; Entries; Groups; Tools; View; Help",
+                  "screen")
+    assert span("How many menus were there besides Database and Groups?", menus) == "6"
+    assert span("How many entries were listed?", menus) is None
