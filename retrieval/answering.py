@@ -132,7 +132,6 @@ class AnswerStep:
         missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)]
         if missing:  # "the Tokyo office": nothing found says Tokyo, so nothing found is about it
             return Answer(NOT_FOUND, (), 0, "not_found", f"nothing found in memory mentions '{missing[0]}'")
-        relevant = _naming_first(q, relevant)
         if q.options and q.order:
             return self._which(q, relevant)
         if q.count:
@@ -167,8 +166,10 @@ class AnswerStep:
         first; when no span of the asked type exists, the evidence quoted (or phrased by the LLM),
         and the note says so."""
         ro = self.retriever.options
-        pool = [*chosen, *[s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]]
-        pool = pool[: self.options.span_pieces]
+        close = [s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]
+        if q.key_terms:  # captures that show the names the question gives take the free places first
+            close.sort(key=lambda s: not (s.snippet.modality == "screen" and all(shows(t, s.snippet.text) for t in q.key_terms)))
+        pool = [*chosen, *close][: self.options.span_pieces]
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
             pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
@@ -309,28 +310,3 @@ def _piece(s: Scored) -> spans.Piece:
         title = title or head
         lines.extend(body)
     return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)
-
-
-def _naming_first(q: Question, relevant: list[Scored]) -> list[Scored]:
-    """Captures that show every name or code the question gives ("the Apple entry", "episode
-    FS210") before captures that show none of them, in the screen snippets' own places: a
-    capture of another entry's history that matches "last modified" better is about another
-    entry. Among them, the one with a line that holds the name and most of the question's other
-    words comes first ("Apple Modified: 3/13/2022" before a list that only names Apple). Speech
-    keeps its order (a sentence about a person need not say the name)."""
-    if not q.key_terms:
-        return relevant
-    screens = [k for k, s in enumerate(relevant) if s.snippet.modality == "screen"]
-    naming = [k for k in screens if all(shows(t, relevant[k].snippet.text) for t in q.key_terms)]
-    if not naming:
-        return relevant
-    asked = keywords.terms(q.topic) - _GENERIC - keywords.terms(" ".join(q.key_terms))
-
-    def line_score(k: int) -> int:
-        lines = relevant[k].snippet.text.split(" | ")
-        return max((len(asked & keywords.terms(x)) for x in lines if any(shows(t, x) for t in q.key_terms)), default=0)
-
-    naming.sort(key=lambda k: (-line_score(k), k))
-    order = iter([*naming, *[k for k in screens if k not in naming]])
-    slots = set(screens)
-    return [relevant[next(order)] if k in slots else s for k, s in enumerate(relevant)]
