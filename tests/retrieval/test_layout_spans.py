@@ -372,3 +372,29 @@ def test_a_list_whose_items_are_the_counted_things_is_still_counted() -> None:
                   "screen")
     assert span("How many menus were there besides Database and Groups?", menus) == "6"
     assert span("How many entries were listed?", menus) is None
+
+
+# -- one row of a block of rows (tabs wrapped over two lines) ties with the block: the block -------
+
+CHARACTER = Piece("[LibreOffice - Character] Row of Text: 7 items | Row of Text lists Text; Text Animation; Dimensioning; "
+                  "Connector; Alignment; Asian Typography; Tabs | Row of Organizer: 8 items | Row of Organizer lists "
+                  "Organizer; Line; Area; Shadowing; Transparency; Font; Font Effects; Indents & Spacing | Row of Help: "
+                  "5 items | Row of Help lists Help; OK; Cancel; Reset; Standard | Rows of Text: 15 items | Rows of Text "
+                  "lists Text; Text Animation; Dimensioning; Connector; Alignment; Asian Typography; Tabs; Organizer; "
+                  "Line; Area; Shadowing; Transparency; Font; Font Effects; Indents & Spacing", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many tabs did the LibreOffice dialog with the font settings have?",
+    "How many tabs were there in the dialog with the Font Effects?",
+    "How many tabs did the font dialog show?",
+])
+def test_a_row_of_wrapped_tabs_is_counted_as_the_whole_block(question: str) -> None:
+    assert span(question, CHARACTER) == "15"
+
+
+def test_a_row_outside_the_block_keeps_its_own_count() -> None:
+    # near-misses: the buttons' row is no part of the tabs' block; a row that the question names
+    # better than the block keeps its count
+    assert span("How many buttons were in the row with Help and Cancel?", CHARACTER) == "5"
+    assert span("How many tabs were in the row with Shadowing, Transparency and Organizer?", CHARACTER) == "8"
