@@ -180,9 +180,7 @@ class AnswerStep:
         and the note says so."""
         ro = self.retriever.options
         close = [s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]
-        if q.key_terms:  # captures that show the names the question gives take the free places first
-            close.sort(key=lambda s: not (s.snippet.modality == "screen" and all(shows(t, s.snippet.text) for t in q.key_terms)))
-        pool = [*chosen, *close][: self.options.span_pieces]
+        pool = span_pool(q, chosen, close, self.options.span_pieces)
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
             pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
@@ -347,3 +345,23 @@ def _piece(s: Scored) -> spans.Piece:
         title = title or head
         lines.extend(body)
     return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)
+
+
+def span_pool(q: Question, chosen: Sequence[Scored], close: Sequence[Scored], size: int) -> list[Scored]:
+    """The snippets the span finder reads: the chosen evidence, then the close ones. Another block
+    of a capture already in the pool takes no place (the finder reads a capture whole, so it is
+    the same piece again: a second block of the entry list must not crowd out the welcome
+    screen); the captures that show every name the question gives take the free places first."""
+    seen = {(s.snippet.image, s.snippet.start) for s in chosen if s.snippet.modality == "screen"}
+    fresh: list[Scored] = []
+    for s in close:
+        if s.snippet.modality == "screen":
+            key = (s.snippet.image, s.snippet.start)
+            if key in seen:
+                continue
+            seen.add(key)
+        fresh.append(s)
+    if q.key_terms:
+        fresh.sort(key=lambda s: not (s.snippet.modality == "screen" and all(shows(t, s.snippet.text) for t in q.key_terms)))
+    return [*chosen, *fresh][:size]
+
