@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # -- word classes (lemmas) -------------------------------------------------------------------
 
 TIME_NOUNS = frozenset("time date day deadline year month hour minute week weekday morning evening timestamp moment".split())
+# a written mark whose value is the time its modifier names: "time code", "timecode", "date stamp"
+# (but "time zone", "time limit", "zip code" name other things)
+MARK_NOUNS = frozenset("code stamp".split())
 NUMBER_NOUNS = frozenset("number amount count total price cost sum percentage percent size length age quantity "
                          "rate score version figure".split())
 PERSON_NOUNS = frozenset("person man woman speaker guy lady people someone somebody who name singer reader "
@@ -375,11 +378,23 @@ def _is_who(r: Reading) -> bool:
     return head is not None and head.lemma_.lower() in PERSON_NOUNS - {"name"}
 
 
+def names_moment(noun: Token) -> bool:
+    """The noun asks for a moment: a time noun ("what time", "which day"), or a mark written in
+    time ("what timecode / time code / date stamp was shown"): a mark noun with a time noun as
+    its compound, or run together with one into a word of its own."""
+    low = noun.lemma_.lower()
+    if low in TIME_NOUNS:
+        return True
+    if low in MARK_NOUNS:
+        return any(c.dep_ == "compound" and c.lemma_.lower() in TIME_NOUNS for c in noun.children)
+    return any(low.startswith(t) and low[len(t):] in MARK_NOUNS for t in TIME_NOUNS)
+
+
 def _is_when(r: Reading) -> bool:
     if r.wh_lemma == "when":
         return True
     head = r.wh_head()
-    return head is not None and head.lemma_.lower() in TIME_NOUNS
+    return head is not None and names_moment(head)
 
 
 def _is_where(r: Reading) -> bool:

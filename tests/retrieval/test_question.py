@@ -21,6 +21,17 @@ MAIN = [
     ("when", "At what time did the shuttle leave?"),
     ("when", "On which day is the dentist appointment?"),
     ("when", "What date was the lease signed?"),
+    # a mark written in time asks for a moment: closed or open compound of a time noun and a mark
+    ("when", "What timecode was displayed when the green-screen clip started?"),
+    ("when", "Which time code could be read on the screen as the trailer ended?"),
+    ("when", "What time code does the slate show?"),
+    ("when", "What was the date stamp on the scanned receipt?"),
+    ("what", "What time zone was the laptop set to?"),  # near-misses: a zone, a limit, a line, a plain code
+    ("what", "What timezone does the server use?"),
+    ("what", "What was the time limit for the quiz?"),
+    ("what", "Which timeline did the slide show?"),
+    ("what", "What zip code was on the form?"),
+    ("what", "What code was shown on the screen?"),
     ("where", "Where are the spare keys kept?"),
     ("where", "In which city is the conference held?"),
     ("where", "Where did the courier drop the parcel?"),

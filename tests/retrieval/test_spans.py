@@ -199,3 +199,20 @@ def test_clock_times_and_timecodes_are_times_wherever_the_tagger_counts_them() -
     for question in ("At what time does the timer stop?", "When does the timer stop?"):
         assert span(question, timer) == "00:14:05", question
     assert span("What time is the standup?", shown("Calendar | Standup: 09:30")) == "09:30"  # a real label
+
+
+def test_a_readout_alone_on_a_screen_answers_the_time_asked_of_that_moment() -> None:
+    """A capture picked by when it was shown (the first frame, the moment before a cut) whose only
+    line is a timecode or a clock: the value itself answers "what timecode / time code / time".
+    A value among words, or of another type, is no readout."""
+    readout = shown("01:00:42:11")
+    for question in ("What was the last timecode shown before the clip cut to black?",
+                     "Which time code could be read on the screen as the trailer ended?",
+                     "What time did the display read at the end of the recording?"):
+        assert span(question, readout) == "01:00:42:11", question
+    assert span("What time code does the slate show?", shown("Take 4 | 14:05:33:02")) == "14:05:33:02"
+    # near-misses: the time is inside words no question word is in, a count is no time, a zone
+    # is no time
+    assert span("What timecode was shown at the start?", shown("Render finished at 01:00:42:11")) is None
+    assert span("What timecode was shown at the start?", shown("1,200")) is None
+    assert span("What time zone was the laptop set to?", shown("14:05")) != "14:05"
