@@ -138,6 +138,8 @@ class AnswerStep:
             return self._count(q, relevant)
         if q.order:
             close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
+            if q.within:  # "the last line of the poem": the order runs inside the stretch of the best match
+                close = _stretch(relevant[0], close, state.ranked)
             order = {e.source_id: e.seq for e in self.tools.store.sources()}
             close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
             pick = close[0] if q.order == "first" else close[-1]
@@ -282,6 +284,32 @@ class AnswerStep:
         text = f"{n} time{'s' if n != 1 else ''} (at {times}{', …' if n > 6 else ''})."
         return Answer(text, tuple(m.evidence() for m in moments[:10]), 0, "counted",
                       f"counted distinct moments whose words match '{q.topic}'")
+
+
+def _stretch(best: Scored, among: Sequence[Scored], collected: Sequence[Scored]) -> list[Scored]:
+    """The snippets of ``among`` inside the stretch of the recording ``best`` belongs to: the
+    time its speaker spoke, joined with every speaker whose own time overlaps it, until no
+    other does (a reading is one voice, a conversation the voices taking turns in it), so "the
+    last line of the poem" is not the last close line of a song sung after it. A best match
+    no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
+    src = best.hit.record.source_id
+    spans: dict[str, tuple[float, float]] = {}
+    for s in collected:
+        if s.snippet.speaker and s.hit.record.source_id == src:
+            lo, hi = spans.get(s.snippet.speaker, (s.snippet.start, s.snippet.end))
+            spans[s.snippet.speaker] = (min(lo, s.snippet.start), max(hi, s.snippet.end))
+    if best.snippet.speaker not in spans:
+        return list(among)
+    lo, hi = spans.pop(best.snippet.speaker or "")
+    grown = True
+    while grown:
+        joined = [v for v, (a, b) in spans.items() if a < hi and b > lo]
+        grown = bool(joined)
+        for v in joined:
+            a, b = spans.pop(v)
+            lo, hi = min(lo, a), max(hi, b)
+    inside = [s for s in among if s.hit.record.source_id == src and s.snippet.start >= lo - 0.01 and s.snippet.end <= hi + 0.01]
+    return inside or list(among)
 
 
 def _around(best: Scored, others: Sequence[Scored], window: float) -> list[Scored]:

@@ -122,6 +122,7 @@ class Question:
     gap: Gap = Gap()
     kinds: tuple[str, ...] = ()  # every row of KINDS that matched
     nth: Nth | None = None  # "the second person on camera": the question is about that person's moments
+    within: str | None = None  # "the last line **of the poem**": the whole the order is taken in
 
     @property
     def entity_ids(self) -> tuple[str, ...]:
@@ -137,6 +138,7 @@ class Question:
             "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms), "summary": self.summary,
             "gap": {k: v for k, v in vars(self.gap).items() if v},
             **({"nth": vars(self.nth)} if self.nth else {}),
+            **({"within": self.within} if self.within else {}),
         }
 
 
@@ -484,6 +486,35 @@ def _order(r: Reading) -> str | None:
     return None
 
 
+_WHOLE_PREPS = frozenset("of in from during".split())
+
+
+def _within(r: Reading) -> str | None:
+    """The whole an order is taken in: "the last line **of the poem**", "the first words **in the
+    speech**", "the poem's last line", "what was the first thing said **in the meeting**" (the
+    object of an of / in / from / during phrase on the ordered noun, or on the verb it is said
+    by, or the noun's possessor). None when the order runs over all of memory ("the last thing
+    said about the budget", "mentioned for the last time")."""
+    for t in r.doc:
+        if ORDER_WORDS.get(t.lower_) != _order(r) or t.i in r.skip:
+            continue
+        ordered = t.head
+        heads = [t, ordered, *(c for c in ordered.children if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB")]
+        if ordered.dep_ in ("nsubj", "nsubjpass") and ordered.head.pos_ == "VERB":
+            heads.append(ordered.head)  # "the first thing (was) said in the meeting"
+        for head in heads:
+            for c in head.children:
+                whole = None
+                if c.dep_ == "prep" and c.lemma_.lower() in _WHOLE_PREPS:
+                    whole = next((g for g in c.children if g.dep_ == "pobj" and g.pos_ in ("NOUN", "PROPN")), None)
+                elif c.dep_ == "poss" and c.pos_ in ("NOUN", "PROPN") and head is ordered:
+                    whole = c
+                if whole is not None and whole.lemma_.lower() not in TIME_NOUNS and whole.i not in r.skip:
+                    return " ".join(g.text for g in whole.subtree if g.dep_ != "case").strip()
+        return None
+    return None
+
+
 def _is_history(r: Reading) -> bool:
     if getattr(r, "history_clause", False):
         return True
@@ -630,6 +661,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
         hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,
+        within=_within(r) if order else None,
     )
 
 
