@@ -100,6 +100,11 @@ class AnswerStep:
                 # ... or when nothing else is around it: a capture is its own moment ("what colour
                 # was pre-filled when I was creating a tag": the tag dialog shows both)
                 ranked = [s for s in around if keep_anchor or s not in at] or around
+                # "while the song played": what was there at the same time, when anything (of the
+                # kind asked for) was; only then what was near it (a capture is an instant)
+                at_once = [s for s in ranked if s.snippet.start < b and s.snippet.end > a]
+                if any(wanted is None or s.snippet.modality == wanted for s in at_once):
+                    ranked = at_once
             if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
                 # "what was said after the break?": the next moments in time, not the closest in meaning
                 ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
