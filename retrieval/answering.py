@@ -15,7 +15,7 @@ from memory import keywords
 from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State
-from retrieval.question import SAY_VERBS, Question
+from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
 
 if TYPE_CHECKING:
@@ -145,6 +145,11 @@ class AnswerStep:
             close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
             if q.within:  # "the last line of the poem": the order runs inside the stretch of the best match
                 close = _stretch(relevant[0], close, state.ranked)
+                kind = "screen" if q.shown and not q.said else "speech"
+                lines = [s for s in ranked if s.snippet.modality == kind]
+                if q.gap.focus_head in TEXT_NOUNS and lines:  # ... and its line is any line, whatever it says
+                    best = next(s for s in relevant if s in lines) if any(s in lines for s in relevant) else lines[0]
+                    close = _stretch(best, lines, state.ranked)
             order = {e.source_id: e.seq for e in self.tools.store.sources()}
             close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
             pick = close[0] if q.order == "first" else close[-1]
@@ -293,26 +298,27 @@ class AnswerStep:
 
 def _stretch(best: Scored, among: Sequence[Scored], collected: Sequence[Scored]) -> list[Scored]:
     """The snippets of ``among`` inside the stretch of the recording ``best`` belongs to: the
-    time its speaker spoke, joined with every speaker whose own time overlaps it, until no
-    other does (a reading is one voice, a conversation the voices taking turns in it), so "the
-    last line of the poem" is not the last close line of a song sung after it. A best match
-    no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
+    time its speaker spoke, joined with every speaker who said something inside it (and then
+    all they said), until no other did — a reading is one voice, a conversation the voices
+    taking turns in it — so "the last line of the poem" is not the last close line of a song
+    sung after it. A voice heard before and after the stretch but never in it does not join.
+    A best match no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
     src = best.hit.record.source_id
-    spans: dict[str, tuple[float, float]] = {}
+    said: dict[str, list[tuple[float, float]]] = {}
     for s in collected:
         if s.snippet.speaker and s.hit.record.source_id == src:
-            lo, hi = spans.get(s.snippet.speaker, (s.snippet.start, s.snippet.end))
-            spans[s.snippet.speaker] = (min(lo, s.snippet.start), max(hi, s.snippet.end))
-    if best.snippet.speaker not in spans:
+            said.setdefault(s.snippet.speaker, []).append((s.snippet.start, s.snippet.end))
+    if best.snippet.speaker not in said:
         return list(among)
-    lo, hi = spans.pop(best.snippet.speaker or "")
-    grown = True
-    while grown:
-        joined = [v for v, (a, b) in spans.items() if a < hi and b > lo]
-        grown = bool(joined)
-        for v in joined:
-            a, b = spans.pop(v)
-            lo, hi = min(lo, a), max(hi, b)
+    mine = said.pop(best.snippet.speaker or "")
+    lo, hi = min(a for a, _ in mine), max(b for _, b in mine)
+    joined = True
+    while joined:
+        voices = [v for v, turns in said.items() if any(a < hi and b > lo for a, b in turns)]
+        joined = bool(voices)
+        for v in voices:
+            turns = said.pop(v)
+            lo, hi = min(lo, *(a for a, _ in turns)), max(hi, *(b for _, b in turns))
     inside = [s for s in among if s.hit.record.source_id == src and s.snippet.start >= lo - 0.01 and s.snippet.end <= hi + 0.01]
     return inside or list(among)
 

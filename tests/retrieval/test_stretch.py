@@ -67,6 +67,9 @@ def test_a_reading_ends_where_its_voice_stops_and_no_other_voice_joins() -> None
     assert max(inside, key=lambda s: s.snippet.start).snippet.text.startswith("to eat")
     # the song's own stretch holds both of its voices (they overlap in time), and no poem line
     assert _stretch(song[0], every, every) == song
+    # a voice heard before the song and after it, never during it, is not part of it
+    around = [_said(58, 60, "bin blue at f two now", "voice_2"), _said(130, 133, "place white in j three", "voice_2")]
+    assert _stretch(song[0], [*every, *around], [*every, *around]) == song
 
 
 def test_a_conversation_is_every_voice_that_takes_turns_in_it() -> None:
@@ -89,3 +92,46 @@ def test_no_stretch_is_known_for_a_best_match_no_one_said() -> None:
     screen = _said(30, 31, "Slide: Q3 review", None, modality="screen")
     lines = [screen, _said(5, 8, "Q3 review first", "voice_1"), _said(90, 95, "Q3 review again", "voice_2")]
     assert _stretch(screen, lines, lines) == lines
+
+
+# -- through the agent: a reading, then a song that echoes its words (real MiniLM, real Qdrant) --
+
+READING = [(2.0, 6.0, "Roses bloom in the quiet garden of my heart."), (7.0, 11.0, "The morning light falls soft upon the petals."),
+           (12.0, 16.0, "And every rose remembers the summer rain."), (17.0, 21.0, "So let the garden keep its gentle promise.")]
+SONG = [(40.0, 44.0, "Oh roses, roses, dancing in the rain"), (46.0, 50.0, "The garden light is calling me again"),
+        (52.0, 56.0, "We sing of roses all night long")]
+
+
+@pytest.fixture(scope="module")
+def agent(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    from memory.store import open_store
+    from retrieval.agent import Agent
+    from retrieval.answer import Retriever
+    from retrieval.planners import RulePlanner
+    from retrieval.tools import MemoryTools
+
+    snips = [Snippet(a, b, t, "speech", speaker="voice_1") for a, b, t in READING]
+    snips += [Snippet(a, b, t, "speech", speaker="voice_3" if k % 2 == 0 else "voice_4") for k, (a, b, t) in enumerate(SONG)]
+    records = []
+    for start in (0.0, 30.0):
+        mine = tuple(s for s in snips if start <= s.start < start + 30)
+        records.append(MemoryRecord("episodic", "clip", "src", start, start + 30, " ".join(s.text for s in mine),
+                                    "/v/evening.mp4", snippets=mine))
+    with open_store(tmp_path_factory.mktemp("stretch"), embedder.model_id, embedder.dim) as store:
+        store.upsert(records, embedder.embed_batch([r.text for r in records]))
+        yield Agent(MemoryTools(store, embedder), Retriever(store, embedder, None), RulePlanner())
+
+
+@pytest.mark.parametrize("question, line", [
+    ("What was the last line of the poem that was read?", "So let the garden keep"),
+    ("What was the poem's final line?", "So let the garden keep"),
+    ("What was the first line of the poem she read aloud?", "Roses bloom in the quiet"),
+])
+def test_a_line_of_the_whole_is_its_first_or_last_whatever_it_says(agent, question: str, line: str) -> None:  # type: ignore[no-untyped-def]
+    got = agent.ask(question)
+    assert got.evidence and got.evidence[0].text.startswith(line), got.to_json()
+
+
+def test_with_no_whole_named_the_order_runs_over_all_of_memory(agent) -> None:  # type: ignore[no-untyped-def]
+    got = agent.ask("What was the last thing said about roses?")
+    assert got.evidence and got.evidence[0].start >= 40.0, got.to_json()
