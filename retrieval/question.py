@@ -536,14 +536,23 @@ def _is_history(r: Reading) -> bool:
     return False
 
 
+def _reads_writing(t: Token) -> bool:
+    """"read **on** the sleeve", "could be read off the sign": text read where it is written, a
+    thing seen, not said ("read out", "read aloud", "the poem that was read" are said)."""
+    return t.lemma_.lower() == "read" and any(c.dep_ == "prep" and c.lower_ in ("on", "off") for c in t.children) \
+        and not any(c.lower_ in ("out", "aloud") for c in t.children)
+
+
 def _is_said(r: Reading) -> bool:
-    return bool(r.lemmas(("VERB",)) & SAY_VERBS)
+    return any(t.lemma_.lower() in SAY_VERBS and not _reads_writing(t)
+               for t in r.doc if t.i not in r.skip and t.pos_ == "VERB")
 
 
 def _is_shown(r: Reading) -> bool:
     verbs = r.lemmas(("VERB",))
     nouns = {t.lemma_.lower() for t in r.doc if t.i not in r.skip and t.pos_ == "NOUN" and t.dep_ == "pobj"}
-    return bool(verbs & SHOW_VERBS) or bool(nouns & SCREEN_NOUNS)
+    return bool(verbs & SHOW_VERBS) or bool(nouns & SCREEN_NOUNS) or any(
+        _reads_writing(t) for t in r.doc if t.i not in r.skip and t.pos_ == "VERB")
 
 
 def _is_summary(r: Reading) -> bool:

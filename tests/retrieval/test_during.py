@@ -47,6 +47,7 @@ def agent(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[Agent]
 @pytest.mark.parametrize("question", [
     "What band name was on the album cover shown while the song played?",
     "Which group's name was printed on the record sleeve while the music was playing?",
+    "Which group's name could be read on the record sleeve while the music was playing?",
     "What was the band called on the cover that was shown during the song?",
 ])
 def test_what_the_question_asks_ranks_the_moments_of_the_anchor(agent: Agent, question: str) -> None:
