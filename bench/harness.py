@@ -98,7 +98,7 @@ class Run:
             evidence = [(c.start, c.end) for c in reply.evidence]
             same = [c.source_id == source_id for c in reply.evidence] if source_id else None
             texts = [c.text for c in reply.evidence]
-            rounds = 1
+            rounds, mode = 1, "transcript"
         else:
             planner = {"agent": "auto", "rules": "rules", "single": "single"}[system]
             sources = (source_id,) if source_id and question.get("scoped") else ()
@@ -110,7 +110,7 @@ class Run:
                 names = set(question["files"])
                 evidence = [(0.0, 1.0) if e.image and Path(e.image).name in names else (-2.0, -1.0) for e in got.evidence]
             texts = [e.text for e in got.evidence]
-            rounds = got.rounds
+            rounds, mode = got.rounds, got.mode
         seconds = time.perf_counter() - began
         if pick is not None and question.get("options"):
             answer = pick(answer + " " + " ".join(texts), question["options"])
@@ -120,7 +120,7 @@ class Run:
         s: Score = score(q, answer, abstained, evidence, same_source=same)
         record = {"system": system, "id": question.get("id"), "competency": question.get("competency", ""),
                   "question": question["question"], "answer": answer, "seconds": round(seconds, 3),
-                  "rounds": rounds, **s.to_json()}
+                  "rounds": rounds, "mode": mode, **s.to_json()}
         self.records.append(record)
         return record
 

@@ -6,7 +6,8 @@ Without ``--store``, makes the sample meeting (``mmagent sample``) and indexes i
 store. Starts ``mmagent serve`` on it (its own process, any free port), then:
 1. each of ~20 varied questions as ``mmagent ask Q --json`` in a new process (what a user's shell
    or a script pays: the interpreter, the CLI's imports, the socket round trip, the answer);
-2. the same questions as ``POST /api/ask`` from one HTTP client;
+2. the same questions as ``POST /api/ask`` from one HTTP client, then as the MCP ``ask`` tool from
+   the SDK's client over streamable HTTP (one session, as an outside agent keeps it);
 3. ``--concurrent`` mixed requests at once (ask, search, sources, timeline, entities, transcript,
    a frame): how many failed, their latency distribution;
 4. the questions again over HTTP: every answer must be what it was before the burst.
@@ -96,6 +97,34 @@ def start_server(store: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any], 
     return proc, json.loads(info_path.read_text()), time.perf_counter() - began
 
 
+def mcp_asks(url: str, token: str, questions: tuple[str, ...]) -> tuple[list[float], dict[str, Any]]:
+    """Each question as a call of the MCP ``ask`` tool (the SDK's client, streamable HTTP, one
+    session): seconds per call and the structured results."""
+    import anyio
+    import httpx2
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    seconds: list[float] = []
+    results: dict[str, Any] = {}
+
+    async def go() -> None:
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=600) as client, \
+                streamable_http_client(f"{url}/mcp/", http_client=client) as streams, \
+                ClientSession(streams[0], streams[1]) as session:
+            await session.initialize()
+            for q in questions:
+                began = time.perf_counter()
+                got = await session.call_tool("ask", {"question": q})
+                seconds.append(time.perf_counter() - began)
+                if got.is_error:
+                    raise SystemExit(f"MCP ask {q!r} failed: {got.content}")
+                results[q] = got.structured_content
+
+    anyio.run(go)
+    return seconds, results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.serve_latency", description=__doc__.split("\n")[0])
     parser.add_argument("--store", type=Path, help="an indexed store (default: the sample meeting, indexed now)")
@@ -131,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             r.raise_for_status()
             answers[q] = r.json()
         same_as_cli = sum(answers[q] == cli_answers[q] for q in QUESTIONS)
+        mcp_s, mcp_answers = mcp_asks(info["url"], token, QUESTIONS)
+        same_over_mcp = sum((mcp_answers[q] or {}).get("answer") == answers[q]["answer"] for q in QUESTIONS)
         sid = http.get("/api/sources").json()["sources"][0]["source_id"]
         mixed = [("POST", "/api/ask", {"question": QUESTIONS[k % len(QUESTIONS)]}) if k % 3 == 0 else
                  ("GET", ["/api/search?q=Globex", "/api/sources", f"/api/sources/{sid}/timeline", "/api/entities",
@@ -161,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
             "cli_ask_new_process_s": summary(cli_s),
             "http_ask_s": summary(http_s),
             "http_ask_server_cpu_s": summary(cpu_s),
+            "mcp_ask_s": summary(mcp_s),
+            "mcp_answers_same_as_http": f"{same_over_mcp}/{len(QUESTIONS)}",
+            # the answers a language model wrote (the others are spans, counts or quotes of the evidence)
+            "llm_written": [q for q in QUESTIONS if answers[q].get("mode") == "llm"],
             "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
             "http_answers_same_as_cli": f"{same_as_cli}/{len(QUESTIONS)}",
             "concurrent": {"requests": len(burst), "failed": sum(1 for _, c, _ in burst if c != 200),
@@ -168,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
                            "latency_s": summary([s for _, _, s in burst]),
                            "by_kind_p50_s": {k: pct(v, 50) for k, v in sorted(by_kind.items())}},
             "answers_changed_after_burst": changed,
-            "per_question_s": {q: {"cli": round(a, 3), "http": round(b, 3), "server_cpu": round(c, 3)}
-                               for q, a, b, c in zip(QUESTIONS, cli_s, http_s, cpu_s)},
+            "per_question_s": {q: {"cli": round(a, 3), "http": round(b, 3), "mcp": round(m, 3), "server_cpu": round(c, 3),
+                                   "mode": answers[q].get("mode")}
+                               for q, a, b, m, c in zip(QUESTIONS, cli_s, http_s, mcp_s, cpu_s)},
         }
     finally:
         http.close()

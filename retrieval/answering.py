@@ -89,10 +89,16 @@ class AnswerStep:
                 return Answer(NOT_FOUND, (), 0, "not_found", f"no moment matching '{q.anchor.phrase}' is in memory")
             source, a, b = state.anchor
             at = [s for s in ranked if s.hit.record.source_id == source and s.snippet.start == a and s.snippet.end == b]
+            # the moment was shown and the question asks what was said (or the reverse): the two are
+            # not cut at the same times, so a sentence that starts while the slide is still up and
+            # goes on after it is "after" it (it starts after the slide appeared, ends after it left)
+            cross = wanted is not None and bool(at) and all(s.snippet.modality != wanted for s in at)
             if q.anchor.relation == "after":
-                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.start >= b - 0.01]
+                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.start >= b - 0.01
+                          or cross and s.snippet.modality == wanted and s.snippet.start > a and s.snippet.end > b]
             elif q.anchor.relation == "before":
-                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.end <= a + 0.01]
+                ranked = [s for s in ranked if s.hit.record.source_id != source or s.snippet.end <= a + 0.01
+                          or cross and s.snippet.modality == wanted and s.snippet.end < b and s.snippet.start < a]
             else:  # the moment and what was around it; the moment itself only if it is what is asked for
                 keep_anchor = wanted is not None and all(s.snippet.modality == wanted for s in at)
                 around = [s for s in ranked if s.hit.record.source_id == source
@@ -108,9 +114,11 @@ class AnswerStep:
             if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
                 # "what was said after the break?": the next moments in time, not the closest in meaning
                 ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
-                near = [s for s in ranked if s.hit.record.source_id == source][: ro.evidence]
+                near = [s for s in ranked if s.hit.record.source_id == source]
+                # "what was said after X": the next things said, not the slide still on screen
+                near = ([s for s in near if s.snippet.modality == wanted] or near)[: ro.evidence]
                 if near:
-                    text, mode, note = self.retriever.compose(q.text, near)
+                    text, mode, note = self.retriever.compose(q.text, near, verbatim=q.verbatim)
                     return Answer(text, tuple(s.evidence() for s in near), 0, mode,
                                   f"the moments right {q.anchor.relation} '{q.anchor.phrase}'; " + note)
         gap = cloze.of(q.text)
@@ -194,7 +202,7 @@ class AnswerStep:
                           f'{found.how}: "{found.line}"')
         # "the last timecode shown": time picked the moment, so the reply is written from it alone
         # (the other evidence is cited, not offered: a small model would pick among them again)
-        text, mode, note = self.retriever.compose(q.text, chosen[:1] if q.order else chosen)
+        text, mode, note = self.retriever.compose(q.text, chosen[:1] if q.order else chosen, verbatim=q.verbatim)
         return Answer(text, tuple(s.evidence() for s in chosen), 0, mode,
                       f"no span of the asked type ({q.wants or q.kind}) in the evidence, so it is given whole; {note}")
 

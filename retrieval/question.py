@@ -41,6 +41,7 @@ SAY_VERBS = frozenset("say tell mention speak talk ask sing read announce promis
 SHOW_VERBS = frozenset("show display see appear write list open select check show up pop".split())
 SETTING_VERBS = frozenset("set configure schedule program preset adjust".split())  # "set to save every ..."
 CHOICE_VERBS = frozenset("select choose check tick pick open enable activate highlight".split())  # "which tab was open"
+DISPLAY_VERBS = frozenset("show display write".split())  # what was shown / written: its text is the answer
 SCREEN_NOUNS = frozenset("screen slide display window monitor".split())
 SUMMARY_WORDS = frozenset("summarise summarize summary recap overview outline gist topic sum".split())
 FREQUENCY_ADVERBS = frozenset("often frequently regularly".split())
@@ -117,6 +118,7 @@ class Question:
     options: tuple[str, ...] = ()  # "which was first, the audit or the budget?": the alternatives
     key_terms: tuple[str, ...] = ()  # names and codes the question is about ("Tokyo", "CEO", "4471")
     summary: bool = False  # "summarise ...", "give me an overview of ...": a part, not a fact
+    verbatim: bool = False  # "what was said about X": the recorded words themselves are the answer
     named: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # name in the question → entity ids
     wall: tuple[float | None, float | None] | None = None  # a wall-clock window
     gap: Gap = Gap()
@@ -136,6 +138,7 @@ class Question:
             "shown": self.shown, "said": self.said, "history": self.history,
             "named": {k: list(v) for k, v in self.named.items()}, "wall": list(self.wall) if self.wall else None,
             "hop": self.hop, "options": list(self.options), "key_terms": list(self.key_terms), "summary": self.summary,
+            "verbatim": self.verbatim,
             "gap": {k: v for k, v in vars(self.gap).items() if v},
             **({"nth": vars(self.nth)} if self.nth else {}),
             **({"within": self.within} if self.within else {}),
@@ -555,6 +558,25 @@ def _is_shown(r: Reading) -> bool:
         _reads_writing(t) for t in r.doc if t.i not in r.skip and t.pos_ == "VERB")
 
 
+def _is_verbatim(r: Reading) -> bool:
+    """"What was said about X", "what did Tom mention", "what was shown after the intro": the
+    pronoun "what" is what a reporting or display verb reports — the recorded words themselves are
+    the answer. Not when the verb reports a clause that holds the gap ("what did the report say the
+    deadline was", "what is said to be the budget") or "what" determines a noun ("what time did she
+    say")."""
+    wh = r.wh
+    if wh is None or wh.tag_ != "WP" or wh.lemma_.lower() != "what":
+        return False
+    verb = wh.head
+    if verb.pos_ == "AUX" and verb.head.i != verb.i and verb.dep_ == "aux":
+        verb = verb.head  # "what exactly did the person say": "what" hung on "did"
+    elif wh.dep_ not in ("dobj", "nsubjpass"):
+        return False
+    if verb.lemma_.lower() not in SAY_VERBS | DISPLAY_VERBS or verb.dep_ == "xcomp":
+        return False  # "what did he say to ask": what to ask is a content, not a recording
+    return not any(c.dep_ in ("ccomp", "xcomp") for c in verb.children)
+
+
 def _is_summary(r: Reading) -> bool:
     root = r.root
     subjects = [c for c in root.children if c.dep_ in ("nsubj", "nsubjpass")]
@@ -613,6 +635,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("history", _is_history, "facts with the values they replaced", "the superseded value"),
     Kind("said", _is_said, "speech first", "from what was said"),
     Kind("shown", _is_shown, "screen text and keyframes first", "from what was shown"),
+    Kind("verbatim", _is_verbatim, "as its main row",
+         "the recorded words of the best moments, quoted as they are (no model rewrites them)"),
     Kind("through_person", lambda r: r.hop is not None,
          "who did what the relative clause says, then that person's own episodes", "from that person's moments"),
 )
@@ -668,7 +692,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     return Question(
         text=text, topic=topic, wants=wants, kind=main, count=main == "how_many_times", order=order,
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
-        hop=hop, options=_options(r), summary=main == "summary", named=named, wall=wall,
+        hop=hop, options=_options(r), summary=main == "summary", verbatim="verbatim" in matched and wants is None, named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,
         within=_within(r) if order else None,
     )

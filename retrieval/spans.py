@@ -514,8 +514,7 @@ def _by_app(q: Question, pieces: Sequence[Piece]) -> Found | None:
 def _whole(q: Question, pieces: Sequence[Piece]) -> Found | None:
     """"What was the last line", "what exactly did she say": the question asks for a piece of
     text, so the sentence (or screen line) itself is the span."""
-    asks_text = q.gap.focus_head in TEXT_NOUNS or (
-        q.gap.verb in SAY_VERBS and q.gap.role in ("dobj", "nsubjpass") and not _verbs(q, keep_saying=True))
+    asks_text = q.gap.focus_head in TEXT_NOUNS or q.verbatim
     if not asks_text or q.kind != "what":
         return None
     if pieces[0].modality == "screen":

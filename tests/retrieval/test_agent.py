@@ -362,3 +362,26 @@ def test_the_anchor_capture_answers_when_nothing_else_is_around_it(screen_histor
 def test_an_anchor_capture_does_not_answer_what_it_does_not_show(screen_history: Path) -> None:
     got = ask(screen_history, "What maximum age was set when I was creating a new tag?")
     assert "30" not in got.answer, got.to_json()
+
+
+def test_what_was_said_is_quoted_as_it_was_said_without_a_model(standup) -> None:  # type: ignore[no-untyped-def]
+    """"What was said about X" asks for the recorded words: they are the answer, quoted and cited;
+    no language model is asked to rewrite them (it could only paraphrase them, or get them wrong)."""
+    from retrieval.agent import Agent, AgentOptions, RulePlanner
+    from retrieval.answer import Retriever
+    from retrieval.tools import MemoryTools
+    from tests.fakes import ScriptedLLM
+
+    store, script = standup
+    with MMAgent(Settings.load(env={}, store=store, workers=1)) as a:
+        tools = MemoryTools(a.store, a.embedder, a._people_index(), a.registry)
+        llm = ScriptedLLM([])  # any call would fail: nothing is scripted
+        agent = Agent(tools, Retriever(a.store, a.embedder, llm), RulePlanner(), AgentOptions())
+        for question in ("What was said after the lunch break?", "What did Priya say about the design review?",
+                         "What got mentioned about parking?"):
+            answer = agent.ask(question)
+            assert answer.found and answer.mode == "extractive", answer.to_json()
+            assert answer.evidence[0].text in answer.answer and not llm.seen
+            if "after" in question:  # the next things said, not the slide still on screen
+                assert all(e.modality == "speech" for e in answer.evidence), answer.to_json()
+                assert scene_of(script, answer.evidence[0]) == 3, answer.to_json()

@@ -124,6 +124,20 @@ MODIFIERS = [
     ("said", "What did the narrator read aloud on the stage?", True),
     ("said", "What did she read to the class?", True),
     ("shown", "What did she read to the class?", False),
+    # the recorded words themselves are the answer (quoted, never rewritten by a model)
+    ("verbatim", "What was said about Rotterdam?", True),
+    ("verbatim", "What exactly did the first person on camera say?", True),
+    ("verbatim", "what got announced at the end", True),
+    ("verbatim", "What did she mention regarding parking?", True),
+    ("verbatim", "What was written on the whiteboard?", True),
+    ("verbatim", "Tell me what was discussed before the break", True),
+    ("verbatim", "What did the report say the deadline was?", False),  # the gap is inside the reported clause
+    ("verbatim", "What is said to be the budget?", False),
+    ("verbatim", "What did the speaker say to ask instead?", False),
+    ("verbatim", "What time did she say?", False),  # "what" picks a noun: a value
+    ("verbatim", "What was selected in the sidebar?", False),  # a choice, not a text
+    ("verbatim", "What did they decide about the move?", False),
+    ("verbatim", "Who said the budget was approved?", False),
     ("through_person", "What else did the woman who asked about refunds say?", True),
     ("through_person", "Where does the guy that mentioned the garage work?", True),
     ("through_person", "What did the one who booked the room want next?", True),
@@ -299,3 +313,9 @@ def test_an_ordinal_on_a_thing_or_a_moment_is_no_person(text: str) -> None:
 ])
 def test_how_long_asks_a_length_of_time(text: str, wants: str) -> None:
     assert parse(text).wants == wants
+
+
+@pytest.mark.parametrize("question", ["What colour did they say?", "How much did the singer say it costs?",
+                                      "When did Priya say the review is?"])
+def test_a_value_asked_through_a_reporting_verb_is_no_quote(question: str) -> None:
+    assert not parse(question).verbatim, parse(question).to_json()
