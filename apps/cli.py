@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gap", type=float, default=20.0,
                    help="changes inside the same window (typing, scrolling, a call) are stored at most every GAP s; "
                         "the latest state is kept, a new window is stored at once (default 20)")
+    p.add_argument("--stall-after", type=float, default=60.0,
+                   help="no capture round for this many seconds while recording is a stall: status warns, and the "
+                        "recorder restarts its capture loop (default 60)")
     p.add_argument("--no-index", action="store_true",
                    help="only record: do not index captures into the store in the background")
     common(p)
@@ -541,7 +544,7 @@ def cmd_screen(args: argparse.Namespace) -> int:
     folder = (args.folder or store / "screens").resolve()
     if args.action == "start":
         doc = control.start(folder, None if args.no_index else store, args.interval, args.rules, args.retention_days,
-                            gap=args.gap)
+                            gap=args.gap, stall_after=args.stall_after)
         print(json.dumps(doc) if args.json else f"recording the screen into {folder} every {args.interval:g} s "
               f"(PID {doc['pid']})" + ("" if args.no_index else f"; indexing into {store} in the background"))
         return 0
@@ -571,6 +574,13 @@ def cmd_screen(args: argparse.Namespace) -> int:
         if status.get("rss_mb"):
             print(f"  memory of the recorder's process: {status['rss_mb']:.0f} MB resident, "
                   f"{status.get('private_mb') or 0:.0f} MB of it its own")
+        ages = [f"{what} {_ago(status.get(key))}" for key, what in (
+            ("last_capture_age", "last capture stored"), ("last_round_age", "last screen grab"),
+            ("last_index_pass_age", "last indexing pass")) if status.get(key) is not None]
+        if ages:
+            print(f"  {', '.join(ages)}")
+        if status.get("stalled"):
+            print(f"  WARNING: capture stalled: {status['stalled']}")
         if status.get("warning"):
             print(f"  warning: {status['warning']}")
         if status.get("recovered"):
@@ -579,6 +589,12 @@ def cmd_screen(args: argparse.Namespace) -> int:
             if status.get(key):
                 print(f"  last {what} error: {status[key]}")
     return 0
+
+
+def _ago(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
 
 
 def _reads(args: argparse.Namespace) -> bool:

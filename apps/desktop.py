@@ -1298,6 +1298,8 @@ class MainWindow(QMainWindow):
         recording, paused = bool(s.get("recording")), s.get("paused")
         if recording and paused:
             state, colour = f"paused ({paused})", "#ef6c00"
+        elif recording and s.get("stalled"):
+            state, colour = "recording, capture stalled", "#ef6c00"
         elif recording:
             state, colour = "recording", "#c62828"
         else:
@@ -1311,6 +1313,8 @@ class MainWindow(QMainWindow):
         self.counts_label.setText(" · ".join(counts))
         errors = [f"last {what}: {s[k]}" for k, what in (("error", "capture error"), ("index_error", "indexing error"))
                   if s.get(k)]
+        if s.get("stalled") and recording:
+            errors.insert(0, f"capture stalled: {s['stalled']}")
         if s.get("warning") and recording:
             errors.append(f"warning: {s['warning']}")
         self.error_label.setText("; ".join(errors))

@@ -24,18 +24,35 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def recorder_pid(folder: Path) -> int:
-    """The running recorder's PID for ``folder``, or 0."""
-    pidfile = Path(folder) / "recorder.pid"
+def _records_into(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` is a screen recorder of ``folder``: after a ``kill -9`` its PID
+    file stays, and the PID may since belong to another process. Read from its command line where
+    the system shows it (``/proc``); elsewhere, a live process is taken for the recorder."""
+    if not _alive(pid):
+        return False
+    if not Path("/proc/self/cmdline").is_file():
+        return True
     try:
-        pid = int(pidfile.read_text().strip())
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False  # it ended meanwhile
+    return b"apps.screen_recorder" in argv and os.fsencode(str(folder)) in argv
+
+
+def recorder_pid(folder: Path) -> int:
+    """The running recorder's PID for ``folder``, or 0 (no PID file, or one left by a recorder
+    that was killed: its process is gone, or is no recorder of this folder)."""
+    folder = Path(folder).resolve()
+    try:
+        pid = int((folder / "recorder.pid").read_text().strip())
     except (OSError, ValueError):
         return 0
-    return pid if pid > 0 and _alive(pid) else 0
+    return pid if pid > 0 and _records_into(pid, folder) else 0
 
 
 def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path | None = None,
-          retention_days: float = 30.0, env: dict[str, str] | None = None, gap: float | None = None) -> dict[str, Any]:
+          retention_days: float = 30.0, env: dict[str, str] | None = None, gap: float | None = None,
+          stall_after: float | None = None) -> dict[str, Any]:
     """Start the recorder as a detached process (its own session; its log in FOLDER/recorder.log).
     ``store``: index into it in the background and serve it (None: only record)."""
     folder = Path(folder).resolve()
@@ -43,6 +60,8 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
         raise SettingsError(f"the screen recorder is already running (PID {pid}) into {folder}")
     if interval <= 0:
         raise SettingsError("the capture interval must be positive")
+    if stall_after is not None and not stall_after > 0:
+        raise SettingsError("--stall-after must be a positive number of seconds")
     from memory.store import private_folder
 
     private_folder(folder)  # the recorder's captures are this user's alone
@@ -56,10 +75,13 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
         cmd += ["--rules", str(Path(rules).resolve())]
     if gap is not None:
         cmd += ["--gap", str(gap)]
+    if stall_after is not None:
+        cmd += ["--stall-after", str(stall_after)]
     if store is not None:
         cmd += ["--store", str(Path(store).resolve())]
     log_path = str(folder / "recorder.log")
     pidfile = folder / "recorder.pid"
+    pidfile.unlink(missing_ok=True)  # left by a recorder that was killed (recorder_pid said none runs)
     # a session of its own, detached from the caller (no Popen object left behind to reap)
     # a long-running process with several threads: glibc's per-thread malloc arenas would keep
     # hundreds of MB of freed memory; two arenas keep it near what is in use
@@ -109,15 +131,38 @@ def pause(folder: Path, paused: bool = True) -> dict[str, Any]:
     return {"paused": paused}
 
 
-def status(folder: Path) -> dict[str, Any]:
-    """What the recorder last wrote (status.json), whether it runs, what is on disk."""
+STALL_AFTER = 60.0  # seconds without a capture round while recording (the recorder's own setting wins)
+
+
+def _time(doc: dict[str, Any], key: str) -> float | None:
+    value = doc.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def status(folder: Path, now: float | None = None) -> dict[str, Any]:
+    """What the recorder last wrote (status.json), whether it runs, what is on disk; the age in
+    seconds of the last capture stored, the last capture round and the last indexing pass
+    (``*_age``); ``stalled`` when capture has stopped while recording — said by the recorder (it
+    restarted its capture loop) or seen here (the recorder stopped writing its status at all)."""
     folder = Path(folder).resolve()
+    now = time.time() if now is None else now
     try:
         written = json.loads((folder / "status.json").read_text())
     except (OSError, ValueError):
         written = {}
+    if not isinstance(written, dict):
+        written = {}
     captures = sum(1 for _ in folder.glob("*/*.json")) if folder.is_dir() else 0
     pictures = sum(1 for _ in folder.glob("*/*.webp")) if folder.is_dir() else 0
-    return {"recording": bool(recorder_pid(folder)), "folder": str(folder), "captures_on_disk": captures,
-            "pictures_on_disk": pictures, **written, "paused": written.get("paused") if recorder_pid(folder)
-            else ("paused by the user" if (folder / "PAUSED").exists() else None)}
+    recording = bool(recorder_pid(folder))
+    paused = written.get("paused") if recording else ("paused by the user" if (folder / "PAUSED").exists() else None)
+    ages = {f"{key}_age": None if (t := _time(written, key)) is None else round(max(0.0, now - t), 1)
+            for key in ("last_capture", "last_round", "last_index_pass")}
+    stalled = written.get("stalled") if recording else None
+    beat = max((t for t in (_time(written, "last_round"), _time(written, "started")) if t is not None), default=None)
+    limit = _time(written, "stall_after") or STALL_AFTER
+    if recording and not paused and not stalled and beat is not None and now - beat > limit:
+        stalled = (f"no capture round for {now - beat:.0f} s while recording, and no word from the recorder "
+                   f"(PID {recorder_pid(folder)}): see {folder / 'recorder.log'}, or stop and start it")
+    return {"recording": recording, "folder": str(folder), "captures_on_disk": captures,
+            "pictures_on_disk": pictures, **written, **ages, "stalled": stalled, "paused": paused}

@@ -12,6 +12,11 @@ title, monitor, the redacted OCR lines), the layout ``mmagent index FOLDER`` rea
 Below a free-disk floor, capture pauses and says why. ``status.json`` in the folder says what
 happened: captured, unchanged, excluded, stored, redacted, paused reason, last capture.
 
+Capture runs in a thread of its own, watched: when no round of capture has finished for
+``stall_after`` seconds while recording (a grab or a window read that blocks: a display server
+that stopped answering), the status says so (``stalled``) and a new capture loop is started with
+new screen and window readers; the stuck one is abandoned, and what it returns is discarded.
+
     python -m apps.screen_recorder --folder DIR [--interval 2] [--seconds N]
     mmagent screen start|stop|status|pause|resume   (apps/cli.py)
 """
@@ -22,6 +27,7 @@ import argparse
 import ctypes
 import ctypes.util
 import json
+import logging
 import os
 import re
 import shutil
@@ -40,6 +46,9 @@ import numpy.typing as npt
 from apps.screen_privacy import DEFAULT_RULES, PrivacyRules, excluded, redact_lines
 from perception.capture import CaptureSidecar, Patch, finish_writes, write_capture
 
+log = logging.getLogger(__name__)
+_LOOP = "mmagent-capture"  # the capture loop's thread name
+
 ImageArray = npt.NDArray[np.uint8]
 THUMB = (160, 100)  # grey thumbnail (width, height) for change detection
 TILE = 10  # pixels of the thumbnail per tile side
@@ -57,6 +66,7 @@ class RecorderSettings:
     min_free_mb: int = 500  # below this free disk space, capture pauses
     retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
     focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
+    stall_after: float = 60.0  # no finished capture round for this long while recording: the loop is restarted
     same_window_gap: float = 20.0  # changes in the same window (typing, scrolling, a video) are stored at most this
     # often; the latest state is never lost (it is compared with the last stored capture and stored once the gap has
     # passed); a new window is stored at once
@@ -81,7 +91,11 @@ class Status:
     redacted: int = 0  # captures with a secret blacked out
     focus_changes: int = 0  # captures taken at once because the focused window changed
     dropped: int = 0  # pictures deleted by retention (their text and memories stay)
-    last_capture: float | None = None
+    last_capture: float | None = None  # when the last capture was stored
+    last_round: float | None = None  # when the capture loop last finished a round (a grab, or a pause seen)
+    stall_after: float = 60.0  # the recorder's setting: readers judge a stall by it too
+    stalled: str | None = None  # capture stalled while recording (the loop was restarted), or None
+    restarts: int = 0  # capture loops restarted after a stall
     paused: str | None = None  # why capture is paused, or None
     error: str | None = None
     warning: str | None = None  # e.g. the focused window cannot be read here (title rules cannot apply)
@@ -93,7 +107,8 @@ class Status:
     indexed: int = 0  # captures made searchable
     queue: int = 0  # captures stored, not yet searchable
     lag: float = 0.0  # seconds the oldest capture in the queue has waited
-    last_indexed: float | None = None
+    last_indexed: float | None = None  # when the last indexing pass that indexed anything ended
+    last_index_pass: float | None = None  # when the indexer last looked for new captures
     index_seconds: float | None = None  # how long the last indexing pass took
     index_error: str | None = None
 
@@ -330,7 +345,12 @@ class Recorder:
         self._base: dict[int, tuple[Path, str, npt.NDArray[np.float32], Window]] = {}
         # per monitor: the last stored capture's lines, its secret boxes and its size
         self._lines: dict[int, tuple[list[dict[str, Any]], list[Any], tuple[int, ...]]] = {}
-        self.status = Status(pid=os.getpid(), started=time.time())
+        self.status = Status(pid=os.getpid(), started=time.time(), stall_after=settings.stall_after)
+        self._own = (grab is None, window is None)  # readers made here are made again after a stall
+        self._loop: threading.Thread | None = None  # the capture loop in charge; a stalled one is abandoned
+        self._loop_began = 0.0
+        self._stalls = 0  # restarts since the last finished round: each waits twice as long as the one before
+        self._status_lock = threading.Lock()
         self.stop_event = threading.Event()
         self.pending: list[float] = []  # times of stored captures the indexer has not taken yet
         self.pending_lock = threading.Lock()
@@ -380,9 +400,16 @@ class Recorder:
         return None
 
     def write_status(self) -> None:
-        tmp = self.folder / ".status.json.tmp"
-        tmp.write_text(json.dumps(asdict(self.status)))
-        os.replace(tmp, self.folder / "status.json")
+        with self._status_lock:  # the capture loop and its watchdog both write it
+            tmp = self.folder / ".status.json.tmp"
+            tmp.write_text(json.dumps(asdict(self.status)))
+            os.replace(tmp, self.folder / "status.json")
+
+    def _abandoned(self) -> bool:
+        """Whether this thread is a capture loop no longer in charge: replaced by the watchdog, or
+        the recorder stopped (what it got is dropped). A direct caller of :meth:`tick` never is."""
+        me = threading.current_thread()
+        return me.name == _LOOP and me is not self._loop
 
     def tick(self, now: float | None = None) -> int:
         """One round of captures; returns how many were stored."""
@@ -391,7 +418,10 @@ class Recorder:
         if self.status.paused:
             return 0
         shots = self._grabber()()
-        win = self._seen = self._active()
+        win = self._active()
+        if self._abandoned():  # it blocked long enough to be replaced: a newer loop captures now
+            return 0
+        self._seen = win
         self.status.warning = None if win != Window(None, None) else (
             "the focused window cannot be read here (no X11 display, or Wayland): "
             "excluded apps and private windows cannot be recognised")
@@ -539,7 +569,7 @@ class Recorder:
     def _wait(self, began: float) -> None:
         """Until the next capture is due, or at once when the focused window changes."""
         deadline = began + self.settings.interval
-        while not self.stop_event.is_set():
+        while not self.stop_event.is_set() and not self._abandoned():
             left = deadline - time.monotonic()
             if left <= 0:
                 return
@@ -549,27 +579,76 @@ class Recorder:
                 self.status.focus_changes += 1
                 return
 
-    def run(self, seconds: float | None = None) -> Status:
-        """Capture until stopped (SIGTERM, ``stop_event``) or for ``seconds``."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.finish_writes()
-        end = None if seconds is None else time.monotonic() + seconds
-        while not self.stop_event.is_set() and (end is None or time.monotonic() < end):
+    def _capture_loop(self) -> None:
+        """Rounds of capture until stopped, or until the watchdog replaces this loop."""
+        while not self.stop_event.is_set() and not self._abandoned():
             began = time.monotonic()
             try:
                 if time.time() >= self._next_retention:
                     self.drop_old()
                     self._next_retention = time.time() + 3600
                 self.tick()
-                self.status.error = None
+                error = None
             except Exception as exc:  # noqa: BLE001 — a failed grab is reported and retried, never fatal
-                self.status.error = f"{type(exc).__name__}: {exc}"
+                error = f"{type(exc).__name__}: {exc}"
+            if self._abandoned():
+                return
+            self.status.error = error
+            self.status.last_round = time.time()
+            self._stalls = 0
+            if self.status.stalled:
+                log.warning("capture resumed after the restart of its loop")
+                self.status.stalled = None
             self.status.rss_mb, self.status.private_mb = _rss_mb(), _private_mb()
             with self.pending_lock:
                 self.status.queue = len(self.pending)
                 self.status.lag = round(time.time() - self.pending[0], 1) if self.pending else 0.0
             self.write_status()
             self._wait(began)
+
+    def _start_loop(self) -> None:
+        if self._own[0]:
+            self._grab = None  # a new screen reader (mss holds a display connection per thread)
+        if self._own[1]:
+            self._window = None
+        self._loop_began = time.time()
+        self._loop = threading.Thread(target=self._capture_loop, name=_LOOP, daemon=True)
+        self._loop.start()
+
+    def watch(self, now: float | None = None) -> bool:
+        """The watchdog: when no capture round has finished for ``stall_after`` seconds while
+        recording, say so in the status and start a new capture loop; returns whether it did."""
+        now = time.time() if now is None else now
+        beat = max(self.status.last_round or 0.0, self._loop_began)
+        # a display server that stays stuck blocks each new loop too: wait twice as long each time
+        if self.stop_event.is_set() or now - beat <= self.settings.stall_after * 2 ** min(self._stalls, 6):
+            return False
+        self._stalls += 1
+        self.status.restarts += 1
+        self.status.stalled = (f"no screen grab for {now - beat:.0f} s while recording; the capture loop was "
+                               f"restarted ({self.status.restarts} time(s) since the start)")
+        log.warning("capture stalled: %s", self.status.stalled)
+        self._start_loop()
+        self.write_status()
+        return True
+
+    def run(self, seconds: float | None = None) -> Status:
+        """Capture until stopped (SIGTERM, ``stop_event``) or for ``seconds``, in a capture loop of
+        its own that this thread watches (:meth:`watch`)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.finish_writes()
+        end = None if seconds is None else time.monotonic() + seconds
+        self._start_loop()
+        every = max(0.05, min(5.0, self.settings.stall_after / 4))
+        while not self.stop_event.is_set():
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            self.stop_event.wait(every if left is None else min(every, left))
+            self.watch()
+        loop, self._loop = self._loop, None  # no loop is in charge now: each stops at its next check
+        if loop is not None:
+            loop.join(timeout=self.settings.interval + 5.0)  # a stuck one is left behind (a daemon thread)
         self.write_status()
         return self.status
 
@@ -584,13 +663,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="drop pictures older than this many days (their text and memories stay); 0 keeps all")
     parser.add_argument("--gap", type=float, default=RecorderSettings.same_window_gap,
                         help="changes inside the same window are stored at most this often, in seconds (the latest is kept)")
+    parser.add_argument("--stall-after", type=float, default=RecorderSettings.stall_after,
+                        help="seconds without a capture round while recording before the capture loop is restarted")
     parser.add_argument("--store", type=Path, help="index the captures into this store in the background and serve "
                                                    "it (ask, search) to the CLI and the app over a local socket")
     parser.add_argument("--index-every", type=float, default=15.0, help="seconds between background indexing passes")
     args = parser.parse_args(argv)
     rules = PrivacyRules.from_json(json.loads(args.rules.read_text())) if args.rules else DEFAULT_RULES
     recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules, same_window_gap=args.gap,
-                                                      retention_days=args.retention_days))
+                                                      retention_days=args.retention_days, stall_after=args.stall_after))
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
     # captures (screen text, pictures) are this user's alone: folders 0700, files 0600

@@ -377,6 +377,7 @@ class Indexer:
     def run_once(self) -> int:
         """One pass; returns how many captures it made searchable."""
         status = self.recorder.status
+        status.last_index_pass = time.time()
         with self.recorder.pending_lock:
             taken = len(self.recorder.pending)
         days = self._changed_days()

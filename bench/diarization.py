@@ -1,7 +1,7 @@
 """Speaker diarization quality (DER) and speed on real recordings.
 
     .venv/bin/python -m bench.diarization [--encoder campplus|resemblyzer] [--only NAME] [--calibrate] [--loo]
-        [--vad segmentation|silero] [--local] [--reference-only] [--threads N]
+        [--vad segmentation|silero] [--local] [--reference-only] [--threads N] [--speakers]
 
 Speech (and overlapped speech, which gets a second voice) from pyannote's segmentation-3.0 by
 default, as the pipeline does; ``--vad silero`` gives the figures from before it (no overlap).
@@ -342,6 +342,55 @@ def leave_one_out_local(recs: list[Recording], encoder: VoiceEncoder, base: Diar
           f"{np.mean([d.rate for d, _ in scores.values()]):.1%}")
 
 
+def segments_of(rec: Recording, encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any
+                ) -> tuple[list[VoiceSegment], list[Span]]:
+    """The default path's voice segments of ``rec`` (30 s pieces, as ``diarize`` cuts them) and
+    its overlapped speech."""
+    speech, overlap, changes = speech_of(rec, options, segmenter)
+    step = int(options.piece * RATE)
+    segments: list[VoiceSegment] = []
+    for a in range(0, len(rec.audio), step):
+        t0, t1 = a / RATE, min(len(rec.audio), a + step) / RATE
+        inside = [(max(s, t0), min(e, t1)) for s, e in speech if e > t0 and s < t1]
+        segments.extend(voice_segments(rec.audio[a : a + step], t0, inside, encoder, options,
+                                       changes if options.seg_changes else None))
+    return segments, overlap
+
+
+def speakers_heard(recs: list[Recording], encoder: VoiceEncoder, options: DiarizeOptions, segmenter: Any) -> None:
+    """Why a speaker count is wrong: for each reference speaker, its seconds in the reference, in
+    overlapped speech, and in the voice segments it has the most of (how many of those vote:
+    at least ``min_duration``), the clusters those segments end in, and the cosine distance
+    from its segments' mean vector to the nearest cluster holding none of them."""
+    from perception.diarize import _normalise
+
+    for rec in recs:
+        segs, overlap = segments_of(rec, encoder, options, segmenter)
+        labels = np.array(cluster_segments(segs, options))
+        x = _normalise(np.array([s.embedding for s in segs], dtype=np.float32)) if segs else np.zeros((0, 1))
+        dur = np.array([s.end - s.start for s in segs])
+
+        def share(a: float, b: float, who: str) -> float:
+            return sum(max(0.0, min(b, e) - max(a, s)) for s, e, k in rec.turns if k == who)
+
+        owner = [max({k for *_, k in rec.turns}, key=lambda k: share(s.start, s.end, k)) for s in segs]
+        cents = {int(c): _normalise((x[labels == c] * dur[labels == c, None]).sum(0)[None, :])[0] for c in set(labels.tolist())}
+        print(f"\n{rec.name}: {len(set(rec_k for *_, rec_k in rec.turns))} speakers, {len(cents)} found; {len(segs)} segments")
+        for who in sorted({k for *_, k in rec.turns}):
+            mine = [i for i, o in enumerate(owner) if o == who and share(segs[i].start, segs[i].end, who) > 0]
+            said = sum(e - s for s, e, k in rec.turns if k == who)
+            over = sum(share(a, b, who) for a, b in overlap)
+            landed = sorted({int(labels[i]) for i in mine})
+            far = ""
+            if mine:
+                mean = _normalise((x[mine] * dur[mine, None]).sum(0)[None, :])[0]
+                others = [c for c in cents if c not in landed]
+                far = f"  nearest other cluster {min((1 - float(mean @ cents[c]) for c in others), default=float('nan')):.2f}"
+            print(f"  {who:12s} said {said:5.1f} s, overlapped {over:4.1f} s; segments {len(mine):2d} "
+                  f"({sum(dur[i] for i in mine):4.1f} s, {sum(dur[i] >= options.min_duration for i in mine)} vote) "
+                  f"in clusters {landed}{far}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--encoder", default="campplus", choices=["campplus", "resemblyzer"])
@@ -354,6 +403,8 @@ def main() -> None:
                         help="pyannote's recipe: the segmentation windows' local speakers embedded and linked "
                              "(DiarizeOptions.local_speakers)")
     parser.add_argument("--reference-only", action="store_true", help="skip the built conversations")
+    parser.add_argument("--speakers", action="store_true",
+                        help="per reference speaker: seconds said, overlapped, in its voice segments, and where they cluster")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     import torch
@@ -369,6 +420,9 @@ def main() -> None:
         calibrate(convs, encoder, options)
         return
     refs = [r for r in reference_recordings() if not args.only or args.only in r.name]
+    if args.speakers:
+        speakers_heard(refs + convs, encoder, options, segmenter)
+        return
     if args.loo:
         if segmenter is not None and options.local_speakers:
             leave_one_out_local(refs, encoder, options, segmenter)

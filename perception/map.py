@@ -55,7 +55,7 @@ from perception.voices import VoiceOptions, speaker_turns
 
 log = logging.getLogger(__name__)
 
-SPEECH_VERSION = 7  # 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
+SPEECH_VERSION = 8  # 8: chunks the greedy pass doubts (mean log-probability under -0.4) decoded again with beam 5; 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
 FACES_VERSION = 2  # 2: tracks keep their sighting times
 DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)

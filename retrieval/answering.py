@@ -142,11 +142,16 @@ class AnswerStep:
         if not relevant:
             best = f" (best match scored {ranked[0].relevance:.2f})" if ranked else ""
             return Answer(NOT_FOUND, (), 0, "not_found", "no memory is relevant enough" + best)
-        missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)]
+        missing = [t for t in q.key_terms if not any(_present(t, s.snippet.text) for s in state.ranked)
+                   and not any(t in o.split() for o in q.options)]  # "Monday or Thursday": one alternative may be absent
         if missing:  # "the Tokyo office": nothing found says Tokyo, so nothing found is about it
             return Answer(NOT_FOUND, (), 0, "not_found", f"nothing found in memory mentions '{missing[0]}'")
         if q.options and q.order:
             return self._which(q, relevant)
+        if q.options and not q.order:
+            picked = self._choose(q, relevant)
+            if picked is not None:
+                return picked
         if q.count:
             return self._count(q, relevant)
         if q.order:
@@ -273,6 +278,30 @@ class AnswerStep:
         note = f"{pick} at {when[pick].snippet.start:.0f} s" + "".join(
             f", {o} at {when[o].snippet.start:.0f} s" if o in when else f", {o} not found" for o in others)
         return Answer(f"{pick[0].upper()}{pick[1:]} ({q.order}).", tuple(s.evidence() for s in cited), 0, "extractive", note)
+
+    def _choose(self, q: Question, relevant: list[Scored]) -> Answer | None:
+        """"Is the broom in the middle of the room or in the corner?": the alternative whose own
+        words (those the other one does not share) the evidence says most fully; between two
+        moments that say one each, the more relevant (a current fact outranks the value it
+        replaced). None when no evidence names either: the question is answered the usual way."""
+        terms = [keywords.terms(o) for o in q.options]
+        best: tuple[float, float, int, Scored] | None = None
+        for k, option in enumerate(q.options):
+            own = terms[k] - set().union(*(t for j, t in enumerate(terms) if j != k))
+            if not own:
+                continue
+            for s in relevant:
+                said = keywords.terms(s.snippet.text)
+                cover = len(own & said) / len(own)
+                if cover >= 0.5 and (best is None or (cover, s.relevance) > best[:2]):
+                    best = (cover, s.relevance, k, s)
+        if best is None:
+            return None
+        _, _, k, s = best
+        cited = [s, *[x for x in relevant if x is not s]][: self.retriever.options.evidence]
+        others = ", ".join(o for j, o in enumerate(q.options) if j != k)
+        return Answer(q.options[k][0].upper() + q.options[k][1:], tuple(x.evidence() for x in cited), 0, "extractive",
+                      f'{q.options[k]} (not {others}): "{s.snippet.text}"')
 
     def _count(self, q: Question, relevant: list[Scored]) -> Answer:
         """Distinct moments that hold the topic's words, each cited."""

@@ -467,6 +467,9 @@ def _is_yesno(r: Reading) -> bool:
     if r.wh is None and first.pos_ == "AUX" and first.dep_ != "ROOT" or (
             r.wh is None and first.pos_ == "AUX" and first.lemma_ == "be" and first.dep_ == "ROOT"):
         return True
+    if r.wh is None and first.lemma_.lower() == "do" and first.tag_ in ("VBZ", "VBD", "VBP") and len(r.doc) > 2 \
+            and r.doc.text.rstrip().endswith("?") and r.doc[1].pos_ in ("PROPN", "PRON", "NOUN", "DET", "CCONJ"):
+        return True  # "Does Luna like cookies?": the parser takes the auxiliary for the verb
     # a fronted phrase, then the inverted clause ("In Okular's settings, was X turned on?"): an
     # auxiliary (or the copula) right after the comma, in a question
     return r.wh is None and r.doc.text.rstrip().endswith("?") and any(
@@ -616,6 +619,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("how_many", _is_how_many,
          "episodes on the topic (snippets with numbers score higher)",
          "the number next to the counted noun or the asked label (CARDINAL / QUANTITY / MONEY / PERCENT)"),
+    Kind("choice", lambda r: r.wh is None and bool(_options(r)),
+         "episodes on the topic and on each alternative",
+         "the alternative the best evidence names (the current fact when both were said)"),
     Kind("yes_no", _is_yesno,
          "episodes on the topic",
          "the value beside the asked label when it says yes / no / on / off, else the evidence quoted"),
@@ -640,7 +646,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("through_person", lambda r: r.hop is not None,
          "who did what the relative clause says, then that person's own episodes", "from that person's moments"),
 )
-_MAIN = ("summary", "how_many_times", "who", "when", "where", "which_app", "how_many", "yes_no", "what")
+_MAIN = ("summary", "how_many_times", "who", "when", "where", "which_app", "how_many", "choice", "yes_no", "what")
 _WANTS = {"who": "name", "when": "time", "where": "place", "which_app": "app", "how_many": "number",
           "yes_no": "yesno"}
 # unanswerable questions are not recognised from their words: the answer step abstains when no
@@ -738,19 +744,54 @@ def _gap(r: Reading) -> Gap:
 
 
 def _options(r: Reading) -> tuple[str, ...]:
-    """"which came first, the audit or the budget?": two noun phrases joined by "or"."""
+    """The alternatives of a question that offers two: "which came first, the audit or the
+    budget?", "is the broom in the middle of the room or in the corner?", "does Anna prefer
+    quietness or noise?", "is the door open or closed?". The second is the conjunct after "or";
+    the first is its head when both are the same part of speech, else the phrase before "or" that
+    starts like the second does (the small parser often hangs "or ..." on the verb). "or not" and
+    "whether or not" offer no alternative."""
     for t in r.doc:
         if t.lower_ != "or" or t.dep_ != "cc":
             continue
         a = t.head
-        b = next((c for c in a.children if c.dep_ == "conj"), None)
-        if b is None or a.pos_ not in ("NOUN", "PROPN") or r.wh is None:
+        b = next((c for c in a.children if c.dep_ == "conj" and c.i > t.i), None)
+        if b is None or b.lower_ in ("not", "no", "otherwise") or b.pos_ in ("PART", "AUX", "PRON"):
             continue
-        span_a = r.doc[a.left_edge.i: t.i]
-        span_b = r.doc[b.left_edge.i: b.right_edge.i + 1]
-        strip = lambda s: " ".join(x.text for x in s if x.dep_ != "det" and not x.is_punct)  # noqa: E731
-        return strip(span_a), strip(span_b)
+        span_b = _phrase(b)
+        if a.pos_ == b.pos_ and a.dep_ != "ROOT":
+            span_a = _phrase(a, until=t.i)
+        else:  # hung on the verb: the words before "or" that parallel the second alternative
+            same = [x for x in r.doc[: t.i] if x.pos_ == b.pos_ and x.i > 0 and x.dep_ != "ROOT"]
+            span_a = r.doc[same[-1].i: t.i] if same and t.i - same[-1].i <= len(span_b) + 2 else \
+                r.doc[max(1, t.i - len(span_b)): t.i]
+        if not span_a or not span_b or len(span_a) > 8 or r.wh is not None and r.wh.i >= span_a.start:
+            continue
+
+        def strip(span: Span) -> str:
+            return " ".join(x.text for x in span if x.dep_ != "det" and not x.is_punct).strip()
+
+        first, second = strip(span_a), strip(span_b)
+        if a.dep_ == "amod" and b.dep_ == "conj" and a.head.pos_ == "NOUN" and a.head.i > b.i:
+            first, second = f"{first} {a.head.text}", f"{second} {a.head.text}"  # "the second or third shelf"
+        if first and second and first.lower() != second.lower():
+            return first, second
     return ()
+
+
+_MODIFIERS = ("det", "amod", "compound", "nummod", "poss", "case", "quantmod")
+
+
+def _phrase(tok: Token, until: int | None = None) -> Span:
+    """The phrase a word heads: its noun-phrase modifiers on the left ("the south garage"), all
+    it governs on the right ("in the middle of the room"), cut before ``until`` and end punctuation."""
+    start = tok.i
+    for c in tok.lefts:
+        if c.dep_ in _MODIFIERS:
+            start = min(start, c.left_edge.i)
+    end = tok.right_edge.i + 1 if until is None else min(tok.right_edge.i + 1, until)
+    while end > tok.i + 1 and (tok.doc[end - 1].is_punct or tok.doc[end - 1].dep_ == "cc"):
+        end -= 1
+    return tok.doc[start:end]
 
 
 def _key_terms(r: Reading, named: Mapping[str, Sequence[str]], wall_tokens: set[int]) -> tuple[str, ...]:

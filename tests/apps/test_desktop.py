@@ -273,6 +273,20 @@ def test_status_bar_shows_the_recorder(qapp, window, world) -> None:  # type: ig
     assert not (world["store"] / "screens" / "PAUSED").exists()
 
 
+def test_a_stalled_capture_is_shown_while_recording(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
+    said = "no screen grab for 75 s while recording; the capture loop was restarted (1 time(s) since the start)"
+    try:
+        window.show_status({"recording": True, "paused": None, "stalled": said, "captured": 40})
+        assert window.state_label.text() == "● recording, capture stalled"
+        assert window.error_label.text().startswith(f"capture stalled: {said}")
+        window.show_status({"recording": True, "paused": None, "stalled": None, "captured": 41})
+        assert window.state_label.text() == "● recording" and "stalled" not in window.error_label.text()
+        window.show_status({"recording": False, "paused": None, "stalled": said})  # stopped: nothing to warn of
+        assert "stalled" not in window.state_label.text() + window.error_label.text()
+    finally:
+        window.show_status(window.backend.status())
+
+
 def test_settings_are_saved_for_the_recorder(qapp, window, world) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

@@ -1,10 +1,13 @@
 """Secrets are redacted for every source, not only the screen recorder's captures: a folder of
 screenshots and a video whose frames show a card number and keys are indexed with the real OCR;
-no file of the store holds the secrets, and asking for them gets the marker, never the value."""
+no file of the store holds the secrets, and asking for them gets the marker, never the value.
+A password said in prose ("the admin password is now swordfish") is redacted where it is said
+(real espeak-ng speech through the real ASR) and where a slide shows it."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +30,26 @@ def screen() -> np.ndarray:
     return np.asarray(image)
 
 
-def leaks(store: Path) -> list[str]:
-    """Files of the store (Qdrant pages and WAL, perception cache, catalog) holding a secret."""
-    needles = [CARD.encode(), CARD.replace(" ", "").encode(), AWS.encode()]
-    return [str(f) for f in store.rglob("*") if f.is_file() and any(n in f.read_bytes() for n in needles)]
+# a password and a PIN said in prose, and the password shown on a slide: no label, no colon
+PROSE_SLIDE = "The admin password is now swordfish"
+PROSE_SAID = "Also, the admin password is now swordfish, and my PIN is 7295."
+PROSE_SECRETS = ("swordfish", "sword fish", "7295", "72 95")
+
+
+def prose_video(out: Path) -> Path:
+    from mmagent.samples import Scene, make_demo_video
+
+    make_demo_video(out, (
+        Scene("IT update", ("Server move on Friday",), "Quick update from IT. The server moves on Friday."),
+        Scene("Access", (PROSE_SLIDE,), PROSE_SAID),
+    ))
+    return out
+
+
+def leaks(store: Path, needles: tuple[str, ...] = (CARD, CARD.replace(" ", ""), AWS)) -> list[str]:
+    """Files of the store (Qdrant pages and WAL, perception cache, catalog) holding a secret (any case)."""
+    wanted = [n.lower().encode() for n in needles]
+    return [str(f) for f in store.rglob("*") if f.is_file() and any(n in f.read_bytes().lower() for n in wanted)]
 
 
 def ask(capsys, store: Path, question: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
@@ -75,3 +94,18 @@ def test_a_video_showing_a_secret_is_redacted_before_it_is_stored(tmp_path, caps
     doc = ask(capsys, store, "what card number was on screen?")
     assert "4111" not in json.dumps(doc) and doc["evidence"]
     assert "[REDACTED:card]" in doc["evidence"][0]["text"]
+
+
+def test_a_password_said_and_shown_in_prose_is_redacted_before_it_is_stored(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed (scripts/setup.sh installs it)")
+    store = tmp_path / "store"
+    assert main(["index", str(prose_video(tmp_path / "it.mp4")), "--store", str(store), "--json"]) == 0
+    assert leaks(store, PROSE_SECRETS) == []
+    for question in ("What is the admin password?", "What did they say about the password?", "What is my PIN?"):
+        doc = ask(capsys, store, question)
+        assert not any(n in json.dumps(doc).lower() for n in PROSE_SECRETS), doc
+    doc = ask(capsys, store, "What did they say about the password?")
+    said = " ".join(e["text"] for e in doc["evidence"])
+    assert "password is" in said and "[REDACTED:password]" in said  # what was said stays, the value does not
+    assert "Friday" in json.dumps(ask(capsys, store, "When does the server move?"))  # the rest is kept

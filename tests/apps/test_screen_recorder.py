@@ -329,6 +329,7 @@ def test_the_recorder_indexes_in_the_background_and_serves_ask(tmp_path, display
             assert not now.get("index_error"), now
             time.sleep(0.5)
         assert now["indexed"] >= 1 and now["last_indexed"] and now["queue"] >= 0, now
+        assert now["last_index_pass_age"] is not None and now["last_capture_age"] is not None and not now["stalled"], now
         assert now["rss_mb"] > 100 and now["warning"] is None, now  # the models are loaded; the window is known
         assert Client.find(store) is not None
         assert main(["ask", "which invoice is from Initech?", "--store", str(store), "--json"]) == 0

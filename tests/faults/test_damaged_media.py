@@ -8,6 +8,7 @@ from pathlib import Path
 
 from apps.cli import main
 from tests.conftest import GRID, need
+from tests.faults import cli
 
 
 def _flip_near(path: Path, out: Path, start: float, end: float) -> int:
@@ -55,9 +56,6 @@ def test_flipped_bytes_skip_their_stretch_not_the_file(capsys, tmp_path: Path) -
 def test_skipped_ranges_are_reported_under_ray_as_in_the_local_path(capsys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """With ``--ray local`` the clips are decoded in Ray tasks: the stretches they skip reach
     ``index`` (``skipped`` in --json, one warning each), the same ones the local path names."""
-    import os
-    import subprocess
-    import sys
 
     from mmagent.samples import concat_videos
 
@@ -69,12 +67,8 @@ def test_skipped_ranges_are_reported_under_ray_as_in_the_local_path(capsys, tmp_
     local = {s["reason"] for s in json.loads(capsys.readouterr()[0])["sources"][0]["skipped"]}
     assert local
 
-    root = Path(__file__).resolve().parents[2]
-    env = dict(os.environ, PYTHONPATH=str(root), RAY_AUTH_MODE="disabled", MMAGENT_LLM="none")
-    env.pop("MMAGENT_CRASH_AT", None)
-    done = subprocess.run([sys.executable, "-m", "apps.cli", "index", str(damaged), "--store", str(tmp_path / "ray"),
-                           "--json", "--ray", "local", "--workers", "1"], env=env, capture_output=True, text=True,
-                          timeout=900, cwd=root)
+    done = cli("index", str(damaged), "--store", str(tmp_path / "ray"), "--json", "--ray", "local", "--workers", "1",
+               env={"RAY_AUTH_MODE": "disabled"}, timeout=900)
     assert done.returncode == 0, done.stderr
     source = json.loads(done.stdout)["sources"][0]
     assert source["perception"]["runner"] == "ray"

@@ -7,18 +7,14 @@ ids) as before the damage, and answers the same."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from apps.cli import main
 from mmagent import MMAgent, Settings
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.faults import cli
 
 
 def doctor(capsys: pytest.CaptureFixture[str], store: Path, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -123,10 +119,7 @@ def test_a_journal_left_by_a_killed_index_is_finished(capsys: pytest.CaptureFixt
                                                      tmp_path: Path) -> None:
     before = points(store)
     extra = day(tmp_path / "day2", 2)
-    env = dict(os.environ, MMAGENT_LLM="none", MMAGENT_WORKERS="1", PYTHONPATH=str(ROOT),
-               MMAGENT_CRASH_AT="index:before-catalog")
-    killed = subprocess.run([sys.executable, "-m", "apps.cli", "index", str(extra), "--store", str(store)], env=env,
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    killed = cli("index", str(extra), "--store", str(store), env={"MMAGENT_WORKERS": "1"}, crash="index:before-catalog")
     assert killed.returncode == -9, killed.stderr
     assert list((store / "journal").glob("*.json"))
     code, doc = doctor(capsys, store)

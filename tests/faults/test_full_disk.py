@@ -9,18 +9,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(*argv: str, **env: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    full = dict(os.environ, MMAGENT_LLM="none", PYTHONPATH=str(ROOT), **env)
-    return subprocess.run([sys.executable, "-m", "apps.cli", *argv], env=full, capture_output=True, text=True,
-                          timeout=600, cwd=ROOT)
+from tests.faults import cli
 
 
 def _day(folder: Path, offset: int) -> Path:
@@ -41,7 +34,7 @@ def _one_line(proc: subprocess.CompletedProcess, *words: str) -> None:  # type: 
 
 def test_below_the_floor_the_store_is_not_opened(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    proc = cli("sources", "--store", str(store), MMAGENT_MIN_FREE_MB=str(10**12))
+    proc = cli("sources", "--store", str(store), env={"MMAGENT_MIN_FREE_MB": str(10**12)})
     _one_line(proc, f"store {store}: only", "MB free on its disk", f"{10**12} MB needed")
 
 
@@ -103,6 +96,6 @@ def test_enospc_in_a_store_write_is_store_full(tmp_path: Path, tmpfs: Path) -> N
     assert cli("index", str(_day(tmp_path / "day0", 0)), "--store", str(store)).returncode == 0
     assert cli("sources", "--store", str(store)).returncode == 0  # the engine's one-time layout on reopen
     _fill(tmpfs, 0)
-    proc = cli("forget", "screens-", "--store", str(store), MMAGENT_MIN_FREE_MB="0")
+    proc = cli("forget", "screens-", "--store", str(store), env={"MMAGENT_MIN_FREE_MB": "0"})
     assert proc.returncode in (1,), (proc.returncode, proc.stderr[-1500:])  # never 135, never a traceback
     assert "Traceback" not in proc.stderr and f"store {store}" in proc.stderr

@@ -6,27 +6,18 @@ A perception cache with pictures missing is recomputed, never reused."""
 from __future__ import annotations
 
 import json
-import os
+from functools import partial
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from mmagent import MMAgent, Settings
+from tests import faults
 from tests.conftest import GRID, need
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def cli(*argv: str, crash: str | None = None) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    env = dict(os.environ, MMAGENT_LLM="none", MMAGENT_WORKERS="1", PYTHONPATH=str(ROOT))
-    env.pop("MMAGENT_CRASH_AT", None)
-    if crash:
-        env["MMAGENT_CRASH_AT"] = crash
-    return subprocess.run([sys.executable, "-m", "apps.cli", *argv], env=env, capture_output=True, text=True,
-                          timeout=600, cwd=ROOT)
+cli = partial(faults.cli, env={"MMAGENT_WORKERS": "1"})
 
 
 def snapshot(store: Path) -> tuple[list, list]:  # type: ignore[type-arg]

@@ -7,28 +7,18 @@ Real media (three GRID clips), the real models, real subprocesses."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from mmagent import MMAgent, Settings
+from tests import faults
 from tests.conftest import GRID, need
 
-ROOT = Path(__file__).resolve().parents[2]
 # short clips: a 9 s video has five, perceived in two groups (the ASR groups four clips)
-ENV = {"MMAGENT_LLM": "none", "MMAGENT_WORKERS": "1", "MMAGENT_CLIP_SECONDS": "2"}
-
-
-def cli(*argv: str, crash: str | None = None) -> subprocess.CompletedProcess:  # type: ignore[type-arg]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **ENV)
-    env.pop("MMAGENT_CRASH_AT", None)
-    if crash:
-        env["MMAGENT_CRASH_AT"] = crash
-    return subprocess.run([sys.executable, "-m", "apps.cli", *argv], env=env, capture_output=True, text=True,
-                          timeout=900, cwd=ROOT)
+ENV = {"MMAGENT_WORKERS": "1", "MMAGENT_CLIP_SECONDS": "2"}
+cli = partial(faults.cli, env=ENV, timeout=900)
 
 
 def snapshot(store: Path) -> tuple[list, list]:  # type: ignore[type-arg]

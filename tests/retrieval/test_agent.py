@@ -385,3 +385,18 @@ def test_what_was_said_is_quoted_as_it_was_said_without_a_model(standup) -> None
             if "after" in question:  # the next things said, not the slide still on screen
                 assert all(e.modality == "speech" for e in answer.evidence), answer.to_json()
                 assert scene_of(script, answer.evidence[0]) == 3, answer.to_json()
+
+
+def test_a_choice_between_alternatives_names_the_one_memory_supports(standup) -> None:  # type: ignore[no-untyped-def]
+    """"Is X A or B?" is answered with A or B (never "yes"): the alternative the evidence says, the
+    current fact when both were said, the usual answer when memory names neither."""
+    store, script = standup
+    moved = ask(store, "Is the design review on Monday or on Thursday?")
+    assert moved.answer.lower() == "on thursday" and moved.mode == "extractive", moved.to_json()
+    assert scene_of(script, moved.evidence[0]) == 4  # the move, not the first plan
+    garage = ask(store, "Should visitors park in the south garage or the north garage?")
+    assert garage.answer.lower() == "north garage", garage.to_json()
+    paid = ask(store, "Has the Globex invoice been paid, or is it still open?")
+    assert paid.answer.lower().startswith("paid") or "paid" in paid.answer.lower(), paid.to_json()
+    neither = ask(store, "Is the offsite in Lisbon or in Porto?")
+    assert not neither.found, neither.to_json()

@@ -319,3 +319,42 @@ def test_how_long_asks_a_length_of_time(text: str, wants: str) -> None:
                                       "When did Priya say the review is?"])
 def test_a_value_asked_through_a_reporting_verb_is_no_quote(question: str) -> None:
     assert not parse(question).verbatim, parse(question).to_json()
+
+
+@pytest.mark.parametrize("question, options", [
+    ("Is the broom in the middle of the room or in the corner?", ("in middle of room", "in corner")),
+    ("Is Leo's cup on the second or third shelf?", ("second shelf", "third shelf")),
+    ("Does Anna prefer quietness or noise?", ("quietness", "noise")),
+    ("Is the study's door currently open or closed?", ("open", "closed")),
+    ("Did they cook by themselves, or by following the recipes?", ("by themselves", "by following recipes")),
+    ("Does the robot run the air conditioner in heating mode or cooling mode?", ("heating mode", "cooling mode")),
+    ("Should visitors park in the north garage or the south garage?", ("north garage", "south garage")),
+    ("Is the design review on Monday or Thursday?", ("Monday", "Thursday")),
+])
+def test_a_question_that_offers_alternatives_is_a_choice(question: str, options: tuple[str, str]) -> None:
+    q = parse(question)
+    assert q.kind == "choice" and q.options == options, q.to_json()
+
+
+@pytest.mark.parametrize("question", ["Did he pay or not?", "Did she say whether or not it was paid?",
+                                      "Is the review on Monday?", "Does Luna like cookies with pepper and salt?"])
+def test_no_alternatives_no_choice(question: str) -> None:
+    q = parse(question)
+    assert q.kind != "choice" and not q.options, q.to_json()
+
+
+def test_a_wh_question_with_alternatives_keeps_its_kind() -> None:
+    q = parse("Which came first, the audit or the budget?")
+    assert q.kind == "what" and q.order == "first" and q.options == ("audit", "budget")
+    assert parse("Who spoke first, Tom or Lena?").options == ("Tom", "Lena")
+
+
+@pytest.mark.parametrize("question", ["Does Luna like cookies with pepper?", "Did Emma, Faye and Tom all eat the food?",
+                                      "Do both Alan and Jennie like the salad?", "Does the printer on the third floor work?"])
+def test_a_question_opened_by_do_is_yes_no(question: str) -> None:
+    assert parse(question).kind == "yes_no", parse(question).to_json()
+
+
+@pytest.mark.parametrize("question", ["Do the dishes before the guests arrive.", "Do the backups every Friday."])
+def test_an_order_opened_by_do_is_no_yes_no_question(question: str) -> None:
+    assert parse(question).kind != "yes_no", parse(question).to_json()
