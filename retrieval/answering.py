@@ -15,7 +15,7 @@ from memory import keywords
 from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State, shows
-from retrieval.question import SAY_VERBS, Question
+from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
 
 if TYPE_CHECKING:
@@ -106,6 +106,11 @@ class AnswerStep:
                 # ... or when nothing else is around it: a capture is its own moment ("what colour
                 # was pre-filled when I was creating a tag": the tag dialog shows both)
                 ranked = [s for s in around if keep_anchor or s not in at] or around
+                # "while the song played": what was there at the same time, when anything (of the
+                # kind asked for) was; only then what was near it (a capture is an instant)
+                at_once = [s for s in ranked if s.snippet.start < b and s.snippet.end > a]
+                if any(wanted is None or s.snippet.modality == wanted for s in at_once):
+                    ranked = at_once
             if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
                 # "what was said after the break?": the next moments in time, not the closest in meaning
                 ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
@@ -151,6 +156,13 @@ class AnswerStep:
             return self._count(q, relevant)
         if q.order:
             close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
+            if q.within:  # "the last line of the poem": the order runs inside the stretch of the best match
+                close = _stretch(relevant[0], close, state.ranked)
+                kind = "screen" if q.shown and not q.said else "speech"
+                lines = [s for s in ranked if s.snippet.modality == kind]
+                if q.gap.focus_head in TEXT_NOUNS and lines:  # ... and its line is any line, whatever it says
+                    best = next(s for s in relevant if s in lines) if any(s in lines for s in relevant) else lines[0]
+                    close = _stretch(best, lines, state.ranked)
             order = {e.source_id: e.seq for e in self.tools.store.sources()}
             close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
             pick = close[0] if q.order == "first" else close[-1]
@@ -319,6 +331,33 @@ class AnswerStep:
         text = f"{n} time{'s' if n != 1 else ''} (at {times}{', …' if n > 6 else ''})."
         return Answer(text, tuple(m.evidence() for m in moments[:10]), 0, "counted",
                       f"counted distinct moments whose words match '{q.topic}'")
+
+
+def _stretch(best: Scored, among: Sequence[Scored], collected: Sequence[Scored]) -> list[Scored]:
+    """The snippets of ``among`` inside the stretch of the recording ``best`` belongs to: the
+    time its speaker spoke, joined with every speaker who said something inside it (and then
+    all they said), until no other did — a reading is one voice, a conversation the voices
+    taking turns in it — so "the last line of the poem" is not the last close line of a song
+    sung after it. A voice heard before and after the stretch but never in it does not join.
+    A best match no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
+    src = best.hit.record.source_id
+    said: dict[str, list[tuple[float, float]]] = {}
+    for s in collected:
+        if s.snippet.speaker and s.hit.record.source_id == src:
+            said.setdefault(s.snippet.speaker, []).append((s.snippet.start, s.snippet.end))
+    if best.snippet.speaker not in said:
+        return list(among)
+    mine = said.pop(best.snippet.speaker or "")
+    lo, hi = min(a for a, _ in mine), max(b for _, b in mine)
+    joined = True
+    while joined:
+        voices = [v for v, turns in said.items() if any(a < hi and b > lo for a, b in turns)]
+        joined = bool(voices)
+        for v in voices:
+            turns = said.pop(v)
+            lo, hi = min(lo, *(a for a, _ in turns)), max(hi, *(b for _, b in turns))
+    inside = [s for s in among if s.hit.record.source_id == src and s.snippet.start >= lo - 0.01 and s.snippet.end <= hi + 0.01]
+    return inside or list(among)
 
 
 def _around(best: Scored, others: Sequence[Scored], window: float) -> list[Scored]:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # -- word classes (lemmas) -------------------------------------------------------------------
 
 TIME_NOUNS = frozenset("time date day deadline year month hour minute week weekday morning evening timestamp moment".split())
+# a written mark whose value is the time its modifier names: "time code", "timecode", "date stamp"
+# (but "time zone", "time limit", "zip code" name other things)
+MARK_NOUNS = frozenset("code stamp".split())
 NUMBER_NOUNS = frozenset("number amount count total price cost sum percentage percent size length age quantity "
                          "rate score version figure".split())
 PERSON_NOUNS = frozenset("person man woman speaker guy lady people someone somebody who name singer reader "
@@ -121,6 +124,7 @@ class Question:
     gap: Gap = Gap()
     kinds: tuple[str, ...] = ()  # every row of KINDS that matched
     nth: Nth | None = None  # "the second person on camera": the question is about that person's moments
+    within: str | None = None  # "the last line **of the poem**": the whole the order is taken in
 
     @property
     def entity_ids(self) -> tuple[str, ...]:
@@ -137,6 +141,7 @@ class Question:
             "verbatim": self.verbatim,
             "gap": {k: v for k, v in vars(self.gap).items() if v},
             **({"nth": vars(self.nth)} if self.nth else {}),
+            **({"within": self.within} if self.within else {}),
         }
 
 
@@ -378,11 +383,23 @@ def _is_who(r: Reading) -> bool:
     return head is not None and head.lemma_.lower() in PERSON_NOUNS - {"name"}
 
 
+def names_moment(noun: Token) -> bool:
+    """The noun asks for a moment: a time noun ("what time", "which day"), or a mark written in
+    time ("what timecode / time code / date stamp was shown"): a mark noun with a time noun as
+    its compound, or run together with one into a word of its own."""
+    low = noun.lemma_.lower()
+    if low in TIME_NOUNS:
+        return True
+    if low in MARK_NOUNS:
+        return any(c.dep_ == "compound" and c.lemma_.lower() in TIME_NOUNS for c in noun.children)
+    return any(low.startswith(t) and low[len(t):] in MARK_NOUNS for t in TIME_NOUNS)
+
+
 def _is_when(r: Reading) -> bool:
     if r.wh_lemma == "when":
         return True
     head = r.wh_head()
-    return head is not None and head.lemma_.lower() in TIME_NOUNS
+    return head is not None and names_moment(head)
 
 
 def _is_where(r: Reading) -> bool:
@@ -475,6 +492,35 @@ def _order(r: Reading) -> str | None:
     return None
 
 
+_WHOLE_PREPS = frozenset("of in from during".split())
+
+
+def _within(r: Reading) -> str | None:
+    """The whole an order is taken in: "the last line **of the poem**", "the first words **in the
+    speech**", "the poem's last line", "what was the first thing said **in the meeting**" (the
+    object of an of / in / from / during phrase on the ordered noun, or on the verb it is said
+    by, or the noun's possessor). None when the order runs over all of memory ("the last thing
+    said about the budget", "mentioned for the last time")."""
+    for t in r.doc:
+        if ORDER_WORDS.get(t.lower_) != _order(r) or t.i in r.skip:
+            continue
+        ordered = t.head
+        heads = [t, ordered, *(c for c in ordered.children if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB")]
+        if ordered.dep_ in ("nsubj", "nsubjpass") and ordered.head.pos_ == "VERB":
+            heads.append(ordered.head)  # "the first thing (was) said in the meeting"
+        for head in heads:
+            for c in head.children:
+                whole = None
+                if c.dep_ == "prep" and c.lemma_.lower() in _WHOLE_PREPS:
+                    whole = next((g for g in c.children if g.dep_ == "pobj" and g.pos_ in ("NOUN", "PROPN")), None)
+                elif c.dep_ == "poss" and c.pos_ in ("NOUN", "PROPN") and head is ordered:
+                    whole = c
+                if whole is not None and whole.lemma_.lower() not in TIME_NOUNS and whole.i not in r.skip:
+                    return " ".join(g.text for g in whole.subtree if g.dep_ != "case").strip()
+        return None
+    return None
+
+
 def _is_history(r: Reading) -> bool:
     if getattr(r, "history_clause", False):
         return True
@@ -496,14 +542,23 @@ def _is_history(r: Reading) -> bool:
     return False
 
 
+def _reads_writing(t: Token) -> bool:
+    """"read **on** the sleeve", "could be read off the sign": text read where it is written, a
+    thing seen, not said ("read out", "read aloud", "the poem that was read" are said)."""
+    return t.lemma_.lower() == "read" and any(c.dep_ == "prep" and c.lower_ in ("on", "off") for c in t.children) \
+        and not any(c.lower_ in ("out", "aloud") for c in t.children)
+
+
 def _is_said(r: Reading) -> bool:
-    return bool(r.lemmas(("VERB",)) & SAY_VERBS)
+    return any(t.lemma_.lower() in SAY_VERBS and not _reads_writing(t)
+               for t in r.doc if t.i not in r.skip and t.pos_ == "VERB")
 
 
 def _is_shown(r: Reading) -> bool:
     verbs = r.lemmas(("VERB",))
     nouns = {t.lemma_.lower() for t in r.doc if t.i not in r.skip and t.pos_ == "NOUN" and t.dep_ == "pobj"}
-    return bool(verbs & SHOW_VERBS) or bool(nouns & SCREEN_NOUNS)
+    return bool(verbs & SHOW_VERBS) or bool(nouns & SCREEN_NOUNS) or any(
+        _reads_writing(t) for t in r.doc if t.i not in r.skip and t.pos_ == "VERB")
 
 
 def _is_verbatim(r: Reading) -> bool:
@@ -645,6 +700,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
         anchor=r.anchor, shown="shown" in matched, said="said" in matched, history="history" in matched,
         hop=hop, options=_options(r), summary=main == "summary", verbatim="verbatim" in matched and wants is None, named=named, wall=wall,
         key_terms=_key_terms(r, named, wall_tokens), gap=_gap(r), kinds=matched, nth=r.nth,
+        within=_within(r) if order else None,
     )
 
 

@@ -363,7 +363,11 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
             lines = [x for x in lines if not _LIST_SIZE.match(x)]
             shared = {k: len(_lemmas(x) & content) for k, x in enumerate(lines)}
             about = sorted((k for k in shared if shared[k]), key=lambda k: (-shared[k], k))
-            lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
+            if about:
+                lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
+            else:  # no line names what is asked: a readout that is the value alone (a timecode, a
+                # clock, a counter) still answers it, as the moment picked it, not the words
+                lines = [x for x in lines if _is_readout(x, label)]
         for line in lines:
             text = nlp.digits(line) if label in ("number", "duration") else line
             sent = nlp.parse(text)[:]
@@ -390,6 +394,14 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
                 return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
     return None
+
+
+def _is_readout(line: str, label: str) -> bool:
+    """The screen line is one value of the asked type and nothing else ("01:00:42:11", "14:05",
+    "3/13/2022"), not a value among words ("Stops at 00:14:05")."""
+    text = line.strip(" .;,")
+    spans = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label)]
+    return len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text)
 
 
 # the entity label a question's focus noun names ("what is the date of ...": a DATE, not "morning")

@@ -219,3 +219,20 @@ def test_a_value_in_brackets_or_with_its_unit_closes_its_label() -> None:
 
     for line in ("Windows 11 (64-bit)", "Chapter 3 Results", "We spent (40 dollars)", "21 Files", "Notes (draft)"):
         assert _unmarked_pairs(line, None) == [], line
+
+
+def test_a_readout_alone_on_a_screen_answers_the_time_asked_of_that_moment() -> None:
+    """A capture picked by when it was shown (the first frame, the moment before a cut) whose only
+    line is a timecode or a clock: the value itself answers "what timecode / time code / time".
+    A value among words, or of another type, is no readout."""
+    readout = shown("01:00:42:11")
+    for question in ("What was the last timecode shown before the clip cut to black?",
+                     "Which time code could be read on the screen as the trailer ended?",
+                     "What time did the display read at the end of the recording?"):
+        assert span(question, readout) == "01:00:42:11", question
+    assert span("What time code does the slate show?", shown("Take 4 | 14:05:33:02")) == "14:05:33:02"
+    # near-misses: the time is inside words no question word is in, a count is no time, a zone
+    # is no time
+    assert span("What timecode was shown at the start?", shown("Render finished at 01:00:42:11")) is None
+    assert span("What timecode was shown at the start?", shown("1,200")) is None
+    assert span("What time zone was the laptop set to?", shown("14:05")) != "14:05"
