@@ -1,4 +1,4 @@
-"""The question table (retrieval/question.py): every kind recognised from the parse, on
+"""The question table (retrieval/kinds.py, read by retrieval/question.py): every kind recognised from the parse, on
 paraphrases no benchmark suite uses, and near-misses that must not trigger it."""
 
 from __future__ import annotations
