@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
 
+from memory import keywords
 from models.base import TextEmbedder
 from retrieval import guard
 from retrieval.answer import NOT_FOUND, Retriever
 from retrieval.answering import AnswerStep
-from retrieval.planners import Action, AgentOptions, ModelPlanner, Planner, RulePlanner, State, Step, parse_action
-from retrieval.question import Question, parse
+from retrieval.planners import _GENERIC, Action, AgentOptions, ModelPlanner, Planner, RulePlanner, State, Step, parse_action
+from retrieval.question import SCREEN_NOUNS, Question, parse
 from retrieval.records import Answer
 from retrieval.tools import MemoryTools, ToolCallError, ToolResult
 
@@ -73,10 +74,7 @@ class Agent(AnswerStep):
                                                  "spans": [list(x) for x in state.nth[2][:6]]}))
         embed = _CachedEmbedder(self.retriever.embedder)
         # names are matched by who said what (the person filter and bonus), not as words to find
-        rank_text = q.text
-        for name in q.named:
-            rank_text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", rank_text, flags=re.I)
-        rank_text = " ".join(rank_text.split())
+        rank_text = _without(q.text, q.named)
         qvec = self.tools.vector(rank_text)
         named = set(q.entity_ids)
         note = ""
@@ -120,6 +118,11 @@ class Agent(AnswerStep):
                     state.anchor = self._anchor_moment(q, qvec, result, embed)
                     if state.anchor:
                         steps.append(Step("observation", round_, {"anchor": list(state.anchor)}))
+                        if q.anchor.relation == "during" and _asks_something(q.topic):
+                            # every moment around the anchor matches the anchor's words alike ("while
+                            # the song played": "song" ~ "Musicali"): what is asked ranks them
+                            rank_text = _without(q.topic, q.named)
+                            qvec = self.tools.vector(rank_text)
                     elif q.anchor.edge is not None:
                         # "when the green clip started": nothing in memory describes the clip, but its
                         # start is the first of the moments the question asks about (its end the last)
@@ -175,3 +178,17 @@ class Agent(AnswerStep):
         return speaker, self.tools.resolve([speaker]), best.snippet.text
 
     # -- the answer --------------------------------------------------------------------------
+
+
+def _asks_something(topic: str) -> bool:
+    """The topic says what is asked ("what band name was on the album cover"), beyond the words
+    every such question has ("what was on screen", "what was on the slide")."""
+    return bool(keywords.terms(topic) - _GENERIC - keywords.terms(" ".join(SCREEN_NOUNS)))
+
+
+def _without(text: str, names: Mapping[str, object]) -> str:
+    """The text to rank memories by: names are matched by who said what (the person filter and
+    bonus), not as words to find."""
+    for name in names:
+        text = re.sub(rf"(?<!\w){re.escape(name)}(?!\w)", " ", text, flags=re.I)
+    return " ".join(text.split())

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from memory import keywords
 from retrieval import cloze, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
-from retrieval.planners import _GENERIC, AgentOptions, State
-from retrieval.question import SAY_VERBS, Question
+from retrieval.planners import _GENERIC, AgentOptions, State, shows
+from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
 
 if TYPE_CHECKING:
@@ -106,6 +106,11 @@ class AnswerStep:
                 # ... or when nothing else is around it: a capture is its own moment ("what colour
                 # was pre-filled when I was creating a tag": the tag dialog shows both)
                 ranked = [s for s in around if keep_anchor or s not in at] or around
+                # "while the song played": what was there at the same time, when anything (of the
+                # kind asked for) was; only then what was near it (a capture is an instant)
+                at_once = [s for s in ranked if s.snippet.start < b and s.snippet.end > a]
+                if any(wanted is None or s.snippet.modality == wanted for s in at_once):
+                    ranked = at_once
             if q.anchor.relation in ("after", "before") and not (keywords.terms(q.topic) - _GENERIC):
                 # "what was said after the break?": the next moments in time, not the closest in meaning
                 ranked.sort(key=lambda s: (s.hit.record.source_id != source, s.snippet.start if q.anchor.relation == "after" else -s.snippet.end))
@@ -151,6 +156,13 @@ class AnswerStep:
             return self._count(q, relevant)
         if q.order:
             close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
+            if q.within:  # "the last line of the poem": the order runs inside the stretch of the best match
+                close = _stretch(relevant[0], close, state.ranked)
+                kind = "screen" if q.shown and not q.said else "speech"
+                lines = [s for s in ranked if s.snippet.modality == kind]
+                if q.gap.focus_head in TEXT_NOUNS and lines:  # ... and its line is any line, whatever it says
+                    best = next(s for s in relevant if s in lines) if any(s in lines for s in relevant) else lines[0]
+                    close = _stretch(best, lines, state.ranked)
             order = {e.source_id: e.seq for e in self.tools.store.sources()}
             close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
             pick = close[0] if q.order == "first" else close[-1]
@@ -179,8 +191,8 @@ class AnswerStep:
         first; when no span of the asked type exists, the evidence quoted (or phrased by the LLM),
         and the note says so."""
         ro = self.retriever.options
-        pool = [*chosen, *[s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]]
-        pool = pool[: self.options.span_pieces]
+        close = [s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]
+        pool = span_pool(q, chosen, close, self.options.span_pieces)
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
             pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
@@ -321,6 +333,33 @@ class AnswerStep:
                       f"counted distinct moments whose words match '{q.topic}'")
 
 
+def _stretch(best: Scored, among: Sequence[Scored], collected: Sequence[Scored]) -> list[Scored]:
+    """The snippets of ``among`` inside the stretch of the recording ``best`` belongs to: the
+    time its speaker spoke, joined with every speaker who said something inside it (and then
+    all they said), until no other did — a reading is one voice, a conversation the voices
+    taking turns in it — so "the last line of the poem" is not the last close line of a song
+    sung after it. A voice heard before and after the stretch but never in it does not join.
+    A best match no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
+    src = best.hit.record.source_id
+    said: dict[str, list[tuple[float, float]]] = {}
+    for s in collected:
+        if s.snippet.speaker and s.hit.record.source_id == src:
+            said.setdefault(s.snippet.speaker, []).append((s.snippet.start, s.snippet.end))
+    if best.snippet.speaker not in said:
+        return list(among)
+    mine = said.pop(best.snippet.speaker or "")
+    lo, hi = min(a for a, _ in mine), max(b for _, b in mine)
+    joined = True
+    while joined:
+        voices = [v for v, turns in said.items() if any(a < hi and b > lo for a, b in turns)]
+        joined = bool(voices)
+        for v in voices:
+            turns = said.pop(v)
+            lo, hi = min(lo, *(a for a, _ in turns)), max(hi, *(b for _, b in turns))
+    inside = [s for s in among if s.hit.record.source_id == src and s.snippet.start >= lo - 0.01 and s.snippet.end <= hi + 0.01]
+    return inside or list(among)
+
+
 def _around(best: Scored, others: Sequence[Scored], window: float) -> list[Scored]:
     """What was said within ``window`` seconds of ``best`` in its source, nearest first."""
     src, t = best.hit.record.source_id, best.snippet.start
@@ -345,3 +384,23 @@ def _piece(s: Scored) -> spans.Piece:
         title = title or head
         lines.extend(body)
     return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)
+
+
+def span_pool(q: Question, chosen: Sequence[Scored], close: Sequence[Scored], size: int) -> list[Scored]:
+    """The snippets the span finder reads: the chosen evidence, then the close ones. Another block
+    of a capture already in the pool takes no place (the finder reads a capture whole, so it is
+    the same piece again: a second block of the entry list must not crowd out the welcome
+    screen); the captures that show every name the question gives take the free places first."""
+    seen = {(s.snippet.image, s.snippet.start) for s in chosen if s.snippet.modality == "screen"}
+    fresh: list[Scored] = []
+    for s in close:
+        if s.snippet.modality == "screen":
+            key = (s.snippet.image, s.snippet.start)
+            if key in seen:
+                continue
+            seen.add(key)
+        fresh.append(s)
+    if q.key_terms:
+        fresh.sort(key=lambda s: not (s.snippet.modality == "screen" and all(shows(t, s.snippet.text) for t in q.key_terms)))
+    return [*chosen, *fresh][:size]
+

@@ -75,7 +75,7 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
         return None
     focus, content = _asked(q)
     asked = (focus | content) - {"many", "much"}
-    best: tuple[int, int, Found] | None = None
+    found: list[tuple[tuple[int, int], Found, frozenset[str]]] = []
     for i, piece in enumerate(pieces):
         if piece.modality != "screen":
             continue
@@ -84,19 +84,34 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
         # chapters of "The Okular Handbook" all saying "Okular") say nothing about which of the
         # capture's lists is asked
         named = asked - _lemmas(title)
-        items = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
+        listed = {m.group("head"): m.group("items") for line in lines if (m := _ITEMS.match(line))}
+        # an item that only names the counted thing is no member of it: a menu bar's "Entries"
+        # menu is not a list of entries ("how many entries were in the Internet group")
+        items = {head: "; ".join(x for x in all_items.split(";") if not _names_only(x, q.gap.unit))
+                 for head, all_items in listed.items()}
         for k, line in enumerate(lines):
             m = _COUNT.match(line)
             if m is None:
                 continue
             head = m.group("head")
             score = 2 * len(_lemmas(head) & named) + len(_lemmas(items.get(head, "")) & named)
-            if score <= 0:
-                continue
-            key = (score, -(i * 1000 + k))
-            if best is None or key > best[:2]:
-                best = (*key, Found(m.group("n"), i, line, f"the number of items listed under '{head}'"))
-    return best[2] if best else _alike(q, pieces)
+            if score > 0:
+                members = frozenset(x.strip() for x in listed.get(head, "").split(";") if x.strip())
+                found.append(((score, -(i * 1000 + k)), Found(m.group("n"), i, line, f"the number of items listed under '{head}'"),
+                              members))
+    if not found:
+        return _alike(q, pieces)
+    key, best, members = max(found, key=lambda f: f[0])
+    # one row of a block of rows (a dialog's tabs wrapped over two lines) ties with the block:
+    # the block that holds every item of it is the whole list
+    whole = [f for f in found if f[0][0] == key[0] and f[1].index == best.index and members and f[2] > members]
+    return max(whole, key=lambda f: len(f[2]))[1] if whole else best
+
+
+def _names_only(item: str, unit: str) -> bool:
+    """The item is the counted noun itself ("Entries" for "how many entries")."""
+    words = [t.lemma_.lower() for t in nlp.parse(item) if t.is_alpha]
+    return bool(words) and set(words) == {unit}
 
 
 def _alike(q: Question, pieces: Sequence[Piece]) -> Found | None:
@@ -134,6 +149,12 @@ def by_words(q: Question, pieces: Sequence[Piece]) -> list[int]:
         words = _lemmas(pieces[i].text)
         return len(words & asked) + 2 * len(words & names)
 
+    # a capture that shows every name the question gives comes before one that does not, however
+    # many other words that one shares ("When was the Apple entry last modified": another
+    # entry's history says "last modified" three times)
+    from retrieval.planners import shows
+
+    naming = {i: bool(q.key_terms) and all(shows(t, pieces[i].text) for t in q.key_terms) for i in screens}
     score = {i: shared(i) for i in screens}
-    order = iter(sorted(screens, key=lambda i: (-score[i], i)))
+    order = iter(sorted(screens, key=lambda i: (not naming[i], -score[i], i)))
     return [next(order) if p.modality == "screen" else i for i, p in enumerate(pieces)]

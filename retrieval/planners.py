@@ -167,6 +167,10 @@ class RulePlanner:
                     span = {"start": b} if rel == "after" else {"end": a}
                     out.append(Action("search_episodic", {"query": q.topic, "sources": [source], **span, **wall},
                                       f"{rel} the anchor moment at {a:.1f} s", True))
+            unseen = _unseen_names(q, state)
+            if unseen:
+                out.append(Action("search_episodic", {"query": " ".join(unseen), "limit": 4, **wall},
+                                  "the best matches show none of the names the question gives", True))
             if q.count or q.order:
                 out.append(Action("search_episodic", {"query": q.topic, "level": "clip", "limit": 40 if q.count else 24, **wall},
                                   "every moment it comes up" if q.count else "all the moments, to order them", True))
@@ -182,6 +186,23 @@ class RulePlanner:
 
     def next(self, state: State) -> list[Action]:
         return self.proposals(state)
+
+
+def _unseen_names(q: Question, state: State, best: int = 3) -> list[str]:
+    """The names and codes of the question ("the Apple entry", "episode FS210") that none of the
+    best on-screen matches shows: the captures that match the rest of the question better are
+    about something else, so the names are searched on their own. Speech is not checked (a
+    sentence about a person need not say the name)."""
+    top = [s for s in state.ranked[:best] if s.snippet.modality == "screen"]
+    if not q.key_terms or not top:
+        return []
+    return [t for t in q.key_terms if not any(shows(t, s.snippet.text) for s in top)]
+
+
+def shows(term: str, text: str) -> bool:
+    """The name or code is written in the on-screen text as a word of its own ("Apple", not
+    "Apply": a screen's text is read, not heard, so no sound-alike stands in for it)."""
+    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text, re.IGNORECASE) is not None
 
 
 # -- the model planner -----------------------------------------------------------------------

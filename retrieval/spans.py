@@ -200,15 +200,29 @@ _NAME_TAGS = frozenset({"NOUN", "PROPN", "ADJ", "NUM", "PUNCT", "SYM"})
 def _value_start(line: str) -> int | None:
     """Where the value that ends the line starts: an amount, a date, a time or a number spaCy
     types (with a currency sign before it), running to the line's end; None when the line does
-    not end in one."""
+    not end in one. A value in brackets closes the line as well ("21 Files (655.6 KiB)",
+    "Inbox (12)": a status bar's total, a folder's count); a bracket cut off by the OCR ("(41.8 ..")
+    is a truncated value, not a value."""
     text = line.rstrip(" .;,")
+    bracket = text.endswith(")") and "(" in text
+    if bracket:
+        text = text[:-1].rstrip()
     spans = [t for t in nlp.typed_spans(text) if t.label in _VALUE_LABELS and t.end >= len(text)]
+    if not spans:  # a number and its unit after a label ("Size 655.6 KiB", "Free 3.2 GB"): the last word an
+        # abbreviation counted by the number right before it ("21 Files" is a count, "Chapter 3 Results" a name)
+        last = nlp.parse(text)[-1]
+        counted = [c for c in last.children if c.dep_ == "nummod" and c.i == last.i - 1 and c.i > 0]
+        spans = [t for t in nlp.typed_spans(text) if t.label in _VALUE_LABELS and counted and last.is_alpha
+                 and len(last.text) <= 3 and t.end == counted[0].idx + len(counted[0].text)]
     if not spans:
         return None
     start = spans[-1].start
     while start > 0 and not text[start - 1].isalnum() and not text[start - 1].isspace():
         start -= 1  # "$", "€", "#"
-    return start
+    opened = text[start:start + 1] == "("
+    if bracket != opened:
+        return None  # "(41.8 .." cut off, or "Total (incl. VAT) 40": no value in brackets
+    return start + 1 if opened else start
 
 
 def _names_a_field(label: str) -> bool:
@@ -216,8 +230,16 @@ def _names_a_field(label: str) -> bool:
     adjective ("Q2 marketing budget", "Total due", "Attendees"), with no value of its own."""
     doc = nlp.parse(label)
     words = [t for t in doc if not t.is_punct]
-    return (0 < len(words) <= 6 and all(t.pos_ in _NAME_TAGS for t in doc) and words[-1].pos_ in ("NOUN", "ADJ")
+    return (0 < len(words) <= 6 and all(t.pos_ in _NAME_TAGS for t in doc) and _common(words[-1])
             and any(t.is_alpha for t in words) and _value_start(label) is None)
+
+
+def _common(t: Token) -> bool:
+    """A common noun or an adjective, also when a capital made the tagger call it a name ("21
+    Files", "Inbox": a label's capital, not a person's)."""
+    if t.pos_ in ("NOUN", "ADJ"):
+        return True
+    return t.pos_ == "PROPN" and t.is_title and nlp.parse(t.lower_)[0].pos_ == "NOUN"
 
 
 def _unmarked_pairs(line: str, nxt: str | None) -> list[tuple[str, str, str]]:
@@ -226,8 +248,8 @@ def _unmarked_pairs(line: str, nxt: str | None) -> list[tuple[str, str, str]]:
     ("Q2 marketing budget" over "$120,000"). A sentence ("We spent $120,000 on ads"), a name
     with a number in it ("Windows 11", "Chapter 3") and two labels in a row are not pairs."""
     start = _value_start(line)
-    if start is not None and start > 0 and _names_a_field(line[:start].strip()):
-        return [(line[:start].strip(), line[start:].strip(" .;,"), line)]
+    if start is not None and start > 0 and _names_a_field(line[:start].strip(" (")):
+        return [(line[:start].strip(" ("), line[start:].strip(" .;,)"), line)]
     if nxt is not None and start is None and _names_a_field(line.strip()) and _value_start(nxt) == 0:
         return [(line.strip(), nxt.strip(" .;,"), f"{line} {nxt}")]
     return []
@@ -341,7 +363,11 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
             lines = [x for x in lines if not _LIST_SIZE.match(x)]
             shared = {k: len(_lemmas(x) & content) for k, x in enumerate(lines)}
             about = sorted((k for k in shared if shared[k]), key=lambda k: (-shared[k], k))
-            lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
+            if about:
+                lines = [lines[k] for k in dict.fromkeys(k for a in about for k in (a, a + 1, a + 2) if k < len(lines))]
+            else:  # no line names what is asked: a readout that is the value alone (a timecode, a
+                # clock, a counter) still answers it, as the moment picked it, not the words
+                lines = [x for x in lines if _is_readout(x, label)]
         for line in lines:
             text = nlp.digits(line) if label in ("number", "duration") else line
             sent = nlp.parse(text)[:]
@@ -368,6 +394,14 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 shown = text[s.start - 1: s.end] if s.label == "MONEY" and text[s.start - 1: s.start] in "$€£" and s.start else s.text
                 return Found(shown, i, line, f"the {s.label} in the best {'line' if piece.modality == 'screen' else 'sentence'}")
     return None
+
+
+def _is_readout(line: str, label: str) -> bool:
+    """The screen line is one value of the asked type and nothing else ("01:00:42:11", "14:05",
+    "3/13/2022"), not a value among words ("Stops at 00:14:05")."""
+    text = line.strip(" .;,")
+    spans = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label)]
+    return len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(text)
 
 
 # the entity label a question's focus noun names ("what is the date of ...": a DATE, not "morning")

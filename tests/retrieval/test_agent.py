@@ -364,6 +364,40 @@ def test_an_anchor_capture_does_not_answer_what_it_does_not_show(screen_history:
     assert "30" not in got.answer, got.to_json()
 
 
+# -- a name the question gives picks the capture: another entry's history matches the rest better --
+
+
+@pytest.fixture(scope="module")
+def two_entries(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("entries")
+    shots, store = folder / "shots", folder / "store"
+    shots.mkdir()
+    _capture(shots, "history", "2024-05-14T09:00:00Z", "KeePassXC",
+             ["Netflix - Edit entry - History", "Last modified: 3/13/2022 9:01 AM", "Last modified: 7/3/2020 12:10 PM",
+              "Last modified: 7/3/2020 10:46 AM", "Apply"])
+    _capture(shots, "list", "2024-05-14T09:20:00Z", "KeePassXC",
+             ["Passwords / Internet", "Apple: 3/13/2022 9:07 AM", "Dropbox: 7/3/2020 10:47 AM", "Pocket: 3/12/2022 4:10 PM"])
+    assert main(["index", str(shots), "--store", str(store), "--json"]) == 0
+    return store
+
+
+@pytest.mark.parametrize("question", [
+    "When was the Apple entry last modified?",
+    "What was the last modified time of the Apple entry?",
+    "When did the Apple entry last get modified in KeePassXC?",
+])
+def test_the_capture_that_shows_the_name_answers(two_entries: Path, question: str) -> None:
+    """The history capture matches "last modified" better, but it is Netflix's (and "Apply" is no
+    "Apple"): the capture that shows the name the question gives is read first."""
+    got = ask(two_entries, question)
+    assert "9:07" in got.answer, got.to_json()
+
+
+def test_a_name_no_capture_shows_is_not_found_and_the_other_name_keeps_its_capture(two_entries: Path) -> None:
+    assert "9:01" in ask(two_entries, "When was the Netflix entry last modified?").answer  # near-miss: its own capture
+    assert not ask(two_entries, "When was the Tokyo entry last modified?").found
+
+
 def test_what_was_said_is_quoted_as_it_was_said_without_a_model(standup) -> None:  # type: ignore[no-untyped-def]
     """"What was said about X" asks for the recorded words: they are the answer, quoted and cited;
     no language model is asked to rewrite them (it could only paraphrase them, or get them wrong)."""

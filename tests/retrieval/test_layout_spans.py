@@ -345,3 +345,56 @@ def test_an_empty_label_is_never_the_value_itself(question: str) -> None:
     table = Piece("[Paperless-ngx - Documents] Sample100.csv ASN: 112412326", "screen")
     assert span(question, dashboard) != "∅"
     assert span(question, dashboard, table) == "112412326"
+
+
+# -- an item that only names the counted thing picks no list ------------------------------------
+
+INTERNET_GROUP = Piece("[KeePassXC - Demo Passwords - KeePassXC] Row of Database: 6 items | Row of Database lists Database; "
+                "Entries; Groups; Tools; View; Help | Internet: 8 items | Internet lists Apple; Dropbox; Netflix; Pocket; "
+                "IFTTT; Google; Example Login; Netflix - Clone", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many entries were listed in the Internet group?",
+    "How many entries did the Internet group hold?",
+    "How many entries were under Internet in KeePassXC?",
+])
+def test_a_menu_named_like_the_counted_thing_is_not_its_list(question: str) -> None:
+    """The menu bar's "Entries" menu is no list of entries: the list named by the question's
+    other words ("Internet") is counted."""
+    assert span(question, INTERNET_GROUP) == "8"
+
+
+def test_a_list_whose_items_are_the_counted_things_is_still_counted() -> None:
+    # near-misses: items of the counted kind still point at their list; an item naming the noun
+    # among others ("Groups" in the menu bar) still counts for the question's other words
+    menus = Piece("[KeePassXC] Row of Database: 6 items | Row of Database lists Database; Entries; Groups; Tools; View; Help",
+                  "screen")
+    assert span("How many menus were there besides Database and Groups?", menus) == "6"
+    assert span("How many entries were listed?", menus) is None
+
+
+# -- one row of a block of rows (tabs wrapped over two lines) ties with the block: the block -------
+
+CHARACTER = Piece("[LibreOffice - Character] Row of Text: 7 items | Row of Text lists Text; Text Animation; Dimensioning; "
+                  "Connector; Alignment; Asian Typography; Tabs | Row of Organizer: 8 items | Row of Organizer lists "
+                  "Organizer; Line; Area; Shadowing; Transparency; Font; Font Effects; Indents & Spacing | Row of Help: "
+                  "5 items | Row of Help lists Help; OK; Cancel; Reset; Standard | Rows of Text: 15 items | Rows of Text "
+                  "lists Text; Text Animation; Dimensioning; Connector; Alignment; Asian Typography; Tabs; Organizer; "
+                  "Line; Area; Shadowing; Transparency; Font; Font Effects; Indents & Spacing", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many tabs did the LibreOffice dialog with the font settings have?",
+    "How many tabs were there in the dialog with the Font Effects?",
+    "How many tabs did the font dialog show?",
+])
+def test_a_row_of_wrapped_tabs_is_counted_as_the_whole_block(question: str) -> None:
+    assert span(question, CHARACTER) == "15"
+
+
+def test_a_row_outside_the_block_keeps_its_own_count() -> None:
+    # near-misses: the buttons' row is no part of the tabs' block; a row that the question names
+    # better than the block keeps its count
+    assert span("How many buttons were in the row with Help and Cancel?", CHARACTER) == "5"
+    assert span("How many tabs were in the row with Shadowing, Transparency and Organizer?", CHARACTER) == "8"

@@ -1,4 +1,4 @@
-"""The question table (retrieval/question.py): every kind recognised from the parse, on
+"""The question table (retrieval/kinds.py, read by retrieval/question.py): every kind recognised from the parse, on
 paraphrases no benchmark suite uses, and near-misses that must not trigger it."""
 
 from __future__ import annotations
@@ -21,6 +21,17 @@ MAIN = [
     ("when", "At what time did the shuttle leave?"),
     ("when", "On which day is the dentist appointment?"),
     ("when", "What date was the lease signed?"),
+    # a mark written in time asks for a moment: closed or open compound of a time noun and a mark
+    ("when", "What timecode was displayed when the green-screen clip started?"),
+    ("when", "Which time code could be read on the screen as the trailer ended?"),
+    ("when", "What time code does the slate show?"),
+    ("when", "What was the date stamp on the scanned receipt?"),
+    ("what", "What time zone was the laptop set to?"),  # near-misses: a zone, a limit, a line, a plain code
+    ("what", "What timezone does the server use?"),
+    ("what", "What was the time limit for the quiz?"),
+    ("what", "Which timeline did the slide show?"),
+    ("what", "What zip code was on the form?"),
+    ("what", "What code was shown on the screen?"),
     ("where", "Where are the spare keys kept?"),
     ("where", "In which city is the conference held?"),
     ("where", "Where did the courier drop the parcel?"),
@@ -104,6 +115,15 @@ MODIFIERS = [
     ("shown", "What did the revenue chart show?", True),
     ("shown", "What did I see on screen about the invoice?", True),
     ("shown", "What did the caller say about the invoice?", False),
+    # text read where it is written is seen; read out, read aloud, read to someone is said
+    ("shown", "Which group's name could be read on the record sleeve while the music was playing?", True),
+    ("shown", "What could be read on the sign by the door?", True),
+    ("shown", "What words were read on the banner at the start?", True),
+    ("said", "What could be read on the sign by the door?", False),
+    ("said", "What number was read out at the very start of the poem recording?", True),
+    ("said", "What did the narrator read aloud on the stage?", True),
+    ("said", "What did she read to the class?", True),
+    ("shown", "What did she read to the class?", False),
     # the recorded words themselves are the answer (quoted, never rewritten by a model)
     ("verbatim", "What was said about Rotterdam?", True),
     ("verbatim", "What exactly did the first person on camera say?", True),

@@ -199,3 +199,40 @@ def test_clock_times_and_timecodes_are_times_wherever_the_tagger_counts_them() -
     for question in ("At what time does the timer stop?", "When does the timer stop?"):
         assert span(question, timer) == "00:14:05", question
     assert span("What time is the standup?", shown("Calendar | Standup: 09:30")) == "09:30"  # a real label
+
+
+def test_a_value_in_brackets_or_with_its_unit_closes_its_label() -> None:
+    """A status bar's total after what it totals ("21 Files (655.6 KiB)"), a folder's count
+    ("Inbox (12)"), a size with its unit ("Free space 12 GB"): read for every phrasing that names
+    the label; a bracket the OCR cut off ("(41.8 ..") holds no value, and the label named by the
+    number the question gives ("the 21 files") wins over another count of files."""
+    bar = shown("Dolphin | 3 Folders, 7 Files (41.8 .. | 21 Files (655.6 KiB)")
+    for question in ("What was the total size of the 21 files?", "How big were the 21 files altogether?",
+                     "What size did the status bar give for the 21 files?"):
+        assert span(question, bar) == "655.6 KiB", question
+    assert span("How many messages are in the inbox?", shown("Mail | Inbox (12) | Sent")) == "12"
+    assert span("How much free space is left?", shown("Disk | Free space 12 GB | Used: 88 %")) == "12 GB"
+    # near-misses: a cut-off bracket; no label → value pair in a name with a number, a version in
+    # brackets, a sentence, a count alone
+    assert span("What was the total size of the files?", shown("Dolphin | 3 Folders, 7 Files (41.8 ..")) != "(41.8"
+    from retrieval.spans import _unmarked_pairs
+
+    for line in ("Windows 11 (64-bit)", "Chapter 3 Results", "We spent (40 dollars)", "21 Files", "Notes (draft)"):
+        assert _unmarked_pairs(line, None) == [], line
+
+
+def test_a_readout_alone_on_a_screen_answers_the_time_asked_of_that_moment() -> None:
+    """A capture picked by when it was shown (the first frame, the moment before a cut) whose only
+    line is a timecode or a clock: the value itself answers "what timecode / time code / time".
+    A value among words, or of another type, is no readout."""
+    readout = shown("01:00:42:11")
+    for question in ("What was the last timecode shown before the clip cut to black?",
+                     "Which time code could be read on the screen as the trailer ended?",
+                     "What time did the display read at the end of the recording?"):
+        assert span(question, readout) == "01:00:42:11", question
+    assert span("What time code does the slate show?", shown("Take 4 | 14:05:33:02")) == "14:05:33:02"
+    # near-misses: the time is inside words no question word is in, a count is no time, a zone
+    # is no time
+    assert span("What timecode was shown at the start?", shown("Render finished at 01:00:42:11")) is None
+    assert span("What timecode was shown at the start?", shown("1,200")) is None
+    assert span("What time zone was the laptop set to?", shown("14:05")) != "14:05"
