@@ -215,7 +215,7 @@ def test_a_value_in_brackets_or_with_its_unit_closes_its_label() -> None:
     # near-misses: a cut-off bracket; no label → value pair in a name with a number, a version in
     # brackets, a sentence, a count alone
     assert span("What was the total size of the files?", shown("Dolphin | 3 Folders, 7 Files (41.8 ..")) != "(41.8"
-    from retrieval.spans import _unmarked_pairs
+    from retrieval.label_spans import _unmarked_pairs
 
     for line in ("Windows 11 (64-bit)", "Chapter 3 Results", "We spent (40 dollars)", "21 Files", "Notes (draft)"):
         assert _unmarked_pairs(line, None) == [], line
