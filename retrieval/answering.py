@@ -191,8 +191,14 @@ class AnswerStep:
         first; when no span of the asked type exists, the evidence quoted (or phrased by the LLM),
         and the note says so."""
         ro = self.retriever.options
-        close = [s for s in relevant if s not in chosen and s.relevance >= chosen[0].relevance - self.options.span_margin]
-        pool = span_pool(q, chosen, close, self.options.span_pieces)
+        near = chosen[0].relevance - self.options.span_margin
+        close = [s for s in relevant if s not in chosen and s.relevance >= near]
+        # the cited evidence far below the best is cited, not read for a span: a sentence that
+        # scores half as well must not answer with its entity because the best one holds none
+        # (unless it shows every name the question gives: then it is the one about them)
+        read = [s for s in chosen if s is chosen[0] or s.relevance >= near
+                or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)]
+        pool = span_pool(q, read, close, self.options.span_pieces)
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
             pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
         pieces = [_piece(s) for s in pool]
