@@ -8,6 +8,7 @@ of the asked type exists — or say "Not found in memory." when nothing supports
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -193,15 +194,18 @@ class AnswerStep:
         ro = self.retriever.options
         near = chosen[0].relevance - self.options.span_margin
         close = [s for s in relevant if s not in chosen and s.relevance >= near]
-        # the cited evidence far below the best is cited, not read for a span: a sentence that
-        # scores half as well must not answer with its entity because the best one holds none
-        # (unless it shows every name the question gives: then it is the one about them)
-        read = [s for s in chosen if s is chosen[0] or s.relevance >= near
-                or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)]
-        pool = span_pool(q, read, close, self.options.span_pieces)
+        pool = span_pool(q, chosen, close, self.options.span_pieces)
+        said_around: list[Scored] = []
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
-            pool += _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
-        pieces = [_piece(s) for s in pool]
+            said_around = _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
+            pool += said_around
+        # cited evidence far below the best (more than the span margin) answers only with the value
+        # beside the label the question names: a sentence that scores half as well must not answer
+        # with a mere entity of the asked type because the best one holds none (unless it shows
+        # every name the question gives: then it is the one about them)
+        pieces = [replace(_piece(s), far=not (s is pool[0] or s.relevance >= near or s in said_around
+                                              or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)))
+                  for s in pool]
         found = spans.find(q, pieces)
         if found is not None and not found.text:  # the asked label is shown, its value is not
             best = pool[found.index]

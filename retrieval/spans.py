@@ -65,6 +65,7 @@ class Piece:
     modality: str = "speech"  # "speech" | "screen" | "statement"
     speaker: str | None = None
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    far: bool = False  # far below the best evidence: only a value beside the asked label answers from it
 
 
 @dataclass(frozen=True)
@@ -413,14 +414,15 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if found is not None:
             return found
 
-    steps = [layout_spans.chosen, layout_spans.counted, label_spans.by_label, _by_type]
+    labelled = (layout_spans.chosen, layout_spans.counted, label_spans.by_label)  # read from the capture's structure
+    steps = [*labelled, _by_type]
     if q.kind in ("what", "where") and q.gap.focus_head:  # "which gate", "what room is it in"
         steps.insert(3, _numbered)
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
     for i in layout_spans.by_words(q, pieces):
         piece = pieces[i]
-        for step in steps:
+        for step in steps if not piece.far else [s for s in steps if s in labelled]:
             found = step(q, [piece])
             if found is not None:
                 return replace(found, index=i)

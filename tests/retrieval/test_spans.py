@@ -236,3 +236,19 @@ def test_a_readout_alone_on_a_screen_answers_the_time_asked_of_that_moment() -> 
     assert span("What timecode was shown at the start?", shown("Render finished at 01:00:42:11")) is None
     assert span("What timecode was shown at the start?", shown("1,200")) is None
     assert span("What time zone was the laptop set to?", shown("14:05")) != "14:05"
+
+
+def test_a_piece_far_below_the_best_answers_only_beside_its_label() -> None:
+    """Evidence that scores far below the best (``far``) is read for the value beside the label the
+    question names, never for a mere entity of the asked type."""
+    who = parse("Who may deal in the software without restriction?")
+    best = Piece("and associated documentation files to deal in the software without restriction,")
+    weak = Piece("Maria Lopez signed the contract on Monday.")
+    assert find(who, [best, Piece(weak.text, far=True)]) is None
+    found = find(who, [best, weak])
+    assert found is not None and found.text == "Maria Lopez"  # the same piece, close to the best
+    budget = parse("What is the marketing budget for the second quarter?")
+    said = Piece("The marketing budget for the second quarter is one hundred and twenty.")
+    slide = Piece("Budget | Q2 marketing budget | $120,000", "screen", far=True)
+    found = find(budget, [said, slide])
+    assert found is not None and found.text == "$120,000" and found.index == 1
