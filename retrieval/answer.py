@@ -191,15 +191,19 @@ class Retriever:
 
     # -- answer text -------------------------------------------------------------------------
 
-    def compose(self, question: str, chosen: Sequence[Scored], verbatim: bool = False) -> tuple[str, str, str]:
+    def compose(self, question: str, chosen: Sequence[Scored], verbatim: bool = False,
+                typed: bool = False) -> tuple[str, str, str]:
         """The answer text, its mode (llm / extractive) and a note, from the chosen evidence.
         ``verbatim``: the question asks for the recorded words themselves ("what was said about
-        X"): they are quoted, and no model is asked to rewrite them."""
+        X"): they are quoted, and no model is asked to rewrite them. ``typed``: the question asks for a
+        value of a type (a name, a time, a number) that no span of the evidence holds: quoted too."""
         close = [s for s in chosen if s.relevance >= chosen[0].relevance - self.options.quote_margin]
         close = [s for s in close if not guard.flagged(s.snippet)] or close  # an instruction is quoted only when alone
         quote = "From memory: " + " ".join(f'"{s.snippet.text}"' for s in close[:2])
         if verbatim:
             return quote, "extractive", "the question asks for the recorded words, so they are quoted"
+        if typed:  # a name / time / place / number the evidence does not hold: a model could only invent it
+            return quote, "extractive", "no model is asked for a value of a type the evidence does not hold"
         if self.llm is None:
             return quote, "extractive", self.llm_unavailable or "no language model configured"
         memories = guard.data_block(f"- {s.snippet.text}" for s in chosen)

@@ -217,7 +217,8 @@ class AnswerStep:
                           f'{found.how}: "{found.line}"')
         # "the last timecode shown": time picked the moment, so the reply is written from it alone
         # (the other evidence is cited, not offered: a small model would pick among them again)
-        text, mode, note = self.retriever.compose(q.text, chosen[:1] if q.order else chosen, verbatim=q.verbatim)
+        text, mode, note = self.retriever.compose(q.text, chosen[:1] if q.order else chosen, verbatim=q.verbatim,
+                                                  typed=q.wants in ("name", "time", "place", "number", "duration"))
         return Answer(text, tuple(s.evidence() for s in chosen), 0, mode,
                       f"no span of the asked type ({q.wants or q.kind}) in the evidence, so it is given whole; {note}")
 

@@ -82,3 +82,24 @@ def test_when_questions_prefer_snippets_with_dates(embedder, tmp_path) -> None: 
         s.upsert([record], embedder.embed_batch([record.text]))
         answer = Retriever(s, embedder, None).ask("When is the Globex invoice due?")
     assert answer.evidence[0].text == "The Globex invoice is due on March 14th."
+
+
+
+@pytest.mark.parametrize("typed, verbatim, note", [(True, False, "of a type the evidence does not hold"),
+                                                   (False, True, "asks for the recorded words")])
+def test_a_quote_the_model_is_not_asked_to_rewrite(store, embedder, typed, verbatim, note) -> None:  # type: ignore[no-untyped-def]
+    """No span of the asked type (a name, a time, a number) in the evidence: a model could only
+    invent one; "what was said about X": the words are the answer. Both quote, and the model is
+    not called."""
+    llm = ScriptedLLM([])  # a call would fail: nothing is scripted
+    retriever = Retriever(store, embedder, llm)
+    question = "Who parks in the north garage?"
+    qvec = embedder.embed(question)
+    chosen = retriever.rank(question, qvec, store.search(qvec, question, Scope(), 6), None)[:2]
+    text, mode, said = retriever.compose(question, chosen, verbatim=verbatim, typed=typed)
+    assert mode == "extractive" and note in said and not llm.seen
+    assert text.startswith("From memory: ") and chosen[0].snippet.text in text
+    # the same evidence, neither: the model is asked (its reply is checked against the evidence)
+    model = ScriptedLLM(["Visitors park in the north garage."])
+    Retriever(store, embedder, model).compose(question, chosen)
+    assert len(model.seen) == 1
