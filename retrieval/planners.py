@@ -40,7 +40,7 @@ _GENERIC = keywords.terms("what was said happened shown screen there they then d
 @dataclass(frozen=True)
 class AgentOptions:
     rounds: int = 5  # at most this many rounds of tool calls
-    max_seconds: float = 30.0  # time budget: no new round starts after this
+    max_seconds: float = 30.0  # time budget: no new round starts after this (the first always runs)
     max_llm_tokens: int = 6000  # token budget of the planner's prompts and replies (estimated)
     max_errors: int = 2  # model mistakes in one round before the rule planner's call is used
     anchor_window: float = 15.0  # "what was shown when X was said": seconds around the moment

@@ -138,6 +138,9 @@ def _request(r: Reading, main: str) -> str | None:
     return "what is " + rest.text.rstrip(" ?.!")
 
 
+_ARGUMENT_ROLES = frozenset({"nsubj", "nsubjpass", "dobj", "attr", "pobj"})
+
+
 def _gap(r: Reading) -> Gap:
     wh = r.wh
     if wh is None:
@@ -149,7 +152,10 @@ def _gap(r: Reading) -> Gap:
         focus = " ".join(t.text for t in parts if t.tag_ not in _WH_TAGS)
     verb = wh.head if wh.head.pos_ in ("VERB", "AUX") else next((a for a in wh.ancestors if a.pos_ in ("VERB", "AUX")), r.root)
     counted = r.counted()
-    return Gap(wh=wh.lemma_.lower(), role=wh.dep_, verb=verb.lemma_.lower(), focus=focus,
+    # "which company hasn't paid": the determiner stands for its noun, whose role is the gap's
+    # (the subject of "pay", not an object as a bare "what" would be)
+    role = head.dep_ if wh.dep_ == "det" and head is not None and head.i == wh.head.i and head.dep_ in _ARGUMENT_ROLES else wh.dep_
+    return Gap(wh=wh.lemma_.lower(), role=role, verb=verb.lemma_.lower(), focus=focus,
                focus_head=head.lemma_.lower() if head is not None else "",
                unit=counted.lemma_.lower() if counted is not None else "")
 

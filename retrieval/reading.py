@@ -80,7 +80,7 @@ class Gap:
     noun it asks about ("what **length** was the password set to": focus "password length")."""
 
     wh: str = ""  # the wh-word's lemma ("what", "who", "how"); "" for a yes / no question
-    role: str = ""  # its dependency label (nsubj, dobj, attr, poss, advmod, det ...)
+    role: str = ""  # its dependency label (nsubj, dobj, attr, poss, advmod, det ...); for "which N", N's role
     verb: str = ""  # the lemma of the verb it depends on
     focus: str = ""  # the noun phrase asked about ("password length", "wordlist")
     focus_head: str = ""  # its head lemma ("length")

@@ -173,6 +173,20 @@ def _subject_of(verb: str, sent: SpacySpan) -> Token | None:
     return None
 
 
+def _named_subject(q: Question, sent: SpacySpan, asked: str) -> str | None:
+    """The proper name that is the subject of the sentence's main verb, when the question's
+    wh-word is the subject ("who is going to handle the contract")."""
+    if q.gap.role not in ("nsubj", "nsubjpass"):
+        return None
+    for tok in sent:
+        if tok.dep_ == "ROOT":
+            subj = [c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass") and c.pos_ == "PROPN"]
+            if subj and subj[0].text.lower() not in asked:
+                words = " ".join(t.text for t in subj[0].subtree if t.dep_ in ("compound", "flat") or t.i == subj[0].i)
+                return None if _not_a_name(words) else words
+    return None
+
+
 def _unit_number(unit: str, sent: SpacySpan) -> str | None:
     """"how many hours": the number that counts hours ("15 hours")."""
     for tok in sent:
@@ -228,7 +242,13 @@ def _by_type(q: Question, pieces: Sequence[Piece]) -> Found | None:
             typed = [s for s in nlp.typed_spans(text) if nlp.is_type(s, label) and s.text.lower() not in asked
                      and not is_glyph(s.text)  # an icon read as "①" is no number
                      and _fits(s, text, q, asked, label)]
-            for s in sorted(typed, key=lambda s: _preference(s, text, q)):
+            typed = sorted(typed, key=lambda s: _preference(s, text, q))
+            if label == "person" and (named := _named_subject(q, sent, asked)) is not None and (
+                    not typed or _preference(typed[0], text, q)[1:3] == (1, 1)):
+                # a name the tagger leaves untyped ("Priya") in the wh-word's role, before a typed
+                # name in another role
+                return Found(named, i, line, "the name in the subject of the best sentence")
+            for s in typed:
                 if label == "place":
                     grown = nlp.with_head_noun(text, s)
                     if grown is not s and re.search(rf"\b{re.escape(grown.text.split()[-1].lower())}\b", asked):
@@ -271,17 +291,21 @@ def _fits(s: nlp.Typed, text: str, q: Question, asked: str, label: str) -> bool:
     return s.label == want and not all(t.pos_ == "ADJ" for t in nlp.parse(text) if s.start <= t.idx < s.end)
 
 
-def _preference(s: nlp.Typed, text: str, q: Question) -> tuple[int, int, int]:
+def _preference(s: nlp.Typed, text: str, q: Question) -> tuple[int, int, int, int]:
     """Among spans of the asked type in one line: for "how much" money and quantities before bare
     numbers; one attached to a verb the question uses ("the call starts at 9 pm") before others;
-    a clock time before a part of the day ("9 pm" before "evening"); then the order of the line."""
+    one in the role the wh-word has (the subject for "who will ...") before others; a clock time before a part of the day ("9 pm" before "evening"); then the order of the line."""
     amount = 0 if not _asks_amount(q) or s.label in ("MONEY", "QUANTITY", "PERCENT") else 1
     verbs = set(_verbs(q))
     doc = nlp.parse(text)
     inside = [t for t in doc if s.start <= t.idx < s.end]
     governs = 0 if any(a.lemma_.lower() in verbs for t in inside for a in t.ancestors) else 1
+    # in the role the wh-word has: "who is going to handle the contract" → "Priya will send the
+    # contract to Globex" gives the subject, not the name in the prepositional phrase
+    roots = [t for t in inside if not (s.start <= t.head.idx < s.end) or t.head.i == t.i]
+    role = 0 if q.wants != "name" or any(t.dep_ in _ROLE_FILL.get(q.gap.role, ()) for t in roots) else 1
     digits = 0 if s.label != "TIME" or any(c.isdigit() for c in s.text) else 1  # a clock time before a daypart
-    return amount, governs, digits
+    return amount, governs, role, digits
 
 
 # -- 3b: the number or code that names the asked thing ---------------------------------------

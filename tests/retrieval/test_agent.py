@@ -298,7 +298,9 @@ def test_rounds_time_and_token_budgets(standup) -> None:  # type: ignore[no-unty
         tools = MemoryTools(a.store, a.embedder, a._people_index(), a.registry)
         retriever = Retriever(a.store, a.embedder, None, llm_unavailable="no language model configured")
         spent = Agent(tools, retriever, RulePlanner(), AgentOptions(max_seconds=0.0)).ask("When is the design review?")
-        assert spent.rounds == 0 and not spent.found and "time budget (0 s) spent" in spent.note
+        # one round always runs (the budget may have gone on loading models): never "Not found"
+        # for memory never searched
+        assert spent.rounds == 1 and spent.found and "time budget (0 s) spent after 1 rounds" in spent.note
         one = Agent(tools, retriever, RulePlanner(), AgentOptions(rounds=1)).ask("What was said after the lunch break?")
         assert one.rounds == 1 and all(s.round <= 1 for s in one.steps if s.type == "call")
         llm, _ = a._llm_or_reason()

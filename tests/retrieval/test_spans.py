@@ -252,3 +252,28 @@ def test_a_piece_far_below_the_best_answers_only_beside_its_label() -> None:
     slide = Piece("Budget | Q2 marketing budget | $120,000", "screen", far=True)
     found = find(budget, [said, slide])
     assert found is not None and found.text == "$120,000" and found.index == 1
+
+
+def test_which_noun_stands_in_the_role_of_its_noun() -> None:
+    # "which company hasn't paid": the subject of "pay", not its object
+    owed = said("Globex does not paid its invoice yet.")
+    assert span("Which company hasn't paid yet?", owed) == "Globex"
+    assert span("Which firm has not paid its invoice?", owed) == "Globex"
+    assert span("What customer still hasn't paid?", owed) == "Globex"
+    sent = said("Priya will send the revised contract to Globex by Friday.")
+    # near-misses: the determined noun is the object, so the object answers
+    assert span("Which document will Priya send to Globex?", sent) == "the revised contract"
+    assert span("What paperwork is Priya sending?", sent) == "the revised contract"
+
+
+def test_who_takes_the_name_in_the_subject_before_one_in_another_role() -> None:
+    # the tagger types "Globex High" (a misheard "Globex by Friday") as a PERSON and leaves "Priya"
+    # untyped; with no verb of the question in the sentence, the subject still answers "who"
+    sent = said("Priya will send the revised contract to Globex High Friday.")
+    assert span("Who is going to handle the revised contract?", sent) == "Priya"
+    assert span("Who takes care of the revised contract?", sent) == "Priya"
+    # near-misses: "who ... to" asks for the recipient; a sentence whose subject is no name gives
+    # the typed name
+    assert span("Who is the contract going to?", sent) == "Globex High"
+    assert span("Who is responsible for the report?",
+                said("The report was written by Dana Whitfield.")) == "Dana Whitfield"
