@@ -430,7 +430,7 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
     shaped = shapes.find(q, pieces)
     if shaped is not None:
         return shaped  # type: ignore[return-value]
-    from retrieval import label_spans, layout_spans  # they read pieces with this module's helpers
+    from retrieval import entity_types, label_spans, layout_spans  # they read pieces with this module's helpers
 
     # "which place was selected in the Places panel" asks an item shown selected, not where
     if q.kind == "which_app" or (q.kind == "where" and pieces[0].modality == "screen" and not layout_spans.asks_choice(q)):
@@ -439,7 +439,7 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
             return found
 
     labelled = (layout_spans.chosen, layout_spans.counted, label_spans.by_label)  # read from the capture's structure
-    steps = [*labelled, _by_type]
+    steps = [*labelled, _by_type, entity_types.by_label]  # "which company": an ORG, from spaCy's glossary
     if q.kind in ("what", "where") and q.gap.focus_head:  # "which gate", "what room is it in"
         steps.insert(3, _numbered)
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none

@@ -277,3 +277,23 @@ def test_who_takes_the_name_in_the_subject_before_one_in_another_role() -> None:
     assert span("Who is the contract going to?", sent) == "Globex High"
     assert span("Who is responsible for the report?",
                 said("The report was written by Dana Whitfield.")) == "Dana Whitfield"
+
+
+def test_the_noun_of_which_names_an_entity_label_from_spacys_glossary() -> None:
+    from retrieval.entity_types import categories
+
+    kinds = categories()  # read from spacy.explain, not listed here
+    assert kinds["company"] == "ORG" and kinds["song"] == "WORK_OF_ART" and kinds["language"] == "LANGUAGE"
+    assert "service" not in kinds  # PRODUCT's gloss says "(not services)"
+    title = shown("Acme Corp | Weekly operations review | March 3")
+    assert span("What company is this meeting for?", title) == "Acme Corp"
+    assert span("Which company holds the weekly review?", title) == "Acme Corp"
+    assert span("Which agency signed off on the plan?",
+                said("The plan was approved by the European Space Agency last week.")) == "the European Space Agency"
+    assert span("What airport did they land at?", said("We flew into Heathrow Airport on Monday.")) == "Heathrow Airport"
+    assert span("Which book does she like best?", said("Her favourite book is Pride and Prejudice.")) == "Pride and Prejudice"
+    # near-misses: no entity of that label in the evidence → the phrase that fills the gap
+    assert span("Which document will Priya send?",
+                said("Priya will send the revised contract to Globex by Friday.")) == "the revised contract"
+    # a noun no glossary lists keeps the gap reading
+    assert span("Which season is gaudy?", said("And only herald to the gaudy spring.")) == "the gaudy spring"
