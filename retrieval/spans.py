@@ -191,10 +191,11 @@ def _unit_number(unit: str, sent: SpacySpan) -> str | None:
     """"how many hours": the number that counts hours ("15 hours")."""
     for tok in sent:
         if tok.pos_ in ("NOUN", "PROPN") and (tok.lemma_.lower() == unit or tok.lower_.rstrip("s") == unit.rstrip("s")):
-            nums = [c for c in tok.children if c.like_num or c.dep_ == "nummod"]
+            # a count, never a rank: "First item." numbers no items
+            nums = [c for c in tok.children if (c.like_num or c.dep_ == "nummod") and c.ent_type_ != "ORDINAL"]
             if nums:
                 return f"{nums[0].text} {tok.text}"
-            if tok.i > sent.start and (prev := tok.nbor(-1)).like_num:
+            if tok.i > sent.start and (prev := tok.nbor(-1)).like_num and prev.ent_type_ != "ORDINAL":
                 return f"{prev.text} {tok.text}"
     return None
 

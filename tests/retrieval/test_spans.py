@@ -297,3 +297,10 @@ def test_the_noun_of_which_names_an_entity_label_from_spacys_glossary() -> None:
                 said("Priya will send the revised contract to Globex by Friday.")) == "the revised contract"
     # a noun no glossary lists keeps the gap reading
     assert span("Which season is gaudy?", said("And only herald to the gaudy spring.")) == "the gaudy spring"
+
+
+def test_how_many_counts_and_never_takes_a_rank() -> None:
+    assert span("How many items were on the agenda?", said("We have three items on the agenda.")) == "3 items"
+    assert span("How many points did they cover?", said("They covered 4 points before lunch.")) == "4 points"
+    # near-miss: "First item." ranks an item; it counts none
+    assert span("How many items were on the agenda?", said("First item.")) is None
