@@ -677,7 +677,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "screen":
             return cmd_screen(args)
         if args.command == "app":
-            from apps.desktop import main as app_main
+            from apps.desktop.window import main as app_main
 
             return app_main(args.store)
         if args.command == "mcp" and not args.stdio:

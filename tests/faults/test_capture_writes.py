@@ -171,7 +171,7 @@ def test_the_sidecar_record_reads_what_the_recorder_writes_and_drops_what_it_can
 
     utc = datetime(2026, 11, 20, 9, tzinfo=timezone.utc).timestamp()
     assert read_sidecar(tmp_path / "c1.json").time == utc  # type: ignore[union-attr]
-    from apps.desktop import read_capture
+    from apps.desktop.captures import read_capture
 
     assert read_capture(tmp_path / "c1.webp").time == utc and read_capture(tmp_path / "c1.webp").app == "Mail"
     # wrong types are dropped one by one, the warning names the file; recorder fields too
