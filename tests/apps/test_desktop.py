@@ -56,7 +56,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
     from PIL import Image, ImageDraw, ImageFont
 
     from apps.desktop.config import AppConfig
-    from apps.screen_recorder import Recorder, RecorderSettings, Window
+    from apps.screen_recorder import Recorder
+    from apps.screen_sources import Window
+    from apps.screen_state import RecorderSettings
     from mmagent import MMAgent, Settings
 
     def screen(lines: list[str]) -> np.ndarray:

@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from apps.screen_recorder import Recorder, RecorderSettings, Window, changed, thumbnail
+from apps.screen_frames import changed, thumbnail
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +124,7 @@ def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> 
 
 
 def test_ocr_digits() -> None:
-    from apps.screen_recorder import ocr_digits
+    from apps.screen_frames import ocr_digits
 
     assert ocr_digits("Card:4111 111l 1111 1111") == "Card:4111111111111111"
     assert ocr_digits("Invoice 4471 from Globex, level 2") == "Invoice 4471 from Globex, level 2"

@@ -30,7 +30,9 @@ import numpy as np
 import pytest
 
 from apps import screen_control as control
-from apps.screen_recorder import Recorder, RecorderSettings, Window
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 from tests.faults import cli
 
 

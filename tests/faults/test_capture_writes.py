@@ -28,7 +28,9 @@ RECORDER = r"""
 import os, sys, time
 from pathlib import Path
 import numpy as np
-from apps.screen_recorder import Recorder, RecorderSettings, Window
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 from models.base import TextBox
 
 folder, crash_on, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
