@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -384,28 +382,7 @@ def test_errors_are_shown_not_raised(qapp, tmp_path) -> None:  # type: ignore[no
         qapp.processEvents()
 
 
-@pytest.fixture()
-def display() -> Iterator[str]:
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
-    number = 600 + os.getpid() % 300
-    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "640x400x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        proc.wait(timeout=10)
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_start_and_stop_recording_from_the_window(qapp, xserver, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The app's Start starts the real recorder with the saved settings (its interval, the rules
     file, the language model in its environment), Stop stops it."""
     from apps.desktop.backend import Backend
@@ -413,7 +390,7 @@ def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monke
     from apps.desktop.qt import ROLE
     from apps.desktop.window import MainWindow
 
-    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setenv("DISPLAY", xserver[0])
     store = tmp_path / "store"
     AppConfig(interval=0.5, llm="none", index_background=False, excluded_apps=("Slack",)).save(store)
     win = MainWindow(Backend(store, env={}), tray=False, warm=False)

@@ -7,41 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
 from apps.screen_frames import changed, thumbnail
 from apps.screen_recorder import Recorder
 from apps.screen_sources import Window
 from apps.screen_state import RecorderSettings
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
-    pytest.importorskip("tkinter", reason="Tk is not installed (scripts/setup.sh installs python3-tk)")
-    number = 90 + os.getpid() % 500
-    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    for _ in range(100):
-        if socket.exists():
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def show(display: str, title: str, lines: list[str]) -> subprocess.Popen:  # type: ignore[type-arg]
