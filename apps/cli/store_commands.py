@@ -88,19 +88,19 @@ def cmd_ask(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
 
 
 def _person_json(p: Any) -> dict[str, Any]:
-    from apps.server import person_json
+    from apps.store_docs import person_json
 
     return person_json(p)
 
 
 def _find_person(agent: Any, wanted: str) -> Any:
-    from apps.server import find_person
+    from apps.store_docs import find_person
 
     return find_person(agent, wanted)
 
 
 def cmd_entities(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
-    from apps.server import entities_doc, entity_doc, rename_doc
+    from apps.store_docs import entities_doc, entity_doc, rename_doc
 
     action = getattr(args, "action", None)
     if action == "enroll":
@@ -190,7 +190,7 @@ def cmd_batch(agent: Any, args: argparse.Namespace) -> int:
 
 
 def cmd_forget(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
-    from apps.server import forget_doc
+    from apps.store_docs import forget_doc
 
     doc = service.call("forget", source=args.source) if service else forget_doc(agent, args.source)
     if args.json:
@@ -202,7 +202,7 @@ def cmd_forget(agent: Any, args: argparse.Namespace, service: Any = None) -> int
 
 def cmd_transcript(agent: Any, args: argparse.Namespace, service: Any = None) -> int:
     """Names are read from the entities now: a rename shows on every line of that voice."""
-    from apps.server import transcript_doc
+    from apps.store_docs import transcript_doc
     from mmagent.errors import SettingsError
 
     fmt = args.format or ("json" if args.json else "text")
