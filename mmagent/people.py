@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memory.entities import EntityRegistry, Person
+from memory.entities import EntityRegistry
+from memory.persons import Person
 from memory.reduce import Reducer
 from memory.store import MemoryStore, Scope
 from perception.errors import EmptyMedia
