@@ -24,7 +24,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from apps.server import StoreServer, capture_png, frame_jpeg, source_media
+from apps.server import StoreServer
+from apps.store_docs import capture_png, frame_jpeg, source_media
 from mmagent.errors import MMAgentError, SettingsError, SourceNotIndexed
 
 log = logging.getLogger(__name__)
@@ -281,7 +282,7 @@ def make_app(server: StoreServer, token: str | None, mcp: bool = True) -> FastAP
     @app.get("/api/faces/{face_id}.jpg", tags=["people"], dependencies=api,
              responses={200: {"content": {"image/jpeg": {}}}})
     def face(face_id: str) -> FileResponse:
-        from apps.server import face_crops
+        from apps.store_docs import face_crops
 
         with server.reading():
             crop = face_crops(server.agent).get(face_id)

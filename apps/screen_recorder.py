@@ -8,6 +8,8 @@ the OCR finds (card numbers, API keys, password fields, IBANs, SSNs) is blacked 
 by its box and replaced in the text — so neither the saved file nor anything downstream (models,
 the store) ever sees it. Captures are saved as WebP with a sidecar JSON (time, app, window
 title, monitor, the redacted OCR lines), the layout ``mmagent index FOLDER`` reads.
+The screens and the active window are read by ``apps/screen_sources.py``, changes and secrets found by
+``apps/screen_frames.py``; the settings and ``status.json`` are ``apps/screen_state.py``.
 
 Below a free-disk floor, capture pauses and says why. ``status.json`` in the folder says what
 happened: captured, unchanged, excluded, stored, redacted, paused reason, last capture.
@@ -18,24 +20,20 @@ that stopped answering), the status says so (``stalled``) and a new capture loop
 new screen and window readers; the stuck one is abandoned, and what it returns is discarded.
 
     python -m apps.screen_recorder --folder DIR [--interval 2] [--seconds N]
-    mmagent screen start|stop|status|pause|resume   (apps/cli.py)
+    mmagent screen start|stop|status|pause|resume   (apps/cli/)
 """
 
 from __future__ import annotations
 
-import argparse
-import ctypes
-import ctypes.util
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -43,287 +41,14 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from apps.screen_privacy import DEFAULT_RULES, PrivacyRules, excluded, redact_lines
+from apps.screen_frames import ImageArray, black_out, centre_y, changed, changed_band, ocr_digits, thumbnail
+from apps.screen_privacy import excluded, redact_lines
+from apps.screen_state import RecorderSettings, Status, parse_args, process_private_mb, process_rss_mb
+from apps.screen_sources import Window, screen_grabber, window_reader
 from perception.capture import CaptureSidecar, Patch, finish_writes, write_capture
 
 log = logging.getLogger(__name__)
 _LOOP = "mmagent-capture"  # the capture loop's thread name
-
-ImageArray = npt.NDArray[np.uint8]
-THUMB = (160, 100)  # grey thumbnail (width, height) for change detection
-TILE = 10  # pixels of the thumbnail per tile side
-
-
-@dataclass(frozen=True)
-class RecorderSettings:
-    interval: float = 2.0  # seconds between captures
-    quality: int = 50  # WebP quality of saved pictures
-    max_side: int = 1600  # saved pictures are scaled down to this (their text was read before, at ocr_max_side)
-    ocr_max_side: int = 1920  # captures are read (OCR) at up to this size
-    patch_most: float = 0.5  # a capture differing from its window's last whole picture in a band up to this
-    # fraction of the height is saved as that band (a patch on that picture); larger changes save a whole picture
-    tile_threshold: float = 1.5  # mean grey difference (0-255) of a thumbnail tile that counts as a change
-    min_free_mb: int = 500  # below this free disk space, capture pauses
-    retention_days: float = 30.0  # pictures older than this are dropped (their sidecar text and memories stay); 0 keeps all
-    focus_poll: float = 0.25  # seconds between looks at the focused window (a change captures at once)
-    stall_after: float = 60.0  # no finished capture round for this long while recording: the loop is restarted
-    same_window_gap: float = 20.0  # changes in the same window (typing, scrolling, a video) are stored at most this
-    # often; the latest state is never lost (it is compared with the last stored capture and stored once the gap has
-    # passed); a new window is stored at once
-    rules: PrivacyRules = DEFAULT_RULES
-
-
-@dataclass(frozen=True)
-class Window:
-    app: str | None
-    title: str | None
-
-
-@dataclass
-class Status:
-    pid: int = 0
-    started: float = 0.0
-    captured: int = 0  # grabs taken
-    unchanged: int = 0  # grabs dropped: the screen had not changed
-    deferred: int = 0  # grabs held back: a change in the same window soon after its last stored capture
-    excluded: int = 0  # grabs dropped: a private or excluded window
-    stored: int = 0  # captures written
-    redacted: int = 0  # captures with a secret blacked out
-    focus_changes: int = 0  # captures taken at once because the focused window changed
-    dropped: int = 0  # pictures deleted by retention (their text and memories stay)
-    last_capture: float | None = None  # when the last capture was stored
-    last_round: float | None = None  # when the capture loop last finished a round (a grab, or a pause seen)
-    stall_after: float = 60.0  # the recorder's setting: readers judge a stall by it too
-    stalled: str | None = None  # capture stalled while recording (the loop was restarted), or None
-    restarts: int = 0  # capture loops restarted after a stall
-    paused: str | None = None  # why capture is paused, or None
-    error: str | None = None
-    warning: str | None = None  # e.g. the focused window cannot be read here (title rules cannot apply)
-    recovered: str | None = None  # what this start found of captures a killed run was saving
-    rss_mb: float | None = None  # the recorder process's resident memory (models included), now
-    private_mb: float | None = None  # ... of which its own (not shared library pages)
-    # the background indexer (apps/service.py), when the recorder has a store
-    indexing: bool = False
-    indexed: int = 0  # captures made searchable
-    queue: int = 0  # captures stored, not yet searchable
-    lag: float = 0.0  # seconds the oldest capture in the queue has waited
-    last_indexed: float | None = None  # when the last indexing pass that indexed anything ended
-    last_index_pass: float | None = None  # when the indexer last looked for new captures
-    index_seconds: float | None = None  # how long the last indexing pass took
-    index_error: str | None = None
-
-
-# -- the active window (X11 through libX11, no extra package) ----------------------------------
-
-
-class _X11:
-    """The focused top-level window's WM_CLASS and title, from libX11 via ctypes."""
-
-    def __init__(self) -> None:
-        name = ctypes.util.find_library("X11")
-        if not name or not os.environ.get("DISPLAY"):
-            raise OSError("no X11 display")
-        x = ctypes.cdll.LoadLibrary(name)
-        x.XOpenDisplay.restype = ctypes.c_void_p
-        x.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        x.XGetInputFocus.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.c_int)]
-        x.XFetchName.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_char_p)]
-        x.XQueryTree.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ctypes.c_ulong),
-                                 ctypes.POINTER(ctypes.c_ulong), ctypes.POINTER(ctypes.POINTER(ctypes.c_ulong)),
-                                 ctypes.POINTER(ctypes.c_uint)]
-        x.XFree.argtypes = [ctypes.c_void_p]
-
-        class ClassHint(ctypes.Structure):
-            _fields_ = [("res_name", ctypes.c_char_p), ("res_class", ctypes.c_char_p)]
-
-        self.ClassHint = ClassHint
-        x.XGetClassHint.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.POINTER(ClassHint)]
-        self.x = x
-        self.display = x.XOpenDisplay(None)
-        if not self.display:
-            raise OSError("cannot open the X11 display")
-
-    def _parent(self, window: int) -> int:
-        root, parent = ctypes.c_ulong(), ctypes.c_ulong()
-        children, n = ctypes.POINTER(ctypes.c_ulong)(), ctypes.c_uint()
-        if not self.x.XQueryTree(self.display, window, ctypes.byref(root), ctypes.byref(parent),
-                                 ctypes.byref(children), ctypes.byref(n)):
-            return 0
-        if children:
-            self.x.XFree(children)
-        return 0 if parent.value == root.value else int(parent.value)
-
-    def active(self) -> Window:
-        focus, revert = ctypes.c_ulong(), ctypes.c_int()
-        self.x.XGetInputFocus(self.display, ctypes.byref(focus), ctypes.byref(revert))
-        window = int(focus.value)
-        title = app = None
-        for _ in range(8):  # walk up to the top-level window that has a name
-            if window <= 1:
-                break
-            name = ctypes.c_char_p()
-            if title is None and self.x.XFetchName(self.display, window, ctypes.byref(name)) and name.value:
-                title = name.value.decode("utf-8", "replace")
-            hint = self.ClassHint()
-            if app is None and self.x.XGetClassHint(self.display, window, ctypes.byref(hint)) and hint.res_class:
-                app = hint.res_class.decode("utf-8", "replace")
-            if title and app:
-                break
-            window = self._parent(window)
-        return Window(app, title)
-
-
-def _windows_reader() -> Callable[[], Window]:  # pragma: no cover — Windows only
-    """The foreground window's title and its process's executable name, from user32 / kernel32."""
-    user32, kernel32 = ctypes.windll.user32, ctypes.windll.kernel32  # type: ignore[attr-defined]
-
-    def active() -> Window:
-        hwnd = user32.GetForegroundWindow()
-        if not hwnd:
-            return Window(None, None)
-        n = user32.GetWindowTextLengthW(hwnd)
-        title = ctypes.create_unicode_buffer(n + 1)
-        user32.GetWindowTextW(hwnd, title, n + 1)
-        pid = ctypes.c_ulong()
-        user32.GetWindowThreadProcessId(hwnd, ctypes.byref(pid))
-        app = None
-        handle = kernel32.OpenProcess(0x1000, False, pid.value)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if handle:
-            size = ctypes.c_ulong(1024)
-            path = ctypes.create_unicode_buffer(size.value)
-            if kernel32.QueryFullProcessImageNameW(handle, 0, path, ctypes.byref(size)):
-                app = Path(path.value).stem
-            kernel32.CloseHandle(handle)
-        return Window(app, title.value or None)
-
-    return active
-
-
-def _macos_reader() -> Callable[[], Window]:  # pragma: no cover — macOS only
-    """The frontmost app (AppKit) and its front window's title (Quartz window list; the title
-    needs the screen-recording permission the capture needs anyway). Needs pyobjc."""
-    from AppKit import NSWorkspace  # type: ignore[import-not-found]
-    from Quartz import (  # type: ignore[import-not-found]
-        CGWindowListCopyWindowInfo,
-        kCGNullWindowID,
-        kCGWindowListOptionOnScreenOnly,
-    )
-
-    def active() -> Window:
-        app = NSWorkspace.sharedWorkspace().frontmostApplication()
-        if app is None:
-            return Window(None, None)
-        pid = app.processIdentifier()
-        title = None
-        for info in CGWindowListCopyWindowInfo(kCGWindowListOptionOnScreenOnly, kCGNullWindowID) or []:
-            if info.get("kCGWindowOwnerPID") == pid and info.get("kCGWindowLayer", 0) == 0:
-                title = info.get("kCGWindowName") or None
-                break
-        return Window(str(app.localizedName()), title)
-
-    return active
-
-
-def window_reader() -> Callable[[], Window]:
-    """The active window's app and title, behind one interface: X11 (libX11 through ctypes),
-    Windows (user32 through ctypes), macOS (pyobjc, when installed); else (Wayland, no display)
-    unknown — captures are then stored without app and title, and title rules cannot apply."""
-    import sys
-
-    try:
-        if sys.platform == "win32":
-            return _windows_reader()
-        if sys.platform == "darwin":
-            return _macos_reader()
-        return _X11().active
-    except (OSError, ImportError, AttributeError):
-        return lambda: Window(None, None)
-
-
-# -- change detection and redaction ----------------------------------------------------------
-
-
-def thumbnail(image: ImageArray) -> npt.NDArray[np.float32]:
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def _changed_tiles(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32], threshold: float) -> npt.NDArray[np.bool_]:
-    h, w = b.shape
-    diff = np.abs(a - b)[: h - h % TILE, : w - w % TILE]
-    return diff.reshape(h // TILE, TILE, w // TILE, TILE).mean(axis=(1, 3)) >= threshold
-
-
-def changed(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float) -> bool:
-    """Any tile of the thumbnail changed (a few characters typed count; noise does not)."""
-    return a is None or bool(_changed_tiles(a, b, threshold).any())
-
-
-def changed_band(a: npt.NDArray[np.float32] | None, b: npt.NDArray[np.float32], threshold: float,
-                 most: float = 0.6) -> tuple[float, float] | None:
-    """The horizontal band (top, bottom as fractions of the height) holding every changed tile,
-    one tile of margin each side; None when most of the screen changed (read it all)."""
-    if a is None:
-        return None
-    rows = np.flatnonzero(_changed_tiles(a, b, threshold).any(axis=1))
-    if rows.size == 0:
-        return None
-    n = b.shape[0] // TILE
-    top, bottom = max(0, int(rows[0]) - 1) / n, min(n, int(rows[-1]) + 2) / n
-    return None if bottom - top > most else (top, bottom)
-
-
-def _centre_y(box: Any) -> float:
-    return sum(p[1] for p in box) / max(1, len(box))
-
-
-_CONFUSED = str.maketrans({"l": "1", "I": "1", "|": "1", "O": "0", "o": "0"})
-_DIGITISH = re.compile(r"(?<![A-Za-z])[0-9lI|Oo]{3,}(?![A-Za-z])")
-_DIGIT_RUN = re.compile(r"(?<!\d)\d+(?: \d+){1,5}(?!\d)")
-
-
-def ocr_digits(text: str) -> str:
-    """Digits OCR misread as letters, restored inside number-like tokens ("111l" → "1111")."""
-    def fix(m: re.Match[str]) -> str:
-        token = m.group(0)
-        return token.translate(_CONFUSED) if sum(c.isdigit() for c in token) * 2 >= len(token) else token
-
-    fixed = _DIGITISH.sub(fix, text)
-    # "4111 1111 1111 1111" read as "41111111 1111 1111": a card-length run of digit groups, joined
-    return _DIGIT_RUN.sub(lambda m: m.group(0).replace(" ", "") if 13 <= sum(c.isdigit() for c in m.group(0)) <= 19
-                          else m.group(0), fixed)
-
-
-def black_out(image: ImageArray, box: Any) -> None:
-    """Fill a text box (four corners) in black, with a small margin."""
-    xs = [p[0] for p in box]
-    ys = [p[1] for p in box]
-    x0, x1 = max(0, int(min(xs)) - 3), min(image.shape[1], int(max(xs)) + 3)
-    y0, y1 = max(0, int(min(ys)) - 3), min(image.shape[0], int(max(ys)) + 3)
-    image[y0:y1, x0:x1] = 0
-
-
-def _rss_mb() -> float | None:
-    """This process's resident memory now (Linux /proc; None elsewhere)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return round(pages * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
-
-
-def _private_mb() -> float | None:
-    """The part of it that is this process's own (not the shared libraries' pages: torch's alone
-    are a few hundred MB of RSS that any other process using them shares)."""
-    try:
-        fields = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:])
-        kb = int(fields["Private_Clean"].split()[0]) + int(fields["Private_Dirty"].split()[0])
-    except (OSError, ValueError, KeyError, IndexError):
-        return None
-    return round(kb / 1024, 1)
-
-
-# -- the recorder ----------------------------------------------------------------------------
 
 
 class Recorder:
@@ -360,18 +85,7 @@ class Recorder:
     # components, made on first use
     def _grabber(self) -> Callable[[], list[ImageArray]]:
         if self._grab is None:
-            import mss
-
-            sct = mss.mss()
-
-            def grab() -> list[ImageArray]:
-                shots = []
-                for monitor in sct.monitors[1:] or sct.monitors[:1]:
-                    raw = np.asarray(sct.grab(monitor))  # BGRA
-                    shots.append(np.ascontiguousarray(raw[:, :, 2::-1]))
-                return shots
-
-            self._grab = grab
+            self._grab = screen_grabber()
         return self._grab
 
     def _reader(self) -> Any:
@@ -468,8 +182,8 @@ class Recorder:
                 y1 = min(image.shape[0], int(np.ceil(bottom)) + 4)
         boxes = [TextBox(b.text, b.score, tuple((float(x), float(y) + y0) for x, y in b.box))
                  for b in self._reader().read(image[y0:y1])]
-        kept = [line for line in previous[0] if not y0 <= _centre_y(line["box"]) < y1]
-        secrets = [box for box in previous[1] if not y0 <= _centre_y(box) < y1]
+        kept = [line for line in previous[0] if not y0 <= centre_y(line["box"]) < y1]
+        secrets = [box for box in previous[1] if not y0 <= centre_y(box) < y1]
         return boxes, kept, secrets
 
     def _store(self, image: ImageArray, monitor: int, win: Window, now: float,
@@ -496,7 +210,7 @@ class Recorder:
                 black_out(image, box.box)
                 secrets.append([list(map(float, p)) for p in box.box])
             lines.append({"text": text, "score": round(float(box.score), 3), "box": [[round(float(x)), round(float(y))] for x, y in box.box]})  # whole pixels: a smaller sidecar
-        lines.sort(key=lambda line: (round(_centre_y(line["box"]) / 8), min(p[0] for p in line["box"]) if line["box"] else 0))
+        lines.sort(key=lambda line: (round(centre_y(line["box"]) / 8), min(p[0] for p in line["box"]) if line["box"] else 0))
         self._lines[monitor] = (lines, secrets, image.shape[:2])
         if secrets:  # found now, or found earlier and still on screen: blacked out either way
             self.status.redacted += 1
@@ -599,7 +313,7 @@ class Recorder:
             if self.status.stalled:
                 log.warning("capture resumed after the restart of its loop")
                 self.status.stalled = None
-            self.status.rss_mb, self.status.private_mb = _rss_mb(), _private_mb()
+            self.status.rss_mb, self.status.private_mb = process_rss_mb(), process_private_mb()
             with self.pending_lock:
                 self.status.queue = len(self.pending)
                 self.status.lag = round(time.time() - self.pending[0], 1) if self.pending else 0.0
@@ -654,24 +368,8 @@ class Recorder:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="mmagent's screen recorder (see mmagent screen)")
-    parser.add_argument("--folder", type=Path, required=True)
-    parser.add_argument("--interval", type=float, default=RecorderSettings.interval)
-    parser.add_argument("--seconds", type=float, help="stop after this long (default: until stopped)")
-    parser.add_argument("--rules", type=Path, help="privacy rules JSON (excluded apps, title patterns)")
-    parser.add_argument("--retention-days", type=float, default=RecorderSettings.retention_days,
-                        help="drop pictures older than this many days (their text and memories stay); 0 keeps all")
-    parser.add_argument("--gap", type=float, default=RecorderSettings.same_window_gap,
-                        help="changes inside the same window are stored at most this often, in seconds (the latest is kept)")
-    parser.add_argument("--stall-after", type=float, default=RecorderSettings.stall_after,
-                        help="seconds without a capture round while recording before the capture loop is restarted")
-    parser.add_argument("--store", type=Path, help="index the captures into this store in the background and serve "
-                                                   "it (ask, search) to the CLI and the app over a local socket")
-    parser.add_argument("--index-every", type=float, default=15.0, help="seconds between background indexing passes")
-    args = parser.parse_args(argv)
-    rules = PrivacyRules.from_json(json.loads(args.rules.read_text())) if args.rules else DEFAULT_RULES
-    recorder = Recorder(args.folder, RecorderSettings(interval=args.interval, rules=rules, same_window_gap=args.gap,
-                                                      retention_days=args.retention_days, stall_after=args.stall_after))
+    args, settings = parse_args(argv)
+    recorder = Recorder(args.folder, settings)
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
     # captures (screen text, pictures) are this user's alone: folders 0700, files 0600
@@ -682,8 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     agent = server = None
     lock = threading.RLock()
     if args.store:
+        from apps.screen_indexer import Indexer
         from apps.server import StoreServer
-        from apps.service import Indexer
         from mmagent import MMAgent, Settings
 
         # a background process: one thread for the models, so capture never waits for a core

@@ -49,7 +49,8 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "screen_capture.json")
     args = parser.parse_args()
-    from apps.screen_recorder import Recorder, RecorderSettings
+    from apps.screen_recorder import Recorder
+    from apps.screen_state import RecorderSettings
 
     xvfb = start_xvfb()
     work = Path(tempfile.mkdtemp(prefix="mmagent-screen-bench-"))

@@ -149,7 +149,7 @@ def script_day(rng: random.Random, hours: float) -> list[tuple[float, int]]:
 
 
 def main() -> None:
-    from apps.screen_recorder import RecorderSettings
+    from apps.screen_state import RecorderSettings
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hours", type=float, default=8.0)
@@ -164,7 +164,8 @@ def main() -> None:
     from PIL import Image
 
     import models
-    from apps.screen_recorder import Recorder, Window
+    from apps.screen_recorder import Recorder
+    from apps.screen_sources import Window
     from mmagent import MMAgent, Settings
 
     rng = random.Random(args.seed)

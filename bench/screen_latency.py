@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results" / "screen_latency.json")
     args = parser.parse_args()
     from apps import screen_control
-    from apps.screen_recorder import RecorderSettings
+    from apps.screen_state import RecorderSettings
     from apps.service import Client
 
     rng = random.Random(args.seed)

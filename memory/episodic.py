@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from memory import instructions, keywords
-from memory.entities import ClipIds, Person, relabel
+from memory.entities import ClipIds, relabel
+from memory.persons import Person
 from memory.records import MemoryRecord, Snippet
 from models.base import LLM, ChatMessage, Segment, Word
 from perception.records import ClipObservation, Keyframe, SpeakerTurn

@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from memory.catalog import SourceEntry
-from memory.entities import EntityRegistry, Person
+from memory.entities import EntityRegistry
+from memory.persons import Person
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope
 

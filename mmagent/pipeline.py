@@ -1,10 +1,11 @@
-"""The pipeline that wires the layers: index sources into the store, answer questions."""
+"""The pipeline that wires the layers: index sources into the store, answer questions.
+
+:class:`MMAgent` also holds the store's journal and its check on open (:mod:`mmagent.journal`)
+and the people of the store (:mod:`mmagent.people`)."""
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,6 @@ from typing import Any
 
 import models
 from memory.catalog import SourceEntry
-from memory.entities import EntityRegistry, Person
 from memory.episodic import llm_summarizer
 from memory.reduce import REDUCE_VERSION, ReduceReport, Reducer
 from memory.store import MemoryStore, Scope, open_store
@@ -31,6 +31,8 @@ from retrieval.records import Answer
 from mmagent.components import Components
 from mmagent.crash import crash_point
 from mmagent.errors import SettingsError, SourceNotIndexed
+from mmagent.journal import StoreJournal
+from mmagent.people import People
 from mmagent.runner import ClipProgress, MapReport, run_map
 from mmagent.settings import LLM_CHOICES, Settings
 
@@ -76,7 +78,7 @@ def _keep(done: SourceEntry | None, tags: tuple[str, ...] | None, name: str | No
     return tuple(tags), name if name is not None else (done.name if done else None)
 
 
-class MMAgent:
+class MMAgent(StoreJournal, People):
     """Owns the models (loaded on first use) and the store (opened on first use, locked)."""
 
     def __init__(self, settings: Settings, resident: bool = False) -> None:
@@ -125,139 +127,6 @@ class MMAgent:
                 raise
         return self._store
 
-    # -- the journal: what a killed command left half done, finished or rolled back -----------
-
-    def _journal(self) -> Path:
-        return self.settings.store / "journal"
-
-    def _begin(self, op: str, source_id: str, path: str) -> Path:
-        """Record ``op`` ("indexing" / "forgetting") of a source before its first write; the
-        record goes when the operation is whole (see :meth:`_recover`)."""
-        folder = self._journal()
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{source_id}.json"
-        tmp = folder / f".{source_id}.{os.getpid()}.tmp"
-        with open(tmp, "w") as fh:
-            json.dump({"op": op, "source_id": source_id, "path": path, "pid": os.getpid(), "time": time.time()}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        return target
-
-    @staticmethod
-    def _end(intent: Path) -> None:
-        intent.unlink(missing_ok=True)
-
-    def _recover(self) -> None:
-        """Finish what a killed command left half done, before anything reads the store: a
-        forget is finished (memories, catalog entry, cache); an index is rolled back (its points
-        and entity shares removed, its catalog entry with them: the source is indexed again
-        whole, from its perception cache) unless this process is indexing that very source now
-        (it writes the same points again). Leftovers of deleted caches are removed."""
-        import shutil
-
-        folder = self._journal()
-        for f in sorted(folder.glob("*.json")) if folder.is_dir() else ():
-            try:
-                intent = json.loads(f.read_text())
-                op, source_id, path = intent["op"], str(intent["source_id"]), str(intent.get("path", ""))
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.warning("ignoring an unreadable journal record %s (%s)", f, exc)
-                f.unlink(missing_ok=True)
-                continue
-            if op == "indexing" and source_id == self._indexing:
-                continue  # this run writes the same points again, and clears the record
-            if op not in ("indexing", "forgetting"):
-                log.warning("ignoring journal record %s: unknown operation %r", f, op)
-                f.unlink(missing_ok=True)
-                continue
-            self._drop_source(source_id, cache=op == "forgetting")
-            if op == "forgetting":
-                log.warning("finished forgetting %s (%s), which was interrupted", source_id, path)
-            else:
-                log.warning("rolled back an interrupted index of %s (%s): index it again to answer from it",
-                            path or source_id, source_id)
-            f.unlink(missing_ok=True)
-        trash = self.settings.store / "perception"
-        for old in trash.glob(".trash-*") if trash.is_dir() else ():
-            shutil.rmtree(old, ignore_errors=True)
-
-    def _check(self) -> None:
-        """A cheap consistency check of the store on open: each listed source has as many episodic
-        memories in the engine as its catalog entry counts (one facet request on an indexed field). A
-        shard that lost points (a truncated file, ``qdrant/`` deleted) is StoreCorrupt, in one
-        line naming what to run; a source this process is indexing again is repaired by it."""
-        from memory.errors import StoreCorrupt
-
-        store = self._store
-        assert store is not None
-        damaged = []
-        for entry, have in self._short(store.sources()):
-            if entry.source_id == self._indexing:  # indexed again now: from scratch, not "already indexed"
-                log.warning("store damaged: %s has %d of its %d memories: indexing it again", entry.path, have,
-                            entry.memories)
-                store.remove_source(entry.source_id)
-                continue
-            damaged.append((entry, have))
-        if not damaged:
-            return
-        where = getattr(store, "folder", None) or self.settings.qdrant_url or self.settings.store
-        first, have = damaged[0]
-        more = f" (and {len(damaged) - 1} more source(s))" if len(damaged) > 1 else ""
-        if all(h == 0 for _, h in damaged) and store.count() == 0:
-            what = "its Qdrant shard holds no memories (qdrant/ deleted or emptied)"
-        else:
-            what = f"{first.path} has {have} of its {first.memories} memories{more}"
-        raise StoreCorrupt(
-            f"store damaged: {where}: {what}; run `mmagent forget {first.source_id[:16]}` "
-            f"and index it again (or `mmagent index {first.path}`)"
-        )
-
-    def _short(self, entries: list[SourceEntry]) -> list[tuple[SourceEntry, int]]:
-        """Catalog entries whose episodic memories in the engine are not as many as they count."""
-        assert self._store is not None
-        counts = self._store.counts_by_source(Scope(kind="episodic"), [e.source_id for e in entries])
-        return [(e, counts[e.source_id]) for e in entries if counts[e.source_id] != e.memories]
-
-    def damaged_sources(self) -> list[tuple[str, int]]:
-        """(source id, memories found) of each readable catalog entry short of memories: the open
-        check, for ``mmagent doctor`` (unreadable entries are left to the caller)."""
-        from memory.errors import StoreCorrupt
-
-        entries = []
-        for sid in self.store.source_ids():
-            try:
-                entry = self.store.get_source(sid)
-            except StoreCorrupt:
-                continue
-            if entry is not None:
-                entries.append(entry)
-        return [(e.source_id, have) for e, have in self._short(entries)]
-
-    def forget_points(self, source_id: str) -> ReduceReport:
-        """Everything derived from a source that cannot be rebuilt, out (``doctor --repair`` of an
-        orphan: points, entity shares, catalog entry and cache), journaled like ``forget``."""
-        intent = self._begin("forgetting", source_id, "")
-        report = self._drop_source(source_id, cache=True)
-        self._end(intent)
-        return report
-
-    def _drop_source(self, source_id: str, cache: bool) -> ReduceReport:
-        """Everything derived from a source, out: points and entity shares, then the catalog entry,
-        then (``cache``) the perception cache, moved aside at once so no half of it is ever read."""
-        import shutil
-
-        report = Reducer(self._store, self.embedder, self.settings.reduce_options(), None).forget(source_id)
-        crash_point("forget:before-catalog")
-        self._store.remove_source(source_id)
-        if cache:
-            folder = self.settings.store / "perception" / source_id
-            if folder.is_dir():
-                trash = folder.with_name(f".trash-{source_id}-{os.getpid()}")
-                os.replace(folder, trash)
-                crash_point("forget:cache-moved")
-                shutil.rmtree(trash, ignore_errors=True)
-        return report
 
     def perceiver(self) -> Perceiver:
         if self._perceiver is None:  # with the threads a pool worker gets: the same results
@@ -408,7 +277,7 @@ class MMAgent:
             skipped=tuple((str(k.path), k.reason) for k in skipped), reduce=report,
         )
 
-    # -- forget and entities -----------------------------------------------------------------
+    # -- forget ------------------------------------------------------------------------------
 
     def forget(self, source_id: str) -> ReduceReport:
         """Remove everything derived from an indexed source: its memories, its share of entities
@@ -428,59 +297,6 @@ class MMAgent:
         self._end(intent)
         return report
 
-    def registry(self) -> EntityRegistry:
-        return EntityRegistry.load(self.store, self.settings.reduce_options().entities)
-
-    def persons(self) -> list[Person]:
-        return self.registry().persons()
-
-    def entity_detail(self, person: Person, episodes: int = 10) -> dict[str, Any]:
-        """A person's facts (current first, then history) and first episodes (clip level)."""
-        ids = (person.id, *person.births, *person.faces, *person.voices)
-        facts = [r for r in self.store.scroll(Scope(kind="semantic", entity_ids=ids))]
-        facts.sort(key=lambda r: (bool(r.attrs.get("superseded_by")), -r.t_start))
-        clips = sorted(self.store.scroll(Scope(kind="episodic", level="clip", entity_ids=ids)),
-                       key=lambda r: (r.source_id, r.t_start))
-        return {
-            "facts": [{"text": r.text, "support": r.attrs.get("support"), "current": not r.attrs.get("superseded_by"),
-                       **{k: r.attrs.get(k) for k in ("subject", "relation", "value")}} for r in facts],
-            "episodes": [{"memory_id": r.id, "source_id": r.source_id, "start": r.t_start, "end": r.t_end,
-                          "text": r.text} for r in clips[:episodes]],
-        }
-
-    def enroll(self, name: str, photo: Path) -> str:
-        """A named face from a photo with exactly one face: later (and earlier) sightings match it."""
-        from perception.map import read_rgb
-
-        face = self.components.face()
-        if face is None:
-            raise SettingsError("faces are turned off (MMAGENT_FACES=0): nothing to enroll")
-        try:
-            image = read_rgb(photo)
-        except (OSError, ValueError) as exc:
-            raise EmptyMedia(photo, f"not a readable image ({exc})") from None
-        found = face.detect_batch([image])[0]
-        if len(found) != 1:
-            raise EmptyMedia(photo, f"it shows {len(found)} faces; enroll a photo with exactly one")
-        embedding = face.embed_faces(image, [found[0].box])[0]
-        self.store.ensure_vectors({"face": (face.model_id, len(embedding))})
-        name = " ".join(name.split())
-        if not name:
-            raise SettingsError("the name is empty")
-        return self.reducer().update_entities(lambda reg: reg.enroll(name, embedding, str(photo)))
-
-    def rename(self, entity_id: str, name: str) -> str:
-        name = " ".join(name.split())
-        if not name:
-            raise SettingsError("the name is empty")
-
-        def change(reg: EntityRegistry) -> str:
-            try:
-                return reg.rename(entity_id, name)
-            except KeyError:
-                raise SettingsError(f"no entity {entity_id} (see: mmagent entities)") from None
-
-        return self.reducer().update_entities(change)
 
     def ask(self, question: str, sources: tuple[str, ...] = (), before: float | None = None,
             planner: str = "auto", rounds: int = 5, now: float | None = None, llm: str | None = None) -> Answer:
@@ -517,14 +333,6 @@ class MMAgent:
         scope = Scope(source_ids=sources, kind="episodic", wall_after=wall_after, wall_before=wall_before)
         return retriever.search(query, scope, limit)
 
-    def _people_index(self) -> dict[str, tuple[str, ...]]:
-        """Names, aliases and ids of every person → all the entity ids that stand for it."""
-        index: dict[str, tuple[str, ...]] = {}
-        for p in self.persons():
-            ids = (p.id, *p.births, *p.faces, *p.voices)
-            for key in (*ids, *(n for n in (p.name, *p.aliases) if n)):
-                index[key.lower()] = ids
-        return index
 
     def _model_plans(self, name: str | None) -> bool:
         """Whether ``--planner auto`` lets the language model choose the calls: a model the user

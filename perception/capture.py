@@ -1,6 +1,6 @@
 """The capture record: what the screen recorder saves beside each picture (``NAME.json`` beside
 ``NAME.webp``), typed and versioned. The recorder writes it with :func:`write_capture`; the
-indexer (``perception/screens.py``) and the app (``apps/desktop.py``) read it with
+indexer (``perception/screens.py``) and the app (``apps/desktop/``) read it with
 :func:`read_sidecar` only — one reading of times (a time without a zone is UTC), one check of types.
 
 A sidecar may also come from elsewhere (a user's ``{"time", "app", "window"}`` beside a

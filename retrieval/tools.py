@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from memory.catalog import SourceEntry
-from memory.entities import EntityRegistry, Person
+from memory.entities import EntityRegistry
+from memory.persons import Person
 from memory.records import MemoryRecord, Snippet
 from memory.store import Hit, MemoryStore, Scope
 from memory.transcript import Speakers, transcript_lines

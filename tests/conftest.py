@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,3 +80,47 @@ def embedder():  # type: ignore[no-untyped-def]
     import models
 
     return models.create("text_embedder", "sentence-transformers")
+
+
+# -- a private X server (Xvfb): the screen recorder's and the desktop app's tests ------------------
+
+
+@contextlib.contextmanager
+def xvfb(size: str) -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
+    """An Xvfb of ``size`` ("WxH") on a display number no other server holds: (":N", its process).
+    Skips the test when Xvfb is not installed or does not start."""
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
+    first = 600 + os.getpid() % 300
+    number = next(n for n in range(first, first + 300)
+                  if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
+    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.skip("Xvfb did not start")
+        yield f":{number}", proc
+    finally:
+        proc.send_signal(signal.SIGCONT)  # a test may have stopped it
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def xserver() -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
+    """A small X server for one test: its display and its process (a test may SIGSTOP it)."""
+    with xvfb("640x400") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def display() -> Iterator[str]:
+    """A 1280x800 X server with Tk, for a module's real windows (tests/apps/test_screen_recorder.py's ``show``)."""
+    pytest.importorskip("tkinter", reason="Tk is not installed (scripts/setup.sh installs python3-tk)")
+    with xvfb("1280x800") as (name, _):
+        yield name

@@ -1,4 +1,4 @@
-"""The desktop app (apps/desktop.py) on offscreen Qt, over a real store: captures made by the real
+"""The desktop app (apps/desktop/) on offscreen Qt, over a real store: captures made by the real
 recorder (real OCR, a card number redacted, one picture dropped by retention), indexed, then
 searched, asked and browsed through the window's own widgets; the settings page writes what the
 recorder starts with; the window's screenshot is a real, non-blank picture of the results."""
@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
@@ -55,8 +53,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
     import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
-    from apps.desktop import AppConfig
-    from apps.screen_recorder import Recorder, RecorderSettings, Window
+    from apps.desktop.config import AppConfig
+    from apps.screen_recorder import Recorder
+    from apps.screen_sources import Window
+    from apps.screen_state import RecorderSettings
     from mmagent import MMAgent, Settings
 
     def screen(lines: list[str]) -> np.ndarray:
@@ -94,7 +94,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, ocr: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def window(qapp: Any, world: dict[str, Any]) -> Iterator[Any]:
-    from apps.desktop import Backend, MainWindow
+    from apps.desktop.backend import Backend
+    from apps.desktop.window import MainWindow
 
     win = MainWindow(Backend(world["store"], env={}), tray=False)
     win.show()
@@ -291,7 +292,7 @@ def test_settings_are_saved_for_the_recorder(qapp, window, world) -> None:  # ty
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from apps.desktop import AppConfig
+    from apps.desktop.config import AppConfig
     from apps.screen_privacy import PrivacyRules
 
     page = window.settings
@@ -357,7 +358,9 @@ def test_screenshot_of_the_window_is_not_blank(qapp, window, world, tmp_path) ->
 def test_errors_are_shown_not_raised(qapp, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """A store that cannot be opened: the search fails on its worker and the window says why
     (the search box and the status bar), and stays usable; an empty search is refused."""
-    from apps.desktop import AppConfig, Backend, MainWindow
+    from apps.desktop.backend import Backend
+    from apps.desktop.config import AppConfig
+    from apps.desktop.window import MainWindow
 
     store = tmp_path / "store"
     AppConfig(llm="none").save(store)
@@ -379,33 +382,15 @@ def test_errors_are_shown_not_raised(qapp, tmp_path) -> None:  # type: ignore[no
         qapp.processEvents()
 
 
-@pytest.fixture()
-def display() -> Iterator[str]:
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
-    number = 600 + os.getpid() % 300
-    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "640x400x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        proc.wait(timeout=10)
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def test_start_and_stop_recording_from_the_window(qapp, display, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_start_and_stop_recording_from_the_window(qapp, xserver, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The app's Start starts the real recorder with the saved settings (its interval, the rules
     file, the language model in its environment), Stop stops it."""
-    from apps.desktop import ROLE, AppConfig, Backend, MainWindow
+    from apps.desktop.backend import Backend
+    from apps.desktop.config import AppConfig
+    from apps.desktop.qt import ROLE
+    from apps.desktop.window import MainWindow
 
-    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.setenv("DISPLAY", xserver[0])
     store = tmp_path / "store"
     AppConfig(interval=0.5, llm="none", index_background=False, excluded_apps=("Slack",)).save(store)
     win = MainWindow(Backend(store, env={}), tray=False, warm=False)

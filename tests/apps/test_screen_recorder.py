@@ -7,38 +7,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 
-from apps.screen_recorder import Recorder, RecorderSettings, Window, changed, thumbnail
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
-    pytest.importorskip("tkinter", reason="Tk is not installed (scripts/setup.sh installs python3-tk)")
-    number = 90 + os.getpid() % 500
-    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    for _ in range(100):
-        if socket.exists():
-            break
-        time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.skip("Xvfb did not start")
-    yield f":{number}"
-    proc.terminate()
-    proc.wait(timeout=10)
+from apps.screen_frames import changed, thumbnail
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 
 
 def show(display: str, title: str, lines: list[str]) -> subprocess.Popen:  # type: ignore[type-arg]
@@ -121,7 +99,7 @@ def test_capture_redact_exclude_and_ask(tmp_path, display, monkeypatch, ocr) -> 
 
 
 def test_ocr_digits() -> None:
-    from apps.screen_recorder import ocr_digits
+    from apps.screen_frames import ocr_digits
 
     assert ocr_digits("Card:4111 111l 1111 1111") == "Card:4111111111111111"
     assert ocr_digits("Invoice 4471 from Globex, level 2") == "Invoice 4471 from Globex, level 2"

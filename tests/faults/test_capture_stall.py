@@ -16,21 +16,21 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from apps import screen_control as control
-from apps.screen_recorder import Recorder, RecorderSettings, Window
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 from tests.faults import cli
 
 
@@ -118,23 +118,6 @@ def test_a_slow_round_is_no_stall(tmp_path: Path) -> None:
 
 
 # -- a real recorder on a real X server --------------------------------------------------------
-
-
-@pytest.fixture
-def xserver() -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
-    exe = shutil.which("Xvfb")
-    if exe is None:
-        pytest.skip("Xvfb is not installed (scripts/setup.sh installs it)")
-    number = 600 + os.getpid() % 300
-    proc = subprocess.Popen([exe, f":{number}", "-screen", "0", "640x400x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        until(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 10, "Xvfb up")
-        yield f":{number}", proc
-    finally:
-        proc.send_signal(signal.SIGCONT)
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def screen(*argv: str, display: str) -> subprocess.CompletedProcess:  # type: ignore[type-arg]

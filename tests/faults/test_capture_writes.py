@@ -28,7 +28,9 @@ RECORDER = r"""
 import os, sys, time
 from pathlib import Path
 import numpy as np
-from apps.screen_recorder import Recorder, RecorderSettings, Window
+from apps.screen_recorder import Recorder
+from apps.screen_sources import Window
+from apps.screen_state import RecorderSettings
 from models.base import TextBox
 
 folder, crash_on, count = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -171,7 +173,7 @@ def test_the_sidecar_record_reads_what_the_recorder_writes_and_drops_what_it_can
 
     utc = datetime(2026, 11, 20, 9, tzinfo=timezone.utc).timestamp()
     assert read_sidecar(tmp_path / "c1.json").time == utc  # type: ignore[union-attr]
-    from apps.desktop import read_capture
+    from apps.desktop.captures import read_capture
 
     assert read_capture(tmp_path / "c1.webp").time == utc and read_capture(tmp_path / "c1.webp").app == "Mail"
     # wrong types are dropped one by one, the warning names the file; recorder fields too

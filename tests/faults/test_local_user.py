@@ -19,7 +19,7 @@ import pytest
 
 from apps.cli import main
 from apps.service import Client, Server, socket_path
-from tests.apps.test_screen_recorder import display, show  # noqa: F401 — the Xvfb fixture
+from tests.apps.test_screen_recorder import show
 
 NOBODY = 65534
 
