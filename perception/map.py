@@ -2,7 +2,8 @@
 
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
-see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
+see ``perception.speech``), speaker turns (clip-local voices: from the clip's voice segments
+with a diarizer, else GE2E windows over the words), voice segments (the clip's
 speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
 ``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
 stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
@@ -51,17 +52,17 @@ from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction
 from perception.secrets import REDACTION_VERSION, redact_ocr, redact_segments
 from perception.speech import CutOptions, owned, stretch
 from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
-from perception.voices import VoiceOptions, speaker_turns
+from perception.voices import VoiceOptions, diarized_turns, speaker_turns
 
 log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 8  # 8: chunks the greedy pass doubts (mean log-probability under -0.4) decoded again with beam 5; 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
 FACES_VERSION = 2  # 2: tracks keep their sighting times
+TURNS_VERSION = 2  # 2: with a diarizer, a clip's turns come from its own voice segments (no GE2E windows)
 DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
-_AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
 _FRAME_SIGNALS = {"keyframes", "faces"}
 
 
@@ -141,6 +142,10 @@ class Perceiver:
         self.diarizer = diarizer
         self.segmenter = segmenter if diarizer is not None else None  # the diarizer's speech and overlap
         self.diarize_options = (options.diarize or options_for(diarizer)) if diarizer is not None else None
+        # with a diarizer, the clip's turns are read from its voice segments: the GE2E windows
+        # (``speaker_turns``) run only without one (the reduce stage reads the segments' speakers)
+        self.diarized_turns = self.diarize_options is not None
+        self.audio_signals = {"speech", "voice_segments"} | (set() if self.diarized_turns else {"turns"})
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
         self.signals = self._signal_fingerprints()
 
@@ -153,19 +158,21 @@ class Perceiver:
             frames, "keyframes", KEYFRAMES_VERSION, REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
-        if self.voice is not None:
-            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
         if self.diarizer is not None and self.diarize_options is not None:
             fps["voice_segments"] = _hash(
                 fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
                 asdict(self.diarize_options), self.segmenter.model_id if self.segmenter is not None else "silero-vad",
             )
+        if self.voice is not None and self.diarized_turns:
+            fps["turns"] = _hash(fps["voice_segments"], "turns", TURNS_VERSION)
+        elif self.voice is not None:
+            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
         if self.face is not None:
             fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
         if self.image is not None:
             fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
         if self.captioner is not None:
-            # captions do not read the voice segments: a diarizer added or changed keeps them
+            # captions read the turns, not the voice segments (with a diarizer the turns do)
             shown = sorted((k, v) for k, v in fps.items() if k != "voice_segments")
             fps["captions"] = _hash(shown, "captions", self.captioner.model_id, o.caption_frames)
         return fps
@@ -224,7 +231,7 @@ class Perceiver:
         cached = self._load(cache_dir, index, complete=False)
         have = cached.signals if cached else {}
         todo = {name for name, fp in self.signals.items() if have.get(name) != fp}
-        return bool(todo & _AUDIO_SIGNALS), bool(todo & _FRAME_SIGNALS)
+        return bool(todo & self.audio_signals), bool(todo & _FRAME_SIGNALS)
 
     def observe_clip(
         self, path: Path, info: MediaInfo, source_id: str, index: int, span: Span, cache_dir: Path,
@@ -249,7 +256,7 @@ class Perceiver:
         if speak:
             self._speech(path, info, speak)
         for st in states:
-            if st.todo & {"turns", "voice_segments"}:
+            if st.todo & (self.audio_signals - {"speech"}):
                 self._turn_audio(path, st)
         return [self._finish(path, info, source_id, st, cache_dir) for st in states]
 
@@ -329,13 +336,6 @@ class Perceiver:
             self._check_decoded(path, info, span, until)
 
         segments = st.segments if "speech" in todo else (old.segments if old else ())
-        turns = old.turns if old else ()
-        if "turns" in todo:
-            with self._timer("voices"):
-                assert self.voice is not None and audio is not None
-                turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
-        elif "turns" not in self.signals:
-            turns = ()
         segs = old.voice_segments if old and "voice_segments" in self.signals else ()
         overlaps = old.overlaps if old and "voice_segments" in self.signals else ()
         if "voice_segments" in todo:
@@ -349,6 +349,15 @@ class Perceiver:
                     speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
                     segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
                 overlaps = tuple(overlap)
+        turns = old.turns if old and "turns" in self.signals else ()
+        if "turns" in todo:
+            with self._timer("voices"):
+                if self.diarized_turns:
+                    assert self.diarize_options is not None
+                    turns = diarized_turns(segments, segs, overlaps, span, self.diarize_options)
+                else:
+                    assert self.voice is not None and audio is not None
+                    turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):
                 keyframes = self._keyframes(frames, cuts, cache_dir, index)
@@ -387,7 +396,7 @@ class Perceiver:
         return {
             "asr": self.asr.model_id,
             "ocr": self.ocr.model_id if self.ocr else None,
-            "voice": self.voice.model_id if self.voice else None,
+            "voice": self.voice.model_id if self.voice and not self.diarized_turns else None,
             "face": self.face.model_id if self.face else None,
             "image": self.image.model_id if self.image else None,
             "captioner": self.captioner.model_id if self.captioner else None,
