@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 8  # 8: chunks the greedy pass doubts (mean log-probability under -0.4) decoded again with beam 5; 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
-FACES_VERSION = 2  # 2: tracks keep their sighting times
+FACES_VERSION = 3  # 3: a frame with no tile changed since the last detection reuses its faces; 2: tracks keep their sighting times
 TURNS_VERSION = 2  # 2: with a diarizer, a clip's turns come from its own voice segments (no GE2E windows)
 DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
