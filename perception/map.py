@@ -29,12 +29,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from models.base import (
     ASR,
     OCR,
-    CaptionRequest,
     Captioner,
     FaceEncoder,
     ImageArray,
@@ -44,14 +41,15 @@ from models.base import (
 )
 from perception import layout
 from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
-from perception.video_text import VIDEO_TEXT_VERSION, keyframe_lines
+from perception.clip_signals import caption_request, keyframes_of, missing_files, read_rgb, visual_of  # read_rgb: re-exported
+from perception.video_text import VIDEO_TEXT_VERSION
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
-from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
-from perception.secrets import REDACTION_VERSION, redact_ocr, redact_segments
+from perception.keyframes import ChangeOptions
+from perception.secrets import REDACTION_VERSION, redact_segments
 from perception.speech import CutOptions, owned, stretch
-from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
+from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, VisualVector
 from perception.voices import VoiceOptions, diarized_turns, speaker_turns
 
 log = logging.getLogger(__name__)
@@ -434,7 +432,7 @@ class Perceiver:
         except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
             log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
             return None
-        if (missing := _missing_files(cached.observation, cache_dir)) is not None:
+        if (missing := missing_files(cached.observation, cache_dir)) is not None:
             # the clip's JSON is written after its pictures: one gone means the cache was cut short
             # (a delete killed half way): recompute the clip rather than cite pictures that are not there
             log.warning("ignoring cached clip %s: its picture %s is gone", path, missing)
@@ -457,69 +455,13 @@ class Perceiver:
     def _keyframes(
         self, frames: list[tuple[float, ImageArray]], cuts: frozenset[float], cache_dir: Path, clip_index: int
     ) -> tuple[Keyframe, ...]:
-        """OCR where the content changed; a JPEG of every distinct keyframe (the first of the
-        clip, a scene cut, a large change, or one OCR read) for visual memory and captions."""
-        if not frames:
-            return ()
         o = self.options
-        detector = ChangeDetector(o.change)  # fresh per clip: clips stay independent
-        last_kept = None
-        out = []
-        for k, (t, image) in enumerate(frames):
-            sig = signature(image)
-            distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, o.change) >= o.distinct_tiles
-            lines: tuple[OcrLine, ...] = ()
-            structured: tuple[str, ...] = ()
-            # the last frame before a cut shows how its shot ended (a timecode, a slide's last build):
-            # read when anything in it changed since the last read, however small
-            ends_shot = k + 1 < len(frames) and frames[k + 1][0] in cuts and detector.changed_since_read(sig)
-            read = self.ocr is not None and (detector.should_read(t, sig) or ends_shot)
-            if read:
-                assert self.ocr is not None
-                boxes = self.ocr.read(image)
-                h, w = image.shape[:2]
-                detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
-                lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
-                structured = keyframe_lines(lines)  # from the redacted lines
-            saved = None
-            if (distinct or read) and o.save_keyframes:
-                saved = self._save_jpeg(image, cache_dir, clip_index, t)
-            if distinct:
-                last_kept = sig
-            out.append(Keyframe(t, read, lines, saved, scene=t in cuts, layout=structured))
-        return tuple(out)
+        return keyframes_of(frames, cuts, cache_dir, clip_index, self.ocr, o.change, o.distinct_tiles,
+                            o.keyframe_jpeg_side if o.save_keyframes else None)
 
     def _visual(self, keyframes: tuple[Keyframe, ...], cache_dir: Path) -> tuple[VisualVector, ...]:
-        """Embeddings of the saved keyframes, read back from their JPEGs: the same pixels whether
-        they were just written or were cached by an earlier run."""
         assert self.image is not None
-        saved = [k for k in keyframes if k.image]
-        if not saved:
-            return ()
-        images = [read_rgb(cache_dir / k.image) for k in saved if k.image]
-        vectors = self.image.embed_images(images)
-        return tuple(
-            VisualVector(k.t, k.image, tuple(round(float(x), 5) for x in v))
-            for k, v in zip(saved, vectors)
-            if k.image
-        )
-
-    def _save_jpeg(self, image: ImageArray, cache_dir: Path, clip_index: int, t: float) -> str:
-        rel = f"frames/{clip_index:05d}_{t:09.3f}.jpg"
-        target = cache_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        h, w = image.shape[:2]
-        side = self.options.keyframe_jpeg_side
-        if max(h, w) > side:
-            scale = side / max(h, w)
-            image = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if not ok:
-            raise OSError(f"cannot encode keyframe {rel}")
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data.tobytes())
-        os.replace(tmp, target)
-        return rel
+        return visual_of(keyframes, cache_dir, self.image)
 
 
 def _heard_span(span: Span, segments: tuple[Segment, ...]) -> Span:
@@ -547,47 +489,6 @@ def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool,
         )
         until = max(until, frames_until)
     return ClipMedia(samples, audio_t0, images, cuts, until)
-
-
-def _missing_files(observation: ClipObservation, cache_dir: Path) -> str | None:
-    """The first picture a cached clip names (keyframe JPEGs, face crops) that is not on disk."""
-    names = [k.image for k in observation.keyframes if k.image]
-    names += [f.crop for f in observation.faces if getattr(f, "crop", None)]
-    names += [v.image for v in observation.visual if v.image]
-    for name in names:
-        if not (cache_dir / name).is_file():
-            return name
-    return None
-
-
-def read_rgb(path: Path) -> ImageArray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise OSError(f"cannot read image {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def caption_request(clip: ClipObservation, cache_dir: Path, captioner: Captioner, max_frames: int) -> CaptionRequest:
-    """The clip as a captioner sees it: people as ``face_K`` / ``voice_K`` (clip-local labels)."""
-    if clip.turns:
-        speech = tuple((f"voice_{t.voice.lstrip('v')}", t.text) for t in clip.turns)
-    else:
-        speech = tuple(("", s.text) for s in clip.segments)
-    faces = tuple(f"face_{f.track.lstrip('f')}" for f in clip.faces)
-    windows = [" - ".join(x for x in (k.app, k.window) if x) for k in clip.keyframes if k.app or k.window]
-    frames: tuple[ImageArray, ...] = ()
-    times: tuple[float, ...] = ()
-    if getattr(captioner, "uses_frames", True) and max_frames > 0:
-        saved = [k for k in clip.keyframes if k.image]
-        if len(saved) > max_frames:
-            step = len(saved) / max_frames
-            saved = [saved[int(i * step)] for i in range(max_frames)]
-        frames = tuple(read_rgb(cache_dir / k.image) for k in saved if k.image)
-        times = tuple(k.t for k in saved)
-    return CaptionRequest(
-        clip.start, clip.end, frames, times, speech, faces, tuple(line.text for line in clip.ocr_lines()),
-        windows[0] if windows else "",
-    )
 
 
 class _Timer:
