@@ -40,9 +40,10 @@ from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person, voic
 from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
-from models.base import FloatArray, TextEmbedder, Word
+from models.base import FloatArray, TextEmbedder
 from perception.diarize import CALIBRATED, DiarizeOptions, speaker_turns_of
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
+from perception.voices import words_by_speaker
 
 # 3: diarized voices; 4: screen layout lines (label: value, selected, lists) beside the raw lines;
 # 5: face memories keep their sighting times, names said to a voice; 6: diarized speaker turns kept per voice;
@@ -217,7 +218,7 @@ class Reducer:
         out_ids: list[ClipIds] = []
         said: list[tuple[Any, str | None]] = []  # every turn of the source and its speaker
         for clip, faces in zip(clips, face_ids):
-            turns, turn_labels = _speaker_turns(clip, spoken)
+            turns, turn_labels = words_by_speaker(clip.segments, spoken, (clip.start, clip.end))
             turn_ids = tuple(speaker_ids[k] for k in turn_labels)
             for turn, voice_id in zip(turns, turn_ids):
                 for name in namelib.self_introductions(turn.text):
@@ -338,41 +339,6 @@ def _centroid(segments: Sequence[VoiceSegment]) -> FloatArray:
             total += max(seg.clean if seg.window is not None else seg.end - seg.start, 1e-3) * v / n
     n = float(np.linalg.norm(total))
     return total / n if n > 0 else total
-
-
-def _speaker_of(word: Word, spoken: Sequence[tuple[VoiceSegment, int]]) -> int:
-    """The speaker of the segment the word overlaps most, else of the nearest one in time."""
-    best, best_overlap, best_gap = 0, 0.0, float("inf")
-    for seg, label in spoken:
-        overlap = min(word.end, seg.end) - max(word.start, seg.start)
-        if overlap > best_overlap:
-            best, best_overlap = label, overlap
-        elif best_overlap <= 0.0:
-            gap = max(seg.start - word.end, word.start - seg.end, 0.0)
-            if gap < best_gap:
-                best, best_gap = label, gap
-    return best
-
-
-def _speaker_turns(clip: ClipObservation, spoken: Sequence[tuple[VoiceSegment, int]]
-                   ) -> tuple[tuple[SpeakerTurn, ...], list[int]]:
-    """The clip's words in runs of one speaker: (turns, each turn's speaker). A turn's ``voice``
-    is the speaker's clip-local label; its vector is left empty (the speaker's is the entity's)."""
-    near = [(s, k) for s, k in spoken if s.end >= clip.start - 5.0 and s.start <= clip.end + 5.0] or list(spoken)
-    runs: list[tuple[list[Word], int]] = []
-    for word in (w for seg in clip.segments for w in seg.words):
-        k = _speaker_of(word, near)
-        if runs and runs[-1][1] == k:
-            runs[-1][0].append(word)
-        else:
-            runs.append(([word], k))
-    local: dict[int, str] = {}
-    turns = tuple(
-        SpeakerTurn(ws[0].start, ws[-1].end, " ".join(w.text.strip() for w in ws),
-                    local.setdefault(k, f"v{len(local)}"), ())
-        for ws, k in runs
-    )
-    return turns, [k for _, k in runs]
 
 
 def _overlapping(turn: SpeakerTurn, turns: Sequence[SpeakerTurn], ids: Sequence[str]) -> str | None:

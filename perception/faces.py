@@ -6,6 +6,8 @@ only every ``reembed_after`` seconds — the same face is not re-embedded on eve
 cut ends every track (two people filmed in the same framing, one after the other, are not one
 track); tracks of the same face on both sides of a cut are joined again by their embeddings. A track's
 embedding is the mean of its embedded samples; its best crop is saved for visual memory.
+Detection (HOG, most of the time) is skipped on a frame in which no tile of the picture changed
+since the last detection, within the same shot: that frame has the faces found there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import cv2
 import numpy as np
 
 from models.base import Face, FaceEncoder, FloatArray, ImageArray
+from perception.keyframes import ChangeOptions, changed_fraction, signature
 from perception.records import FaceTrack
 
 
@@ -40,6 +43,11 @@ class FaceOptions:
     recheck_every: float = 2.0
     split_distance: float = 0.6  # a new embedding this far from its track's mean is someone else (dlib's rule)
     max_gap: float = 2.5  # seconds a track may go unseen (a turned head, a missed detection) and continue
+    # a frame in which no tile of the picture changed since the last detection (no cut between,
+    # ``perception.keyframes``' tiles and threshold) has the faces found there: the detector (HOG,
+    # most of this stage's time) runs again at the latest ``redetect_after`` seconds later
+    reuse_unchanged: bool = True
+    redetect_after: float = 6.0
 
 
 @dataclass
@@ -86,6 +94,7 @@ def face_tracks(
 ) -> tuple[FaceTrack, ...]:
     tracks: list[_Track] = []
     ended: set[int] = set()  # tracks a scene cut closed, or not seen on the previous frame
+    detected: tuple[float, Any, list[Face]] | None = None  # the last detection: time, signature, faces
     for t, image in frames:
         # a face unseen for a while is a new track when it comes back (joined again by its embedding
         # in _merge): the same place on screen may now show someone else
@@ -93,7 +102,13 @@ def face_tracks(
         if options.split_at_cuts:
             ended |= {k for k, tr in enumerate(tracks) if any(tr.end < c <= t for c in cuts)}
         good: list[tuple[Face, float, ImageArray]] = []
-        for face in encoder.detect_batch([image])[0]:
+        sig = signature(image) if options.reuse_unchanged else None
+        if detected is not None and sig is not None and _unchanged(detected[0], detected[1], t, sig, cuts, options):
+            found = detected[2]
+        else:
+            found = encoder.detect_batch([image])[0]
+            detected = (t, sig, found)
+        for face in found:
             x0, y0, x1, y1 = face.box
             crop = image[y0:y1, x0:x1]
             sharp = sharpness(crop)
@@ -145,6 +160,17 @@ def face_tracks(
             tuple(round(float(x), 5) for x in mean), crop_path, tuple(round(t, 3) for t in sorted(track.times)),
         ))
     return tuple(out)
+
+
+def _unchanged(t0: float, sig0: Any, t: float, sig: Any, cuts: frozenset[float], options: FaceOptions) -> bool:
+    """Whether the picture at ``t`` is the one last searched at ``t0``: no cut between, not too
+    long ago, no tile changed."""
+    if t - t0 > options.redetect_after or any(t0 < c <= t for c in cuts):
+        return False
+    return changed_fraction(sig, sig0, _TILES) == 0.0
+
+
+_TILES = ChangeOptions()
 
 
 def _sight(track: _Track, t: float, face: Face | None, sharp: float, crop: ImageArray, thumb: FloatArray) -> None:

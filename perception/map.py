@@ -2,7 +2,8 @@
 
 Signals per clip: speech (each ASR group of clips heard as one stretch of audio between cuts at
 pauses, so no sentence is cut at a clip edge; each word belongs to the clip holding its midpoint,
-see ``perception.speech``), speaker turns with voice embeddings, voice segments (the clip's
+see ``perception.speech``), speaker turns (clip-local voices: from the clip's voice segments
+with a diarizer, else GE2E windows over the words), voice segments (the clip's
 speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
 ``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
 stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
@@ -28,12 +29,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from models.base import (
     ASR,
     OCR,
-    CaptionRequest,
     Captioner,
     FaceEncoder,
     ImageArray,
@@ -43,25 +41,26 @@ from models.base import (
 )
 from perception import layout
 from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
-from perception.video_text import VIDEO_TEXT_VERSION, keyframe_lines
+from perception.clip_signals import caption_request, keyframes_of, missing_files, read_rgb, visual_of  # read_rgb: re-exported
+from perception.video_text import VIDEO_TEXT_VERSION
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia
 from perception.faces import FaceOptions, face_tracks
-from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
-from perception.secrets import REDACTION_VERSION, redact_ocr, redact_segments
+from perception.keyframes import ChangeOptions
+from perception.secrets import REDACTION_VERSION, redact_segments
 from perception.speech import CutOptions, owned, stretch
-from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, OcrLine, VisualVector
-from perception.voices import VoiceOptions, speaker_turns
+from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, VisualVector
+from perception.voices import VoiceOptions, diarized_turns, speaker_turns
 
 log = logging.getLogger(__name__)
 
 SPEECH_VERSION = 8  # 8: chunks the greedy pass doubts (mean log-probability under -0.4) decoded again with beam 5; 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
 KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
-FACES_VERSION = 2  # 2: tracks keep their sighting times
+FACES_VERSION = 3  # 3: a frame with no tile changed since the last detection reuses its faces; 2: tracks keep their sighting times
+TURNS_VERSION = 2  # 2: with a diarizer, a clip's turns come from its own voice segments (no GE2E windows)
 DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
 SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
-_AUDIO_SIGNALS = {"speech", "turns", "voice_segments"}
 _FRAME_SIGNALS = {"keyframes", "faces"}
 
 
@@ -141,6 +140,10 @@ class Perceiver:
         self.diarizer = diarizer
         self.segmenter = segmenter if diarizer is not None else None  # the diarizer's speech and overlap
         self.diarize_options = (options.diarize or options_for(diarizer)) if diarizer is not None else None
+        # with a diarizer, the clip's turns are read from its voice segments: the GE2E windows
+        # (``speaker_turns``) run only without one (the reduce stage reads the segments' speakers)
+        self.diarized_turns = self.diarize_options is not None
+        self.audio_signals = {"speech", "voice_segments"} | (set() if self.diarized_turns else {"turns"})
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
         self.signals = self._signal_fingerprints()
 
@@ -153,19 +156,21 @@ class Perceiver:
             frames, "keyframes", KEYFRAMES_VERSION, REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
             o.save_keyframes, o.keyframe_jpeg_side,
         )
-        if self.voice is not None:
-            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
         if self.diarizer is not None and self.diarize_options is not None:
             fps["voice_segments"] = _hash(
                 fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
                 asdict(self.diarize_options), self.segmenter.model_id if self.segmenter is not None else "silero-vad",
             )
+        if self.voice is not None and self.diarized_turns:
+            fps["turns"] = _hash(fps["voice_segments"], "turns", TURNS_VERSION)
+        elif self.voice is not None:
+            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
         if self.face is not None:
             fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
         if self.image is not None:
             fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
         if self.captioner is not None:
-            # captions do not read the voice segments: a diarizer added or changed keeps them
+            # captions read the turns, not the voice segments (with a diarizer the turns do)
             shown = sorted((k, v) for k, v in fps.items() if k != "voice_segments")
             fps["captions"] = _hash(shown, "captions", self.captioner.model_id, o.caption_frames)
         return fps
@@ -224,7 +229,7 @@ class Perceiver:
         cached = self._load(cache_dir, index, complete=False)
         have = cached.signals if cached else {}
         todo = {name for name, fp in self.signals.items() if have.get(name) != fp}
-        return bool(todo & _AUDIO_SIGNALS), bool(todo & _FRAME_SIGNALS)
+        return bool(todo & self.audio_signals), bool(todo & _FRAME_SIGNALS)
 
     def observe_clip(
         self, path: Path, info: MediaInfo, source_id: str, index: int, span: Span, cache_dir: Path,
@@ -249,7 +254,7 @@ class Perceiver:
         if speak:
             self._speech(path, info, speak)
         for st in states:
-            if st.todo & {"turns", "voice_segments"}:
+            if st.todo & (self.audio_signals - {"speech"}):
                 self._turn_audio(path, st)
         return [self._finish(path, info, source_id, st, cache_dir) for st in states]
 
@@ -329,13 +334,6 @@ class Perceiver:
             self._check_decoded(path, info, span, until)
 
         segments = st.segments if "speech" in todo else (old.segments if old else ())
-        turns = old.turns if old else ()
-        if "turns" in todo:
-            with self._timer("voices"):
-                assert self.voice is not None and audio is not None
-                turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
-        elif "turns" not in self.signals:
-            turns = ()
         segs = old.voice_segments if old and "voice_segments" in self.signals else ()
         overlaps = old.overlaps if old and "voice_segments" in self.signals else ()
         if "voice_segments" in todo:
@@ -349,6 +347,15 @@ class Perceiver:
                     speech, overlap, changes = clip_speech(audio, audio_t0, span, rate, self.diarize_options, self.segmenter)
                     segs = voice_segments(audio, audio_t0, speech, self.diarizer, self.diarize_options, changes)
                 overlaps = tuple(overlap)
+        turns = old.turns if old and "turns" in self.signals else ()
+        if "turns" in todo:
+            with self._timer("voices"):
+                if self.diarized_turns:
+                    assert self.diarize_options is not None
+                    turns = diarized_turns(segments, segs, overlaps, span, self.diarize_options)
+                else:
+                    assert self.voice is not None and audio is not None
+                    turns = speaker_turns(segments, audio, audio_t0, self.voice, o.voices)
         if "keyframes" in todo:
             with self._timer("keyframes_ocr"):
                 keyframes = self._keyframes(frames, cuts, cache_dir, index)
@@ -387,7 +394,7 @@ class Perceiver:
         return {
             "asr": self.asr.model_id,
             "ocr": self.ocr.model_id if self.ocr else None,
-            "voice": self.voice.model_id if self.voice else None,
+            "voice": self.voice.model_id if self.voice and not self.diarized_turns else None,
             "face": self.face.model_id if self.face else None,
             "image": self.image.model_id if self.image else None,
             "captioner": self.captioner.model_id if self.captioner else None,
@@ -425,7 +432,7 @@ class Perceiver:
         except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
             log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
             return None
-        if (missing := _missing_files(cached.observation, cache_dir)) is not None:
+        if (missing := missing_files(cached.observation, cache_dir)) is not None:
             # the clip's JSON is written after its pictures: one gone means the cache was cut short
             # (a delete killed half way): recompute the clip rather than cite pictures that are not there
             log.warning("ignoring cached clip %s: its picture %s is gone", path, missing)
@@ -448,69 +455,13 @@ class Perceiver:
     def _keyframes(
         self, frames: list[tuple[float, ImageArray]], cuts: frozenset[float], cache_dir: Path, clip_index: int
     ) -> tuple[Keyframe, ...]:
-        """OCR where the content changed; a JPEG of every distinct keyframe (the first of the
-        clip, a scene cut, a large change, or one OCR read) for visual memory and captions."""
-        if not frames:
-            return ()
         o = self.options
-        detector = ChangeDetector(o.change)  # fresh per clip: clips stay independent
-        last_kept = None
-        out = []
-        for k, (t, image) in enumerate(frames):
-            sig = signature(image)
-            distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, o.change) >= o.distinct_tiles
-            lines: tuple[OcrLine, ...] = ()
-            structured: tuple[str, ...] = ()
-            # the last frame before a cut shows how its shot ended (a timecode, a slide's last build):
-            # read when anything in it changed since the last read, however small
-            ends_shot = k + 1 < len(frames) and frames[k + 1][0] in cuts and detector.changed_since_read(sig)
-            read = self.ocr is not None and (detector.should_read(t, sig) or ends_shot)
-            if read:
-                assert self.ocr is not None
-                boxes = self.ocr.read(image)
-                h, w = image.shape[:2]
-                detector.mark_read(t, sig, text_mask([b.box for b in boxes], w, h))
-                lines = redact_ocr(tuple(OcrLine(t, b.text, round(b.score, 4), b.box) for b in boxes))
-                structured = keyframe_lines(lines)  # from the redacted lines
-            saved = None
-            if (distinct or read) and o.save_keyframes:
-                saved = self._save_jpeg(image, cache_dir, clip_index, t)
-            if distinct:
-                last_kept = sig
-            out.append(Keyframe(t, read, lines, saved, scene=t in cuts, layout=structured))
-        return tuple(out)
+        return keyframes_of(frames, cuts, cache_dir, clip_index, self.ocr, o.change, o.distinct_tiles,
+                            o.keyframe_jpeg_side if o.save_keyframes else None)
 
     def _visual(self, keyframes: tuple[Keyframe, ...], cache_dir: Path) -> tuple[VisualVector, ...]:
-        """Embeddings of the saved keyframes, read back from their JPEGs: the same pixels whether
-        they were just written or were cached by an earlier run."""
         assert self.image is not None
-        saved = [k for k in keyframes if k.image]
-        if not saved:
-            return ()
-        images = [read_rgb(cache_dir / k.image) for k in saved if k.image]
-        vectors = self.image.embed_images(images)
-        return tuple(
-            VisualVector(k.t, k.image, tuple(round(float(x), 5) for x in v))
-            for k, v in zip(saved, vectors)
-            if k.image
-        )
-
-    def _save_jpeg(self, image: ImageArray, cache_dir: Path, clip_index: int, t: float) -> str:
-        rel = f"frames/{clip_index:05d}_{t:09.3f}.jpg"
-        target = cache_dir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        h, w = image.shape[:2]
-        side = self.options.keyframe_jpeg_side
-        if max(h, w) > side:
-            scale = side / max(h, w)
-            image = cv2.resize(image, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
-        ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if not ok:
-            raise OSError(f"cannot encode keyframe {rel}")
-        tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(data.tobytes())
-        os.replace(tmp, target)
-        return rel
+        return visual_of(keyframes, cache_dir, self.image)
 
 
 def _heard_span(span: Span, segments: tuple[Segment, ...]) -> Span:
@@ -538,47 +489,6 @@ def decode_clip(path: Path, span: Span, options: PerceptionOptions, audio: bool,
         )
         until = max(until, frames_until)
     return ClipMedia(samples, audio_t0, images, cuts, until)
-
-
-def _missing_files(observation: ClipObservation, cache_dir: Path) -> str | None:
-    """The first picture a cached clip names (keyframe JPEGs, face crops) that is not on disk."""
-    names = [k.image for k in observation.keyframes if k.image]
-    names += [f.crop for f in observation.faces if getattr(f, "crop", None)]
-    names += [v.image for v in observation.visual if v.image]
-    for name in names:
-        if not (cache_dir / name).is_file():
-            return name
-    return None
-
-
-def read_rgb(path: Path) -> ImageArray:
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        raise OSError(f"cannot read image {path}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-
-
-def caption_request(clip: ClipObservation, cache_dir: Path, captioner: Captioner, max_frames: int) -> CaptionRequest:
-    """The clip as a captioner sees it: people as ``face_K`` / ``voice_K`` (clip-local labels)."""
-    if clip.turns:
-        speech = tuple((f"voice_{t.voice.lstrip('v')}", t.text) for t in clip.turns)
-    else:
-        speech = tuple(("", s.text) for s in clip.segments)
-    faces = tuple(f"face_{f.track.lstrip('f')}" for f in clip.faces)
-    windows = [" - ".join(x for x in (k.app, k.window) if x) for k in clip.keyframes if k.app or k.window]
-    frames: tuple[ImageArray, ...] = ()
-    times: tuple[float, ...] = ()
-    if getattr(captioner, "uses_frames", True) and max_frames > 0:
-        saved = [k for k in clip.keyframes if k.image]
-        if len(saved) > max_frames:
-            step = len(saved) / max_frames
-            saved = [saved[int(i * step)] for i in range(max_frames)]
-        frames = tuple(read_rgb(cache_dir / k.image) for k in saved if k.image)
-        times = tuple(k.t for k in saved)
-    return CaptionRequest(
-        clip.start, clip.end, frames, times, speech, faces, tuple(line.text for line in clip.ocr_lines()),
-        windows[0] if windows else "",
-    )
 
 
 class _Timer:

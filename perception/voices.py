@@ -1,4 +1,10 @@
-"""Speaker turns inside a clip: who spoke which words, as clip-local voices with embeddings.
+"""Speaker turns inside a clip: who spoke which words, as clip-local voices.
+
+With the diarizer's voice segments (``diarized_turns``), the clip's segments are clustered on
+their own (``perception.diarize.speaker_turns_of``, the reduce stage's recipe over one clip) and
+each word takes the speaker of the turn it overlaps most: no model runs, the turns carry no
+vector (the reduce stage matches the source's speakers by the segments' vectors). Without a
+diarizer (``speaker_turns``), GE2E windows over the words:
 
 Sliding windows (1.5 s, every 0.75 s, at least half inside words) over the speech are embedded and grouped greedily by
 cosine similarity; each word takes the group of the window centred nearest to it; runs of words
@@ -15,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.base import FloatArray, Segment, VoiceEncoder, Word
-from perception.records import SpeakerTurn
+from perception.diarize import DiarizeOptions, speaker_turns_of
+from perception.records import SpeakerTurn, VoiceSegment
 
 
 @dataclass(frozen=True)
@@ -126,3 +133,57 @@ def speaker_turns(
         )
         for (run, emb), label in zip(merged, labels)
     )
+
+
+def _speaker_of(word: Word, spoken: Sequence[tuple[VoiceSegment, int]]) -> int:
+    """The speaker of the segment the word overlaps most, else of the nearest one in time."""
+    best, best_overlap, best_gap = 0, 0.0, float("inf")
+    for seg, label in spoken:
+        overlap = min(word.end, seg.end) - max(word.start, seg.start)
+        if overlap > best_overlap:
+            best, best_overlap = label, overlap
+        elif best_overlap <= 0.0:
+            gap = max(seg.start - word.end, word.start - seg.end, 0.0)
+            if gap < best_gap:
+                best, best_gap = label, gap
+    return best
+
+
+def words_by_speaker(segments: Sequence[Segment], spoken: Sequence[tuple[VoiceSegment, int]], span: tuple[float, float]
+                     ) -> tuple[tuple[SpeakerTurn, ...], list[int]]:
+    """The words of a clip (``span``) in runs of one speaker: (turns, each turn's speaker). A
+    turn's ``voice`` is the speaker's clip-local label; its vector is left empty."""
+    near = [(s, k) for s, k in spoken if s.end >= span[0] - 5.0 and s.start <= span[1] + 5.0] or list(spoken)
+    runs: list[tuple[list[Word], int]] = []
+    for word in (w for seg in segments for w in seg.words):
+        k = _speaker_of(word, near)
+        if runs and runs[-1][1] == k:
+            runs[-1][0].append(word)
+        else:
+            runs.append(([word], k))
+    local: dict[int, str] = {}
+    turns = tuple(
+        SpeakerTurn(ws[0].start, ws[-1].end, " ".join(w.text.strip() for w in ws),
+                    local.setdefault(k, f"v{len(local)}"), ())
+        for ws, k in runs
+    )
+    return turns, [k for _, k in runs]
+
+
+def spoken_by(records: Sequence[VoiceSegment], overlaps: Sequence[tuple[float, float]], options: DiarizeOptions
+              ) -> list[tuple[VoiceSegment, int]]:
+    """The diarizer's map-stage records clustered into speakers: (stretch, speaker) pairs — the
+    speaker turns (local-speaker recipe) or the segments themselves."""
+    labels, turns = speaker_turns_of(records, overlaps, options)
+    if records and records[0].window is not None:
+        return [(VoiceSegment(a, b, ()), k) for a, b, k in turns]
+    return list(zip(records, labels))
+
+
+def diarized_turns(segments: Sequence[Segment], records: Sequence[VoiceSegment], overlaps: Sequence[tuple[float, float]],
+                   span: tuple[float, float], options: DiarizeOptions) -> tuple[SpeakerTurn, ...]:
+    """A clip's speaker turns from its own voice segments (clustered over the clip alone): the
+    clip-local voices a captioner names, with no voice model run. None without segments or words."""
+    if not records or not any(s.words for s in segments):
+        return ()
+    return words_by_speaker(segments, spoken_by(records, overlaps, options), span)[0]

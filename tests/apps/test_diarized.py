@@ -75,9 +75,13 @@ def test_campplus_by_default_resemblyzer_when_it_cannot_load(tmp_path, monkeypat
     assert Components(settings).diarizer().model_id == "campplus-zh-en-common-advanced"  # type: ignore[union-attr]
     off = Components(Settings(store=tmp_path, device="cpu", diarize=False))
     assert off.diarizer() is None
-    # a store indexed before diarization recomputes only the voice segments, not the captions
+    # a store indexed before diarization recomputes the voice segments and what reads them (the
+    # turns, from the segments; the captions naming the turns' voices): not the speech, frames, faces
     signals, before = Components(settings).perceiver().signals, off.perceiver().signals
-    assert {k: v for k, v in signals.items() if k != "voice_segments"} == before and "voice_segments" in signals
+    read = ("voice_segments", "turns", "captions")
+    assert {k: v for k, v in signals.items() if k not in read} == {k: v for k, v in before.items() if k not in read}
+    assert "voice_segments" in signals and signals["turns"] != before["turns"]
+    assert Components(settings).perceiver().audio_signals == {"speech", "voice_segments"}  # turns need no audio
     monkeypatch.setattr(models.voice_campplus, "bundled_campplus", lambda: tmp_path / "missing.pt")
     fallback = Components(settings)
     assert fallback.diarizer() is fallback.voice() and fallback.voice().model_id == "resemblyzer-ge2e"  # type: ignore[union-attr]

@@ -110,3 +110,44 @@ def test_visual_embeddings_of_distinct_keyframes(asr, grid_video, tmp_path) -> N
     # without an image embedder the visual memory is empty, not broken
     plain = Perceiver(PerceptionOptions(clip_seconds=10, ocr=False), asr, None)
     assert all(c.visual == () for c in plain.observe(path, probe(path), "grid", tmp_path / "c"))
+
+
+def test_frames_where_nothing_changed_reuse_the_faces_found_before(face) -> None:  # type: ignore[no-untyped-def]
+    """The video dev set's composite (static shots with faces): a frame where no tile changed
+    since the last detection takes its faces without running the detector again — the same
+    tracks, sightings and vectors as detecting on every frame, with fewer detections. Near
+    misses: a cut between (the same frames, a cut declared at each) or a detection older than
+    ``redetect_after`` means the frame is searched again."""
+    from dataclasses import replace
+
+    from perception.decode import ClipMedia
+    from perception.faces import FaceOptions, face_tracks
+    from perception.map import decode_clip
+
+    path = need(DATA / "qa" / "video-dev" / "composite.mp4")
+    media: list[ClipMedia] = [decode_clip(path, (a, a + 30.0), PerceptionOptions(), False, True) for a in (0.0, 30.0, 60.0)]
+    calls = []
+
+    class Counted:  # the real detector, its calls counted
+        def detect_batch(self, images):  # type: ignore[no-untyped-def]
+            calls.append(len(images))
+            return face.detect_batch(images)
+
+        def embed_faces(self, image, boxes):  # type: ignore[no-untyped-def]
+            return face.embed_faces(image, boxes)
+
+    def run(options: FaceOptions, cuts=None):  # type: ignore[no-untyped-def]
+        calls.clear()
+        out = [face_tracks(m.frames, Counted(), options, None, 0, m.cuts if cuts is None else cuts(m)) for m in media]  # type: ignore[arg-type]
+        return out, sum(calls)
+
+    every, detected_every = run(FaceOptions(reuse_unchanged=False))
+    reused, detected_reused = run(FaceOptions())
+    frames = sum(len(m.frames) for m in media)
+    assert any(every) and detected_every == frames
+    assert reused == every and detected_reused < 0.8 * frames
+    # a cut at every frame: nothing is reused
+    _, detected_cut = run(FaceOptions(), lambda m: frozenset(t for t, _ in m.frames))
+    assert detected_cut == frames
+    _, detected_soon = run(replace(FaceOptions(), redetect_after=0.0))
+    assert detected_soon == frames
