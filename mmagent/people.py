@@ -51,7 +51,7 @@ class People:
 
     def enroll(self, name: str, photo: Path) -> str:
         """A named face from a photo with exactly one face: later (and earlier) sightings match it."""
-        from perception.map import read_rgb
+        from perception.clip_signals import read_rgb
 
         face = self.components.face()
         if face is None:

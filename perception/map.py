@@ -41,7 +41,7 @@ from models.base import (
 )
 from perception import layout
 from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
-from perception.clip_signals import caption_request, keyframes_of, missing_files, read_rgb, visual_of  # read_rgb: re-exported
+from perception.clip_signals import caption_request, keyframes_of, missing_files, visual_of
 from perception.video_text import VIDEO_TEXT_VERSION
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
 from perception.errors import CorruptMedia

@@ -305,7 +305,7 @@ class MemoryTools:
         if self.image is None or "visual" not in self.store.vector_specs():
             return ToolResult((), (), "no image model is configured (MMAGENT_IMAGE_MODEL): visual memory is empty")
         if image is not None:
-            from perception.map import read_rgb
+            from perception.clip_signals import read_rgb
 
             try:
                 vec = self.image.embed_images([read_rgb(image)])[0]

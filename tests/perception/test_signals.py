@@ -90,7 +90,7 @@ def test_visual_embeddings_of_distinct_keyframes(asr, grid_video, tmp_path) -> N
     """A tiny random-weight CLIP through the real backend: every saved keyframe gets a unit vector,
     a still talking head is not saved every 2 s, and the vectors are those of the saved JPEGs."""
     import models
-    from perception.map import read_rgb
+    from perception.clip_signals import read_rgb
     from tests.tiny_models import build_tiny_clip
 
     folder = build_tiny_clip(tmp_path / "clip")
