@@ -314,7 +314,11 @@ def addressed(text: str) -> list[tuple[str, str]]:
             greeted = before is not None and before.pos_ == "INTJ" and k == 1  # "Hey Tom, ..."
             set_off = (before is None or before.text == "," or greeted) and (after is None or after.text in (",", ".", "!", "?"))
             name = " ".join(w.text for w in words[k:end + 1])
-            if set_off and (before is not None or after is not None and after.text == ",") and all(_name_token(w) for w in words[k:end + 1]):
+            run = words[k:end + 1]
+            # a vocative the tagger does not call a PERSON must be no English word ("Hello, World!", "No, Sir.")
+            named = all(_name_token(w) for w in run) and (
+                tok.ent_type_ == "PERSON" or not any(nlp.in_lexicon(w.lower_) for w in run if w.is_alpha))
+            if set_off and (before is not None or after is not None and after.text == ",") and named:
                 asks = sent.text.rstrip().endswith("?")
                 out.append((title_name(name), "next" if asks or before is None else "previous"))
             k = end + 1

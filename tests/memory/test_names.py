@@ -154,6 +154,8 @@ def test_a_name_said_to_someone(text: str, expected: list) -> None:  # type: ign
     "Thanks, guys.",
     "Yes, Monday.",
     "Okay, team, let's go.",
+    "Hello, World!",  # title-case nouns the tagger calls proper nouns
+    "No, Sir.",
 ])
 def test_a_name_in_a_sentence_is_not_said_to_anyone(text: str) -> None:
     assert addressed(text) == []
