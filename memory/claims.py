@@ -104,7 +104,7 @@ def _sentence_claims(span: Span, speaker: str | None) -> list[Claim]:
     ready = _digits(body)
     # the sentence as parsed within its text, unless its numbers or a label change it
     sents = [span] if ready == sentence else list(nlp.parse(ready).sents)
-    names = self_introductions(sentence)
+    names = self_introductions(span)  # the shared parse: the sentence is not parsed again
     found: list[Claim] = []
     if names and speaker and speaker.strip():
         found += [Claim(speaker.strip(), "name", n, sentence) for n in names]

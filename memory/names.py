@@ -1,9 +1,13 @@
 """Names for people, offline: what speakers call themselves, and name tags shown on screen.
 
-Precision over recall. A candidate name word must not be a frequent English word
-(:data:`COMMON_WORDS`: function words, verbs, adjectives of state, common nouns, nationalities,
-numbers, weekdays) and must look like a name (letters, hyphens, apostrophes). Screen lines are
-also checked against :data:`UI_WORDS` (menus, buttons, app names, invoice labels).
+Precision over recall. Whether a word is a name is read from the shared parse
+(:func:`memory.nlp.parse`): a PERSON entity, or a proper noun written with a capital inside its
+sentence, is a name; a stop word, a closed-class word (pronoun, determiner, preposition,
+interjection...), a number or a date is not; any other word (lowercase ASR text, a capital at
+the start of a sentence) is a name only when it is no English adjective, verb or adverb in
+WordNet's index (:func:`memory.nlp.in_lexicon`) — "i'm sorry", "i'm going", "Click here" name
+nobody, "i'm alice" names Alice. A name must look like one (letters, inner hyphens and
+apostrophes). Screen lines are also checked against :data:`UI_WORDS` (menus, buttons, app names).
 Names come back title-cased: ASR often lowercases them and screens often upper-case them.
 """
 
@@ -11,74 +15,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-__all__ = ["COMMON_WORDS", "UI_WORDS", "addressed", "name_tags", "self_introductions", "title_name"]
+from memory import nlp
 
-# Frequent English words that are not names. Given names that are also words (Will, Mark, Grace,
-# Rose, May, June, April, Frank, Hope, Joy, Bill, Jack, Max, Ray, Dawn...) are left out on purpose.
-COMMON_WORDS: frozenset[str] = frozenset("""
-a an the this that these those it its i me my mine you your yours he him his she her hers we us our
-ours they them their theirs what which who whom whose where when why how there here all any both each
-every few more most other others some such no nor not only own same so than too very one ones someone
-something anyone anything everyone everything everybody nobody nothing none somebody anybody
-about above across after against along among around as at before behind below beneath beside between
-beyond but by down during except for from in inside into like near of off on onto out outside over
-past since through throughout till to toward towards under until up upon with within without via per
-and or if because although though while whereas unless whether then yet also just even still already
-again ever never always often sometimes usually really actually probably maybe perhaps quite rather
-almost enough much many lot lots bit kind sort else instead anyway however therefore otherwise soon
-am is are was were be been being have has had having do does did doing done would shall should
-can could might must gonna wanna gotta going go goes went gone get gets got getting make makes made
-making take takes took taken taking come comes came coming see sees saw seen seeing look looks looking
-know knows knew known think thinks thought thinking say says said saying tell tells told telling talk
-talking ask asks asked asking work works worked working try tries tried trying want wants wanted need
-needs needed feel feels felt feeling keep kept keeping let lets put putting give gives gave given
-giving find finds found finding call calls called calling use uses used using leave leaves left
-leaving stay stays stayed staying wait waiting start starts started starting stop stopped stopping
-help helps helped helping run runs running sit sitting stand standing live lives lived living move
-moving moved play playing pay paying paid read reading write writing wrote written bring bringing
-brought hold holding held turn turning show showing shown hear heard hearing mean meant happen
-happened seem seems seemed become became check checking click clicking sign signing type typing tap
-press enter scroll open opening close closing send sending join joining meet meeting speak speaking
-speaks spoke listen listening watch watching learn learning plan planning wish hoping guess
-fine good great okay ok alright well bad better best worse worst sure glad happy sad sorry afraid busy
-tired ready late early new old young big small little long short high low right wrong true false free
-full empty closed hot cold warm cool hungry thirsty sick ill hurt alive dead alone together safe lucky
-able unable aware allowed supposed certain serious kidding joking finished back home away now today
-tomorrow yesterday tonight later next last first second third another whole real nice pretty lovely
-beautiful awesome amazing excited exciting interested interesting bored boring worried scared confused
-curious surprised pleased proud nervous calm angry upset mad crazy stupid smart clever funny cute
-important different similar easy hard difficult possible impossible available responsible single
-married divorced retired pregnant vegan vegetarian positive negative thankful grateful honored
-honoured delighted thrilled impressed disappointed embarrassed exhausted sleepy awake online offline
-local glad fortunate unsure clear unclear correct incorrect sorry welcome present absent around
-done over under above afraid sure certain totally completely absolutely definitely basically literally
-time person people man woman men women child children kid kids friend friends family guy guys girl girls
-boy boys teacher student doctor nurse manager engineer developer designer lawyer driver worker member
-boss parent mother father mom mum dad brother sister wife husband son daughter team company office
-review budget invoice project report plan job school house room day days week weeks month months year
-years morning afternoon evening night hour hours minute minutes moment thing things way part place
-point case fact number name word words question questions problem idea money business world life hand
-head side end charge progress stock order trouble touch control shape line debt love doubt danger
-use question draft preparation process pending hold leave track schedule budget risk capacity
-american british english dutch german french spanish italian chinese japanese canadian australian
-indian irish scottish welsh mexican russian polish swedish norwegian danish finnish korean brazilian
-portuguese greek turkish african european asian
-confident concerned convinced stuck lost broke stressed swamped jealous lonely annoyed frustrated
-overwhelmed relieved shocked amazed speechless healthy injured allergic terrible awful horrible
-familiar unaware wondering reaching hopeful optimistic starving freezing dying flattered human
-special ordinary regular narrow wide thin thick dark bright quick slow fast strong weak rich poor
-cheap expensive quiet loud simple main total due open final only actual current usual
-zero two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty hundred
-thousand million billion
-monday tuesday wednesday thursday friday saturday sunday january february march july september october
-november december
-yes yeah yep yup no nope hi hello hey bye goodbye thanks thank please um uh oh ah hmm wow mr mrs ms
-dr sir madam miss
-i'm im you're we're they're he's she's it's that's there's here's what's who's let's i've you've
-we've they've i'll you'll we'll he'll she'll they'll i'd you'd we'd he'd she'd they'd don't can't
-won't isn't aren't wasn't weren't didn't doesn't haven't hasn't couldn't shouldn't wouldn't
-""".split())
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+__all__ = ["UI_WORDS", "addressed", "name_tags", "self_introductions", "title_name"]
 
 # Words of screen furniture: menus, ribbons, buttons, app and product names, form labels.
 UI_WORDS: frozenset[str] = frozenset("""
@@ -107,7 +51,7 @@ breaking live latest episode season chapter part slide slides agenda minutes att
 organizer presenter guest host speaker speakers lobby waiting admit deny raise hand reactions
 captions transcript recording leave end meeting meetings join now more less show hide expand collapse
 light dark theme mode auto manual default custom advanced basic standard premium pro plus free trial
-""".split()) | COMMON_WORDS
+""".split())
 
 _NAME_WORD = re.compile(r"^[^\W\d_]+(?:['\-][^\W\d_]+)*$")
 _PARTICLES = frozenset({"van", "von", "de", "der", "den", "da", "di", "du", "del", "della", "dos", "das", "ter", "ten", "le", "la", "bin", "al"})
@@ -134,77 +78,152 @@ def title_name(name: str) -> str:
     return " ".join(out)
 
 
-def _name_word(word: str, *, ui: bool = False) -> bool:
-    """A token that can be part of a name: letters (with inner - or '), not a frequent word,
-    not ending like an ordinary word, at least two letters."""
-    if len(word) < 2 or not _NAME_WORD.match(word):
-        return False
-    low = word.lower()
-    if low in (UI_WORDS if ui else COMMON_WORDS) or low.endswith("'s"):
-        return False
-    parts = re.split(r"['\-]", low)
-    if any(p in (UI_WORDS if ui else COMMON_WORDS) for p in parts if len(parts) > 1 and len(p) > 2):
-        return False
+# parts of speech that never name anyone, and entity types that are no person
+_CLOSED = frozenset({"ADP", "AUX", "CCONJ", "DET", "INTJ", "NUM", "PART", "PRON", "PUNCT", "SCONJ", "SYM", "SPACE"})
+_NOT_PERSON = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY", "LANGUAGE"})
+
+
+def _english(word: str, lemma: str, pos: tuple[str, ...] = ("adj", "verb", "adv")) -> bool:
+    return any(nlp.in_lexicon(w, p) for w in {word, lemma} for p in pos)
+
+
+def _looks_like_word(low: str, lowercase: bool) -> bool:
+    """Ends like an ordinary word: a strong suffix ("-tion", "-ness"), or, written lowercase, a
+    weak one ("-ing", "-ed") that names also have (Irving, Peter)."""
     if len(low) > 5 and _STRONG_SUFFIX.search(low):
+        return True
+    return lowercase and len(low) > 4 and bool(_WEAK_SUFFIX.search(low))
+
+
+def _name_token(tok: Token, *, strong: bool = False) -> bool:
+    """Whether a token of a parse can be (part of) a person's name. ``strong``: it follows a cue
+    that introduces a name and nothing else ("my name is", "call me"), so a proper noun in
+    lowercase counts too ("my name is bob")."""
+    text, low = tok.text, tok.lower_
+    if len(text) < 2 or not _NAME_WORD.match(text) or tok.like_num or tok.ent_type_ in _NOT_PERSON:
         return False
-    return not (word.islower() and len(low) > 4 and _WEAK_SUFFIX.search(low))
+    if tok.pos_ == "PROPN" and text[0].isupper() and not text.isupper():
+        if tok.ent_type_ == "PERSON" or not tok.is_stop:  # "Will Turner"'s Will is a stop word
+            return not (tok.ent_type_ == "NORP" and _english(low, low, ("adj",)))  # "I'm American"
+    if tok.is_stop or tok.pos_ in _CLOSED or tok.ent_type_ == "NORP" or tok.pos_ in ("VERB", "ADV") and text.islower():
+        return False  # lowercase: "i'm kinda busy" (an adverb the tagger calls PERSON)
+    if tok.ent_type_ == "PERSON" or (strong and tok.pos_ == "PROPN"):
+        return True
+    return not _english(low, tok.lemma_.lower()) and not _looks_like_word(low, text.islower())
 
 
-_CUE = re.compile(
-    r"\b(?:my\s+name\s+is|my\s+name's|i'm|i\s+am|call\s+me)\s+(?P<tail>.*)",
-    re.IGNORECASE,
-)
+def _words(tokens: Sequence[Token]) -> list[tuple[list[Token], bool]]:
+    """Tokens grouped into the words they were written as ("Lin-Manuel", "Alice's", "Tom,"): each
+    word's tokens without trailing punctuation, and whether punctuation ended it."""
+    out: list[tuple[list[Token], bool]] = []
+    group: list[Token] = []
+    for tok in tokens:
+        group.append(tok)
+        if tok.whitespace_ or tok is tokens[-1]:
+            core: list[Token] = []
+            for t in group:
+                if t.is_punct and t.text not in ("-", "'"):
+                    break
+                core.append(t)
+            out.append((core, len(core) < len(group)))
+            group = []
+    return out
+
+
+def _take_name(tokens: Sequence[Token], *, whole: bool = False, strong: bool = False) -> str | None:
+    """Up to three name words from the start of ``tokens``; stop at punctuation or a word that is
+    no name. None when the first word is not a name (or, with ``whole``, when any word is not), or
+    is a possessive ("I'm Alice's sister")."""
+    words: list[str] = []
+    groups = _words(tokens)
+    for k, (core, ended) in enumerate(groups):
+        if len(words) == 3 or not core:
+            if whole and (core or k < len(groups) - 1):
+                return None
+            break
+        if any(t.lower_ in ("'s", "s'") for t in core[1:]):
+            return None
+        text = "".join(t.text_with_ws for t in core).strip()
+        if not (_NAME_WORD.match(text) and all(_name_token(t, strong=strong) for t in core if t.is_alpha)):
+            if whole or not words:
+                return None
+            break
+        words.append(text)
+        if ended:
+            if whole and k < len(groups) - 1:
+                return None
+            break
+    return title_name(" ".join(words)) if words else None
+
+
+_CUE = re.compile(r"\b(?P<strong>my\s+name\s+is|my\s+name's|call\s+me)\s+(?P<tail>.*)|\b(?:i'm|i\s+am)\s+(?P<weak>.*)",
+                  re.IGNORECASE)
 _SPEAKING = re.compile(r"\bthis\s+is\s+(?P<tail>.*?)\s+speaking\b", re.IGNORECASE)
 _PHONE = re.compile(
     r"^(?:(?:hi|hello|hey|yes|yeah|ok|okay)\s*,?\s+)?(?P<tail>[^\W\d_][\w'\-]*(?:\s+[^\W\d_][\w'\-]*){0,2})\s+(?P<kw>here|speaking)\s*(?:[.,!;:]|$)",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"[^\W\d_][\w'\-]*|\S")
-_STOP_AT = frozenset({"and", "from", "with", "of", "the", "a", "an", "by", "at", "in", "on", "for", "to"})
+# "Hi, this is Maria from accounting": a name the speaker goes on to place, or a PERSON entity
+_THIS_IS = re.compile(r"^(?:(?:hi|hello|hey|yes|yeah|ok|okay|so|and|well)\s*,?\s+)*this\s+is\s+(?P<tail>.*)", re.IGNORECASE)
+_PLACED_BY = frozenset({"from", "with", "at", "of", "in", "calling", "here", "speaking"})
+_SENTENCE = re.compile(r"[^.!?\n|]+(?:[.!?]+|$)|[^\n|]+")
 
 
-def _take_name(tail: str, *, whole: bool = False) -> str | None:
-    """Up to three name words from the start of ``tail``; stop at punctuation or a stop word.
-    None when the first word is not a name word (or, with ``whole``, when any word is not)."""
-    words: list[str] = []
-    for tok in _TOKEN.findall(tail):
-        low = tok.lower()
-        if len(words) == 3 or low in _STOP_AT or not tok[0].isalpha():
-            break
-        if low.endswith("'s"):  # "I'm Alice's sister": not a self-introduction
-            return None
-        if not _name_word(tok):
-            if whole or not words:
-                return None
-            break
-        words.append(tok)
-    if whole and len(words) != len(_TOKEN.findall(tail)):
+def _tokens_in(doc: Doc | Span, base: int, start: int, end: int) -> list[Token]:
+    return [t for t in doc if start <= t.idx - base < end and not t.is_space]
+
+
+def _introduced_by_this_is(tokens: Sequence[Token]) -> str | None:
+    name = _take_name(tokens)
+    if name is None:
         return None
-    return title_name(" ".join(words)) if words else None
+    groups = _words(tokens)
+    n = len(name.split())
+    ended = groups[n - 1][1]
+    following = groups[n][0] if n < len(groups) and groups[n][0] else None
+    if following and not ended and following[0].lower_ in _PLACED_BY:
+        return name
+    if following and ended and following[0].pos_ in ("DET", "PRON"):
+        return None  # "This is Tom, our new hire": someone else, introduced
+    return name if tokens[0].ent_type_ == "PERSON" else None
 
 
-def _sentences(text: str) -> list[str]:
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+|\s+\|\s+", text) if s.strip()]
-
-
-def self_introductions(text: str) -> list[str]:
+def self_introductions(text: str | Span) -> list[str]:
     """Names a speaker gives for themselves, title-cased, in order, without duplicates.
 
-    Patterns: "my name is X", "I'm X", "I am X", "call me X", "this is X speaking", and at the
-    start of a sentence "X here" / "X speaking" (phone style). X is at most three name words and
-    stops at punctuation, "and", "from", "with" and other function words. "I'm fine", "I'm going",
-    "I'm a teacher", "I'm so happy", "I'm not", "I'm here" give nothing (frequent-word stop list).
+    Patterns: "my name is X", "I'm X", "I am X", "call me X", "this is X speaking", at the start
+    of a sentence "X here" / "X speaking" (phone style) and "this is X from ..." (or X a PERSON
+    entity). X is at most three name words (:func:`_name_token`: the shared parse) and stops at
+    punctuation or the first word that is no name ("and", "from", "the new manager"). "I'm fine",
+    "I'm going", "I'm a teacher", "I'm so happy", "I'm not", "I'm here", "this is great" give nothing.
+    ``text`` may be a parsed sentence (a ``Span`` of the shared parse): it is not parsed again.
     """
+    if isinstance(text, str):
+        text = text.translate(_APOSTROPHES)
+        if not re.search(r"\b(?:i'm|i\s+am|name|call|this\s+is|here|speaking)\b", text, re.IGNORECASE):
+            return []  # most sentences hold no cue: no parse
+        doc: Doc | Span = nlp.parse(text)
+        base = 0
+    else:
+        doc, base, text = text, text.start_char, text.text
     found: list[str] = []
-    for sentence in _sentences(text.translate(_APOSTROPHES)):
+    for sm in _SENTENCE.finditer(text):
+        s, sentence = sm.start(), sm.group(0)
+        if not sentence.strip():
+            continue
         names: list[str | None] = []
         for m in _CUE.finditer(sentence):
-            names.append(_take_name(m.group("tail")))
+            strong = m.group("strong") is not None
+            tail = "tail" if strong else "weak"
+            names.append(_take_name(_tokens_in(doc, base, s + m.start(tail), s + len(sentence)), strong=strong))
         for m in _SPEAKING.finditer(sentence):
-            names.append(_take_name(m.group("tail"), whole=True))
-        m = _PHONE.match(sentence)
-        if m:
-            names.append(_take_name(m.group("tail"), whole=True))
+            names.append(_take_name(_tokens_in(doc, base, s + m.start("tail"), s + m.end("tail")), whole=True))
+        lead = len(sentence) - len(sentence.lstrip())
+        if m := _PHONE.match(sentence.lstrip()):
+            names.append(_take_name(_tokens_in(doc, base, s + lead + m.start("tail"), s + lead + m.end("tail")), whole=True))
+        if m := _THIS_IS.match(sentence.lstrip()):
+            tokens = _tokens_in(doc, base, s + lead + m.start("tail"), s + len(sentence))
+            names.append(_introduced_by_this_is(tokens) if tokens else None)
         for name in names:
             if name and name not in found:
                 found.append(name)
@@ -218,31 +237,51 @@ _TRAILING_ROLE = re.compile(
 _INITIAL = re.compile(r"^[A-Z]\.?$")
 
 
+def _tag_word(tok: Token) -> bool:
+    """A word of a name tag: capitalised letters, no screen-furniture word, no stop word, no date,
+    no English adjective or adverb ("Good Morning", "Aptos Narrow"), not ending like an ordinary
+    word ("Agentic Artisans")."""
+    text, low = tok.text, tok.lower_
+    if not (text[0].isupper() and _NAME_WORD.match(text)) or len(text) < 2 or tok.is_stop:
+        return False
+    parts = re.split(r"['\-]", low)
+    if low in UI_WORDS or any(p in UI_WORDS for p in parts if len(parts) > 1 and len(p) > 2):
+        return False
+    if tok.ent_type_ in _NOT_PERSON or low.endswith("'s"):
+        return False
+    return not _english(low, low, ("adj", "adv")) and not _looks_like_word(low, False)
+
+
 def name_tags(lines: Sequence[str]) -> list[str]:
     """Screen lines that read like a person's name tag or caption, title-cased, in order, no duplicates.
 
     A line qualifies when it is 2-3 words, each capitalised (or ALL CAPS) and made of letters,
-    hyphens and apostrophes (a middle initial "F." is allowed), none of them a common English or
-    UI word (:data:`UI_WORDS`). A trailing role in brackets ("Ana Lima (You)", "(Guest)") is dropped.
+    hyphens and apostrophes (a middle initial "F." is allowed), none of them a UI word
+    (:data:`UI_WORDS`), a stop word, a date or an English adjective / adverb, and at least one of
+    them no English word at all, or all of them nouns only (WordNet: "Ana Lima", "John Kennedy";
+    "Fox Mulder" for Mulder; not "Monday Morning", a date). A trailing role in brackets ("Ana Lima
+    (You)", "(Guest)") is dropped.
     """
     out: list[str] = []
     seen: set[str] = set()
     for raw in lines:
         line = _TRAILING_ROLE.sub("", raw.translate(_APOSTROPHES)).strip()
         words = line.split()
-        if not 2 <= len(words) <= 3:
+        if not 2 <= len(words) <= 3 or not all(w[0].isupper() for w in words):
             continue
-        ok = True
-        for k, word in enumerate(words):
-            if 0 < k < len(words) - 1 and _INITIAL.match(word):
-                continue
-            if not (word[0].isupper() and _name_word(word, ui=True)):
-                ok = False
-                break
-        if not ok:
+        inner = [w for k, w in enumerate(words) if not (0 < k < len(words) - 1 and _INITIAL.match(w))]
+        if not all(_NAME_WORD.match(w) for w in inner):
             continue
         name = title_name(" ".join(words))
-        if name.lower() not in seen:
+        if name.lower() in seen:
+            continue
+        # parsed as the name it would be: an ALL CAPS line reads as a sentence of acronyms
+        doc = nlp.parse(name)
+        toks = [t for t in doc if not _INITIAL.match(t.text) and t.text not in ("-", "'", ".")]
+        if not all(_tag_word(t) for t in toks if t.is_alpha or _NAME_WORD.match(t.text)):
+            continue
+        lows = [t.lower_ for t in toks if t.is_alpha]
+        if any(not nlp.in_lexicon(w) for w in lows) or all(not _english(w, w, ("verb",)) for w in lows):
             seen.add(name.lower())
             out.append(name)
     return out
@@ -250,22 +289,21 @@ def name_tags(lines: Sequence[str]) -> list[str]:
 
 def addressed(text: str) -> list[tuple[str, str]]:
     """People a speaker talks to by name ("Thanks, Tom." / "Tom, can you send it?" / "Okay,
-    Sarah, what do you think?"): a vocative, a person's name (a PERSON entity or a proper noun
-    no entity type claims) set off by commas or the sentence's edges. With each name, who it
+    Sarah, what do you think?"): a vocative, a person's name (a proper noun that is a PERSON
+    entity or no other entity, :func:`_name_token`) set off by commas or the sentence's edges. With each name, who it
     most likely belongs to: the ``"next"`` speaker when the sentence asks something or opens
     with the name (the person is called on to answer), else the ``"previous"`` one (thanks,
     agreement: the person just spoke). "I met Tom yesterday" (no commas), "Paris, France"
     (a place) and "Good morning, everyone" (no name) give nothing.
     """
-    from memory import nlp
-
     out: list[tuple[str, str]] = []
     for sent in nlp.parse(text.translate(_APOSTROPHES)).sents:
         words = [t for t in sent if not t.is_space]
         k = 0
         while k < len(words):
             tok = words[k]
-            if tok.pos_ != "PROPN" or tok.ent_type_ not in ("PERSON", ""):
+            # the small model calls some given names NORP ("Thanks a lot, Priya!"); a nationality is an adjective
+            if tok.pos_ != "PROPN" or tok.ent_type_ not in ("PERSON", "NORP", ""):
                 k += 1
                 continue
             end = k
@@ -276,7 +314,11 @@ def addressed(text: str) -> list[tuple[str, str]]:
             greeted = before is not None and before.pos_ == "INTJ" and k == 1  # "Hey Tom, ..."
             set_off = (before is None or before.text == "," or greeted) and (after is None or after.text in (",", ".", "!", "?"))
             name = " ".join(w.text for w in words[k:end + 1])
-            if set_off and (before is not None or after is not None and after.text == ",") and all(_name_word(w) for w in name.split()):
+            run = words[k:end + 1]
+            # a vocative the tagger does not call a PERSON must be no English word ("Hello, World!", "No, Sir.")
+            named = all(_name_token(w) for w in run) and (
+                tok.ent_type_ == "PERSON" or not any(nlp.in_lexicon(w.lower_) for w in run if w.is_alpha))
+            if set_off and (before is not None or after is not None and after.text == ",") and named:
                 asks = sent.text.rstrip().endswith("?")
                 out.append((title_name(name), "next" if asks or before is None else "previous"))
             k = end + 1

@@ -11,7 +11,8 @@ in the project loads a parser or parses numbers and dates of its own.
 - :func:`digits` — spoken numbers as digits (``text2num``'s ``alpha2digit``: "fifteen hours" →
   "15 hours"), so what was said meets what was shown.
 - :func:`when` — a date or time phrase as a datetime (``dateparser``), relative to a base time
-  ("last tuesday", "Aug 9, 2023", "3/13/2022 9:07 AM"); :func:`wall_window` — the wall-clock
+  ("last tuesday", "Aug 9, 2023", "3/13/2022 9:07 AM"); :func:`calendar_word` — the weekday or
+  month a word names ("Tues", "sept"), from the same calendar data; :func:`wall_window` — the wall-clock
   window a question's DATE / TIME entities name ("yesterday afternoon", "at 3 pm today").
 - Answer types: which entity labels answer which kind of question (:data:`ANSWER_LABELS`), and
   :func:`typed_spans` to find them (spaCy's entities, plus the number-like tokens it leaves out:
@@ -113,6 +114,35 @@ def when(text: str, base: dt.datetime | None = None) -> dt.datetime | None:
     if base is not None:
         settings["RELATIVE_BASE"] = base
     return dateparser.parse(text, languages=["en"], settings=settings)
+
+
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+                "october", "november", "december")
+
+
+@lru_cache(maxsize=1)
+def _calendar_words() -> dict[str, tuple[str, str]]:
+    try:
+        from dateparser.data.date_translation_data import en
+    except ImportError as exc:
+        raise NLPUnavailable(f"dateparser is not installed ({exc}); run: {INSTALL}") from None
+    out: dict[str, tuple[str, str]] = {}
+    for kind, names in (("weekday", _WEEKDAY_NAMES), ("month", _MONTH_NAMES)):
+        for name in names:
+            for alias in {name, *(a.lower() for a in en.info[name] if len(a) >= 3)}:
+                out[alias] = (kind, name)
+            if kind == "weekday":
+                out[name + "s"] = (kind, name)  # "on Mondays"
+    return out
+
+
+def calendar_word(word: str) -> tuple[str, str] | None:
+    """("weekday" | "month", the full lowercase name) of a weekday or month name or its
+    abbreviation, from the English calendar words :func:`when` reads (``dateparser``'s: "Tues" ->
+    ("weekday", "tuesday"), "sept" -> ("month", "september"); abbreviations of two letters, "th"
+    or "mo", are none); None for any other word."""
+    return _calendar_words().get(word.lower())
 
 
 # number-like tokens spaCy does not always label: versions (2.7.0), timecodes (01:00:42:11),

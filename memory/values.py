@@ -30,21 +30,17 @@ def _fmt(x: float) -> str:
 
 
 
-_WEEKDAYS = {
-    "monday": "monday", "mon": "monday", "tuesday": "tuesday", "tue": "tuesday", "tues": "tuesday",
-    "wednesday": "wednesday", "wed": "wednesday", "thursday": "thursday", "thu": "thursday",
-    "thur": "thursday", "thurs": "thursday", "friday": "friday", "fri": "friday",
-    "saturday": "saturday", "sunday": "sunday",
-}
-_WEEKDAYS.update({f"{d}s": d for d in list(_WEEKDAYS.values())})
-_MONTHS = {
-    "january": "january", "jan": "january", "february": "february", "feb": "february",
-    "march": "march", "mar": "march", "april": "april", "apr": "april", "may": "may",
-    "june": "june", "jun": "june", "july": "july", "jul": "july", "august": "august",
-    "aug": "august", "september": "september", "sep": "september", "sept": "september",
-    "october": "october", "oct": "october", "november": "november", "nov": "november",
-    "december": "december", "dec": "december",
-}
+def _weekday(word: str) -> str | None:
+    """The full name of a weekday word ("thu", "Tuesdays"); the words are :mod:`memory.nlp`'s."""
+    found = nlp.calendar_word(word)
+    return found[1] if found and found[0] == "weekday" else None
+
+
+def _month(word: str) -> str | None:
+    found = nlp.calendar_word(word)
+    return found[1] if found and found[0] == "month" else None
+
+
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
 
 
@@ -177,8 +173,8 @@ def _when_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
         k = i + 1 if w != "the" else i + 2
         nw = at(k)
         prefix = "next" if low[k - 1] in ("next", "coming", "following") else "this"
-        if nw in _WEEKDAYS:
-            return k + 1 - i, [(1, f"{prefix} {_WEEKDAYS[nw]}")]
+        if day := _weekday(nw):
+            return k + 1 - i, [(1, f"{prefix} {day}")]
         if nw in _PERIODS:
             return k + 1 - i, [(0 if nw not in _DAYPARTS else 5, f"{prefix} {nw}")]
         return None
@@ -186,8 +182,8 @@ def _when_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
         return 2, [(0, "weekend")]
     if w == "weekend":
         return 1, [(0, "weekend")]
-    if w in _WEEKDAYS:
-        return 1, [(1, _WEEKDAYS[w])]
+    if day := _weekday(w):
+        return 1, [(1, day)]
     if w in _DAYPARTS or (w == "the" and at(i + 1) in _DAYPARTS):
         k = i + (w == "the")
         t = _time_unit(low, k, False)
@@ -197,9 +193,9 @@ def _when_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
     if _NUMDATE_RE.match(w):
         return 1, [(3, w)]
     # dates: month [the] day [year] | [the] day [of] month [year] | month [year] | the day
-    if w in _MONTHS:
+    if month := _month(w):
         k = i + 1
-        parts = [(2, _MONTHS[w])]
+        parts = [(2, month)]
         k2 = k + (at(k) == "the")
         d = _day(at(k2)) if at(k2) else None
         if d and (at(k2 + 1) not in _AMOUNT_UNITS):
@@ -215,8 +211,8 @@ def _when_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
     d = _day(at(k))
     if d:
         k2 = k + 1 + (at(k + 1) == "of")
-        if at(k2) in _MONTHS:
-            parts = [(2, _MONTHS[at(k2)]), (3, str(d[0]))]
+        if month := _month(at(k2)):
+            parts = [(2, month), (3, str(d[0]))]
             k2 += 1
             if _year(at(k2)):
                 parts.append((4, at(k2)))

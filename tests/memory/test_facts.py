@@ -212,6 +212,20 @@ def test_different_values(a: str, b: str) -> None:
     assert not same_value(a, b)
 
 
+def test_calendar_words_are_the_date_parsers() -> None:
+    """Weekday and month names come from the calendar data memory.nlp.when reads, abbreviations
+    included; two-letter ones ("th", "mo") and other words are none."""
+    from memory import nlp
+
+    assert nlp.calendar_word("Tues") == ("weekday", "tuesday")
+    assert nlp.calendar_word("thursdays") == ("weekday", "thursday")
+    assert nlp.calendar_word("sept") == ("month", "september")
+    assert nlp.calendar_word("th") is None and nlp.calendar_word("mo") is None and nlp.calendar_word("review") is None
+    assert same_value("Tues at 3 pm", "Tuesday 15:00")
+    assert same_value("Sept 14th", "the 14th of September")
+    assert not same_value("Wed", "Thu")
+
+
 def test_canonical_values() -> None:
     assert canonical_value("Thursday at 3 pm") == "thursday 15:00"
     assert canonical_value("Monday, March 3rd, 2025") == "monday march 3 2025"

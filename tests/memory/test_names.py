@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from memory.names import COMMON_WORDS, addressed, name_tags, self_introductions, title_name
+from memory.names import addressed, name_tags, self_introductions, title_name
 
 
 @pytest.mark.parametrize(
@@ -28,6 +28,17 @@ from memory.names import COMMON_WORDS, addressed, name_tags, self_introductions,
         ("I'm Lin-Manuel Miranda", ["Lin-Manuel Miranda"]),
         ("i'm sean o'brien", ["Sean O'Brien"]),
         ("I'm Alice. My name is Alice. Call me Al!", ["Alice", "Al"]),
+        # paraphrases: a name in lowercase ASR text, after "and", placed after "this is"
+        ("and I'm Tom", ["Tom"]),
+        ("and i'm tom", ["Tom"]),
+        ("Hi, this is Maria from accounting", ["Maria"]),
+        ("this is maria from accounting", ["Maria"]),
+        ("i'm sarah, nice to meet you", ["Sarah"]),
+        ("I'm Priya Raman, the new analyst", ["Priya Raman"]),
+        # given names that are also English words, written as names
+        ("I'm Mark from sales", ["Mark"]),
+        ("I'm Will Turner", ["Will Turner"]),
+        ("My name is Grace.", ["Grace"]),
     ],
 )
 def test_self_introductions(text: str, names: list[str]) -> None:
@@ -44,6 +55,15 @@ def test_self_introductions(text: str, names: list[str]) -> None:
         "Click here.", "Sign in here", "Over here!", "Nobody here", "this is great", "bin blue at f two now",
         "And so my fellow Americans, ask not what your country can do for you, ask what you can do for your country.",
         "",
+        # near-misses: adjectives, verbs, adverbs and nationalities after the cue, in any case
+        "I'm American", "i'm british", "i'm hungry", "i'm done", "i'm back", "i'm new here", "i'm good",
+        "I'm okay", "i'm kidding", "i'm pretty sure", "i'm um yeah", "i'm twenty", "I'm Thursday", "i'm kinda busy",
+        "I'm John's manager", "i am the walrus",
+        # "this is": a thing, or someone else introduced
+        "This is the budget", "This is Excel", "This is Tom, our new hire", "this is really good",
+        # "call me" / "my name is" followed by no name
+        "call me later", "call me crazy", "call me tomorrow", "call me back", "my name is on the list",
+        "Everyone here?", "Look here.",
     ],
 )
 def test_not_self_introductions(text: str) -> None:
@@ -107,12 +127,6 @@ def test_name_tags_on_real_screenshots() -> None:
     assert name_tags(others) == ["Yadong Lu"]
 
 
-def test_stop_list_is_compact_and_lowercase() -> None:
-    assert 300 <= len(COMMON_WORDS) <= 1500
-    assert all(w == w.lower() for w in COMMON_WORDS)
-    assert not {"will", "mark", "grace", "rose", "may", "june", "frank", "bill", "hope", "max"} & COMMON_WORDS
-
-
 @pytest.mark.parametrize("text, expected", [
     ("Thanks, Tom.", [("Tom", "previous")]),
     ("Thank you so much, Maria, that was great.", [("Maria", "previous")]),
@@ -121,6 +135,8 @@ def test_stop_list_is_compact_and_lowercase() -> None:
     ("Tom, can you send the report?", [("Tom", "next")]),
     ("Okay, Sarah, what do you think?", [("Sarah", "next")]),
     ("Hey Tom, got a minute?", [("Tom", "next")]),
+    ("Great, Tom.", [("Tom", "previous")]),
+    ("Thanks a lot, Priya!", [("Priya", "previous")]),
 ])
 def test_a_name_said_to_someone(text: str, expected: list) -> None:  # type: ignore[type-arg]
     assert addressed(text) == expected
@@ -134,6 +150,12 @@ def test_a_name_said_to_someone(text: str, expected: list) -> None:  # type: ign
     "We flew to Berlin, then to Rome.",
     "Hi, I am Tom.",  # a self-introduction, not an address
     "Well, Monday works for me.",
+    "Thanks, everyone.",
+    "Thanks, guys.",
+    "Yes, Monday.",
+    "Okay, team, let's go.",
+    "Hello, World!",  # title-case nouns the tagger calls proper nouns
+    "No, Sir.",
 ])
 def test_a_name_in_a_sentence_is_not_said_to_anyone(text: str) -> None:
     assert addressed(text) == []
