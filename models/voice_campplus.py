@@ -132,11 +132,10 @@ def _network() -> Any:
             self.linear1 = nn.Conv1d(cin, cin // 2, 1)
             self.linear2 = nn.Conv1d(cin // 2, cout, 1)
 
-        def forward(self, x: Any) -> Any:
-            seg = F.avg_pool1d(x, kernel_size=100, stride=100, ceil_mode=True)
-            seg = seg.unsqueeze(-1).expand(*seg.shape, 100).reshape(*seg.shape[:-1], -1)[..., : x.shape[-1]]
-            context = x.mean(-1, keepdim=True) + seg
-            return self.linear_local(x) * torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
+        def forward(self, x: Any) -> Any:  # the mask is one vector per segment, spread over its frames
+            context = x.mean(-1, keepdim=True) + F.avg_pool1d(x, kernel_size=100, stride=100, ceil_mode=True)
+            mask = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
+            return self.linear_local(x) * mask.repeat_interleave(100, dim=-1)[..., : x.shape[-1]]
 
     class DenseLayer(nn.Module):
         def __init__(self, cin: int, dilation: int) -> None:
@@ -238,9 +237,12 @@ def forward_padded(net: Any, feats: Any, lengths: Sequence[int]) -> Any:
         for layer in getattr(xv, name):
             y = layer.nonlinear2(layer.linear1(layer.nonlinear1(x))) * m
             cam = layer.cam_layer
+            # the CAM context (the input's mean plus its 100-frame segment's mean) is one vector per
+            # segment: its mask is computed per segment, then spread over the segment's frames
             seg = F.pad(y, (0, segs * 100 - n)).reshape(*y.shape[:2], segs, 100).sum(-1) / per_seg
-            context = y.sum(-1, keepdim=True) / own + seg.repeat_interleave(100, dim=-1)[..., :n]
-            x = torch.cat([x, cam.linear_local(y) * torch.sigmoid(cam.linear2(F.relu(cam.linear1(context))))], dim=1)
+            context = y.sum(-1, keepdim=True) / own + seg
+            gate = torch.sigmoid(cam.linear2(F.relu(cam.linear1(context))))
+            x = torch.cat([x, cam.linear_local(y) * gate.repeat_interleave(100, dim=-1)[..., :n]], dim=1)
         x = getattr(xv, "transit" + name[-1])(x)
     x = xv.out_nonlinear(x) * m
     mean = x.sum(-1) / own[..., 0]
@@ -285,7 +287,7 @@ class CAMPPlusEncoder(VoiceEncoder):
             for part in _batches([len(w) for w in audios], self.batch_size):
                 feats = [fbank(audios[i]) for i in part]
                 lengths = [len(f) for f in feats]
-                if len(set(lengths)) == 1:
+                if len(set(lengths)) == 1:  # no padding: the plain network (its masks cost ~10 %)
                     vectors = net(torch.from_numpy(np.stack(feats)).to(self.device))
                 else:
                     padded = np.zeros((len(feats), max(lengths), N_MELS), dtype=np.float32)
