@@ -37,3 +37,22 @@ def test_front_end_is_kaldi_fbank() -> None:
     f = fbank(wav)
     assert f.shape == (98, 80)  # 25 ms frames every 10 ms, no padding (snip_edges)
     assert np.allclose(f.mean(axis=0), 0.0, atol=1e-4)  # mean-normalised over time
+
+
+def test_a_batch_of_different_lengths_gives_each_input_its_own_vector(campplus) -> None:  # type: ignore[no-untyped-def]
+    """Pieces of real speech of many lengths (0.1-4 s, some equal, one too short) embedded in one
+    call, batched with padding, give the vectors each gets alone: padding never leaks into a
+    convolution over time, a CAM layer's means or the pooled statistics."""
+    from models.voice_campplus import _batches
+
+    jfk = load(DATA / "speech" / "jfk.flac")
+    cuts = [(0.0, 0.1), (0.3, 1.35), (1.0, 2.05), (2.0, 2.9), (2.0, 6.0), (4.5, 7.0), (5.0, 5.05), (6.0, 9.3),
+            (8.0, 8.7), (3.0, 4.9)]
+    wavs = [jfk[int(a * 16000) : int(b * 16000)] for a, b in cuts]
+    together = campplus.embed_batch(wavs)
+    alone = np.concatenate([campplus.embed_batch([w]) for w in wavs])
+    assert np.abs(together - alone).max() < 1e-4
+    assert not together[6].any() and together[0].any()  # 0.05 s: no voice; 0.1 s: one
+    batches = _batches([len(w) for w in wavs], 32)
+    assert sorted(i for b in batches for i in b) == [i for i, w in enumerate(wavs) if len(w) >= 1600]
+    assert any(len({len(wavs[i]) for i in b}) > 1 for b in batches)  # some batch mixes lengths
