@@ -307,10 +307,12 @@ def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = f
         if named and ":" not in heading.text.rstrip(":"):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
     item_rows = item_rows_of(rows)
-    for row in item_rows:
-        out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))
     blocks = stacked_rows(item_rows)
-    if bar := menu_bar(rows, item_rows, blocks):
+    bar = menu_bar(rows, item_rows, blocks)
+    whole = bool(bar) and len(bar) == len(item_rows[0])  # named once: its items twice would weigh twice in retrieval
+    for row in item_rows:
+        out.append((MENU, bar) if whole and row is item_rows[0] else (f"Row of {row[0].text}", tuple(b.text for b in row)))
+    if bar and not whole:
         out.append((MENU, bar))
     for block in blocks:
         out.append((f"Rows of {block[0][0].text}", tuple(b.text for r in block for b in r)))
