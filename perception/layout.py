@@ -20,7 +20,8 @@ Geometry only, no word lists:
   for the cells that hold a number, a date or a time;
 - **rows of items**: ≥ 3 short boxes on one row (a menu bar, a tab row) → "Row of <first>: N
   items" and its items; rows of items stacked tightly over one width (tabs wrapped over two
-  lines) → "Rows of <first>: N items" too;
+  lines) → "Rows of <first>: N items" too; a box merged across a blank gap in a row of items is
+  split at it, and the top row of items is the "Menu bar" (perception/layout_bar.py);
 - **selected / checked** (needs the pixels): among siblings (one row, or one list), the box whose
   background stands apart from the others' → "Selected: X"; a control glyph left of a box (a
   check box, a radio button): filled → "X: on", empty → "X: off"; coloured buttons among grey
@@ -41,11 +42,12 @@ from dataclasses import dataclass
 from statistics import median
 from typing import Any
 
+from perception.layout_bar import MENU, item_rows_of, menu_bar, split_rows, stacked_rows
 from perception.layout_table import tables_of
 
 LIST_WORD = " lists "  # "<heading> lists a; b; c": the reader's own words for a list (memory.claims reads no claim in it)
 
-LAYOUT_VERSION = 2  # in the keyframes fingerprint: a change here re-reads captures
+LAYOUT_VERSION = 3  # in the keyframes fingerprint: a change here re-reads captures
 NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
 
 _FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")
@@ -297,11 +299,6 @@ def _column_header(col: Sequence[Box]) -> Box | None:
     return first if all(_DIGIT.search(b.text) for b in rest) else None
 
 
-def item_rows_of(rows: Sequence[Sequence[Box]]) -> list[list[Box]]:
-    """Rows of ≥ 3 short boxes (≤ 3 words each): a menu bar, a tab row, a row of buttons."""
-    return [list(r) for r in rows if len(r) >= 3 and all(len(b.text.split()) <= 3 and _WORDS.search(b.text) for b in r)]
-
-
 def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = frozenset()) -> list[tuple[str, tuple[str, ...]]]:
     out = []
     shown = {id(b) for r in rows for b in r}
@@ -310,35 +307,16 @@ def lists_of(rows: Sequence[Sequence[Box]], taken: frozenset[int] | set[int] = f
         if named and ":" not in heading.text.rstrip(":"):
             out.append((heading.text.rstrip(": "), tuple(b.text for b in col)))
     item_rows = item_rows_of(rows)
+    blocks = stacked_rows(item_rows)
+    bar = menu_bar(rows, item_rows, blocks)
+    whole = bool(bar) and len(bar) == len(item_rows[0])  # named once: its items twice would weigh twice in retrieval
     for row in item_rows:
-        out.append((f"Row of {row[0].text}", tuple(b.text for b in row)))
-    for block in stacked_rows(item_rows):
+        out.append((MENU, bar) if whole and row is item_rows[0] else (f"Row of {row[0].text}", tuple(b.text for b in row)))
+    if bar and not whole:
+        out.append((MENU, bar))
+    for block in blocks:
         out.append((f"Rows of {block[0][0].text}", tuple(b.text for r in block for b in r)))
     return out
-
-
-def stacked_rows(item_rows: Sequence[Sequence[Box]]) -> list[list[Sequence[Box]]]:
-    """Rows of items stacked into one block (a dialog's tabs wrapped over two lines): each right
-    under the last (gap under a line height), of one height, spanning the same width (left and
-    right ends within a line height or so) — a menu bar over a toolbar spans another width — and
-    not lined up in columns (a table's rows are)."""
-    blocks: list[list[Sequence[Box]]] = []
-    run: list[Sequence[Box]] = []
-    for row in [*item_rows, []]:
-        last = run[-1] if run else None
-        if row and last is not None:
-            h = median(b.h for b in last)
-            gap = min(b.y0 for b in row) - max(b.y1 for b in last)
-            # a table's rows line their cells up in columns: wrapped tabs do not
-            aligned = sum(any(abs(b.x0 - a.x0) <= 0.5 * h for a in last) for b in row[1:])
-            if 0 <= gap < h and 0.8 <= median(b.h for b in row) / h <= 1.25 and aligned <= 0.5 * (len(row) - 1) \
-                    and abs(row[0].x0 - last[0].x0) <= h and abs(row[-1].x1 - last[-1].x1) <= 1.5 * h:
-                run.append(row)
-                continue
-        if len(run) >= 2:
-            blocks.append(run)
-        run = [row] if row else []
-    return blocks
 
 
 def title_of(rows: Sequence[Sequence[Box]]) -> str:
@@ -396,8 +374,9 @@ def _empty_fields(rows: Sequence[Sequence[Box]], taken: set[int], image: Any) ->
 def read(lines: Sequence[Any], image: Any = None) -> Layout:
     """The layout of one capture's OCR lines; with the pixels (an RGB array), the selected and
     checked state too."""
-    boxes = split_at_controls(boxes_of(lines))
-    rows = rows_of(boxes)
+    read_rows = rows_of(split_at_controls(boxes_of(lines)))
+    rows = split_rows(read_rows, image)  # items merged by the OCR split at their gap
+    boxes = [b for r in rows for b in r]
     pairs, taken = pairs_of(rows)
     pairs += [p for p in tables_of(rows) if p not in pairs]
     lists = lists_of(rows, taken)
@@ -410,4 +389,4 @@ def read(lines: Sequence[Any], image: Any = None) -> Layout:
         pairs += _empty_fields(rows, taken, image)
     listed = {id(b) for _, col in columns_of(rows, taken) for b in col}
     return Layout(tuple(tuple(r) for r in rows), tuple(pairs), tuple(lists), tuple(states),
-                  title_of(rows), tuple(paragraphs_of(rows, listed)))
+                  title_of(read_rows), tuple(paragraphs_of(rows, listed)))  # a split makes no line taller

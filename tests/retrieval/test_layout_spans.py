@@ -398,3 +398,28 @@ def test_a_row_outside_the_block_keeps_its_own_count() -> None:
     # better than the block keeps its count
     assert span("How many buttons were in the row with Help and Cancel?", CHARACTER) == "5"
     assert span("How many tabs were in the row with Shadowing, Transparency and Organizer?", CHARACTER) == "8"
+
+
+# -- the menu bar the layout names (perception/layout_bar.py) is counted by its name -------------
+
+OKULAR = Piece("[Okular - The Okular Handbook] Contents: 7 items | Contents lists Introduction; Basic Usage; "
+               "Okular Advanced Features; The Menubar; Configuring Okular Backends; Configuring Okular; Credits and License | "
+               "Row of File: 8 items | Row of File lists File; Edit; View; Go; Bookmarks; Tools; Settings; Help | "
+               "Row of Show Sidebar: 7 items | Row of Show Sidebar lists Show Sidebar; Browse; Text Selection; Zoom Out; "
+               "Fit Width; Zoom In; Quick Annotations | Menu bar: 8 items | Menu bar lists File; Edit; View; Go; Bookmarks; "
+               "Tools; Settings; Help | 1 | of | 39", "screen")
+
+
+@pytest.mark.parametrize("question", [
+    "How many menus were in Okular's menu bar?",
+    "How many items did the menu bar of the Okular window have?",
+    "How many menus did the menu bar show?",
+])
+def test_the_menu_bar_is_counted(question: str) -> None:
+    assert span(question, OKULAR) == "8"
+
+
+def test_other_lists_beside_the_menu_bar_keep_their_counts() -> None:
+    # near-misses: the contents' chapters and the toolbar's buttons are no menus
+    assert span("How many chapters did the contents list?", OKULAR) == "7"
+    assert span("How many buttons were in the row with Show Sidebar and Browse?", OKULAR) == "7"
