@@ -377,6 +377,7 @@ def _gap_phrase(q: Question, pieces: Sequence[Piece]) -> Found | None:
                       and (t.lemma_.lower() in q_lemmas or t.lower_ in q_words)]
             if len(shared) >= 2:
                 after = [c for c in sent.noun_chunks if c.start > shared[-1] and c.start - shared[-1] <= 3
+                         and c.root.pos_ != "PRON"  # "we", "it" stand for something; they say nothing new
                          and not ({t.lemma_.lower() for t in c if not t.is_stop} & q_lemmas)]
                 if after:
                     return Found(after[0].text, i, line, "the phrase next to the question's own words, in the best sentence")

@@ -304,3 +304,13 @@ def test_how_many_counts_and_never_takes_a_rank() -> None:
     assert span("How many points did they cover?", said("They covered 4 points before lunch.")) == "4 points"
     # near-miss: "First item." ranks an item; it counts none
     assert span("How many items were on the agenda?", said("First item.")) is None
+
+
+def test_the_phrase_next_to_the_questions_words_is_never_a_pronoun() -> None:
+    line = said("From fairest creatures we desire increase, that thereby beauty's rose might never die,")
+    # a verb the sentence does not use ("want" for "desire"): the new phrase after the shared words,
+    # past the pronoun that only stands for the speaker
+    assert span("What do we want from the fairest creatures?", line) == "increase"
+    assert span("What do we wish for from fairest creatures?", line) == "increase"
+    # near-miss: the verb aligns, so its object answers as before
+    assert span("What do we desire from fairest creatures?", line) == "increase"
