@@ -121,8 +121,12 @@ def _keys(t: Token) -> set[str]:
 
 
 def _lemmas(text: str) -> set[str]:
+    """Content lemmas and words of a text, and each pair of adjacent words written as one
+    ("user name" meets the label "Username", "e-mail" meets "Email", "time stamp" "Timestamp")."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    joined = {a + b for a, b in zip(words, words[1:]) if a.isalpha() and b.isalpha()}
     return {k for t in nlp.parse(text) if not t.is_punct and not t.is_stop for k in _keys(t)} | {
-        w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 1}
+        w for w in words if len(w) > 1} | joined
 
 
 def _typed(value: str, wants: str | None) -> bool:

@@ -314,3 +314,12 @@ def test_the_phrase_next_to_the_questions_words_is_never_a_pronoun() -> None:
     assert span("What do we wish for from fairest creatures?", line) == "increase"
     # near-miss: the verb aligns, so its object answers as before
     assert span("What do we desire from fairest creatures?", line) == "increase"
+
+
+def test_a_label_written_as_one_word_meets_the_question_written_as_two() -> None:
+    entry = shown("[KeePassXC - Netflix] Title: Netflix | Username: john.doe@example.com | URL: https://netflix.com")
+    assert span("Which user name did the Netflix entry have?", entry) == "john.doe@example.com"
+    assert span("What was the user name on the Netflix entry?", entry) == "john.doe@example.com"
+    assert span("What was the file name of the export?", shown("Export | Filename: report_q2.pdf | Size: 2 MB")) == "report_q2.pdf"
+    # near-miss: words of the question that are not a label stay apart ("the title of the entry")
+    assert span("What was the title of the entry?", entry) == "Netflix"
