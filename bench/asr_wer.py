@@ -1,7 +1,7 @@
 """Word error rate of the map stage's speech vs the same ASR model run plainly on the whole file.
 
     .venv/bin/python -m bench.asr_wer [--only NAME ...] [--model tiny.en|base|FOLDER] [--out FILE]
-        [--beam N] [--doubt none|LOGPROB]
+        [--beam N] [--doubt none|LOGPROB] [--retry-beam N]
 
 For every real recording with a known transcript in ../shared/data, two transcripts are scored
 against the reference with the same normaliser (openai-whisper's ``EnglishTextNormalizer``):
@@ -210,6 +210,7 @@ def main() -> None:
     parser.add_argument("--beam", type=int, help="the map stage's beam size (default: the ASR's own)")
     parser.add_argument("--doubt", help="the map stage's doubt_logprob: chunks whose greedy pass is under it are decoded "
                         "again with beam 5 ('none': never; default: the ASR's own)")
+    parser.add_argument("--retry-beam", type=int, help="the beam of that second pass (default: the ASR's own)")
     parser.add_argument("--model", default="tiny.en", help="the faster-whisper model of both (a name or a folder); "
                         "the map stage detects the language on a multilingual model, plain is told English")
     args = parser.parse_args()
@@ -226,6 +227,8 @@ def main() -> None:
         extra: dict[str, Any] = {"beam_size": args.beam} if args.beam else {}
         if args.doubt:
             extra["doubt_logprob"] = None if args.doubt == "none" else float(args.doubt)
+        if args.retry_beam:
+            extra["retry_beam"] = args.retry_beam
         m_text, m_s = mapped(rec, work / "cache", model_path=args.model, **extra)
         p_wer, p_e, n = wer(rec.reference, p_text)
         m_wer, m_e, _ = wer(rec.reference, m_text)
