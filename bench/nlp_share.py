@@ -6,10 +6,11 @@ Reads the perceived clips of every video source of ``--store`` from its percepti
 perception is run again), and reduces them, warm (models loaded by a first, unmeasured reduce),
 into a fresh temporary store three ways:
 
-- ``shared``: as indexing does — one parse per text (:func:`memory.nlp.parse` caches), the
+- ``shared``: as indexing does — one parse per text (:func:`memory.nlp.parse` caches; the
+  texts the claims read are parsed ahead in one batch, :func:`memory.nlp.parse_all`), the
   claims and the names read from it;
-- ``fresh``: every caller parses its text again (the parse cache is switched off), the cost
-  the shared parse saves;
+- ``fresh``: every caller parses its text again, one text at a time (the parse cache and the
+  batch switched off), the cost the shared, batched parse saves;
 - ``off``: the NLP layer's work skipped (claims, names, instruction flags and value canonical
   forms return nothing), the reduce stage without it.
 
@@ -77,20 +78,22 @@ class _Meter:
 
 
 # the NLP layer's entry points in the reduce stage: (module, attribute, what it returns when off)
-_ENTRY_POINTS: list[tuple[str, str, Any]] = [
-    ("memory.reduce", "_claims", ()),
-    ("memory.names", "self_introductions", []),
-    ("memory.names", "addressed", []),
-    ("memory.names", "name_tags", []),
-    ("memory.instructions", "flags", ()),
+_ENTRY_POINTS: list[tuple[str, str, Callable[..., Any]]] = [
+    ("memory.reduce", "_claims", lambda said: [() for _ in said]),
+    ("memory.names", "self_introductions", lambda *a, **k: []),
+    ("memory.names", "addressed", lambda *a, **k: []),
+    ("memory.names", "name_tags", lambda *a, **k: []),
+    ("memory.instructions", "flags", lambda *a, **k: ()),
 ]
 
 
 def _clear_caches() -> None:
     from memory import nlp, reduce, values
 
-    for fn in (nlp.parse, nlp.digits, values.canonical_value, reduce._claims):
-        fn.cache_clear()  # type: ignore[attr-defined]
+    nlp.clear_parses()
+    reduce._claimed.clear()
+    for fn in (nlp.digits, values.canonical_value):
+        fn.cache_clear()
 
 
 @contextmanager
@@ -105,15 +108,15 @@ def _mode(mode: str, meter: _Meter) -> Iterator[None]:
         saved.append((obj, name, getattr(obj, name)))
         setattr(obj, name, value)
 
-    for module, name, empty in _ENTRY_POINTS:
+    for module, name, off in _ENTRY_POINTS:
         mod = importlib.import_module(module)
         if mode == "off":
-            patch(mod, name, lambda *a, _empty=empty, **k: _empty)
+            patch(mod, name, off)
         else:
             patch(mod, name, meter.wrap(name, getattr(mod, name)))
     if mode == "fresh":
-        parse = nlp.parse.__wrapped__  # type: ignore[attr-defined]
-        patch(nlp, "parse", parse)
+        patch(nlp, "parse", lambda text: nlp.pipeline()(text))
+        patch(nlp, "parse_all", lambda texts: None)
     try:
         yield
     finally:

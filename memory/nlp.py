@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -75,10 +76,37 @@ def in_lexicon(word: str, pos: str | None = None) -> bool:
     return any(word in words[p] for p in ((pos,) if pos else _POS))
 
 
-@lru_cache(maxsize=8192)
+_PARSES = 8192  # parses kept
+_parsed: dict[str, Doc] = {}  # the cache of parse(), oldest first
+
+
 def parse(text: str) -> Doc:
     """The parse of a text (cached: evidence is read by several questions)."""
-    return pipeline()(text)
+    doc = _parsed.pop(text, None)
+    if doc is None:
+        doc = pipeline()(text)
+    _keep(text, doc)
+    return doc
+
+
+def parse_all(texts: Iterable[str]) -> None:
+    """Parse the texts :func:`parse` has not cached, in one batch (spaCy's ``pipe``: the
+    pipeline's work on many short texts at once costs a fraction of one call per text), into
+    the cache :func:`parse` reads: the same parses, made ahead."""
+    todo = [t for t in dict.fromkeys(texts) if t not in _parsed]
+    for text, doc in zip(todo, pipeline().pipe(todo, batch_size=256)):
+        _keep(text, doc)
+
+
+def clear_parses() -> None:
+    """Empty the cache of :func:`parse`."""
+    _parsed.clear()
+
+
+def _keep(text: str, doc: Doc) -> None:
+    _parsed[text] = doc
+    while len(_parsed) > _PARSES:
+        del _parsed[next(iter(_parsed))]
 
 
 def sentences(text: str) -> list[str]:

@@ -23,7 +23,6 @@ Per source, in time order:
 
 from __future__ import annotations
 
-import functools
 
 import time
 from collections import Counter
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from memory import facts as factlib
+from memory.claims import parse_ahead
 from memory import names as namelib
 from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person, voice_options
 from memory.episodic import Summarize, clip_memory, rollup
@@ -248,13 +248,11 @@ class Reducer:
         """(fact records to write, ids to delete, unchanged fact records)."""
         existing = list(self.store.scroll(Scope(kind="semantic")))
         mentions = [m for r in existing for m in _mentions_of(r) if m.source_id != source_id]
-        for record in episodic:
-            if record.level != "clip":
-                continue
-            for snip in record.snippets:
-                for claim in _claims(snip.text, snip.speaker):
-                    mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
-                                                    _wall(record, snip)))
+        said = [(record, snip) for record in episodic if record.level == "clip" for snip in record.snippets]
+        for (record, snip), claims in zip(said, _claims([(snip.text, snip.speaker) for _, snip in said])):
+            for claim in claims:
+                mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
+                                                _wall(record, snip)))
         return _fact_records(existing, factlib.reconcile(mentions))
 
     # -- forget ------------------------------------------------------------------------------
@@ -313,11 +311,22 @@ class Reducer:
         return len(records)
 
 
-@functools.lru_cache(maxsize=50_000)
-def _claims(text: str, speaker: str | None) -> tuple[factlib.Claim, ...]:
-    """Claims of a sentence, remembered: a source reduced again (a screen day, every pass) holds
-    mostly sentences already parsed."""
-    return tuple(factlib.extract_claims(text, speaker=speaker))
+_CLAIMS_KEPT = 50_000
+_claimed: dict[tuple[str, str | None], tuple[factlib.Claim, ...]] = {}  # oldest first
+
+
+def _claims(said: Sequence[tuple[str, str | None]]) -> list[tuple[factlib.Claim, ...]]:
+    """Claims of each (text, speaker), remembered: a source reduced again (a screen day, every
+    pass) holds mostly sentences already read. The texts not read yet are parsed in one batch
+    first (:func:`memory.claims.parse_ahead`)."""
+    todo = [key for key in dict.fromkeys(said) if key not in _claimed]
+    parse_ahead(text for text, _ in todo)
+    for text, speaker in todo:
+        _claimed[(text, speaker)] = tuple(factlib.extract_claims(text, speaker=speaker))
+    out = [_claimed[key] for key in said]
+    while len(_claimed) > _CLAIMS_KEPT:
+        del _claimed[next(iter(_claimed))]
+    return out
 
 
 def _diarizer(clips: Sequence[ClipObservation]) -> str | None:

@@ -99,6 +99,24 @@ def test_claims_from_real_looking_sentences(text: str, expected: tuple[str, str,
     assert extract_claims(text)[0].text == split_sentences(text)[0]
 
 
+def test_a_batch_parse_gives_the_same_claims_as_one_text_at_a_time() -> None:
+    """The reduce stage parses all of a source's texts in one batch first (claims.parse_ahead):
+    the claims read from those parses are the ones a parse per text gives."""
+    from memory import nlp
+    from memory.claims import parse_ahead
+
+    texts = ["The review was moved to Thursday at 3 p.m. The budget is 120000 dollars! Is it on Monday?",
+             "[Outlook - Inbox] Reminder: the standup is at 9 am | Last modified: 5/29/2020",
+             "My name is Ana Lima and the access code for the lab is four two seven one.",
+             "Hi, I'm Tom.\nThe store opens at 9:00.", "thanks a lot, that was great", "Is the review on Monday?"]
+    one = [extract_claims(t, "S1") for t in texts]
+    nlp.clear_parses()
+    parse_ahead(texts)
+    assert "The store opens at 9:00." in nlp._parsed  # an OCR line, parsed ahead into parse's cache
+    assert [extract_claims(t, "S1") for t in texts] == one
+    assert sum(map(len, one)) >= 5
+
+
 def test_each_sentence_and_clause_gives_its_own_claim() -> None:
     text = "The review was moved to Thursday at 3 p.m. The budget is 120000 dollars! Is it on Monday?"
     assert triples(text) == [("review", "when", "Thursday at 3 pm"), ("budget", "amount", "120000 dollars")]
