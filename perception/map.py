@@ -6,7 +6,7 @@ see ``perception.speech``), speaker turns (clip-local voices: from the clip's vo
 with a diarizer, else GE2E windows over the words), voice segments (the clip's
 speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
 ``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
-stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
+stage of ``perception.local_speakers``, whose reduce stage clusters them over the whole source),
 keyframes (a floor rate plus scene cuts) with OCR on those whose content changed, face tracks,
 visual embeddings of the distinct keyframes, and captions.
 
@@ -40,7 +40,10 @@ from models.base import (
     VoiceEncoder,
 )
 from perception import layout
-from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
+from perception.diarize import clip_speech
+from perception.diarize_options import DiarizeOptions, options_for
+from perception.local_speakers import local_speaker_segments
+from perception.voice_changes import voice_segments
 from perception.clip_signals import caption_request, keyframes_of, missing_files, visual_of
 from perception.video_text import VIDEO_TEXT_VERSION
 from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
