@@ -95,7 +95,8 @@ def _screen_source(entry: Any) -> bool:
 def transcript_doc(agent: Any, source: str, format: str = "json", words: bool = False) -> dict[str, Any]:
     """``format`` json: the timed lines (DESIGN's transcript JSON) and the speaker turns; text /
     srt / vtt / rttm: ``{"source_id", "format", "text", "turns_from"}``."""
-    from memory.transcript import Speakers, source_transcript, to_json, to_rttm, to_srt, to_text, to_vtt
+    from memory.transcript import Speakers, source_transcript
+    from memory.transcript_formats import to_json, to_rttm, to_srt, to_text, to_vtt
 
     if format not in ("json", "text", "srt", "vtt", "rttm"):
         raise SettingsError(f"format {format!r}: use json, text, srt, vtt or rttm")

@@ -186,7 +186,8 @@ def plain(asr_path: Path, recording: Recording, language: str | None = "en") -> 
 def mapped(recording: Recording, store: Path, **asr_options: Any) -> tuple[str, float]:
     import models
     from perception.decode import probe
-    from perception.map import PerceptionOptions, Perceiver
+    from perception.map import Perceiver
+    from perception.map_settings import PerceptionOptions
 
     asr = models.create("asr", "faster-whisper", threads=2, **asr_options)
     perceiver = Perceiver(PerceptionOptions(ocr=False), asr, None)

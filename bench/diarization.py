@@ -42,20 +42,12 @@ from bench.der import DER, Turn, der, jer, read_rttm, read_uem
 from models.base import FloatArray, VoiceEncoder
 from perception.records import VoiceSegment
 from models.segmentation_pyannote import Segmentation
-from perception.diarize import (
-    DiarizeOptions,
-    Span,
-    cluster_segments,
-    diarize,
-    local_speaker_segments,
-    speaker_turns_of,
-    options_for,
-    segmented_speech,
-    speaker_turns,
-    speech_intervals,
-    voice_segments,
-    with_overlap,
-)
+from perception.diarize import diarize, speaker_turns, speaker_turns_of, with_overlap
+from perception.diarize_options import DiarizeOptions, Span, options_for
+from perception.local_speakers import local_speaker_segments
+from perception.speaker_clusters import cluster_segments
+from perception.speech_regions import segmented_speech, speech_intervals
+from perception.voice_changes import voice_segments
 
 RATE = 16000
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -362,19 +354,19 @@ def speakers_heard(recs: list[Recording], encoder: VoiceEncoder, options: Diariz
     overlapped speech, and in the voice segments it has the most of (how many of those vote:
     at least ``min_duration``), the clusters those segments end in, and the cosine distance
     from its segments' mean vector to the nearest cluster holding none of them."""
-    from perception.diarize import _normalise
+    from perception.speaker_clusters import normalise
 
     for rec in recs:
         segs, overlap = segments_of(rec, encoder, options, segmenter)
         labels = np.array(cluster_segments(segs, options))
-        x = _normalise(np.array([s.embedding for s in segs], dtype=np.float32)) if segs else np.zeros((0, 1))
+        x = normalise(np.array([s.embedding for s in segs], dtype=np.float32)) if segs else np.zeros((0, 1))
         dur = np.array([s.end - s.start for s in segs])
 
         def share(a: float, b: float, who: str) -> float:
             return sum(max(0.0, min(b, e) - max(a, s)) for s, e, k in rec.turns if k == who)
 
         owner = [max({k for *_, k in rec.turns}, key=lambda k: share(s.start, s.end, k)) for s in segs]
-        cents = {int(c): _normalise((x[labels == c] * dur[labels == c, None]).sum(0)[None, :])[0] for c in set(labels.tolist())}
+        cents = {int(c): normalise((x[labels == c] * dur[labels == c, None]).sum(0)[None, :])[0] for c in set(labels.tolist())}
         print(f"\n{rec.name}: {len(set(rec_k for *_, rec_k in rec.turns))} speakers, {len(cents)} found; {len(segs)} segments")
         for who in sorted({k for *_, k in rec.turns}):
             mine = [i for i, o in enumerate(owner) if o == who and share(segs[i].start, segs[i].end, who) > 0]
@@ -383,7 +375,7 @@ def speakers_heard(recs: list[Recording], encoder: VoiceEncoder, options: Diariz
             landed = sorted({int(labels[i]) for i in mine})
             far = ""
             if mine:
-                mean = _normalise((x[mine] * dur[mine, None]).sum(0)[None, :])[0]
+                mean = normalise((x[mine] * dur[mine, None]).sum(0)[None, :])[0]
                 others = [c for c in cents if c not in landed]
                 far = f"  nearest other cluster {min((1 - float(mean @ cents[c]) for c in others), default=float('nan')):.2f}"
             print(f"  {who:12s} said {said:5.1f} s, overlapped {over:4.1f} s; segments {len(mine):2d} "

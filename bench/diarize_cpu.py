@@ -31,7 +31,9 @@ def main() -> None:
     import models.voice_campplus as campplus
     from bench.diarization import load_audio
     from models.segmentation_pyannote import Segmentation
-    from perception.diarize import clip_speech, options_for, voice_segments
+    from perception.diarize import clip_speech
+    from perception.diarize_options import options_for
+    from perception.voice_changes import voice_segments
 
     torch.set_num_threads(1)
     clips = sorted(GRID.glob("*.mpg"))

@@ -41,7 +41,8 @@ from memory.episodic import Summarize, clip_memory, rollup
 from memory.records import MemoryRecord, Snippet
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder
-from perception.diarize import CALIBRATED, DiarizeOptions, speaker_turns_of
+from perception.diarize import speaker_turns_of
+from perception.diarize_options import CALIBRATED, DiarizeOptions
 from perception.records import ClipObservation, SpeakerTurn, VoiceSegment, on_screen
 from perception.voices import words_by_speaker
 

@@ -10,7 +10,8 @@ from typing import Any
 import models
 from models.errors import ModelError, ModelLoadError, ModelNotInstalled
 from models.base import ASR, LLM, OCR, Captioner, FaceEncoder, ImageEmbedder, VoiceEncoder
-from perception.map import Perceiver, PerceptionOptions
+from perception.map import Perceiver
+from perception.map_settings import PerceptionOptions
 
 from mmagent.settings import Settings
 

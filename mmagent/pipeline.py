@@ -22,7 +22,8 @@ from models.base import LLM, CachedTextEmbedder, TextEmbedder
 from models.errors import ModelError
 from perception.decode import probe, source_id_for
 from perception.errors import EmptyMedia
-from perception.map import Perceiver, caption_request
+from perception.clip_signals import caption_request
+from perception.map import Perceiver
 from perception.records import ClipObservation
 from perception.screens import folder_source_id, list_captures, screen_clips, screens_source_id
 from retrieval.answer import Retriever

@@ -10,7 +10,7 @@ Over a 10 s window of 16 kHz audio it gives, every 16.875 ms, the log-probabilit
 speakers are the window's own (speaker 1 of one window is not speaker 1 of the next). This
 project reads from it how many people speak in each frame: speech where one or more does,
 overlapped speech where two do (:func:`speaker_count`), and, per window, where each local speaker
-speaks (:func:`local_speakers`: ``perception.diarize`` embeds each and links them across windows).
+speaks (:func:`local_speakers`: ``perception.local_speakers`` embeds each and links them across windows).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Imports only :mod:`models`. Decoding streams the source once; no step holds a wh
 
 from perception.decode import MediaInfo, probe, source_id_for
 from perception.errors import MediaError, PerceptionError
-from perception.map import PerceptionOptions, Perceiver
+from perception.map import Perceiver
+from perception.map_settings import PerceptionOptions
 from perception.records import ClipObservation, Keyframe, OcrLine
 
 __all__ = [

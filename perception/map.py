@@ -6,26 +6,23 @@ see ``perception.speech``), speaker turns (clip-local voices: from the clip's vo
 with a diarizer, else GE2E windows over the words), voice segments (the clip's
 speech as the VAD hears it, with or without words, cut at speaker changes and embedded; with
 ``local_speakers``, each local speaker of the segmentation model's 10 s windows embedded: the map
-stage of ``perception.diarize``, whose reduce stage clusters them over the whole source),
+stage of ``perception.local_speakers``, whose reduce stage clusters them over the whole source),
 keyframes (a floor rate plus scene cuts) with OCR on those whose content changed, face tracks,
 visual embeddings of the distinct keyframes, and captions.
 
 Every clip is decoded and computed on its own, so clips can run in any order, in any number of
 processes or machines, and a run resumed after a kill gives exactly what an uninterrupted one
 gives. Each clip's JSON is written atomically under ``cache_dir`` with one fingerprint per signal
-(the models and options that produced it, chained through the signals it depends on): a changed
-setting recomputes only the signals it affects, and decodes only the streams those need.
+(the models and options that produced it, chained through the signals it depends on:
+``perception.map_settings``; the files: ``perception.clip_cache``): a changed setting recomputes
+only the signals it affects, and decodes only the streams those need.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,55 +36,24 @@ from models.base import (
     Segment,
     VoiceEncoder,
 )
-from perception import layout
-from perception.diarize import DiarizeOptions, clip_speech, local_speaker_segments, options_for, voice_segments
-from perception.clip_signals import caption_request, keyframes_of, missing_files, visual_of
-from perception.video_text import VIDEO_TEXT_VERSION
-from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, SceneOptions, Span, clip_audio, clip_spans
+from perception.clip_cache import CachedClip, read_clip, write_clip
+from perception.clip_signals import caption_request, keyframes_of, visual_of
+from perception.decode import FRAME_BACKENDS, ClipMedia, MediaInfo, Span, clip_audio, clip_spans
+from perception.diarize import clip_speech
+from perception.diarize_options import options_for
 from perception.errors import CorruptMedia
-from perception.faces import FaceOptions, face_tracks
-from perception.keyframes import ChangeOptions
-from perception.secrets import REDACTION_VERSION, redact_segments
-from perception.speech import CutOptions, owned, stretch
-from perception.records import SCHEMA_VERSION, ClipObservation, Keyframe, VisualVector
-from perception.voices import VoiceOptions, diarized_turns, speaker_turns
+from perception.faces import face_tracks
+from perception.local_speakers import local_speaker_segments
+from perception.map_settings import PerceptionOptions, digest, signal_fingerprints
+from perception.records import ClipObservation, Keyframe, VisualVector
+from perception.secrets import redact_segments
+from perception.speech import owned, stretch
+from perception.voice_changes import voice_segments
+from perception.voices import diarized_turns, speaker_turns
 
-log = logging.getLogger(__name__)
 
-SPEECH_VERSION = 8  # 8: chunks the greedy pass doubts (mean log-probability under -0.4) decoded again with beam 5; 7: words heard over music are marked (Segment.sound); 2: each ASR group heard as one stretch between cuts at pauses; 3: silence rule, loops kept once; 4: audio clipped to full scale as 16-bit PCM holds it; 5: 0.2 s of a pause of 0.8 s or more kept between speech regions joined in an ASR chunk, loops with stray words; 6: singing and speech over music VAD missed
-KEYFRAMES_VERSION = 2  # 2: the last frame before a scene cut is read (with exact cuts, SceneOptions.exact)
-FACES_VERSION = 3  # 3: a frame with no tile changed since the last detection reuses its faces; 2: tracks keep their sighting times
-TURNS_VERSION = 2  # 2: with a diarizer, a clip's turns come from its own voice segments (no GE2E windows)
-DIARIZE_VERSION = 4  # 1: the voice segments' own changes (the encoder and its options are hashed apart); 2: over the VAD's speech, not the ASR's words; 3: over the segmentation model's speech less its overlaps, which are kept; 4: with the segmentation model, each of its windows' local speakers embedded (pyannote's recipe)
-SIGNALS = ("speech", "turns", "voice_segments", "keyframes", "faces", "visual", "captions")
 _OPTIONAL_FIELDS = ("turns", "voice_segments", "faces", "visual", "captions")  # signals that are also observation fields
 _FRAME_SIGNALS = {"keyframes", "faces"}
-
-
-@dataclass(frozen=True)
-class PerceptionOptions:
-    clip_seconds: float = 30.0
-    asr_group: int = 4  # consecutive clips whose speech is transcribed together (see Perceiver.groups)
-    keyframe_interval: float = 2.0  # the floor rate; scene cuts add keyframes between
-    asr_pad: float = 1.0  # seconds of audio either side of a clip for its speaker turns
-    ocr: bool = True
-    frame_max_side: int = 1280
-    save_keyframes: bool = True
-    keyframe_jpeg_side: int = 640
-    decoder: str = "pyav"
-    scene: SceneOptions | None = field(default_factory=SceneOptions)
-    distinct_tiles: float = 0.25  # a keyframe is kept (saved, embedded) when this share of tiles changed
-    caption_frames: int = 4  # keyframes given to a captioner that looks at images
-    change: ChangeOptions = field(default_factory=ChangeOptions)
-    voices: VoiceOptions = field(default_factory=VoiceOptions)
-    diarize: DiarizeOptions | None = None  # None: the diarizer's calibrated options (``options_for``)
-    cuts: CutOptions = field(default_factory=CutOptions)  # where one ASR group's audio ends and the next one's starts
-    faces: FaceOptions = field(default_factory=FaceOptions)
-
-
-def _hash(*parts: Any) -> str:
-    blob = json.dumps(parts, sort_keys=True, default=str).encode()
-    return hashlib.sha256(blob).hexdigest()[:12]
 
 
 ProgressFn = Callable[[int, int], None]
@@ -99,20 +65,13 @@ class _Clip:
 
     index: int
     span: Span
-    cached: _Cached | None
+    cached: CachedClip | None
     todo: set[str]
     old: ClipObservation | None
     until: float
     media: ClipMedia | None
     given: bool  # decoded upstream, every stream its signals need
     segments: tuple[Segment, ...] = ()
-
-
-@dataclass
-class _Cached:
-    observation: ClipObservation
-    signals: dict[str, str]
-    until: float
 
 
 class Perceiver:
@@ -145,40 +104,13 @@ class Perceiver:
         self.diarized_turns = self.diarize_options is not None
         self.audio_signals = {"speech", "voice_segments"} | (set() if self.diarized_turns else {"turns"})
         self.timings: dict[str, float] = {}  # seconds per stage, summed over the clips computed here
-        self.signals = self._signal_fingerprints()
-
-    def _signal_fingerprints(self) -> dict[str, str]:
-        o = self.options
-        base = (SCHEMA_VERSION, o.clip_seconds)
-        fps = {"speech": _hash(base, "speech", SPEECH_VERSION, REDACTION_VERSION, self.asr.model_id, o.asr_group, asdict(o.cuts))}
-        frames = _hash(base, "frames", o.keyframe_interval, o.frame_max_side, asdict(o.scene) if o.scene else None)
-        fps["keyframes"] = _hash(
-            frames, "keyframes", KEYFRAMES_VERSION, REDACTION_VERSION, layout.LAYOUT_VERSION, VIDEO_TEXT_VERSION, self.ocr.model_id if self.ocr else None, asdict(o.change), o.distinct_tiles,
-            o.save_keyframes, o.keyframe_jpeg_side,
-        )
-        if self.diarizer is not None and self.diarize_options is not None:
-            fps["voice_segments"] = _hash(
-                fps["speech"], "voice_segments", DIARIZE_VERSION, self.diarizer.model_id,
-                asdict(self.diarize_options), self.segmenter.model_id if self.segmenter is not None else "silero-vad",
-            )
-        if self.voice is not None and self.diarized_turns:
-            fps["turns"] = _hash(fps["voice_segments"], "turns", TURNS_VERSION)
-        elif self.voice is not None:
-            fps["turns"] = _hash(fps["speech"], "turns", self.voice.model_id, asdict(o.voices))
-        if self.face is not None:
-            fps["faces"] = _hash(frames, "faces", FACES_VERSION, self.face.model_id, asdict(o.faces))
-        if self.image is not None:
-            fps["visual"] = _hash(fps["keyframes"], "visual", self.image.model_id)
-        if self.captioner is not None:
-            # captions read the turns, not the voice segments (with a diarizer the turns do)
-            shown = sorted((k, v) for k, v in fps.items() if k != "voice_segments")
-            fps["captions"] = _hash(shown, "captions", self.captioner.model_id, o.caption_frames)
-        return fps
+        self.signals = signal_fingerprints(options, asr, self.ocr, voice, face, image, captioner, diarizer, self.segmenter,
+                                           self.diarize_options, self.diarized_turns)
 
     @property
     def fingerprint(self) -> str:
         """One hash of every signal's fingerprint: what the store records per source."""
-        return _hash(sorted(self.signals.items()))
+        return digest(sorted(self.signals.items()))
 
     def cache_dir(self, root: Path, source_id: str) -> Path:
         """Clips are cut the same way for every setting but ``clip_seconds``: one folder each."""
@@ -383,10 +315,7 @@ class Perceiver:
             source_id, index, span[0], span[1], segments, keyframes, self._producer(), turns=turns,
             faces=faces, visual=visual, captions=captions, voice_segments=segs, overlaps=overlaps,
         )
-        _save_atomic(
-            self._clip_file(cache_dir, index),
-            {"signals": self.signals, "until": round(until, 3), "observation": observation.to_json()},
-        )
+        write_clip(cache_dir, index, self.signals, until, observation)
         st.media = None  # the frames: a group's clips are not all held at once
         return observation
 
@@ -418,24 +347,10 @@ class Perceiver:
     def _timer(self, stage: str) -> _Timer:
         return _Timer(self.timings, stage)
 
-    def _clip_file(self, cache_dir: Path, index: int) -> Path:
-        return cache_dir / f"clip_{index:05d}.json"
-
-    def _load(self, cache_dir: Path, index: int, complete: bool) -> _Cached | None:
+    def _load(self, cache_dir: Path, index: int, complete: bool) -> CachedClip | None:
         """The cached clip; with ``complete``, only when every signal matches these settings."""
-        path = self._clip_file(cache_dir, index)
-        if not path.is_file():
-            return None
-        try:
-            data = json.loads(path.read_text())
-            cached = _Cached(ClipObservation.from_json(data["observation"]), dict(data["signals"]), float(data["until"]))
-        except (ValueError, KeyError, TypeError) as exc:  # a partial or older file: recompute it
-            log.warning("ignoring unreadable cached clip %s (%s)", path, exc)
-            return None
-        if (missing := missing_files(cached.observation, cache_dir)) is not None:
-            # the clip's JSON is written after its pictures: one gone means the cache was cut short
-            # (a delete killed half way): recompute the clip rather than cite pictures that are not there
-            log.warning("ignoring cached clip %s: its picture %s is gone", path, missing)
+        cached = read_clip(cache_dir, index)
+        if cached is None:
             return None
         if complete:
             if any(cached.signals.get(k) != v for k, v in self.signals.items()):
@@ -501,9 +416,3 @@ class _Timer:
     def __exit__(self, *exc: object) -> None:
         self.into[self.stage] = self.into.get(self.stage, 0.0) + time.perf_counter() - self.began
 
-
-def _save_atomic(path: Path, data: dict) -> None:  # type: ignore[type-arg]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)

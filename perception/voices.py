@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.base import FloatArray, Segment, VoiceEncoder, Word
-from perception.diarize import DiarizeOptions, speaker_turns_of
+from perception.diarize import speaker_turns_of
+from perception.diarize_options import DiarizeOptions
 from perception.records import SpeakerTurn, VoiceSegment
 
 

@@ -18,6 +18,7 @@ from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State, shows
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
+from retrieval.span_evidence import piece_of, said_near, span_pool, speaker_stretch
 
 if TYPE_CHECKING:
     from retrieval.tools import MemoryTools
@@ -158,12 +159,12 @@ class AnswerStep:
         if q.order:
             close = [s for s in relevant if s.relevance >= relevant[0].relevance - o.order_margin]
             if q.within:  # "the last line of the poem": the order runs inside the stretch of the best match
-                close = _stretch(relevant[0], close, state.ranked)
+                close = speaker_stretch(relevant[0], close, state.ranked)
                 kind = "screen" if q.shown and not q.said else "speech"
                 lines = [s for s in ranked if s.snippet.modality == kind]
                 if q.gap.focus_head in TEXT_NOUNS and lines:  # ... and its line is any line, whatever it says
                     best = next(s for s in relevant if s in lines) if any(s in lines for s in relevant) else lines[0]
-                    close = _stretch(best, lines, state.ranked)
+                    close = speaker_stretch(best, lines, state.ranked)
             order = {e.source_id: e.seq for e in self.tools.store.sources()}
             close.sort(key=lambda s: (order.get(s.hit.record.source_id, 0), s.snippet.start))
             pick = close[0] if q.order == "first" else close[-1]
@@ -197,13 +198,13 @@ class AnswerStep:
         pool = span_pool(q, chosen, close, self.options.span_pieces)
         said_around: list[Scored] = []
         if q.wants == "number" and q.gap.unit and pool:  # "how many hours tomorrow": the lines said around the best one
-            said_around = _around(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
+            said_around = said_near(pool[0], [s for s in around if s not in pool], self.options.number_window)[: self.options.span_pieces]
             pool += said_around
         # cited evidence far below the best (more than the span margin) answers only with the value
         # beside the label the question names: a sentence that scores half as well must not answer
         # with a mere entity of the asked type because the best one holds none (unless it shows
         # every name the question gives: then it is the one about them)
-        pieces = [replace(_piece(s), far=not (s is pool[0] or s.relevance >= near or s in said_around
+        pieces = [replace(piece_of(s), far=not (s is pool[0] or s.relevance >= near or s in said_around
                                               or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)))
                   for s in pool]
         found = spans.find(q, pieces)
@@ -342,76 +343,3 @@ class AnswerStep:
         text = f"{n} time{'s' if n != 1 else ''} (at {times}{', …' if n > 6 else ''})."
         return Answer(text, tuple(m.evidence() for m in moments[:10]), 0, "counted",
                       f"counted distinct moments whose words match '{q.topic}'")
-
-
-def _stretch(best: Scored, among: Sequence[Scored], collected: Sequence[Scored]) -> list[Scored]:
-    """The snippets of ``among`` inside the stretch of the recording ``best`` belongs to: the
-    time its speaker spoke, joined with every speaker who said something inside it (and then
-    all they said), until no other did — a reading is one voice, a conversation the voices
-    taking turns in it — so "the last line of the poem" is not the last close line of a song
-    sung after it. A voice heard before and after the stretch but never in it does not join.
-    A best match no one said (a screen line): no stretch is known, and all of ``among`` is kept."""
-    src = best.hit.record.source_id
-    said: dict[str, list[tuple[float, float]]] = {}
-    for s in collected:
-        if s.snippet.speaker and s.hit.record.source_id == src:
-            said.setdefault(s.snippet.speaker, []).append((s.snippet.start, s.snippet.end))
-    if best.snippet.speaker not in said:
-        return list(among)
-    mine = said.pop(best.snippet.speaker or "")
-    lo, hi = min(a for a, _ in mine), max(b for _, b in mine)
-    joined = True
-    while joined:
-        voices = [v for v, turns in said.items() if any(a < hi and b > lo for a, b in turns)]
-        joined = bool(voices)
-        for v in voices:
-            turns = said.pop(v)
-            lo, hi = min(lo, *(a for a, _ in turns)), max(hi, *(b for _, b in turns))
-    inside = [s for s in among if s.hit.record.source_id == src and s.snippet.start >= lo - 0.01 and s.snippet.end <= hi + 0.01]
-    return inside or list(among)
-
-
-def _around(best: Scored, others: Sequence[Scored], window: float) -> list[Scored]:
-    """What was said within ``window`` seconds of ``best`` in its source, nearest first."""
-    src, t = best.hit.record.source_id, best.snippet.start
-    near = [s for s in others if s.snippet.modality == "speech" and s.hit.record.source_id == src
-            and abs(s.snippet.start - t) <= window]
-    return sorted(near, key=lambda s: abs(s.snippet.start - t))
-
-
-def _piece(s: Scored) -> spans.Piece:
-    """A snippet as the span finder reads it: a screen block with the other blocks of the same
-    capture (a label and its value can fall into two blocks), speech as said."""
-    snip = s.snippet
-    attrs = getattr(snip, "attrs", None) or {}
-    if snip.modality != "screen":
-        return spans.Piece(snip.text, snip.modality, snip.speaker, attrs)
-    blocks = [x.text for x in s.hit.record.snippets
-              if x.modality == "screen" and x.start == snip.start and x.image == snip.image] or [snip.text]
-    title = ""
-    lines: list[str] = []
-    for block in blocks:
-        head, body = spans.split_title(block)
-        title = title or head
-        lines.extend(body)
-    return spans.Piece((f"[{title}] " if title else "") + " | ".join(lines), "screen", None, attrs)
-
-
-def span_pool(q: Question, chosen: Sequence[Scored], close: Sequence[Scored], size: int) -> list[Scored]:
-    """The snippets the span finder reads: the chosen evidence, then the close ones. Another block
-    of a capture already in the pool takes no place (the finder reads a capture whole, so it is
-    the same piece again: a second block of the entry list must not crowd out the welcome
-    screen); the captures that show every name the question gives take the free places first."""
-    seen = {(s.snippet.image, s.snippet.start) for s in chosen if s.snippet.modality == "screen"}
-    fresh: list[Scored] = []
-    for s in close:
-        if s.snippet.modality == "screen":
-            key = (s.snippet.image, s.snippet.start)
-            if key in seen:
-                continue
-            seen.add(key)
-        fresh.append(s)
-    if q.key_terms:
-        fresh.sort(key=lambda s: not (s.snippet.modality == "screen" and all(shows(t, s.snippet.text) for t in q.key_terms)))
-    return [*chosen, *fresh][:size]
-

@@ -139,10 +139,10 @@ def test_local_speaker_recipe_through_the_cli(capsys, tmp_path, data_dir, monkey
     path finds 4 too, offline 5), each turn has a speaker entity, and the words have voices."""
     from dataclasses import replace
 
-    import perception.diarize as diarize
+    import perception.diarize_options as diarize_options
 
-    for key, options in list(diarize.CALIBRATED.items()):
-        monkeypatch.setitem(diarize.CALIBRATED, key, replace(options, local_speakers=True, seg_step=2.5))  # its figures' step
+    for key, options in list(diarize_options.CALIBRATED.items()):
+        monkeypatch.setitem(diarize_options.CALIBRATED, key, replace(options, local_speakers=True, seg_step=2.5))  # its figures' step
     path = data_dir.joinpath(*REFERENCE, "ami_tst00.wav")
     store = tmp_path / "store"
     assert main(["index", str(path), "--store", str(store)]) == 0

@@ -87,7 +87,8 @@ def test_a_killed_run_resumes_with_the_missing_clips_only(grid_minute, tmp_path)
 def test_a_changed_setting_recomputes_only_what_it_affects(asr, grid_video, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import models
     from perception.decode import probe
-    from perception.map import PerceptionOptions, Perceiver
+    from perception.map import Perceiver
+    from perception.map_settings import PerceptionOptions
 
     path, _ = grid_video
     info = probe(path)

@@ -19,14 +19,10 @@ from memory.transcript import (
     join_words,
     line_cues,
     diarized_turns,
-    to_json,
-    to_rttm,
-    to_srt,
-    to_text,
-    to_vtt,
     transcript_lines,
     word_turns,
 )
+from memory.transcript_formats import to_json, to_rttm, to_srt, to_text, to_vtt
 
 
 def words_of(text: str, start: float = 0.0, step: float = 0.35, pauses: dict[int, float] | None = None) -> list[TimedWord]:

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from bench.der import der
-from perception.diarize import DiarizeOptions, cluster_segments, diarize
+from perception.diarize import diarize
+from perception.diarize_options import DiarizeOptions
+from perception.speaker_clusters import cluster_segments
 from perception.records import VoiceSegment
 from tests.conftest import DATA, need
 
@@ -190,7 +192,7 @@ def test_segmentation_finds_the_reference_speech_and_its_overlap(segmenter) -> N
     excerpts: its speech covers the reference speech, and its overlapped speech is where two
     reference speakers talk at once (trn08: 16 % of its frames)."""
     from bench.der import read_rttm
-    from perception.diarize import segmented_speech
+    from perception.speech_regions import segmented_speech
 
     def share(spans: list[tuple[float, float]], of: list[tuple[float, float]]) -> float:
         total = sum(b - a for a, b in of)
@@ -248,7 +250,7 @@ def test_local_speakers_of_one_window_stay_apart_and_link_across_windows() -> No
     """Cannot-link: two local speakers of one window are two people even when their vectors
     are alike enough to merge (a voice and its twin); the same vectors in different windows
     are one speaker (near-miss)."""
-    from perception.diarize import cluster_local
+    from perception.local_speakers import cluster_local
 
     rng = np.random.default_rng(4)
     a = _normalise_rows(rng.normal(size=(1, 64)))[0]
@@ -278,7 +280,7 @@ def test_local_speakers_of_one_window_stay_apart_and_link_across_windows() -> No
 def test_local_turns_take_each_frame_from_the_windows_that_hear_it() -> None:
     """Reconstruction: where windows disagree, the speaker most windows hear wins; in
     overlapped speech the two most heard speak; a speaker no window hears at a frame never gets it."""
-    from perception.diarize import local_turns
+    from perception.local_speakers import local_turns
 
     v = np.eye(4)
     records = [

@@ -11,7 +11,9 @@ from dataclasses import replace
 import pytest
 
 from perception.decode import clip_audio, probe
-from perception.map import Perceiver, PerceptionOptions, caption_request
+from perception.clip_signals import caption_request
+from perception.map import Perceiver
+from perception.map_settings import PerceptionOptions
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,8 @@ from bench.asr_wer import wer
 from perception.decode import probe, source_id_for
 from perception.errors import CorruptMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature
-from perception.map import PerceptionOptions, Perceiver
+from perception.map import Perceiver
+from perception.map_settings import PerceptionOptions
 from perception.records import ClipObservation
 
 

