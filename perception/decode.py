@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -319,7 +318,6 @@ def clip_frames_pyav(
             return [], frozenset(), 0.0
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        stream.thread_count = _decode_threads()
         offset = _container_offset(container)
         fps = float(stream.average_rate) if stream.average_rate else 25.0
         if span[0] > 0 and stream.time_base:
@@ -331,16 +329,6 @@ def clip_frames_pyav(
         got = _read_frames(path, container, stream, offset, fps, span, interval, max_side, scene, False)
         assert got is not None
         return got
-
-
-def _decode_threads() -> int:
-    """Threads of a video decoder: the process's share of the cores when the runner set one
-    (``torch.set_num_threads``: a perception worker's share, one per worker on a CPU), else
-    FFmpeg's own choice (0). A worker that decodes on more threads than its share competes with
-    the other workers for the same cores and spends ≈ 15 % more CPU on decoding (frame threads'
-    hand-offs); the frames are bit-exact either way."""
-    torch = sys.modules.get("torch")
-    return int(torch.get_num_threads()) if torch is not None else 0
 
 
 def _read_frames(  # type: ignore[no-untyped-def]
@@ -452,7 +440,7 @@ def clip_frames_decord(
 
         raise ModelNotInstalled("decord==0.6.0", "decoder") from None
     try:
-        reader = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=_decode_threads())
+        reader = decord.VideoReader(str(path), ctx=decord.cpu(0))
     except decord.DECORDError as exc:
         raise CorruptMedia(path, f"decord cannot read it ({exc})") from None
     if len(reader) == 0:
@@ -462,7 +450,7 @@ def clip_frames_decord(
     h0, w0 = reader[0].shape[:2]
     w, h = _fit(w0, h0, max_side)
     if (w, h) != (w0, h0):
-        reader = decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h, num_threads=_decode_threads())
+        reader = decord.VideoReader(str(path), ctx=decord.cpu(0), width=w, height=h)
     floor, checks = _plan(span, interval, scene)
 
     def first_at(times: list[float]) -> list[int]:

@@ -164,7 +164,7 @@ def by_label(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 continue  # nothing readable there: never an answer of its own
             if score <= 0 or not (_typed(value, q.wants) or _names_focus(label, q)) or (_COUNT_LINE.match(value) and not q.gap.unit):
                 continue  # a list's size ("Size: 5 items") answers "how many X", not "what size"
-            if _lemmas(value) <= content and q.wants not in ("number", "duration", "time", "yesno"):
+            if _lemmas(value, join=False) <= content and q.wants not in ("number", "duration", "time", "yesno"):
                 continue  # the "value" only repeats the question
             shown = _YESNO.get(value.strip().lower(), value.strip()) if q.wants == "yesno" else value.strip()
             found = Found(shown, i, line, f"the value beside '{label.strip()}'")

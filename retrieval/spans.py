@@ -120,11 +120,11 @@ def _keys(t: Token) -> set[str]:
     return out
 
 
-def _lemmas(text: str) -> set[str]:
-    """Content lemmas and words of a text, and each pair of adjacent words written as one
-    ("user name" meets the label "Username", "e-mail" meets "Email", "time stamp" "Timestamp")."""
+def _lemmas(text: str, join: bool = True) -> set[str]:
+    """Content lemmas and words of a text, and (``join``) each pair of adjacent words written as
+    one ("user name" meets the label "Username", "file name" meets "Filename")."""
     words = re.findall(r"[a-z0-9]+", text.lower())
-    joined = {a + b for a, b in zip(words, words[1:]) if a.isalpha() and b.isalpha()}
+    joined = {a + b for a, b in zip(words, words[1:]) if a.isalpha() and b.isalpha()} if join else set()
     return {k for t in nlp.parse(text) if not t.is_punct and not t.is_stop for k in _keys(t)} | {
         w for w in words if len(w) > 1} | joined
 

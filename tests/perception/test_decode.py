@@ -73,30 +73,6 @@ def test_a_clip_decodes_the_same_alone_or_after_the_others(grid_video) -> None: 
     assert np.abs(a[: n] - piece[: n]).mean() < 1e-3
 
 
-def test_a_worker_decodes_on_its_share_of_threads_with_the_same_frames(grid_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """The video decoder takes the worker's thread share (``torch.set_num_threads``, one per
-    worker on a CPU); the frames are the same bit for bit as with FFmpeg's own thread count."""
-    import torch
-
-    from perception import decode
-
-    path, _ = grid_video
-    span, scene = clip_spans(probe(path).duration, 10)[1], SceneOptions(step=0.5, cut=12.0)
-    before = torch.get_num_threads()
-    try:
-        torch.set_num_threads(1)
-        assert decode._decode_threads() == 1
-        one, cuts_one, until_one = clip_frames_pyav(path, span, 2.0, 1280, scene)
-        torch.set_num_threads(2)
-        assert decode._decode_threads() == 2
-    finally:
-        torch.set_num_threads(before)
-    monkeypatch.setattr(decode, "_decode_threads", lambda: 0)  # FFmpeg's choice, as without a runner
-    many, cuts_many, until_many = clip_frames_pyav(path, span, 2.0, 1280, scene)
-    assert cuts_one == cuts_many and until_one == until_many and len(one) == len(many) > 0
-    assert all(ta == tb and np.array_equal(a, b) for (ta, a), (tb, b) in zip(one, many))
-
-
 def test_scene_cuts_add_keyframes_between_floor_samples(grid_video) -> None:  # type: ignore[no-untyped-def]
     """The GRID clips are joined end to end: every join (each 3 s) is a cut in the picture."""
     path, truth = grid_video

@@ -82,7 +82,8 @@ def test_no_list_from_two_lines_or_scattered_boxes() -> None:
 def test_a_row_of_menus_is_counted() -> None:
     names = ["File", "Edit", "View", "Go", "Tools", "Settings", "Help"]
     read = layout.read([line(n, 10 + 70 * k, 30, 50) for k, n in enumerate(names)])
-    assert ("Row of File", tuple(names)) in read.lists
+    # a row of short items along the top edge is the menu bar (perception/layout_bar.py), counted
+    assert ("Menu bar", tuple(names)) in read.lists
 
 
 def test_a_caption_over_two_lines_is_one_sentence() -> None:
