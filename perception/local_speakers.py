@@ -15,7 +15,7 @@ from models.base import FloatArray, VoiceEncoder
 from models.intervals import minus
 from perception.diarize_options import DiarizeOptions, Span
 from perception.records import VoiceSegment
-from perception.speaker_clusters import centroids, cluster_vectors, normalise, voting
+from perception.speaker_clusters import centroids, cluster_vectors, finish_labels, normalise, voting
 from perception.speech_regions import mask_runs, segmented_speech
 from perception.voice_changes import voice_changes
 
@@ -141,15 +141,7 @@ def cluster_local(records: Sequence[VoiceSegment], options: DiarizeOptions = Dia
         for members in groups.values():  # the clusters left, one-to-one again in each window
             if any(assign[i] == c for i in members):
                 constrained(members, others)
-    mids = np.array([(r.start + r.end) / 2 for r in recs])
-    have = np.flatnonzero(valid)
-    for i in np.flatnonzero(~valid):  # too short to embed: the label of the nearest one in time
-        assign[i] = assign[have[int(np.argmin(np.abs(mids[have] - mids[i])))]]
-    renumber: dict[int, int] = {}
-    out = [0] * n
-    for pos, i in enumerate(order):
-        out[i] = renumber.setdefault(int(assign[pos]), len(renumber))
-    return out
+    return finish_labels(assign, valid, recs, order)
 
 
 def _length(spans: Sequence[Span]) -> float:

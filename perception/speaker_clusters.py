@@ -107,13 +107,20 @@ def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions =
         cent[target] = normalise((cent[target] * mass[target] + cent[c] * mass[c])[None, :])[0]
         cent[c] = 0.0
         assign[assign == c] = target
-    # segments too short to embed take the label of the nearest embedded one in time
-    mids = (np.array([segments[i].start for i in order]) + np.array([segments[i].end for i in order])) / 2
+    return finish_labels(assign, valid, [segments[i] for i in order], order)
+
+
+def finish_labels(assign: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_], ordered: Sequence[VoiceSegment],
+                  order: Sequence[int]) -> list[int]:
+    """The labels in the caller's order: ``assign`` (cluster per segment of ``ordered``, which is
+    the input sorted by ``order``) with each segment too short to embed (not ``valid``) given
+    the label of the nearest embedded one in time, renumbered by first appearance."""
+    mids = np.array([(s.start + s.end) / 2 for s in ordered])
     have = np.flatnonzero(valid)
     for i in np.flatnonzero(~valid):
         assign[i] = assign[have[int(np.argmin(np.abs(mids[have] - mids[i])))]]
     renumber: dict[int, int] = {}
-    out = [0] * n
+    out = [0] * len(order)
     for pos, i in enumerate(order):
         out[i] = renumber.setdefault(int(assign[pos]), len(renumber))
     return out
