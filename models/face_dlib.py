@@ -6,6 +6,7 @@ importing it (its ``__init__`` needs ``pkg_resources``), or from ``model_dir``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ class DlibFaceEncoder(FaceEncoder):
                     raise ModelLoadError(f"no {name} in {folder}")
             self._parts = (
                 dlib,
-                dlib.get_frontal_face_detector(),
+                frontal_detector(dlib),
                 dlib.shape_predictor(str(folder / LANDMARKS)),
                 _resnet(folder / ENCODER, self.threads),
             )
@@ -93,6 +94,32 @@ class DlibFaceEncoder(FaceEncoder):
         image = np.ascontiguousarray(image)
         shapes = [predictor(image, dlib.rectangle(int(x0), int(y0), int(x1), int(y1))) for x0, y0, x1, y1 in boxes]
         return encoder.embed_faces(image, shapes)
+
+
+def frontal_detector(dlib: Any) -> Any:
+    """dlib's HOG frontal face detector. dlib builds it from a text form compiled into the
+    library, which takes ~0.63 CPU-s on every load — once per worker process; saved once in
+    dlib's own binary form (``fhog_object_detector.save``) in the user's cache folder, keyed by
+    dlib's version, it loads in ~1 ms, the same detector (tests/models/test_faces.py checks the
+    boxes and scores). A cached file that does not load is rebuilt; a cache folder that cannot be
+    written only costs the slow load."""
+    from models.asr_models import cache_root
+
+    path = cache_root() / "models" / f"dlib-{dlib.__version__}-frontal-face-detector.svm"
+    if path.is_file():
+        try:
+            return dlib.fhog_object_detector(str(path))
+        except RuntimeError:
+            pass  # damaged: rebuilt below
+    detector = dlib.get_frontal_face_detector()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        detector.save(str(tmp))
+        os.replace(tmp, path)  # whole or absent: a killed or concurrent first use leaves no half file
+    except (OSError, RuntimeError):
+        tmp.unlink(missing_ok=True)
+    return detector
 
 
 def _resnet(path: Path, threads: int) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 
 from models.base import OCR, CaptionRequest, Captioner, ImageArray, ImageEmbedder
-from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, signature, text_mask
+from perception.keyframes import ChangeDetector, ChangeOptions, changed_fraction, frame_signature, text_mask
 from perception.records import ClipObservation, Keyframe, OcrLine, VisualVector
 from perception.secrets import redact_ocr
 from perception.video_text import keyframe_lines
@@ -29,7 +29,7 @@ def keyframes_of(
     last_kept = None
     out = []
     for k, (t, image) in enumerate(frames):
-        sig = signature(image)
+        sig = frame_signature(image)
         distinct = last_kept is None or t in cuts or changed_fraction(sig, last_kept, change) >= distinct_tiles
         lines: tuple[OcrLine, ...] = ()
         structured: tuple[str, ...] = ()

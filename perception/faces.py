@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from models.base import Face, FaceEncoder, FloatArray, ImageArray
-from perception.keyframes import ChangeOptions, changed_fraction, signature
+from perception.keyframes import ChangeOptions, changed_fraction, frame_signature
 from perception.records import FaceTrack
 
 
@@ -102,7 +102,7 @@ def face_tracks(
         if options.split_at_cuts:
             ended |= {k for k, tr in enumerate(tracks) if any(tr.end < c <= t for c in cuts)}
         good: list[tuple[Face, float, ImageArray]] = []
-        sig = signature(image) if options.reuse_unchanged else None
+        sig = frame_signature(image) if options.reuse_unchanged else None
         if detected is not None and sig is not None and _unchanged(detected[0], detected[1], t, sig, cuts, options):
             found = detected[2]
         else:

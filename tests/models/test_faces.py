@@ -110,3 +110,40 @@ def test_a_file_that_is_not_the_face_resnet_is_refused(tmp_path) -> None:  # typ
     broken = models.create("face_encoder", "dlib", model_dir=str(folder))
     with pytest.raises(ModelLoadError, match="cannot load the face encoder"):
         broken.embed_faces(photo("obama.jpg"), [(0, 0, 50, 50)])
+
+
+def test_the_cached_frontal_detector_is_dlibs_own(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The detector saved in the cache folder (models.face_dlib.frontal_detector) finds the same
+    boxes with the same scores as the one dlib builds, on the reference photos and on GRID
+    frames, upsampled or not; a damaged cached file is rebuilt."""
+    import dlib
+
+    from models.face_dlib import frontal_detector
+    from perception.decode import clip_frames_pyav
+    from tests.conftest import GRID
+
+    monkeypatch.setenv("MMAGENT_CACHE", str(tmp_path))
+    built = frontal_detector(dlib)  # first use: built by dlib, saved
+    saved = list((tmp_path / "models").glob("dlib-*-frontal-face-detector.svm"))
+    assert len(saved) == 1 and not list((tmp_path / "models").glob(".*.tmp"))
+    cached = frontal_detector(dlib)  # read back from the file
+    reference = dlib.get_frontal_face_detector()
+    images = [photo(p.name) for p in sorted(FACES.glob("*.jp*g"))[:4]]
+    clip = sorted(need(GRID).glob("*.mpg"))[0]
+    images += [im for _, im in clip_frames_pyav(clip, (0.0, 3.0), 1.0, 1280)[0]]
+    found = 0
+    for image in images:
+        grey = np.ascontiguousarray(image.mean(axis=2).astype(np.uint8))
+        for upsample in (0, 1):
+            want = reference.run(grey, upsample, 0.0)
+            for detector in (built, cached):
+                rects, scores, kinds = detector.run(grey, upsample, 0.0)
+                assert [(r.left(), r.top(), r.right(), r.bottom()) for r in rects] == [
+                    (r.left(), r.top(), r.right(), r.bottom()) for r in want[0]]
+                assert list(scores) == list(want[1]) and list(kinds) == list(want[2])
+            found += len(want[0])
+    assert found >= 6
+    saved[0].write_bytes(b"not a detector")
+    rebuilt = frontal_detector(dlib)
+    assert len(rebuilt.run(images[0], 0, 0.0)[0]) == len(reference.run(images[0], 0, 0.0)[0])
+    assert saved[0].stat().st_size > 100_000

@@ -153,3 +153,25 @@ def test_frames_where_nothing_changed_reuse_the_faces_found_before(face) -> None
     assert detected_cut == frames
     _, detected_soon = run(replace(FaceOptions(), redetect_after=0.0))
     assert detected_soon == frames
+
+
+def test_a_frames_signature_is_computed_once_while_the_frame_lives() -> None:
+    """The keyframe and face stages share each decoded frame's signature (perception.keyframes.
+    frame_signature): the same values as signature(), computed once per frame, forgotten with it."""
+    import gc
+
+    from perception import keyframes
+
+    clip = sorted(need(GRID).glob("*.mpg"))[0]
+    frames = [im for _, im in clip_frames_pyav(clip, (0.0, 3.0), 1.0, 1280)[0]]
+    assert len(frames) >= 3
+    before = len(keyframes._SIGNATURES)
+    first = [keyframes.frame_signature(im) for im in frames]
+    assert all(np.array_equal(s, keyframes.signature(im)) for s, im in zip(first, frames))
+    assert all(keyframes.frame_signature(im) is s for s, im in zip(first, frames))  # not computed again
+    copy = frames[1].copy()  # the same picture in another array: its own entry
+    assert keyframes.frame_signature(copy) is not first[1] and np.array_equal(keyframes.frame_signature(copy), first[1])
+    assert len(keyframes._SIGNATURES) == before + len(frames) + 1
+    del frames, copy
+    gc.collect()
+    assert len(keyframes._SIGNATURES) == before
