@@ -23,7 +23,8 @@ def facts_for(store: MemoryStore, source_id: str, seq: int = 0, episodic: Sequen
     existing = list(store.scroll(Scope(kind="semantic")))
     mentions = [m for r in existing for m in mentions_of(r) if m.source_id != source_id]
     said = [(record, snip) for record in episodic if record.level == "clip" for snip in record.snippets]
-    for (record, snip), claims in zip(said, claims_of([(snip.text, snip.speaker) for _, snip in said])):
+    read = claims_of([(snip.text, snip.speaker) for _, snip in said]) if said else []  # forget loads no parser
+    for (record, snip), claims in zip(said, read):
         for claim in claims:
             mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
                                             _wall(record, snip)))
