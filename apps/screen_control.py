@@ -62,7 +62,7 @@ def start(folder: Path, store: Path | None, interval: float = 2.0, rules: Path |
         raise SettingsError("the capture interval must be positive")
     if stall_after is not None and not stall_after > 0:
         raise SettingsError("--stall-after must be a positive number of seconds")
-    from memory.store import private_folder
+    from memory.store_folder import private_folder
 
     private_folder(folder)  # the recorder's captures are this user's alone
     if rules:

@@ -9,7 +9,8 @@ by its box and replaced in the text — so neither the saved file nor anything d
 the store) ever sees it. Captures are saved as WebP with a sidecar JSON (time, app, window
 title, monitor, the redacted OCR lines), the layout ``mmagent index FOLDER`` reads.
 The screens and the active window are read by ``apps/screen_sources.py``, changes and secrets found by
-``apps/screen_frames.py``; the settings and ``status.json`` are ``apps/screen_state.py``.
+``apps/screen_frames.py``; the settings and ``status.json`` are ``apps/screen_state.py``; the
+folder's retention and the captures a killed run left half-written, ``apps/screen_folder.py``.
 
 Below a free-disk floor, capture pauses and says why. ``status.json`` in the folder says what
 happened: captured, unchanged, excluded, stored, redacted, paused reason, last capture.
@@ -41,11 +42,12 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from apps.screen_folder import drop_pictures, finish_folder_writes
 from apps.screen_frames import ImageArray, black_out, centre_y, changed, changed_band, ocr_digits, thumbnail
 from apps.screen_privacy import excluded, redact_lines
 from apps.screen_state import RecorderSettings, Status, parse_args, process_private_mb, process_rss_mb
 from apps.screen_sources import Window, screen_grabber, window_reader
-from perception.capture import CaptureSidecar, Patch, finish_writes, write_capture
+from perception.capture import CaptureSidecar, Patch, write_capture
 
 log = logging.getLogger(__name__)
 _LOOP = "mmagent-capture"  # the capture loop's thread name
@@ -249,12 +251,8 @@ class Recorder:
 
     def finish_writes(self) -> tuple[int, int]:
         """Captures a killed recorder left half-written: one whose sidecar was placed is
-        completed, the rest removed (perception.capture.finish_writes); said in the status."""
-        finished = removed = 0
-        for day in sorted(self.folder.iterdir()) if self.folder.is_dir() else ():
-            if day.is_dir():
-                done, gone = finish_writes(day)
-                finished, removed = finished + done, removed + gone
+        completed, the rest removed (:func:`apps.screen_folder.finish_folder_writes`); said in the status."""
+        finished, removed = finish_folder_writes(self.folder)
         if finished or removed:
             self.status.recovered = (f"the last run stopped while saving a capture: {finished} completed, "
                                      f"{removed} unfinished file(s) removed")
@@ -263,20 +261,7 @@ class Recorder:
     def drop_old(self, now: float | None = None) -> int:
         """Retention: delete the pictures of days older than ``retention_days``; their sidecars
         (time, window, the redacted text) stay, and so do their memories."""
-        days = self.settings.retention_days
-        if days <= 0 or not self.folder.is_dir():
-            return 0
-        limit = (time.time() if now is None else now) - days * 86400
-        dropped = 0
-        for day in self.folder.iterdir():
-            try:
-                end = time.mktime(time.strptime(day.name, "%Y-%m-%d")) + 86400
-            except ValueError:
-                continue
-            if day.is_dir() and end <= limit:
-                for picture in day.glob("*.webp"):
-                    picture.unlink(missing_ok=True)
-                    dropped += 1
+        dropped = drop_pictures(self.folder, self.settings.retention_days, time.time() if now is None else now)
         self.status.dropped += dropped
         return dropped
 
@@ -373,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: recorder.stop_event.set())
     signal.signal(signal.SIGINT, lambda *_: recorder.stop_event.set())
     # captures (screen text, pictures) are this user's alone: folders 0700, files 0600
-    from memory.store import private_folder
+    from memory.store_folder import private_folder
 
     os.umask(os.umask(0o077) | 0o077)
     private_folder(args.folder)

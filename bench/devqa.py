@@ -37,9 +37,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SETS = ("screens", "video")
 # the code a store depends on: a change here re-indexes, a change anywhere else only re-asks
 _STORE_CODE = ("perception", "models", "memory/episodic.py", "memory/reduce.py", "memory/entities.py",
-               "memory/facts.py", "memory/claims.py", "memory/values.py", "memory/nlp.py", "memory/names.py",
-               "memory/records.py", "memory/keywords.py", "memory/store.py", "memory/edge.py", "mmagent/pipeline.py",
-               "mmagent/settings.py")
+               "memory/entity_options.py", "memory/facts.py", "memory/claims.py", "memory/claim_values.py",
+               "memory/values.py", "memory/nlp.py", "memory/names.py", "memory/records.py", "memory/keywords.py",
+               "memory/store.py", "memory/store_folder.py", "memory/edge.py", "memory/semantic.py",
+               "mmagent/pipeline.py", "mmagent/settings.py")
 
 
 def data_dir() -> Path:

@@ -79,7 +79,7 @@ class _Meter:
 
 # the NLP layer's entry points in the reduce stage: (module, attribute, what it returns when off)
 _ENTRY_POINTS: list[tuple[str, str, Callable[..., Any]]] = [
-    ("memory.reduce", "_claims", lambda said: [() for _ in said]),
+    ("memory.semantic", "claims_of", lambda said: [() for _ in said]),
     ("memory.names", "self_introductions", lambda *a, **k: []),
     ("memory.names", "addressed", lambda *a, **k: []),
     ("memory.names", "name_tags", lambda *a, **k: []),
@@ -88,10 +88,10 @@ _ENTRY_POINTS: list[tuple[str, str, Callable[..., Any]]] = [
 
 
 def _clear_caches() -> None:
-    from memory import nlp, reduce, values
+    from memory import nlp, semantic, values
 
     nlp.clear_parses()
-    reduce._claimed.clear()
+    semantic._claimed.clear()
     for fn in (nlp.digits, values.canonical_value):
         fn.cache_clear()
 

@@ -1,4 +1,4 @@
-"""Voice-entity thresholds per voice encoder (``memory.entities.VOICE_THRESHOLDS``): how close a
+"""Voice-entity thresholds per voice encoder (``memory.entity_options.VOICE_THRESHOLDS``): how close a
 speaker's mean vector comes to another stretch of the same speaker, and to other speakers.
 
     .venv/bin/python -m bench.voice_thresholds [--encoder campplus|resemblyzer]

@@ -10,7 +10,7 @@ reported by the root: "I think the review is on Monday"):
 * the **value** is the verb's ``attr`` / ``dobj`` / ``oprd`` phrase or the ``pobj`` of one of its
   prepositions (also those hanging off an adjective or a particle: "is due on", "went up to"),
   or a date said without its preposition ("moved Thursday", ASR's "moved the Thursday"); a value
-  "from" somewhere gives way to the one it went "to";
+  "from" somewhere gives way to the one it went "to" (values: :mod:`memory.claim_values`);
 * the **category** of the value comes from spaCy's entity types: DATE / TIME (and an ordinal day
   "the 14th" that :func:`memory.nlp.when` reads as a date) -> ``when``; MONEY / CARDINAL / PERCENT /
   QUANTITY -> ``amount``; GPE / LOC / FAC, or a place phrase after "at" or with a determiner,
@@ -37,6 +37,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from memory import nlp
+from memory.claim_values import (MAX_WORDS, WHEN_LABELS, clean_value, contiguous, ent_label, value_category,
+                                  value_tokens, value_words)
 from memory.names import self_introductions
 from perception.layout import LIST_WORD
 
@@ -45,14 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Claim", "extract_claims", "split_sentences"]
 
-WHEN_LABELS = frozenset({"DATE", "TIME"})
-AMOUNT_LABELS = frozenset({"MONEY", "CARDINAL", "PERCENT", "QUANTITY"})
-WHERE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _SUBJECT_DEPS = ("nsubj", "nsubjpass")
 _PRICED = frozenset({"MONEY", "PERCENT", "QUANTITY"})  # an amount a verb's object states ("costs $5"); a bare count does not
 _AGENTS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
-_OBJECT_DEPS = ("attr", "dobj", "oprd")
-_MAX_WORDS = 6
 
 
 @dataclass(frozen=True)
@@ -218,132 +215,15 @@ def _phrase(words: list[Token]) -> str | None:
         words.pop(0)
     if any(t.pos_ in ("PRON", "VERB", "AUX") for t in words) or not words:
         return None
-    if _contiguous(words):
+    if contiguous(words):
         text = words[0].doc[words[0].i: words[-1].i + 1].text.lower()
     else:
         text = " ".join(w.lower_ for w in words)
     text = re.sub(r"\s+", " ", re.sub(r"[#\"()\[\]]|[.,:;!?]+$", "", text)).strip(" ,")
     text = re.sub(r"\b(?:no|number|nr)\.? (?=\d)", "", text)
-    if len(text.split()) > _MAX_WORDS or not re.search(r"\w", text):
+    if len(text.split()) > MAX_WORDS or not re.search(r"\w", text):
         return None
     return re.sub(r"(\d) (?=\d)", r"\1", text)
-
-
-def _label(tok: Token) -> str:
-    return tok.ent_type_ if tok.ent_iob_ != "O" else ""
-
-
-def _value_span(tok: Token) -> list[Token] | None:
-    """The words of a value: its entity (a date or time grown over "at" / "on" / "," to the next one:
-    "Thursday at 3 pm"), else its noun phrase without clauses, prepositions and leading determiners."""
-    doc = tok.doc
-    label = _label(tok)
-    if label:
-        ent = next(e for e in doc.ents if e.start <= tok.i < e.end)
-        words = _unqualified(list(ent))
-        if ent.start > 0 and doc[ent.start - 1].tag_ == "$":
-            words.insert(0, doc[ent.start - 1])  # "$" the entity left out
-        if label in WHEN_LABELS:
-            k = ent.end
-            while k < len(doc):
-                if _label(doc[k]) in WHEN_LABELS or doc[k].dep_ == "npadvmod" and nlp.when(doc[k].text) is not None:
-                    words.append(doc[k])
-                    k += 1
-                elif doc[k].lower_ in ("at", "on", ",", "of") and k + 1 < len(doc) and _label(doc[k + 1]) in WHEN_LABELS:
-                    words += [doc[k], doc[k + 1]]
-                    k += 2
-                else:
-                    break
-        return words
-    if tok.tag_ == "VBN" and tok.dep_ == "pobj" and not list(tok.children):
-        return [tok]  # "changed to approved"
-    if tok.pos_ not in ("NOUN", "PROPN", "NUM", "ADJ", "X") or tok.pos_ == "ADJ" and not tok.like_num and not _ordinal(tok):
-        return None
-    words = [t for t in tok.subtree if not any(a.dep_ in ("relcl", "acl", "prep", "punct", "cc", "conj", "appos", "advcl")
-                                               and a.i != tok.i and tok in a.ancestors for a in [t, *t.ancestors])]
-    nxt = tok.i + 1
-    while nxt < len(doc) and doc[nxt].dep_ in ("dep", "ccomp") and doc[nxt].pos_ in ("NOUN", "PROPN") and doc[nxt].head.i == tok.head.i:
-        words.append(doc[nxt])  # "is the project lead", parsed as attr "project" + dep "lead"
-        nxt += 1
-    while words and words[0].dep_ in ("det", "poss", "predet"):
-        words.pop(0)
-    words = _unqualified(words)
-    if not words or len(words) > _MAX_WORDS or any(t.pos_ in ("PRON", "VERB", "AUX") for t in words):
-        return None
-    return words
-
-
-def _unqualified(words: list[Token]) -> list[Token]:
-    """The value without a leading qualifier: "up to 12 dollars", "about 5 %" -> the amount."""
-    while len(words) > 1 and words[0].dep_ in ("quantmod", "advmod", "prep", "aux") and not words[0].like_num and words[0].tag_ != "$":
-        words = words[1:]
-    return words
-
-
-def _ordinal(tok: Token) -> bool:
-    return bool(re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)", tok.lower_)) or _label(tok) == "ORDINAL"
-
-
-def _category(tok: Token, words: list[Token], prep: str, person: bool, passive: bool) -> str:
-    label = _label(tok)
-    if label in WHEN_LABELS:
-        return "when"
-    if label in AMOUNT_LABELS:
-        return "amount"
-    if label in WHERE_LABELS:
-        return "where"
-    if label == "ORDINAL" and tok.pos_ != "ADJ" or _ordinal(tok) and tok.head.pos_ != "NOUN" and len(words) == 1:
-        return "when" if nlp.when(f"the {tok.text}") is not None else ""
-    if tok.like_num and tok.pos_ == "NUM" or any(c.dep_ == "nummod" and c.i < tok.i for c in tok.children):
-        return "amount"  # "120000", "5 people"
-    if prep == "at" and tok.pos_ in ("NOUN", "PROPN"):
-        return "where"  # "at home", "at the front desk"
-    if prep in ("in", "on", "to") and tok.pos_ in ("NOUN", "PROPN") and any(
-            c.dep_ in ("amod", "compound", "poss") or c.dep_ == "det" and "Def" in c.morph.get("Definite")
-            or c.like_num and c.i > tok.i for c in tok.children):
-        return "where"  # "on the third floor", "in room 4", "to the big conference room"
-    if tok.pos_ == "PROPN" and (prep == "in" and _label(tok) not in ("PERSON", "ORG", "NORP")
-                                or prep == "to" and _label(tok) not in ("ORG", "NORP") and not person and len(words) <= 2
-                                and not (passive and _label(tok) == "PERSON")):
-        # "is in Rotterdam"; a thing moved "to Rotterdam" (a person reports "to Dana")
-        return "where"
-    return ""
-
-
-def _values(verb: Token) -> list[tuple[Token, str]]:
-    """Candidate value tokens with their preposition ("" for an object), in sentence order."""
-    out: list[tuple[Token, str]] = []
-    holders = [verb] + [c for c in verb.children if c.dep_ in ("acomp", "prt", "advmod") and c.i > verb.i]
-    for holder in holders:
-        for c in holder.children:
-            if c.i < verb.i:
-                continue
-            if c.dep_ in _OBJECT_DEPS or c.dep_ == "npadvmod" and _label(c) in WHEN_LABELS:
-                out.append((c, ""))
-            elif c.dep_ in ("prep", "agent", "dative") and c.i > verb.i:
-                for obj in c.children:
-                    if obj.dep_ == "pobj":
-                        out.append((obj, c.lower_))
-    if not out:  # a preposition the parser left without its object ("is due on March 14th")
-        for tok in verb.subtree:
-            if tok.i > verb.i and _label(tok) in (WHEN_LABELS | AMOUNT_LABELS | WHERE_LABELS) and _reaches(tok, verb):
-                preps = [a for a in tok.ancestors if a.dep_ == "prep" and a.i > verb.i]
-                out.append((tok, preps[0].lower_ if preps else ""))
-                break
-    out.sort(key=lambda v: v[0].i)
-    if any(p in ("to", "until", "till") for _, p in out):
-        out = [v for v in out if v[1] != "from"]  # "from Monday to Thursday": the new value
-    return out
-
-
-def _reaches(tok: Token, verb: Token) -> bool:
-    """Whether the token hangs off the verb through no other clause."""
-    for a in tok.ancestors:
-        if a.i == verb.i:
-            return True
-        if a.pos_ in ("VERB", "AUX") or a.dep_ in ("relcl", "acl", "advcl", "ccomp", "xcomp", "conj"):
-            return False
-    return False
 
 
 @lru_cache(maxsize=1024)
@@ -376,12 +256,12 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     copula = verb.lemma_ == "be"
     passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in verb.children)
     chosen: tuple[Token, str, list[Token], str] | None = None
-    person = any(c.dep_ in _SUBJECT_DEPS and _label(c) == "PERSON" for c in verb.children)
-    for tok, prep in _values(verb):
-        words = _value_span(tok)
+    person = any(c.dep_ in _SUBJECT_DEPS and ent_label(c) == "PERSON" for c in verb.children)
+    for tok, prep in value_tokens(verb):
+        words = value_words(tok)
         if words is None:
             continue
-        category = _category(tok, words, prep, person, passive)
+        category = value_category(tok, words, prep, person, passive)
         if category and chosen is None or category and not chosen[3]:  # type: ignore[index]
             chosen = (tok, prep, words, category)
             break
@@ -390,7 +270,7 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
     if chosen is None:
         return None
     tok, prep, words, category = chosen
-    value = _clean(words, category)
+    value = clean_value(words, category)
     objects = [c for c in verb.children if c.dep_ == "dobj" and c.i not in {w.i for w in words}]
     if (category in ("when", "where") and objects and prep in ("to", "until", "till") and not copula
             and any(c.dep_ in _SUBJECT_DEPS for c in verb.children)):
@@ -402,9 +282,9 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
         return None
     has_object = bool(objects)
     states = (copula or passive or prep in ("to", "until", "till", "for") and not has_object
-              or tok.dep_ == "npadvmod" and _label(tok) in WHEN_LABELS  # ASR's "moved Thursday"
-              or category == "amount" and (prep == "at" or prep == "" and _label(tok) in _PRICED))  # "costs $1,200", "stands at 90k"
-    if category == "when" and prep == "in" and _label(tok) in WHEN_LABELS and not value.lower().startswith("in "):
+              or tok.dep_ == "npadvmod" and ent_label(tok) in WHEN_LABELS  # ASR's "moved Thursday"
+              or category == "amount" and (prep == "at" or prep == "" and ent_label(tok) in _PRICED))  # "costs $1,200", "stands at 90k"
+    if category == "when" and prep == "in" and ent_label(tok) in WHEN_LABELS and not value.lower().startswith("in "):
         value = f"in {value}"  # "is in two weeks": a time from now
     if category and states:
         return Claim(subject, category, value, sentence)
@@ -420,25 +300,13 @@ def _clause_claim(verb: Token, sentence: str, names: frozenset[str] = frozenset(
         relation = f"is {prep}"
     elif not copula:
         relation = " ".join([relation, *particles, *([prep] if prep else [])])
-    if copula and not prep and (_label(tok) or tok.pos_ not in ("NOUN", "PROPN")):
+    if copula and not prep and (ent_label(tok) or tok.pos_ not in ("NOUN", "PROPN")):
         return None  # "is great", "is finished": a state adjective, not a thing
     return Claim(subject, relation, value, sentence)
 
 
 def _named(verb: Token) -> bool:
     """The verb's subject is a name: a person, organisation or place entity or a proper noun."""
-    return any(c.dep_ in _SUBJECT_DEPS and (_label(c) in _AGENTS or c.pos_ == "PROPN") for c in verb.children)
+    return any(c.dep_ in _SUBJECT_DEPS and (ent_label(c) in _AGENTS or c.pos_ == "PROPN") for c in verb.children)
 
 
-def _clean(words: list[Token], category: str) -> str:
-    text = words[0].doc[words[0].i: words[-1].i + 1].text if _contiguous(words) else " ".join(t.text for t in words)
-    text = re.sub(r"\b([ap])\.\s?m\.?(?=\s|$)", r"\1m", text, flags=re.IGNORECASE)
-    text = re.sub(r"\b(\d{1,2}(?::\d{2})?)([ap]m)\b", r"\1 \2", text, flags=re.IGNORECASE)
-    text = re.sub(r",(?=\s)", "", text)  # "Thursday, 15:00"
-    if category in ("when", "amount"):
-        text = nlp.digits(text, ordinals=True)  # "in two weeks" -> "in 2 weeks"
-    return text.strip(" .,;:!?\"'")
-
-
-def _contiguous(words: list[Token]) -> bool:
-    return all(b.i == a.i + 1 for a, b in zip(words, words[1:]))

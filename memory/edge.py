@@ -21,15 +21,17 @@ from memory.store import (
     MemoryStore,
     Row,
     Scope,
-    StoreLock,
-    check_free_space,
-    free_mb,
-    check_meta,
-    is_disk_full,
-    private_folder,
     migrate_payload,
     named_vectors,
     payload_of,
+)
+from memory.store_folder import (
+    StoreLock,
+    check_free_space,
+    check_meta,
+    free_mb,
+    is_disk_full,
+    private_folder,
     write_meta,
 )
 from models.base import FloatArray

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from memory.entities import Entity, EntityOptions
+    from memory.entities import Entity
+    from memory.entity_options import EntityOptions
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ Per source, in time order:
 2. episodic — clip memories naming people by stable ids, then scene / hour / day summaries;
 3. visual — one memory per face track (its ``face`` vector and crop) and per embedded keyframe
    (its ``visual`` vector);
-4. semantic — statements in speech and on screen become claims; all claims of all sources are
-   reconciled into facts (support, first / last seen, superseded history);
+4. semantic (:mod:`memory.semantic`) — statements in speech and on screen become claims; all
+   claims of all sources are reconciled into facts (support, first / last seen, superseded history);
 5. writes — new and changed points first, then stale ones of this source are deleted; the
    catalog entry is written by the caller last, so an interrupted run simply runs again.
 """
@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 
-from memory import facts as factlib
-from memory.claims import parse_ahead
 from memory import names as namelib
-from memory.entities import ClipIds, EntityOptions, EntityRegistry, Person, voice_options
+from memory.entities import ClipIds, EntityRegistry, Person
+from memory.entity_options import EntityOptions, voice_options
 from memory.episodic import Summarize, clip_memory, rollup
-from memory.records import MemoryRecord, Snippet
+from memory.records import MemoryRecord
+from memory.semantic import facts_for
 from memory.store import MemoryStore, Scope, payload_of
 from models.base import FloatArray, TextEmbedder
 from perception.diarize import speaker_turns_of
@@ -103,7 +103,7 @@ class Reducer:
         episodic = rollup(episodic, self.summarize, self.options.scene_seconds)
         episode_of = {r.provenance.get("clip_index"): r.id for r in episodic if r.level == "clip"}
         visual, visual_vectors = _visual(clips, ids, people, path, cache_dir, episode_of)
-        semantic = self._facts(source_id, seq, episodic)
+        semantic = facts_for(self.store, source_id, seq, episodic)
         entities, entity_vectors = registry.records()
 
         # a source reduced again (a screen day every few seconds, a re-index): unchanged points are not rewritten
@@ -242,20 +242,6 @@ class Reducer:
                 for name in namelib.name_tags(lines):
                     registry.add_name(next(iter(shown)), sid, name, kf.t, "name-tag", " | ".join(lines))
 
-    # -- semantic ----------------------------------------------------------------------------
-
-    def _facts(self, source_id: str, seq: int, episodic: Sequence[MemoryRecord]
-               ) -> tuple[list[MemoryRecord], set[str], list[MemoryRecord]]:
-        """(fact records to write, ids to delete, unchanged fact records)."""
-        existing = list(self.store.scroll(Scope(kind="semantic")))
-        mentions = [m for r in existing for m in _mentions_of(r) if m.source_id != source_id]
-        said = [(record, snip) for record in episodic if record.level == "clip" for snip in record.snippets]
-        for (record, snip), claims in zip(said, _claims([(snip.text, snip.speaker) for _, snip in said])):
-            for claim in claims:
-                mentions.append(factlib.Mention(claim, source_id, snip.start, (seq, snip.start),
-                                                _wall(record, snip)))
-        return _fact_records(existing, factlib.reconcile(mentions))
-
     # -- forget ------------------------------------------------------------------------------
 
     def forget(self, source_id: str) -> ReduceReport:
@@ -266,9 +252,7 @@ class Reducer:
         registry.forget(source_id)
         entities, entity_vectors = registry.records()
         changed = [(r, v) for r, v in zip(entities, entity_vectors) if before.get(r.id) != payload_of(r)]
-        existing = list(self.store.scroll(Scope(kind="semantic")))
-        mentions = [m for r in existing for m in _mentions_of(r) if m.source_id != source_id]
-        to_write, fact_stale, _ = _fact_records(existing, factlib.reconcile(mentions))
+        to_write, fact_stale, _ = facts_for(self.store, source_id)
         report.written = self._write([r for r, _ in changed] + to_write,
                                      [v for _, v in changed] + [{} for _ in to_write])
         stale = {r.id for r in self.store.scroll(Scope(source_ids=(source_id,), kinds=("episodic", "visual")))}
@@ -310,24 +294,6 @@ class Reducer:
         dense = np.stack([unique[r.text] for r in records])
         self.store.upsert(records, dense, vectors)
         return len(records)
-
-
-_CLAIMS_KEPT = 50_000
-_claimed: dict[tuple[str, str | None], tuple[factlib.Claim, ...]] = {}  # oldest first
-
-
-def _claims(said: Sequence[tuple[str, str | None]]) -> list[tuple[factlib.Claim, ...]]:
-    """Claims of each (text, speaker), remembered: a source reduced again (a screen day, every
-    pass) holds mostly sentences already read. The texts not read yet are parsed in one batch
-    first (:func:`memory.claims.parse_ahead`)."""
-    todo = [key for key in dict.fromkeys(said) if key not in _claimed]
-    parse_ahead(text for text, _ in todo)
-    for text, speaker in todo:
-        _claimed[(text, speaker)] = tuple(factlib.extract_claims(text, speaker=speaker))
-    out = [_claimed[key] for key in said]
-    while len(_claimed) > _CLAIMS_KEPT:
-        del _claimed[next(iter(_claimed))]
-    return out
 
 
 def _diarizer(clips: Sequence[ClipObservation]) -> str | None:
@@ -406,10 +372,6 @@ def _address_names(registry: EntityRegistry, sid: str, said: Sequence[tuple[Any,
                 registry.add_name(other[1], sid, name, turn.start, "address", turn.text)
 
 
-def _wall(record: MemoryRecord, snip: Snippet) -> float | None:
-    return None if record.wall_time is None else record.wall_time + snip.start - record.t_start
-
-
 def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: dict[str, Person], path: str,
             cache_dir: Path | None, episode_of: dict[Any, str]) -> tuple[list[MemoryRecord], list[dict[str, FloatArray]]]:
     """Face tracks and embedded keyframes; ``parent`` is their clip's episodic memory."""
@@ -442,52 +404,3 @@ def _visual(clips: Sequence[ClipObservation], ids: Sequence[ClipIds], people: di
             ))
             vectors.append({"visual": np.asarray(vv.vector, dtype=np.float32)})
     return records, vectors
-
-
-def _mentions_of(record: MemoryRecord) -> list[factlib.Mention]:
-    out = []
-    for m in record.attrs.get("mentions", []):
-        claim = factlib.Claim(m["subject"], m["relation"], m["value"], m["text"])
-        out.append(factlib.Mention(claim, m["source_id"], float(m["t"]), (int(m["order"][0]), float(m["order"][1])),
-                                   m.get("wall_time")))
-    return out
-
-
-def _fact_record(fact: factlib.Fact, older: Sequence[factlib.Fact] = ()) -> MemoryRecord:
-    """A fact as a point; ``older``: the facts it superseded (their statements are outdated)."""
-    last = fact.last_seen
-    return MemoryRecord(
-        "semantic", "fact", last.source_id, last.t, last.t, fact.text, key=fact.key, sources=fact.sources,
-        entity_ids=tuple(x for x in (fact.subject,) if x.split("_")[0] in ("face", "voice", "person")),
-        wall_time=last.wall_time,
-        snippets=tuple(Snippet(m.t, m.t, m.claim.text, "statement") for m in fact.mentions[-5:]),
-        attrs={
-            "subject": fact.subject, "relation": fact.relation, "value": fact.value, "support": fact.support,
-            "confidence": round(fact.confidence, 4), "superseded_by": fact.superseded_by,
-            "supersedes": [{"key": o.key, "value": o.value, "texts": sorted({m.claim.text for m in o.mentions})}
-                           for o in older],
-            "first_seen": {"source_id": fact.first_seen.source_id, "t": fact.first_seen.t},
-            "last_seen": {"source_id": last.source_id, "t": last.t},
-            "mentions": [
-                {"subject": m.claim.subject, "relation": m.claim.relation, "value": m.claim.value,
-                 "text": m.claim.text, "source_id": m.source_id, "t": m.t, "order": list(m.order),
-                 "wall_time": m.wall_time}
-                for m in fact.mentions
-            ],
-        },
-    )
-
-
-def _fact_records(existing: Sequence[MemoryRecord], reconciled: Sequence[factlib.Fact]
-                  ) -> tuple[list[MemoryRecord], set[str], list[MemoryRecord]]:
-    before = {r.id: payload_of(r) for r in existing}
-    older: dict[str, list[factlib.Fact]] = {}
-    for f in reconciled:
-        if f.superseded_by:
-            older.setdefault(f.superseded_by, []).append(f)
-    new = [_fact_record(f, older.get(f.key, ())) for f in reconciled]
-    write = [r for r in new if before.get(r.id) != payload_of(r)]
-    same = [r for r in new if before.get(r.id) == payload_of(r)]
-    return write, set(before) - {r.id for r in new}, same
-
-

@@ -102,7 +102,7 @@ def _day(tok: str) -> tuple[int, bool] | None:
 
 
 def _year(tok: str) -> bool:
-    return tok.isdigit() and len(tok) == 4 and 1900 <= int(tok) <= 2100
+    return tok.isdecimal() and len(tok) == 4 and 1900 <= int(tok) <= 2100
 
 
 def _time_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[int, str]]] | None:
@@ -117,7 +117,7 @@ def _time_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
     k = 0
     if m := _TIME_RE.match(w):
         hm, k = (int(m.group(1)), int(m.group(2))), 1
-    elif w.isdigit() and len(w) <= 2:
+    elif w.isdecimal() and len(w) <= 2:
         h = int(w)
         if nxt in ("am", "pm") and 1 <= h <= 12:
             hm, k = (h, 0), 1
@@ -125,7 +125,7 @@ def _time_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
             return 2, [(6, f"{h:02d}:00")]
         elif after_at and 0 <= h <= 23 and nxt not in _AMOUNT_UNITS and nxt not in _SCALE_WORDS:
             hm, k = (h, 0), 1
-    elif w in ("half", "quarter") and nxt in ("past", "to") and i + 2 < n and low[i + 2].isdigit() and 1 <= int(low[i + 2]) <= 12:
+    elif w in ("half", "quarter") and nxt in ("past", "to") and i + 2 < n and low[i + 2].isdecimal() and 1 <= int(low[i + 2]) <= 12:
         h = int(low[i + 2])
         mins = 30 if w == "half" else 15
         if nxt == "to":
@@ -163,10 +163,10 @@ def _when_unit(low: list[str], i: int, after_at: bool) -> tuple[int, list[tuple[
         k = j + 2 + (at(j + 2) == "the")
         if at(k) in ("day", "week", "month", "year", "quarter"):
             return k + 1 - i, [(0, f"end of {at(k)}")]
-    if w == "in" and (at(i + 1).isdigit() or at(i + 1) in ("a", "an")) and at(i + 2) in _DURATIONS:
+    if w == "in" and (at(i + 1).isdecimal() or at(i + 1) in ("a", "an")) and at(i + 2) in _DURATIONS:
         num = "1" if at(i + 1) in ("a", "an") else at(i + 1)
         return 3, [(0, f"in {num} {at(i + 2).rstrip('s')}")]
-    if (w.isdigit() or w in ("a", "an")) and at(i + 1) in _DURATIONS and at(i + 2) == "from" and at(i + 3) == "now":
+    if (w.isdecimal() or w in ("a", "an")) and at(i + 1) in _DURATIONS and at(i + 2) == "from" and at(i + 3) == "now":
         num = "1" if w in ("a", "an") else w
         return 4, [(0, f"in {num} {at(i + 1).rstrip('s')}")]
     if w in _REL_PREFIX or (w == "the" and at(i + 1) in ("following", "coming")):

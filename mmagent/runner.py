@@ -30,7 +30,8 @@ from typing import Any
 
 from perception.decode import MediaInfo, Span, take_damaged
 from perception.errors import MediaError
-from perception.map import Perceiver, decode_clip
+from perception.map import Perceiver
+from perception.map_clip import decode_clip
 from perception.records import ClipObservation
 
 from mmagent.components import Components, perception_options

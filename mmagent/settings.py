@@ -166,7 +166,7 @@ class Settings:
         return None if self.dtype == "auto" else self.dtype
 
     def reduce_options(self) -> Any:
-        from memory.entities import EntityOptions
+        from memory.entity_options import EntityOptions
         from memory.reduce import ReduceOptions
 
         return ReduceOptions(

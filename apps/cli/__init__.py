@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handler = {**served, "batch": cmd_batch}[args.command]
             return handler(agent, args)
     except OSError as exc:
-        from memory.store import free_mb, is_disk_full
+        from memory.store_folder import free_mb, is_disk_full
 
         if is_disk_full(exc):  # a write outside the engine (catalog, journal, cache, job state)
             store = getattr(locals().get("settings"), "store", None)

@@ -187,7 +187,7 @@ def test_demo_meeting_with_the_bundled_llm(capsys, tmp_path) -> None:  # type: i
     assert any("4471" in e["text"] and overlaps(e, invoice_scene["start"], invoice_scene["end"]) for e in doc["evidence"])
     assert doc["mode"] in ("llm", "extractive")
     # a second process while the store is in use is refused with the owner's PID
-    from memory.store import StoreLock
+    from memory.store_folder import StoreLock
 
     lock = StoreLock(store)
     lock.acquire()

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from memory.entities import USER, ClipIds, EntityOptions, EntityRegistry, relabel
+from memory.entities import USER, ClipIds, EntityRegistry, relabel
+from memory.entity_options import EntityOptions
 
 RNG = np.random.default_rng(7)
 FACE = {k: RNG.normal(size=128) * 0.09 for k in "abcd"}  # dlib-like: distinct people ~1.4 apart
@@ -138,7 +139,7 @@ def test_captions_are_relabelled_in_one_pass() -> None:
 def test_diarized_voices_of_one_source_never_merge() -> None:
     """Two speakers a source's clustering told apart stay two voices, however close their means
     (CAM++ thresholds: merge from 0.75); without the rule they merge."""
-    from memory.entities import voice_options
+    from memory.entity_options import voice_options
 
     a = np.zeros(192)
     a[0] = 1.0

@@ -251,6 +251,16 @@ def test_canonical_values() -> None:
     assert canonical_value("The Big Conference Room.") == "big conference room"
 
 
+def test_a_digit_sign_that_is_no_decimal_digit_is_a_word_of_the_value() -> None:
+    """Circled and superscript digits ("①", "²": OCR of lists and units) are digits to str.isdigit
+    but no number: they stay words of the value (they raised ValueError), and a decimal digit of
+    another script still reads as one."""
+    assert canonical_value("①") == "①"
+    assert canonical_value("① Open the file") == "① open the file"
+    assert canonical_value("Thursday at ²") == "thursday at ²"
+    assert canonical_value("\u0663 pm") == canonical_value("3 pm") == "15:00"
+
+
 # --- reconciliation ----------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from perception.decode import probe, source_id_for
 from perception.errors import CorruptMedia
 from perception.keyframes import ChangeDetector, ChangeOptions, signature
 from perception.map import Perceiver
+from perception.map_clip import clip_keyframes
 from perception.map_settings import PerceptionOptions
 from perception.records import ClipObservation
 
@@ -52,15 +53,15 @@ def test_the_last_frame_before_a_cut_is_read_when_anything_in_it_changed(tmp_pat
     black = np.zeros_like(still)
     frames = [(0.0, still), (2.0, ticked), (3.96, ticked), (4.0, black)]
     ocr = _ScriptedOcr()
-    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr)._keyframes(frames, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
+    kf = clip_keyframes(Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr), frames, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
     assert [k.ocr_ran for k in kf] == [True, False, True, True]  # 2.0: small change, fresh read; 3.96: ends the shot
     assert [line.text for line in kf[2].ocr] == ["level 90"]
     ocr = _ScriptedOcr()
     same = [(0.0, still), (2.0, still), (3.96, still), (4.0, black)]
-    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr)._keyframes(same, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
+    kf = clip_keyframes(Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), ocr), same, frozenset({4.0}), tmp_path, 0)  # type: ignore[arg-type]
     assert [k.ocr_ran for k in kf] == [True, False, False, True]  # nothing changed before the cut: no second read
     no_cut = [(0.0, still), (2.0, ticked), (3.96, ticked), (4.0, ticked)]
-    kf = Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), _ScriptedOcr())._keyframes(no_cut, frozenset(), tmp_path, 0)  # type: ignore[arg-type]
+    kf = clip_keyframes(Perceiver(PerceptionOptions(save_keyframes=False), _Exploding(), _ScriptedOcr()), no_cut, frozenset(), tmp_path, 0)  # type: ignore[arg-type]
     assert [k.ocr_ran for k in kf] == [True, False, False, False]  # no cut: the small change waits for staleness
 
 
@@ -78,7 +79,7 @@ def test_timecodes_are_read_where_the_shot_starts_and_ends(ocr, tmp_path) -> Non
     read = {}
     for span in ((120.0, 150.0), (150.0, 180.0)):
         frames, cuts, _ = clip_frames_pyav(video, span, options.keyframe_interval, options.frame_max_side, options.scene)
-        for k in perceiver._keyframes(frames, cuts, tmp_path, 0):
+        for k in clip_keyframes(perceiver, frames, cuts, tmp_path, 0):
             if k.ocr_ran:
                 read[k.t] = " ".join(line.text for line in k.ocr)
     assert read[137.32] == "01:00:00:00", read

@@ -124,7 +124,7 @@ def test_frames_where_nothing_changed_reuse_the_faces_found_before(face) -> None
 
     from perception.decode import ClipMedia
     from perception.faces import FaceOptions, face_tracks
-    from perception.map import decode_clip
+    from perception.map_clip import decode_clip
 
     path = need(DATA / "qa" / "video-dev" / "composite.mp4")
     media: list[ClipMedia] = [decode_clip(path, (a, a + 30.0), PerceptionOptions(), False, True) for a in (0.0, 30.0, 60.0)]
