@@ -31,7 +31,7 @@ class Recorder(FasterWhisperASR):
         super().__init__(**options)
         self.beam, self.calls = beam, []  # type: ignore[var-annotated]
 
-    def _forward(self, model, features, metadata, options, last_speech, rows=None):  # type: ignore[no-untyped-def]
+    def _forward(self, model, features, metadata, options, rows=None):  # type: ignore[no-untyped-def]
         self.calls.append((options.beam_size, [m["offset"] for m in metadata], None if rows is None else rows.tolist()))
         return [self.beam[m["offset"]] for m in metadata], rows
 
