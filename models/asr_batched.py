@@ -100,11 +100,11 @@ class BatchedDecoding:
                  rows: Any = None) -> tuple[list[list[dict[str, Any]]], Any]:
         """``BatchedInferencePipeline.forward`` (faster-whisper 1.2.1) on ``_generate_segment_batched``,
         without the words (``_words`` adds them to the texts kept). Returns each chunk's pieces
-        (each with its language and ``size``, its frames) and the encoder's rows (a CPU's array,
-        else None), which ``rows`` takes back."""
+        (each with its language and ``size``, its frames) and the encoder's output: its rows on a
+        CPU (an array, which ``rows`` takes back), else the device's own output."""
         from faster_whisper.transcribe import get_compression_ratio
 
-        _encoded, rows, languages, outputs = self._generate_segment_batched(model, features, options, rows)
+        encoded, rows, languages, outputs = self._generate_segment_batched(model, features, options, rows)
         tokenizer = self._tokenizer(model, languages[0])  # timestamps and text decode alike in every language
         segmented: list[list[dict[str, Any]]] = []
         for meta, output, language in zip(metadata, outputs, languages):
@@ -120,30 +120,24 @@ class BatchedDecoding:
                      language=language, size=size)
                 for sub in subsegments
             ])
-        return segmented, rows
+        return segmented, rows if rows is not None else encoded
 
     def _words(self, model: Any, features: Any, rows: Any, batch: Batch, results: list[list[dict[str, Any]]],
                options: Any) -> list[list[dict[str, Any]]]:
         """The kept texts of a batch with their words' times (faster-whisper's
         ``add_word_timestamps``, the texts of each language with its tokenizer, in batch order,
         the last speech carried from chunk to chunk from the batch's start, as its pipeline does),
-        from the batch's encoder output (``rows`` on a CPU; encoded again elsewhere)."""
-        import ctranslate2
-
+        from the batch's encoder output ``rows`` (a part of it on a device: encoded again)."""
         kept = [i for i, result in enumerate(results) if result]
         if not kept:
             return results
-        encoded = ctranslate2.StorageView.from_array(rows[kept]) if rows is not None else model.encode(features[kept])
         languages = [results[i][0]["language"] for i in kept]
         for language in dict.fromkeys(languages):
-            picked = [k for k, lang in enumerate(languages) if lang == language]
-            part = encoded
-            if len(picked) < len(kept):
-                part = (ctranslate2.StorageView.from_array(rows[[kept[k] for k in picked]]) if rows is not None
-                        else model.encode(features[[kept[k] for k in picked]]))
+            picked = [kept[k] for k, lang in enumerate(languages) if lang == language]
+            part = _encoder_rows(model, features, rows, picked)
             model.add_word_timestamps(
-                [results[kept[k]] for k in picked], self._tokenizer(model, language), part,
-                [results[kept[k]][0]["size"] for k in picked],
+                [results[i] for i in picked], self._tokenizer(model, language), part,
+                [results[i][0]["size"] for i in picked],
                 options.prepend_punctuations, options.append_punctuations, batch[0][1]["offset"],
             )
         return results
@@ -171,7 +165,7 @@ class BatchedDecoding:
 
         beam = _replace(options, beam_size=self.retry_beam)
         again, _ = self._forward(model, features[redo], [batch[i][1] for i in redo], beam,
-                                 None if rows is None else rows[redo])
+                                 rows[redo] if _is_array(rows) else None)
         out = list(results)
         for i, result in zip(redo, again):
             if result and (not self._doubtful(result, options) or result[0]["avg_logprob"] >= results[i][0]["avg_logprob"]):
@@ -179,3 +173,21 @@ class BatchedDecoding:
         log.debug("chunks decoded again with beam %d: %d of %d, kept %d", self.retry_beam, len(redo), len(results),
                   sum(out[i] is not results[i] for i in redo))
         return out
+
+
+def _is_array(rows: Any) -> bool:
+    """Whether ``rows`` is a CPU's encoder output as an array (else a device's, or None)."""
+    import numpy as np
+
+    return isinstance(rows, np.ndarray)
+
+
+def _encoder_rows(model: Any, features: Any, rows: Any, picked: list[int]) -> Any:
+    """The encoder output of the ``picked`` chunks of a batch whose output is ``rows``."""
+    import ctranslate2
+
+    if _is_array(rows):
+        return ctranslate2.StorageView.from_array(rows[picked])
+    if rows is not None and len(picked) == len(features):
+        return rows
+    return model.encode(features[picked])
