@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from models.asr_batched import DOUBT_LOGPROB, RETRY_BEAM, BatchedDecoding
 from models.asr_chunks import (
     BUCKET, MIN_WINDOW, _even_chunks, _joined, _norm, _restored, _segments, _shift, _TimeMap, _token_budget, drop_loops,
 )
@@ -29,14 +30,9 @@ MIN_GAP = 1.5
 # (measured over 0.1-1.0 s and 0-1.2 s in bench.asr_wer, the AMI and synthetic meetings' tests)
 PAUSE = 0.2
 PAUSE_FROM = 0.8
-# a chunk the greedy pass doubts (its mean token log-probability under DOUBT_LOGPROB, or text that
-# compresses as a loop does) is decoded again with beam search of RETRY_BEAM, whisper's own
-# default decoding; the rest keep the greedy pass (beam 5 everywhere costs 10-40 % more ASR time)
-DOUBT_LOGPROB = -0.4
-RETRY_BEAM = 5
 
 
-class FasterWhisperASR(ASR):
+class FasterWhisperASR(BatchedDecoding, ASR):
     def __init__(
         self,
         model_path: str | None = None,
@@ -178,100 +174,6 @@ class FasterWhisperASR(ASR):
         )
         return _segments(segments, info.language)
 
-    def _generate_segment_batched(
-        self, model: Any, features: Any, options: Any, rows: Any = None
-    ) -> tuple[Any, Any, list[str], list[dict[str, Any]]]:
-        """``BatchedInferencePipeline.generate_segment_batched`` (faster-whisper 1.2.1), but on a
-        CPU each chunk goes through the encoder on its own: with one thread the encoder's cost
-        per second of audio grows with the batch (≈ +35% at 8 chunks, measured), while the
-        decoder's falls with it. With no fixed language, each chunk's is detected from its
-        encoder output (one decoder step) and the chunk decoded in it. The outputs are decoded
-        together. ``rows``: the chunks' encoder output from an earlier pass (a CPU's array), not
-        computed again. Returns the encoder output (and its rows as an array on a CPU), the chunks'
-        languages and the outputs."""
-        import ctranslate2
-        import numpy as np
-
-        if rows is not None:
-            encoder_output = ctranslate2.StorageView.from_array(rows)
-        elif self.device == "cpu":
-            rows = np.concatenate([np.asarray(model.encode(features[i : i + 1])) for i in range(len(features))])
-            encoder_output = ctranslate2.StorageView.from_array(rows)
-        else:
-            encoder_output = model.encode(features)
-        fixed = self._fixed_language(model)
-        if fixed is None:
-            languages = [found[0][0][2:-2] for found in model.model.detect_language(encoder_output)]
-        else:
-            languages = [fixed] * len(features)
-        prompts = [
-            list(model.get_prompt(self._tokenizer(model, lang), [], without_timestamps=options.without_timestamps))
-            for lang in languages
-        ]
-        most = model.max_length if options.max_new_tokens is None else len(prompts[0]) + options.max_new_tokens
-        results = model.model.generate(
-            encoder_output,
-            prompts,
-            beam_size=options.beam_size,
-            patience=options.patience,
-            length_penalty=options.length_penalty,
-            max_length=min(most, model.max_length),
-            suppress_blank=options.suppress_blank,
-            suppress_tokens=options.suppress_tokens,
-            return_scores=True,
-            return_no_speech_prob=True,
-            sampling_temperature=options.temperatures[0],
-            repetition_penalty=options.repetition_penalty,
-            no_repeat_ngram_size=options.no_repeat_ngram_size,
-        )
-        output = []
-        for result in results:
-            length = len(result.sequences_ids[0])
-            output.append({
-                "avg_logprob": result.scores[0] * (length**options.length_penalty) / (length + 1),
-                "no_speech_prob": result.no_speech_prob,
-                "tokens": result.sequences_ids[0],
-            })
-        return encoder_output, rows, languages, output
-
-    def _forward(self, model: Any, features: Any, metadata: list[dict[str, Any]], options: Any, last_speech: float,
-                 rows: Any = None) -> tuple[list[list[dict[str, Any]]], Any]:
-        """``BatchedInferencePipeline.forward`` (faster-whisper 1.2.1) on ``_generate_segment_batched``:
-        the words of each language's chunks are aligned with that language's tokenizer. Returns
-        them and the encoder's rows (a CPU's array, else None), which ``rows`` takes back."""
-        from faster_whisper.transcribe import get_compression_ratio
-
-        encoder_output, rows, languages, outputs = self._generate_segment_batched(model, features, options, rows)
-        tokenizer = self._tokenizer(model, languages[0])  # timestamps and text decode alike in every language
-        segmented: list[list[dict[str, Any]]] = []
-        sizes = []
-        for meta, output, language in zip(metadata, outputs, languages):
-            size = int(math.ceil(meta["duration"]) * model.frames_per_second)
-            sizes.append(size)
-            subsegments, _seek, _single = model._split_segments_by_timestamps(
-                tokenizer=tokenizer, tokens=output["tokens"], time_offset=meta["offset"],
-                segment_size=size, segment_duration=meta["duration"], seek=0,
-            )
-            segmented.append([
-                dict(text=(text := tokenizer.decode(sub["tokens"])), avg_logprob=output["avg_logprob"],
-                     no_speech_prob=output["no_speech_prob"], tokens=sub["tokens"], start=sub["start"], end=sub["end"],
-                     compression_ratio=get_compression_ratio(text), seek=int(meta["offset"] * model.frames_per_second),
-                     language=language)
-                for sub in subsegments
-            ])
-        for language in dict.fromkeys(languages):
-            picked = [i for i, lang in enumerate(languages) if lang == language]
-            encoded = encoder_output
-            if len(picked) < len(languages):
-                import ctranslate2
-
-                encoded = ctranslate2.StorageView.from_array(rows[picked]) if rows is not None else model.encode(features[picked])
-            model.add_word_timestamps(
-                [segmented[i] for i in picked], self._tokenizer(model, language), encoded, [sizes[i] for i in picked],
-                options.prepend_punctuations, options.append_punctuations, last_speech,
-            )
-        return segmented, rows
-
     def _packed_pass(
         self, model: Any, audios: Sequence[FloatArray], regions: Sequence[list[dict[str, int]]]
     ) -> list[list[Segment]]:
@@ -317,8 +219,7 @@ class FasterWhisperASR(ASR):
             longest = max(j[1]["duration"] for j in batch)
             frames = int(min(self.chunk_seconds, max(MIN_WINDOW, math.ceil(longest + 0.5))) * fps)
             features = np.stack([pad_or_trim(j[0], frames) for j in batch])
-            results, rows = self._forward(model, features, [j[1] for j in batch], options, batch[0][1]["offset"])
-            results = self._retried(model, features, rows, batch, results, options)
+            results = self._decoded(model, features, batch, options)
             for (_x, _m, k, _base), result in zip(batch, results):
                 for piece in result:
                     if piece["compression_ratio"] > options.compression_ratio_threshold:
@@ -329,38 +230,6 @@ class FasterWhisperASR(ASR):
                     if seg is not None:
                         out[k].append(seg)
         return [sorted(segs, key=lambda s: s.start) for segs in out]
-
-    def _doubtful(self, result: list[dict[str, Any]], options: Any) -> bool:
-        """Whether a chunk's greedy text is worth a beam search: the model's mean token
-        log-probability under ``doubt_logprob``, or text that compresses as a loop does (whisper's
-        own fallback criteria, with a stricter log-probability)."""
-        return any(p["avg_logprob"] < self.doubt_logprob or p["compression_ratio"] > options.compression_ratio_threshold
-                   for p in result)
-
-    def _retried(self, model: Any, features: Any, rows: Any, batch: list[tuple[Any, dict[str, Any], int, float]],
-                 results: list[list[dict[str, Any]]], options: Any) -> list[list[dict[str, Any]]]:
-        """``results`` with the doubtful chunks of a batch decoded again with ``retry_beam``, padded
-        as in their batch (from the same encoder output: ``rows``, when a CPU's), so a chunk's
-        words depend only on its batch (the same however the run is split). As in whisper's
-        fallback, the beam's text is kept when it is not doubtful itself, else when the model
-        finds it at least as likely as the greedy text."""
-        if self.doubt_logprob is None or options.beam_size >= self.retry_beam:
-            return results
-        redo = [i for i, result in enumerate(results) if result and self._doubtful(result, options)]
-        if not redo:
-            return results
-        from dataclasses import replace as _replace
-
-        beam = _replace(options, beam_size=self.retry_beam)
-        again, _ = self._forward(model, features[redo], [batch[i][1] for i in redo], beam, batch[0][1]["offset"],
-                                 None if rows is None else rows[redo])
-        out = list(results)
-        for i, result in zip(redo, again):
-            if result and (not self._doubtful(result, options) or result[0]["avg_logprob"] >= results[i][0]["avg_logprob"]):
-                out[i] = result
-        log.debug("chunks decoded again with beam %d: %d of %d, kept %d", self.retry_beam, len(redo), len(results),
-                  sum(out[i] is not results[i] for i in redo))
-        return out
 
     def _decoding(self, model: Any) -> Any:
         """The options of faster-whisper's batched pipeline (1.2.1) with its defaults, but

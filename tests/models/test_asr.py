@@ -68,9 +68,9 @@ def _beam_calls(asr, monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     calls: list[int] = []
     forward = type(asr)._forward
 
-    def spy(self, model, features, metadata, options, last_speech, rows=None):  # type: ignore[no-untyped-def]
+    def spy(self, model, features, metadata, options, rows=None):  # type: ignore[no-untyped-def]
         calls.append(options.beam_size)
-        return forward(self, model, features, metadata, options, last_speech, rows)
+        return forward(self, model, features, metadata, options, rows)
 
     monkeypatch.setattr(type(asr), "_forward", spy)
     return calls
@@ -100,9 +100,9 @@ def test_crossing_sentences_are_within_ten_percent_of_a_plain_whole_file_run(tmp
     beams: list[int] = []  # the beam size each chunk is decoded with
     forward = fw.FasterWhisperASR._forward
 
-    def spy(self, model, features, metadata, options, last_speech, rows=None):  # type: ignore[no-untyped-def]
+    def spy(self, model, features, metadata, options, rows=None):  # type: ignore[no-untyped-def]
         beams.extend([options.beam_size] * len(metadata))
-        return forward(self, model, features, metadata, options, last_speech, rows)
+        return forward(self, model, features, metadata, options, rows)
 
     monkeypatch.setattr(fw.FasterWhisperASR, "_forward", spy)
     m_text, _ = mapped(rec, tmp_path / "cache")
@@ -113,3 +113,37 @@ def test_crossing_sentences_are_within_ten_percent_of_a_plain_whole_file_run(tmp
     assert n > 450
     assert 0 < beams.count(5) < beams.count(1)  # some chunks doubted, not every one decoded twice
     assert p_wer < 0.13 and m_wer <= p_wer * 1.10 + 1e-9, (m_wer, p_wer)
+
+
+def test_only_the_texts_kept_are_aligned_to_the_audio(asr, grid_video, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The GRID clips joined (33 s): the chunks the greedy pass doubts are decoded again with
+    beam 5, and then the text each chunk keeps — never a greedy text the beam replaced, nor a
+    beam text that lost — is aligned to the audio, once; every segment's words spell its text."""
+    import faster_whisper.transcribe as fwt
+
+    from perception.decode import clip_audio, clip_spans, probe
+
+    path, _truth = grid_video
+    audio, _t0, _ = clip_audio(path, clip_spans(probe(path).duration, 40)[0], 0.0)
+    calls = _beam_calls(asr, monkeypatch)
+    kept: list[str] = []
+    retried = type(asr)._retried
+
+    def keep(self, *args):  # type: ignore[no-untyped-def]
+        out = retried(self, *args)
+        kept.extend("".join(p["text"] for p in chunk) for chunk in out if chunk)
+        return out
+
+    aligned: list[str] = []
+    align = fwt.WhisperModel.add_word_timestamps
+
+    def spy(model, segments, *args):  # type: ignore[no-untyped-def]
+        aligned.extend("".join(p["text"] for p in chunk) for chunk in segments)
+        return align(model, segments, *args)
+
+    monkeypatch.setattr(type(asr), "_retried", keep)
+    monkeypatch.setattr(fwt.WhisperModel, "add_word_timestamps", spy)
+    segments = asr.transcribe(audio)
+    assert calls.count(5) > 0 and segments
+    assert sorted(aligned) == sorted(kept)
+    assert all(norm(" ".join(w.text for w in s.words)) == norm(s.text) for s in segments)

@@ -31,7 +31,7 @@ class Recorder(FasterWhisperASR):
         super().__init__(**options)
         self.beam, self.calls = beam, []  # type: ignore[var-annotated]
 
-    def _forward(self, model, features, metadata, options, last_speech, rows=None):  # type: ignore[no-untyped-def]
+    def _forward(self, model, features, metadata, options, rows=None):  # type: ignore[no-untyped-def]
         self.calls.append((options.beam_size, [m["offset"] for m in metadata], None if rows is None else rows.tolist()))
         return [self.beam[m["offset"]] for m in metadata], rows
 
@@ -95,3 +95,23 @@ def test_no_retry_when_turned_off_or_already_decoded_with_a_wide_beam(options: d
     asr = Recorder({}, **options)
     greedy = [[piece("bin blue at f two now", -1.2)]]
     assert run(asr, greedy, Options(beam_size=asr.beam_size)) == greedy and asr.calls == []
+
+
+def test_the_words_step_takes_its_chunks_encoder_output_without_encoding_again_when_it_can() -> None:
+    """A CPU's rows are sliced; a device's output is reused for the whole batch and encoded again
+    only for a part of it (a batch of several languages)."""
+    from models.asr_batched import _encoder_rows
+
+    calls: list[Any] = []
+
+    class Model:
+        def encode(self, features: Any) -> str:
+            calls.append(features.tolist())
+            return "encoded again"
+
+    features = np.arange(3, dtype=np.float32)[:, None]
+    device = object()
+    assert _encoder_rows(Model(), features, device, [0, 1, 2]) is device and calls == []
+    assert _encoder_rows(Model(), features, device, [1]) == "encoded again" and calls == [[[1.0]]]
+    rows = np.arange(3, dtype=np.float32)[:, None] * 100
+    assert np.asarray(_encoder_rows(Model(), features, rows, [0, 2])).tolist() == [[0.0], [200.0]] and len(calls) == 1
