@@ -132,7 +132,8 @@ def _shares(word: str, sent: object, skip: set[int], text: str) -> bool:
 
 
 def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
-    from retrieval.spans import Found, _asked, _unit_number, title_and_lines
+    from retrieval.entity_spans import _unit_number
+    from retrieval.spans import Found, _asked, title_and_lines
 
     unit = q.gap.unit
     _, content = _asked(q)
