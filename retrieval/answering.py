@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memory import keywords
-from retrieval import cloze, spans
+from retrieval import cloze, entity_spans, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State, shows
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
-from retrieval.span_evidence import piece_of, said_near, span_pool, speaker_stretch
+from retrieval.span_evidence import piece_of, said_near, shown_while, span_pool, speaker_stretch
 
 if TYPE_CHECKING:
     from retrieval.tools import MemoryTools
@@ -208,6 +208,14 @@ class AnswerStep:
                                               or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)))
                   for s in pool]
         found = spans.find(q, pieces)
+        if found is not None and q.wants == "time" and entity_spans.elsewhere(q, pieces[found.index], found):
+            # "when is the meeting": the dates read are other things' ("Due: March 14"); what was
+            # on screen while the evidence was said may date what is asked (a title slide's date)
+            shown = shown_while(pool, [*relevant, *around])[: self.options.span_pieces]
+            more = spans.find(q, [*pieces, *(piece_of(s) for s in shown)])
+            if more is not None and more.index >= len(pieces) and not entity_spans.elsewhere(
+                    q, piece_of(shown[more.index - len(pieces)]), more):
+                pool, found = [*pool, *shown], more
         if found is not None and not found.text:  # the asked label is shown, its value is not
             best = pool[found.index]
             return Answer(NOT_FOUND, (best.evidence(),), 0, "not_found", f'{found.how}: "{found.line}"')

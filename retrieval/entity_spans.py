@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from memory import nlp
 from perception.layout import is_glyph
 from retrieval.question import Question
+from retrieval.reading import TIME_NOUNS
 from retrieval.spans import _LIST_SIZE, _ROLE_FILL, Found, Piece, _asked, _lemmas, _not_a_name, _verbs, title_and_lines
 
 if TYPE_CHECKING:
@@ -166,3 +167,38 @@ def _preference(s: nlp.Typed, text: str, q: Question) -> tuple[int, int, int, in
     role = 0 if q.wants != "name" or any(t.dep_ in _ROLE_FILL.get(q.gap.role, ()) for t in roots) else 1
     digits = 0 if s.label != "TIME" or any(c.isdigit() for c in s.text) else 1  # a clock time before a daypart
     return amount, governs, role, digits
+
+
+# -- a date of what is asked -----------------------------------------------------------------
+
+
+def elsewhere(q: Question, piece: Piece, found: Found) -> bool:
+    """A date or time found for "when is X" that belongs to something else: the piece never names
+    X nor any word the question uses (for a screen line: its title, the line and the two above it;
+    for speech: the whole utterance), and the line holds words of its own beside the date — a
+    label, a subject, a verb ("Due: March 14", "It is due on March 14th", "Move starts April 7"),
+    so the date is that thing's, not the one asked about. A line that is the date alone ("March
+    3" under a title) dates what the piece shows. A date made only of adjectives ("weekly") says how
+    often, not when, and is weak too. :func:`retrieval.spans.find` then looks on for a date of X
+    (or one standing alone) and keeps this one when none is found."""
+    if q.wants != "time":
+        return False
+    doc = nlp.parse(found.line)
+    start = found.line.find(found.text)
+    inside = [t for t in doc if start <= t.idx < start + len(found.text)] if start >= 0 else []
+    spanned = {t.i for t in inside}
+    if inside and all(t.pos_ == "ADJ" for t in inside):
+        return True  # "the weekly review": how often
+    asked = {t.lemma_.lower() for t in nlp.parse(q.text) if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")
+             and not t.is_stop and t.lemma_.lower() not in TIME_NOUNS and t.tag_ not in ("WDT", "WP", "WRB")}
+    title, lines = title_and_lines(piece)
+    if piece.modality == "screen":
+        at = next((k for k, x in enumerate(lines) if x == found.line), len(lines))
+        context = " ".join([title, *lines[max(0, at - 2): at + 1]])
+    else:
+        context = piece.text
+    if asked & _lemmas(context, join=False):
+        return False
+    own = [t for t in doc if t.i not in spanned and not t.is_punct and (t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")
+                                                                     or t.dep_ in ("nsubj", "nsubjpass"))]
+    return bool(own)

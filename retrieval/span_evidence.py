@@ -47,6 +47,20 @@ def said_near(best: Scored, others: Sequence[Scored], window: float) -> list[Sco
     return sorted(near, key=lambda s: abs(s.snippet.start - t))
 
 
+def shown_while(pool: Sequence[Scored], others: Sequence[Scored]) -> list[Scored]:
+    """What was on screen while a spoken piece of ``pool`` was said (the title slide shown while
+    "this is the weekly operations review" was said), in the order of ``others``."""
+    said = [(p.hit.record.source_id, p.snippet.start, p.snippet.end) for p in pool if p.snippet.modality == "speech"]
+    out: list[Scored] = []
+    for s in others:
+        if s.snippet.modality != "screen" or s in pool or s in out:
+            continue
+        src = s.hit.record.source_id
+        if any(src == w and s.snippet.start <= b and a <= max(s.snippet.end, s.snippet.start) for w, a, b in said):
+            out.append(s)
+    return out
+
+
 def piece_of(s: Scored) -> spans.Piece:
     """A snippet as the span finder reads it: a screen block with the other blocks of the same
     capture (a label and its value can fall into two blocks), speech as said."""

@@ -301,10 +301,16 @@ def find(q: Question, pieces: Sequence[Piece]) -> Found | None:
         steps.insert(3, _numbered)
     if q.kind == "what" and q.gap.wh or q.gap.wh == "whose":  # a gap to fill: a line of words ("lay blue at x four") asks for none
         steps.append(_gap_phrase)
+    kept: Found | None = None  # a date of something else ("Due: March 14" for "when is the meeting")
     for i in layout_spans.by_words(q, pieces):
         piece = pieces[i]
         for step in steps if not piece.far else [s for s in steps if s in labelled]:
             found = step(q, [piece])
-            if found is not None:
-                return replace(found, index=i)
-    return None
+            if found is None:
+                continue
+            found = replace(found, index=i)
+            if step is entity_spans.by_type and entity_spans.elsewhere(q, piece, found):
+                kept = kept or found  # a later piece may date what is asked
+                break
+            return found
+    return kept
