@@ -4,6 +4,7 @@ near it, each snippet as a piece, and the pool of snippets read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from retrieval import spans
@@ -61,13 +62,17 @@ def shown_while(pool: Sequence[Scored], others: Sequence[Scored]) -> list[Scored
     return out
 
 
+# a thousands group the transcript wrote apart from its number ("$120 ,000"): one number
+_DIGIT_GROUP = re.compile(r"(\d) ,(\d{3})(?!\d)")
+
+
 def piece_of(s: Scored) -> spans.Piece:
     """A snippet as the span finder reads it: a screen block with the other blocks of the same
     capture (a label and its value can fall into two blocks), speech as said."""
     snip = s.snippet
     attrs = getattr(snip, "attrs", None) or {}
     if snip.modality != "screen":
-        return spans.Piece(snip.text, snip.modality, snip.speaker, attrs)
+        return spans.Piece(_DIGIT_GROUP.sub(r"\1,\2", snip.text), snip.modality, snip.speaker, attrs)
     blocks = [x.text for x in s.hit.record.snippets
               if x.modality == "screen" and x.start == snip.start and x.image == snip.image] or [snip.text]
     title = ""

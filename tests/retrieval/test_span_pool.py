@@ -69,3 +69,16 @@ def test_what_was_on_screen_while_the_evidence_was_said() -> None:
     elsewhere = Scored(replace(elsewhere.hit, record=replace(elsewhere.hit.record, source_id="other")), elsewhere.snippet, 0.40)
     assert shown_while([review], [review, later, title, elsewhere]) == [title]
     assert shown_while([title], [review, later]) == []  # no speech in the pool: nothing was said
+
+
+def test_a_thousands_group_written_apart_is_one_number() -> None:
+    """The transcript's "$120 ,000" is read as $120,000 (a list "1 ,2" or "12 ,3456" is not a group)."""
+    from retrieval.span_evidence import piece_of
+    from retrieval.spans import find
+
+    said = scored("The marketing budget for the second quarter is $120 ,000.", None, 0.9, modality="speech")
+    q = parse("How much is the marketing budget?")
+    found = find(q, [piece_of(said)])
+    assert found is not None and found.text == "$120,000"
+    assert piece_of(scored("Pick items 1 ,2 and pages 12 ,3456.", None, 0.9, modality="speech")).text == \
+        "Pick items 1 ,2 and pages 12 ,3456."
