@@ -204,7 +204,10 @@ class AnswerStep:
         # beside the label the question names: a sentence that scores half as well must not answer
         # with a mere entity of the asked type because the best one holds none (unless it shows
         # every name the question gives: then it is the one about them)
-        pieces = [replace(piece_of(s), far=not (s is pool[0] or s.relevance >= near or s in said_around
+        # "who is going to handle the move to Rotterdam": the best is a slide no person is on; what
+        # was said while it was shown ("Dana Whitfield will lead the move") names who
+        said_while = shown_while([pool[0]], pool, said=True) if q.wants == "name" and pool else []
+        pieces = [replace(piece_of(s), far=not (s is pool[0] or s.relevance >= near or s in said_around or s in said_while
                                               or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)))
                   for s in pool]
         found = spans.find(q, pieces)

@@ -48,16 +48,19 @@ def said_near(best: Scored, others: Sequence[Scored], window: float) -> list[Sco
     return sorted(near, key=lambda s: abs(s.snippet.start - t))
 
 
-def shown_while(pool: Sequence[Scored], others: Sequence[Scored]) -> list[Scored]:
+def shown_while(pool: Sequence[Scored], others: Sequence[Scored], said: bool = False) -> list[Scored]:
     """What was on screen while a spoken piece of ``pool`` was said (the title slide shown while
-    "this is the weekly operations review" was said), in the order of ``others``."""
-    said = [(p.hit.record.source_id, p.snippet.start, p.snippet.end) for p in pool if p.snippet.modality == "speech"]
+    "this is the weekly operations review" was said), in the order of ``others``; ``said``: the
+    other way round, what was said while a screen of ``pool`` was shown (``others`` may hold
+    ``pool``'s own pieces then)."""
+    near, far = ("screen", "speech") if said else ("speech", "screen")
+    times = [(p.hit.record.source_id, p.snippet.start, p.snippet.end) for p in pool if p.snippet.modality == near]
     out: list[Scored] = []
     for s in others:
-        if s.snippet.modality != "screen" or s in pool or s in out:
+        if s.snippet.modality != far or (s in pool and not said) or s in out:
             continue
         src = s.hit.record.source_id
-        if any(src == w and s.snippet.start <= b and a <= max(s.snippet.end, s.snippet.start) for w, a, b in said):
+        if any(src == w and s.snippet.start <= max(a, b) and a <= max(s.snippet.end, s.snippet.start) for w, a, b in times):
             out.append(s)
     return out
 

@@ -82,3 +82,15 @@ def test_a_thousands_group_written_apart_is_one_number() -> None:
     assert found is not None and found.text == "$120,000"
     assert piece_of(scored("Pick items 1 ,2 and pages 12 ,3456.", None, 0.9, modality="speech")).text == \
         "Pick items 1 ,2 and pages 12 ,3456."
+
+
+def test_what_was_said_while_the_best_screen_was_shown() -> None:
+    """``said=True``: the speech that overlaps a screen of the pool ("Dana Whitfield will lead the
+    move" said while the warehouse slide was shown names who handles the move the slide shows)."""
+    from retrieval.span_evidence import shown_while
+
+    slide = scored("Warehouse | New site: Rotterdam | Move starts April 7", "w.png", 0.6, start=18.0)
+    slide = Scored(slide.hit, replace(slide.snippet, end=24.0), slide.relevance)
+    dana = scored("Dana Whitfield will lead the move to the new warehouse.", None, 0.3, start=17.4, modality="speech")
+    budget = scored("The marketing budget is $120,000.", None, 0.3, start=24.7, modality="speech")
+    assert shown_while([slide], [slide, dana, budget], said=True) == [dana]
