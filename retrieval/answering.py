@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memory import keywords
-from retrieval import cloze, spans
+from retrieval import cloze, entity_spans, spans
 from retrieval.answer import NOT_FOUND, Retriever, Scored
 from retrieval.planners import _GENERIC, AgentOptions, State, shows
 from retrieval.question import SAY_VERBS, TEXT_NOUNS, Question
 from retrieval.records import Answer
-from retrieval.span_evidence import piece_of, said_near, span_pool, speaker_stretch
+from retrieval.span_evidence import piece_of, said_near, shown_while, span_pool, speaker_stretch
 
 if TYPE_CHECKING:
     from retrieval.tools import MemoryTools
@@ -204,10 +204,21 @@ class AnswerStep:
         # beside the label the question names: a sentence that scores half as well must not answer
         # with a mere entity of the asked type because the best one holds none (unless it shows
         # every name the question gives: then it is the one about them)
-        pieces = [replace(piece_of(s), far=not (s is pool[0] or s.relevance >= near or s in said_around
+        # "who is going to handle the move to Rotterdam": the best is a slide no person is on; what
+        # was said while it was shown ("Dana Whitfield will lead the move") names who
+        said_while = shown_while([pool[0]], pool, said=True) if q.wants == "name" and pool else []
+        pieces = [replace(piece_of(s), far=not (s is pool[0] or s.relevance >= near or s in said_around or s in said_while
                                               or q.key_terms and all(shows(t, s.snippet.text) for t in q.key_terms)))
                   for s in pool]
         found = spans.find(q, pieces)
+        if found is not None and q.wants == "time" and entity_spans.elsewhere(q, pieces[found.index], found):
+            # "when is the meeting": the dates read are other things' ("Due: March 14"); what was
+            # on screen while the evidence was said may date what is asked (a title slide's date)
+            shown = shown_while(pool, [*relevant, *around])[: self.options.span_pieces]
+            more = spans.find(q, [*pieces, *(piece_of(s) for s in shown)])
+            if more is not None and more.index >= len(pieces) and not entity_spans.elsewhere(
+                    q, piece_of(shown[more.index - len(pieces)]), more):
+                pool, found = [*pool, *shown], more
         if found is not None and not found.text:  # the asked label is shown, its value is not
             best = pool[found.index]
             return Answer(NOT_FOUND, (best.evidence(),), 0, "not_found", f'{found.how}: "{found.line}"')

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from retrieval.reading import (
     APP_NOUNS, DISPLAY_VERBS, FREQUENCY_ADVERBS, MARK_NOUNS, NUMBER_NOUNS, OCCURRENCE_NOUNS, ORDER_WORDS, PAST_STATE,
-    PERSON_NOUNS, PLACE_NOUNS, SAY_VERBS, SCREEN_NOUNS, SETTING_VERBS, SHOW_VERBS, SUMMARY_WORDS, TIME_NOUNS, Reading,
-    _options, read,
+    PERSON_NOUNS, PLACE_NOUNS, SAY_VERBS, SCREEN_NOUNS, SETTING_VERBS, SHOW_VERBS, SUMMARY_WORDS, TEMPORAL, TIME_NOUNS,
+    Reading, _options, read,
 )
 
 if TYPE_CHECKING:
@@ -309,6 +309,41 @@ _WANTS = {"who": "name", "when": "time", "where": "place", "which_app": "app", "
 # the asked type exists in relevant evidence
 
 
+def planned(word: Token) -> bool:
+    """Whether a temporal preposition or subordinator relates planned events rather than moments
+    of a recording: the verb it modifies is in the future ("who **will** look after the warehouse
+    move", "who'll take over once the audit ends", "who is **going to** speak after the vote").
+    What will happen after X is stated in what was said, not found by looking after X's moment;
+    "who spoke after the break", "what is shown after the intro", "before the demo, who spoke"
+    navigate the recording."""
+    verb = word.head.head if word.dep_ in ("mark", "advmod") and word.head.dep_ != "ROOT" else word.head
+    while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+        verb = verb.head
+    for v in (verb, *[a for a in verb.ancestors if a.dep_ in ("xcomp", "conj", "ROOT")][:1]):
+        if any(c.tag_ == "MD" and c.lemma_.lower() in ("will", "shall") for c in v.children):
+            return True
+        if v.dep_ == "xcomp" and v.head.lemma_.lower() == "go" and v.head.tag_ == "VBG" \
+                and any(c.dep_ == "aux" and c.lower_ == "to" for c in v.children):
+            return True  # "is going to look after": the future, not a movement
+    return False
+
+
+def understand(text: str) -> Reading:
+    """The reading of a question, without an anchor that relates planned events: "who will look
+    after the warehouse move" asks who takes care of the move (what was said about it), not what
+    came after the moment it was mentioned (:func:`planned`); its words stay in the topic."""
+    r = read(text)
+    if r.anchor is None:
+        return r
+    word = next((t for t in r.doc if t.i in r.skip and TEMPORAL.get(t.lower_) == r.anchor.relation), None)
+    if word is None or not planned(word):
+        return r
+    phrase = word.head if word.dep_ in ("mark", "advmod") and word.head.dep_ != "ROOT" else word
+    r.skip -= {t.i for t in phrase.subtree} | {word.i}
+    r.anchor = None
+    return r
+
+
 def kinds_of(text: str) -> tuple[str, ...]:
-    r = read(" ".join(text.split()))
+    r = understand(" ".join(text.split()))
     return tuple(k.name for k in KINDS if k.recognise(r))

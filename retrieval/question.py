@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memory import nlp
-from retrieval.kinds import _MAIN, _WANTS, KINDS, Kind, _order, _within, kinds_of
+from retrieval.kinds import _MAIN, _WANTS, KINDS, Kind, _order, _within, kinds_of, understand
 from retrieval.reading import (  # the word classes are re-exported for the answer modules
     CHOICE_VERBS, ORDER_WORDS, SAY_VERBS, SCREEN_NOUNS, TEXT_NOUNS, _WH_TAGS, Anchor, Gap, Nth, Reading, _options, read,
 )
@@ -78,7 +78,7 @@ def parse(text: str, people: Mapping[str, Sequence[str]] = {}, now: float | None
     text = " ".join(text.split())
     low = text.lower()
     named = {name: tuple(ids) for name, ids in people.items() if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", low)}
-    r = read(text)
+    r = understand(text)
     matched = tuple(k.name for k in KINDS if k.recognise(r))
     main = next((k for k in _MAIN if k in matched), "what")
     request = _request(r, main)

@@ -4,6 +4,7 @@ near it, each snippet as a piece, and the pool of snippets read."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from retrieval import spans
@@ -47,13 +48,34 @@ def said_near(best: Scored, others: Sequence[Scored], window: float) -> list[Sco
     return sorted(near, key=lambda s: abs(s.snippet.start - t))
 
 
+def shown_while(pool: Sequence[Scored], others: Sequence[Scored], said: bool = False) -> list[Scored]:
+    """What was on screen while a spoken piece of ``pool`` was said (the title slide shown while
+    "this is the weekly operations review" was said), in the order of ``others``; ``said``: the
+    other way round, what was said while a screen of ``pool`` was shown (``others`` may hold
+    ``pool``'s own pieces then)."""
+    near, far = ("screen", "speech") if said else ("speech", "screen")
+    times = [(p.hit.record.source_id, p.snippet.start, p.snippet.end) for p in pool if p.snippet.modality == near]
+    out: list[Scored] = []
+    for s in others:
+        if s.snippet.modality != far or (s in pool and not said) or s in out:
+            continue
+        src = s.hit.record.source_id
+        if any(src == w and s.snippet.start <= max(a, b) and a <= max(s.snippet.end, s.snippet.start) for w, a, b in times):
+            out.append(s)
+    return out
+
+
+# a thousands group the transcript wrote apart from its number ("$120 ,000"): one number
+_DIGIT_GROUP = re.compile(r"(\d) ,(\d{3})(?!\d)")
+
+
 def piece_of(s: Scored) -> spans.Piece:
     """A snippet as the span finder reads it: a screen block with the other blocks of the same
     capture (a label and its value can fall into two blocks), speech as said."""
     snip = s.snippet
     attrs = getattr(snip, "attrs", None) or {}
     if snip.modality != "screen":
-        return spans.Piece(snip.text, snip.modality, snip.speaker, attrs)
+        return spans.Piece(_DIGIT_GROUP.sub(r"\1,\2", snip.text), snip.modality, snip.speaker, attrs)
     blocks = [x.text for x in s.hit.record.snippets
               if x.modality == "screen" and x.start == snip.start and x.image == snip.image] or [snip.text]
     title = ""

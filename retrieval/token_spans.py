@@ -132,7 +132,8 @@ def _shares(word: str, sent: object, skip: set[int], text: str) -> bool:
 
 
 def _by_context(q: Question, pieces: Sequence[Piece]) -> Found | None:
-    from retrieval.spans import Found, _asked, _unit_number, title_and_lines
+    from retrieval.entity_spans import _unit_number
+    from retrieval.spans import Found, _asked, title_and_lines
 
     unit = q.gap.unit
     _, content = _asked(q)
@@ -193,13 +194,22 @@ _QUOTED = re.compile(r"""(?<!\w)['"‘“]([^\W\d_]+)['"’”](?!\w)""")
 
 def _by_sound(q: Question, pieces: Sequence[Piece]) -> Found | None:
     """"Which season does the poem call 'gaudy'?" where ASR heard "the godly spring": a quoted
-    word of the question that speech holds only as a word that sounds like it; the answer is the
-    noun phrase that word describes, as it was heard."""
+    word of the question, or an adjective of it ("which season is called gaudy"), that speech
+    holds only as a word that sounds like it; the answer is the noun phrase that word describes,
+    as it was heard."""
     from retrieval.soundalike import heard
     from retrieval.spans import Found, title_and_lines
 
     quoted = [w.lower() for w in _QUOTED.findall(q.text)]
-    if not quoted or q.kind != "what":
+    if q.kind != "what":
+        return None
+    # unquoted, a describing word of the question ("which season is called gaudy") counts only when
+    # speech holds it as another word alone: said as asked, the other steps read it
+    # (or a word in a describing role the tagger took for a noun: "call X gaudy", "describe as gaudy")
+    described = [t.lower_ for t in nlp.parse(q.text) if t.lower_ not in quoted and t.is_alpha and not t.is_stop
+                 and t.tag_ not in ("WDT", "JJS", "JJR") and (t.pos_ == "ADJ" or t.dep_ in ("oprd", "acomp")
+                                                             or t.dep_ == "pobj" and t.head.lower_ == "as")]
+    if not quoted and not described:
         return None
     q_lemmas = {t.lemma_.lower() for t in nlp.parse(q.text)}
     for i, piece in enumerate(pieces):
@@ -207,8 +217,10 @@ def _by_sound(q: Question, pieces: Sequence[Piece]) -> Found | None:
             continue
         _, lines = title_and_lines(piece)
         for line in lines:
-            for w in quoted:
+            for w in [*quoted, *described]:
                 sounds = [h.lower() for h in heard(w, line) if " " not in h]  # said as asked, or heard as another
+                if w not in quoted and w in sounds:
+                    continue
                 doc = nlp.parse(line)
                 for chunk in doc.noun_chunks if sounds else ():
                     end = chunk.end

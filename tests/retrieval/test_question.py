@@ -171,6 +171,40 @@ def test_the_anchor_phrase_and_the_topic() -> None:
     assert shown.anchor is not None and shown.anchor.modality == "speech" and shown.shown
 
 
+@pytest.mark.parametrize("question", [
+    "Who will look after the warehouse move?",
+    "Who'll look after the move to Rotterdam?",
+    "Who is going to take care of things after the audit?",
+    "Who will take over the project after the audit?",
+    "After the break, who will present the budget?",
+    "What will happen once the contract is signed?",
+    "Who shall handle the invoice before the deadline?",
+])
+def test_a_plan_is_no_moment_to_navigate_from(question: str) -> None:
+    """A temporal word on a verb in the future relates planned events ("who will look after the
+    move"): what was said about them answers it, not what came after the moment they were named;
+    the words stay in the topic."""
+    q = parse(question)
+    assert q.anchor is None and not {"after", "before", "during"} & set(q.kinds), q.kinds
+    assert q.topic.split()[-1].rstrip("?") in question
+
+
+@pytest.mark.parametrize("question, relation, phrase", [
+    ("What happened after the break?", "after", "the break"),
+    ("Before the demo, who spoke?", "before", "the demo"),
+    ("Who spoke after the warehouse move?", "after", "the warehouse move"),
+    ("What does she say after the chorus?", "after", "the chorus"),
+    ("What was shown on screen after the intro?", "after", "the intro"),
+    ("What did he say before the vote?", "before", "the vote"),
+    ("Who spoke after he said he will leave?", "after", "he said he will leave"),
+])
+def test_moments_of_the_recording_stay_anchors(question: str, relation: str, phrase: str) -> None:
+    """Near-misses: past or present questions navigate the recording (a "will" inside the anchor
+    clause is not the question's tense)."""
+    q = parse(question)
+    assert q.anchor is not None and (q.anchor.relation, q.anchor.phrase) == (relation, phrase), q.anchor
+
+
 @pytest.mark.parametrize("question, edge", [
     ("What timecode was displayed when the green-screen clip started?", "first"),
     ("What was on screen when the video began?", "first"),

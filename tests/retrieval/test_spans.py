@@ -323,3 +323,37 @@ def test_a_label_written_as_one_word_meets_the_question_written_as_two() -> None
     assert span("What was the file name of the export?", shown("Export | Filename: report_q2.pdf | Size: 2 MB")) == "report_q2.pdf"
     # near-miss: words of the question that are not a label stay apart ("the title of the entry")
     assert span("What was the title of the entry?", entry) == "Netflix"
+
+
+# "when is X": a date of X (or one standing alone) before a date of something else
+_OTHER_DATES = (said("Globex has not paid its invoice yet. It is due on March 14th."), shown("Warehouse | Move starts April 7"))
+
+
+@pytest.mark.parametrize("question, thing", [
+    ("When is the meeting?", "meeting"),
+    ("What day is the meeting?", "meeting"),
+    ("What is the date of the meeting?", "meeting"),
+    ("When does the offsite take place?", "offsite"),
+    ("On which day is the workshop?", "workshop"),
+])
+def test_when_is_x_prefers_a_date_of_x(question: str, thing: str) -> None:
+    """The best pieces hold dates of other things (an invoice due, a move); a later line that is a
+    date alone under a title, or a sentence that names what is asked, answers instead."""
+    assert span(question, *_OTHER_DATES, shown("Acme Corp | Weekly operations review | March 3")) == "March 3"
+    assert span(question, *_OTHER_DATES, said(f"The {thing} is on May 5.")) == "May 5"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("When is the invoice due?", "March 14th"),  # near-misses: the date of what is asked stays first
+    ("When is the Globex invoice due?", "March 14th"),
+    ("When does the move start?", "April 7"),
+    ("When is the meeting?", "March 14th"),  # only dates of other things: the best is kept
+])
+def test_a_date_of_what_is_asked_is_kept(question: str, answer: str) -> None:
+    assert span(question, *_OTHER_DATES, shown("Budget | Q2 marketing | $120,000")) == answer
+
+
+def test_a_date_of_adjectives_says_how_often_not_when() -> None:
+    review = said("This is the weekly operations review for Acme.")
+    assert span("When is the review?", review, shown("Acme Corp | Weekly operations review | March 3")) == "March 3"
+    assert span("When is the review?", review) == "weekly"  # nothing better: kept

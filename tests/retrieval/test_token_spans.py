@@ -187,3 +187,27 @@ def test_the_noun_phrase_the_question_describes_leaves_out_the_question_s_words(
     got = span("What does the reader say is buried within thine own bud?",
                "within thine own bud -buriest thy content, and tender churro makes waste in niggarding.")
     assert got is not None and "thy content" in got and "bud" not in got
+
+
+POEM = "Thou that art now the world's fresh ornament, and only herald to the godly spring,"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Which season is called gaudy in the poem?", "the godly spring"),
+    ("What season does the sonnet describe as gaudy?", "the godly spring"),
+    ("Which season did the reader call gaudy?", "the godly spring"),
+    ("Which sky did the narrator find dreary?", None),  # nothing in the poem sounds like it
+])
+def test_an_unquoted_adjective_heard_as_another_finds_what_it_describes(question: str, answer: str | None) -> None:
+    """Unquoted, an adjective of the question that speech holds only as a soundalike ("gaudy" heard
+    as "godly") is read like a quoted one."""
+    assert span(question, POEM) == answer
+
+
+def test_an_unquoted_adjective_said_as_asked_is_left_to_the_other_steps() -> None:
+    from retrieval.token_spans import _by_sound
+
+    pieces = [Piece(POEM, "speech", "voice_1")]
+    assert _by_sound(parse("Which season is called godly in the poem?"), pieces) is None  # said as asked
+    assert _by_sound(parse("Which ornament is fresh?"), pieces) is None
+    assert _by_sound(parse("How long was the gaudy spring?"), pieces) is None  # no "what" question
