@@ -423,3 +423,41 @@ def test_other_lists_beside_the_menu_bar_keep_their_counts() -> None:
     # near-misses: the contents' chapters and the toolbar's buttons are no menus
     assert span("How many chapters did the contents list?", OKULAR) == "7"
     assert span("How many buttons were in the row with Show Sidebar and Browse?", OKULAR) == "7"
+
+
+# -- master-detail: the selected tree node's contents are the table beside it -----------------------
+
+# the layout lines of keepassxc_database_view.png (screens-dev) as perception/layout.py renders them
+DATABASE = ("[KeePassXC - Demo Passwords - KeePassXC] Selected: Synced; Internet; IFTTT; Tags | Title: 8 items | "
+            "Title lists Apple; Dropbox; Netflix; Pocket; IFTTT; Google; Example Login... john.doe@example...; Netflix - Clone | "
+            "Internet: 4 items | Internet lists Coding; Gaming; Shopping; Social | Expired: 4 items | Expired lists "
+            "Weak Passwords; *lmportant*; internet; website | Menu bar: 6 items | Menu bar lists Database; Entries; Groups; "
+            "Tools; View; Help | Row of Passwords: 6 items | Row of Passwords lists Passwords; Title; Username; Password; "
+            "URL; Modified")
+
+
+@pytest.mark.parametrize("question", [
+    "How many entries were listed in the Internet group in KeePassXC?",
+    "How many entries did the Internet group hold?",
+    "How many entries were under Internet?",
+    "How many records does the Internet category contain?",
+])
+def test_the_selected_node_counts_the_table_beside_it(question: str) -> None:
+    """"Internet" is the tree's highlighted node: its own list is its sub-groups, the entries it
+    holds are the rows of the table in the detail pane."""
+    assert span(question, Piece(DATABASE, "screen")) == "8"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How many groups are in the Internet group?", "4"),         # the node's own kind: its sub-groups
+    ("How many subgroups does the Internet group have?", "4"),   # a sub-kind of it
+    ("How many items were in the Expired tag?", "4"),            # a node that is not selected
+])
+def test_near_misses_of_the_selected_node(question: str, answer: str) -> None:
+    assert span(question, Piece(DATABASE, "screen")) == answer
+
+
+def test_a_selected_node_with_no_table_keeps_its_list() -> None:
+    # near-miss: nothing beside the node is a table (no header row of labels): its list is counted
+    tabs = Piece(DATABASE.split(" | Row of Passwords")[0], "screen")
+    assert span("How many entries did the Internet group hold?", tabs) == "4"
