@@ -49,6 +49,10 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if piece.modality != "screen":
             continue
         _, lines = title_and_lines(piece)
+        # the one control set "on" in a group whose others are "off" (a radio group) is the
+        # capture's choice even when the question names it by no word of its own
+        states = [m.group("state") for line in lines if (m := _STATE.match(line))]
+        lone_on = states.count("on") == 1 and states.count("off") >= 1
         for k, line in enumerate(lines):
             items: list[str] = []
             marked = line.startswith("Selected:")  # highlighted among its siblings: before a checked box
@@ -58,17 +62,26 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 items = [m.group("text").strip()]
             for item in items:
                 words = _lemmas(item)
-                if not words or words <= asked:
+                if not words or words <= asked or _repeats(item, q.text):
                     continue  # the "item" only repeats the question
                 shared = len(words & asked)
-                if not shared and not (marked and len(items) == 1):
+                if not shared and not (marked and len(items) == 1) and not (lone_on and not marked):
                     continue  # one of several marked items that the question does not point at
                 # a word of the asked noun counts twice ("which image compression option": the
-                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export")
-                key = (shared + len(words & focus) + 0.5 * marked, -(i * 1000 + k))
+                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export");
+                # the lone "on" of a radio group that shares no word comes after any item that does
+                key = (shared + len(words & focus) + 0.5 * marked + (0.25 if lone_on and not shared else 0), -(i * 1000 + k))
                 if best is None or key > best[:2]:
                     best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
     return best[2] if best else None
+
+
+def _repeats(item: str, question: str) -> bool:
+    """The item is a run of the question's own words, however it is spaced ("Set up TOTP..." in
+    "the Setup TOTP dialog": the dialog the question names, not a choice made in it)."""
+    have = "".join(re.findall(r"[a-z0-9]+", item.lower()))
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    return bool(have) and any("".join(words[a:b]) == have for a in range(len(words)) for b in range(a + 1, len(words) + 1))
 
 
 def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:

@@ -461,3 +461,30 @@ def test_a_selected_node_with_no_table_keeps_its_list() -> None:
     # near-miss: nothing beside the node is a table (no header row of labels): its list is counted
     tabs = Piece(DATABASE.split(" | Row of Passwords")[0], "screen")
     assert span("How many entries did the Internet group hold?", tabs) == "4"
+
+
+# -- the lone "on" of a radio group; an item that only repeats the question's words ---------------
+
+# layout lines of keepassxc_totp_setup.png (screens-dev) as perception/layout.py renders them
+TOTP = ("[KeePassXC - Demo Passwords - KeePassXC] Database: ) Setup TOTP | Algorithm: SHA-1 | Time step: 30 sec | "
+        "Code size: 6 digits | Default settings (RFC 6238): on | Steam @ settings: off | Selected: https://www.n; "
+        "Set up TOTP... | Custom settings: off | Copy TOTP: 3 items | Copy TOTP lists Show TOTP; Show QR Code; Set up TOTP...")
+
+
+@pytest.mark.parametrize("question", [
+    "Which option was selected in the Setup TOTP dialog?",
+    "Which radio button was checked in the Setup TOTP dialog?",
+    "What option was chosen in the Setup TOTP window?",
+])
+def test_the_lone_on_of_a_radio_group_is_the_choice(question: str) -> None:
+    """The option shares no word with the question; the highlighted menu item "Set up TOTP..." is
+    only the dialog's name as the question writes it ("Setup TOTP")."""
+    assert span(question, Piece(TOTP, "screen")) == "Default settings (RFC 6238)"
+
+
+def test_near_misses_of_the_lone_on() -> None:
+    # a highlighted item the question points at by other words keeps its answer
+    assert span("Which menu item was highlighted in the TOTP submenu?", Piece(TOTP, "screen")) == "Set up TOTP..."
+    # two controls on: no group with one choice, and nothing the question points at
+    two = Piece("[LibreOffice] Lossless compression: on | Reduce image resolution: on | JPEG compression: off", "screen")
+    assert span("Which option was selected in the dialog?", two) is None
