@@ -47,7 +47,7 @@ from perception.layout_table import tables_of
 
 LIST_WORD = " lists "  # "<heading> lists a; b; c": the reader's own words for a list (memory.claims reads no claim in it)
 
-LAYOUT_VERSION = 4  # in the keyframes fingerprint: a change here re-reads captures
+LAYOUT_VERSION = 3  # in the keyframes fingerprint: a change here re-reads captures
 NO_VALUE = "∅"  # the value of a "Label:" with nothing readable beside or under it (a masked password)
 
 _FIELD = re.compile(r"^(?P<label>[^:]*[A-Za-z][^:]{0,40}?)\s*:\s+(?P<value>\S.*)$")

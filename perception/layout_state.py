@@ -141,9 +141,7 @@ def _glyph(image: np.ndarray, b: Box) -> tuple[str, float] | None:
             start = None
     for k, (x0, x1) in enumerate(runs):
         gap = (runs[k + 1][0] - x1) if k + 1 < len(runs) else region.shape[1] - x1
-        ys = _rows_around(ink[:, x0:x1].any(axis=1), int(round(b.cy)) - c)
-        if ys is None:
-            continue
+        ys = np.nonzero(ink[:, x0:x1].any(axis=1))[0]
         gw, gh = x1 - x0, ys.max() - ys.min() + 1
         if not (0.6 * h <= gw <= 1.5 * h and 0.75 * h <= gh <= 1.5 * h and 0.75 <= gw / gh <= 1.33 and gap >= 0.25 * h):
             continue
@@ -160,22 +158,6 @@ def _glyph(image: np.ndarray, b: Box) -> tuple[str, float] | None:
     return None
 
 
-def _rows_around(rows: np.ndarray, centre: int) -> np.ndarray | None:
-    """The unbroken run of inked rows at (or nearest) the text's centre line: a control's own
-    height, without the edges of its neighbours that the region reaches (radio buttons stacked a
-    line apart: the next one's top arc sits under this one)."""
-    inked = np.nonzero(rows)[0]
-    if not len(inked):
-        return None
-    at = int(inked[np.argmin(np.abs(inked - centre))])
-    top = bottom = at
-    while top > 0 and rows[top - 1]:
-        top -= 1
-    while bottom + 1 < len(rows) and rows[bottom + 1]:
-        bottom += 1
-    return np.arange(top, bottom + 1)
-
-
 def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.ndarray) -> list[tuple[str, str]]:
     """(text, "selected" | "on" | "off") for the boxes whose state the pixels show."""
     out: list[tuple[str, str]] = []
@@ -187,8 +169,7 @@ def states_of(boxes: Sequence[Box], groups: Sequence[Sequence[Box]], image: np.n
     for b, (state, x) in marks:
         column = [s for c, (s, y) in marks if abs(y - x) <= 0.5 * b.h]
         row = [s for c, (s, _) in marks if c is not b and abs(c.cy - b.cy) <= 0.5 * b.h]
-        icons = len(column) >= 2 and "off" not in column  # a column of filled marks, whatever its row holds
-        if "off" in column or ("off" in row and not icons):
+        if "off" in column or "off" in row:
             text = b.text
             head, _, rest = text.partition(" ")
             if x >= b.x0 - 0.3 * b.h and len(head) == 1 and rest:
