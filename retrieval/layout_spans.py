@@ -26,6 +26,7 @@ _STATE = re.compile(r"^(?P<text>.+?):\s*(?P<state>on|off)$")
 _SELECTED = re.compile(r"^Selected:\s*(?P<items>.+)$")
 _COUNT = re.compile(r"^(?P<head>.+?):\s*(?P<n>\d+) items$")
 _ITEMS = re.compile(r"^(?P<head>.+?) lists (?P<items>.+)$")
+_DIGIT = re.compile(r"\d")
 
 
 def asks_choice(q: Question) -> bool:
@@ -48,6 +49,10 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
         if piece.modality != "screen":
             continue
         _, lines = title_and_lines(piece)
+        # the one control set "on" in a group whose others are "off" (a radio group) is the
+        # capture's choice even when the question names it by no word of its own
+        states = [m.group("state") for line in lines if (m := _STATE.match(line))]
+        lone_on = states.count("on") == 1 and states.count("off") >= 1
         for k, line in enumerate(lines):
             items: list[str] = []
             marked = line.startswith("Selected:")  # highlighted among its siblings: before a checked box
@@ -57,17 +62,26 @@ def chosen(q: Question, pieces: Sequence[Piece]) -> Found | None:
                 items = [m.group("text").strip()]
             for item in items:
                 words = _lemmas(item)
-                if not words or words <= asked:
+                if not words or words <= asked or _repeats(item, q.text):
                     continue  # the "item" only repeats the question
                 shared = len(words & asked)
-                if not shared and not (marked and len(items) == 1):
+                if not shared and not (marked and len(items) == 1) and not (lone_on and not marked):
                     continue  # one of several marked items that the question does not point at
                 # a word of the asked noun counts twice ("which image compression option": the
-                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export")
-                key = (shared + len(words & focus) + 0.5 * marked, -(i * 1000 + k))
+                # "Lossless compression" over the "PDF/A-2b" that shares "PDF" with "PDF export");
+                # the lone "on" of a radio group that shares no word comes after any item that does
+                key = (shared + len(words & focus) + 0.5 * marked + (0.25 if lone_on and not shared else 0), -(i * 1000 + k))
                 if best is None or key > best[:2]:
                     best = (*key, Found(item, i, line, "the item the capture shows selected or checked"))
     return best[2] if best else None
+
+
+def _repeats(item: str, question: str) -> bool:
+    """The item is a run of the question's own words, however it is spaced ("Set up TOTP..." in
+    "the Setup TOTP dialog": the dialog the question names, not a choice made in it)."""
+    have = "".join(re.findall(r"[a-z0-9]+", item.lower()))
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    return bool(have) and any("".join(words[a:b]) == have for a in range(len(words)) for b in range(a + 1, len(words) + 1))
 
 
 def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
@@ -102,10 +116,45 @@ def counted(q: Question, pieces: Sequence[Piece]) -> Found | None:
     if not found:
         return _alike(q, pieces)
     key, best, members = max(found, key=lambda f: f[0])
+    if (detail := _detail(q, pieces[best.index], best)) is not None:
+        return detail
     # one row of a block of rows (a dialog's tabs wrapped over two lines) ties with the block:
     # the block that holds every item of it is the whole list
     whole = [f for f in found if f[0][0] == key[0] and f[1].index == best.index and members and f[2] > members]
     return max(whole, key=lambda f: len(f[2]))[1] if whole else best
+
+
+def _detail(q: Question, piece: Piece, best: Found) -> Found | None:
+    """A master-detail reading: the counted list is headed by the capture's selected node (a tree's
+    highlighted group "Internet", listing its sub-groups) and the question counts another kind of
+    thing in it ("how many entries in the Internet group", not "how many groups"): what the
+    selected node holds is shown beside it, in the table of the detail pane — the column of the
+    table's header row (``Row of ... lists ...; Title; ...``) that lists the most rows."""
+    head = _COUNT.match(best.line).group("head")  # type: ignore[union-attr]
+    _, lines = title_and_lines(piece)
+    selected = {x.strip().lower() for line in lines if (m := _SELECTED.match(line)) for x in m.group("items").split(";")}
+    if head.strip().lower() not in selected:
+        return None
+    # the kind the question gives the node ("the Internet *group*"): counting that kind (or a
+    # sub-kind, "subgroups") counts the node's own list
+    words = _lemmas(head)
+    kinds = {t.head.lemma_.lower() for t in nlp.parse(q.text)
+             if t.lemma_.lower() in words and t.dep_ in ("compound", "amod", "nmod") and t.head.pos_ == "NOUN"}
+    if any(q.gap.unit == k or q.gap.unit.endswith(k) for k in kinds):
+        return None
+    headers = [[x.strip() for x in m.group("items").split(";")] for line in lines
+               if line.startswith("Row of ") and (m := _ITEMS.match(line))]
+    columns = {x for row in headers if len(row) >= 3 and not any(_DIGIT.search(x) for x in row) for x in row}
+    best_col: tuple[int, int, str] | None = None
+    for k, line in enumerate(lines):
+        m = _COUNT.match(line)
+        if m and m.group("head") in columns and m.group("head") != head and not line.startswith("Row"):
+            if best_col is None or int(m.group("n")) > best_col[0]:
+                best_col = (int(m.group("n")), k, line)
+    if best_col is None:
+        return None
+    n, _, line = best_col
+    return Found(str(n), best.index, line, f"the rows of the table beside the selected '{head}'")
 
 
 def _names_only(item: str, unit: str) -> bool:
