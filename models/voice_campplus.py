@@ -63,15 +63,17 @@ def _povey_window() -> npt.NDArray[np.float64]:
 def fbank(wav: FloatArray) -> FloatArray:
     """Kaldi fbank as ``torchaudio.compliance.kaldi.fbank(wav, num_mel_bins=80)`` computes it
     (no dither, DC offset removed, pre-emphasis 0.97, Povey window, power spectrum, log floored at
-    float32 eps), minus its mean over time: (frames, 80)."""
-    x = wav.astype(np.float64)
-    n = 1 + (len(x) - FRAME) // SHIFT
-    frames = x[np.arange(FRAME)[None, :] + SHIFT * np.arange(n)[:, None]]
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    frames = frames - 0.97 * np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
-    power = np.abs(np.fft.rfft(frames * _povey_window(), n=N_FFT)) ** 2
-    feats = np.log(np.maximum(power @ _kaldi_mel_banks().T, np.finfo(np.float32).eps))
-    return (feats - feats.mean(axis=0, keepdims=True)).astype(np.float32)
+    float32 eps), minus its mean over time: (frames, 80). In float64 with torch's FFT (3x numpy's
+    on these 512-point frames, the same values)."""
+    import torch
+
+    x = torch.from_numpy(np.asarray(wav, dtype=np.float64))
+    frames = x.unfold(0, FRAME, SHIFT)  # (1 + (len - FRAME) // SHIFT, FRAME), no padding (snip_edges)
+    frames = frames - frames.mean(dim=1, keepdim=True)
+    frames = torch.cat([frames[:, :1] * (1 - 0.97), frames[:, 1:] - 0.97 * frames[:, :-1]], dim=1)
+    power = torch.fft.rfft(frames * torch.from_numpy(_povey_window()), n=N_FFT).abs().square()
+    feats = torch.log(torch.clamp(power @ torch.from_numpy(_kaldi_mel_banks().T), min=float(np.finfo(np.float32).eps)))
+    return (feats - feats.mean(dim=0, keepdim=True)).float().numpy()
 
 
 def _network() -> Any:

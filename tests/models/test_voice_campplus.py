@@ -37,6 +37,16 @@ def test_front_end_is_kaldi_fbank() -> None:
     f = fbank(wav)
     assert f.shape == (98, 80)  # 25 ms frames every 10 ms, no padding (snip_edges)
     assert np.allclose(f.mean(axis=0), 0.0, atol=1e-4)  # mean-normalised over time
+    # the same values as the recipe written out in numpy (float64 frames, FFT, mel banks, log)
+    from models.voice_campplus import _kaldi_mel_banks, _povey_window
+
+    x = wav.astype(np.float64)
+    frames = x[np.arange(400)[None, :] + 160 * np.arange(98)[:, None]]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    frames = frames - 0.97 * np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
+    power = np.abs(np.fft.rfft(frames * _povey_window(), n=512)) ** 2
+    feats = np.log(np.maximum(power @ _kaldi_mel_banks().T, np.finfo(np.float32).eps))
+    assert np.abs(f - (feats - feats.mean(axis=0)).astype(np.float32)).max() < 1e-5
 
 
 def test_a_batch_of_different_lengths_gives_each_input_its_own_vector(campplus) -> None:  # type: ignore[no-untyped-def]
