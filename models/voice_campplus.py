@@ -259,7 +259,7 @@ class CAMPPlusEncoder(VoiceEncoder):
         return out
 
 
-def _batches(lengths: Sequence[int], size: int, waste: float = 0.15) -> list[list[int]]:
+def _batches(lengths: Sequence[int], size: int, waste: float = 0.05) -> list[list[int]]:
     """The inputs long enough to embed, in batches of at most ``size``: shortest first, a batch
     closed when padding its inputs to its longest would add more than ``waste`` of their frames."""
     batches: list[list[int]] = []
