@@ -37,6 +37,16 @@ def test_front_end_is_kaldi_fbank() -> None:
     f = fbank(wav)
     assert f.shape == (98, 80)  # 25 ms frames every 10 ms, no padding (snip_edges)
     assert np.allclose(f.mean(axis=0), 0.0, atol=1e-4)  # mean-normalised over time
+    # the same values as the recipe written out in numpy (float64 frames, FFT, mel banks, log)
+    from models.voice_campplus import _kaldi_mel_banks, _povey_window
+
+    x = wav.astype(np.float64)
+    frames = x[np.arange(400)[None, :] + 160 * np.arange(98)[:, None]]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    frames = frames - 0.97 * np.concatenate([frames[:, :1], frames[:, :-1]], axis=1)
+    power = np.abs(np.fft.rfft(frames * _povey_window(), n=512)) ** 2
+    feats = np.log(np.maximum(power @ _kaldi_mel_banks().T, np.finfo(np.float32).eps))
+    assert np.abs(f - (feats - feats.mean(axis=0)).astype(np.float32)).max() < 1e-5
 
 
 def test_a_batch_of_different_lengths_gives_each_input_its_own_vector(campplus) -> None:  # type: ignore[no-untyped-def]
@@ -47,7 +57,7 @@ def test_a_batch_of_different_lengths_gives_each_input_its_own_vector(campplus) 
 
     jfk = load(DATA / "speech" / "jfk.flac")
     cuts = [(0.0, 0.1), (0.3, 1.35), (1.0, 2.05), (2.0, 2.9), (2.0, 6.0), (4.5, 7.0), (5.0, 5.05), (6.0, 9.3),
-            (8.0, 8.7), (3.0, 4.9)]
+            (8.0, 8.7), (3.0, 4.9), (7.0, 8.02)]
     wavs = [jfk[int(a * 16000) : int(b * 16000)] for a, b in cuts]
     together = campplus.embed_batch(wavs)
     alone = np.concatenate([campplus.embed_batch([w]) for w in wavs])
@@ -56,3 +66,29 @@ def test_a_batch_of_different_lengths_gives_each_input_its_own_vector(campplus) 
     batches = _batches([len(w) for w in wavs], 32)
     assert sorted(i for b in batches for i in b) == [i for i, w in enumerate(wavs) if len(w) >= 1600]
     assert any(len({len(wavs[i]) for i in b}) > 1 for b in batches)  # some batch mixes lengths
+
+
+def test_the_folded_network_gives_the_plain_networks_vectors(campplus) -> None:  # type: ignore[no-untyped-def]
+    """``FoldedCAMPPlus`` (batch norms folded, time-major 1x1 convolutions, channels-last head)
+    rearranges CAM++'s arithmetic, never changes it: on real speech of several lengths, alone and
+    padded in one batch, its vectors are the plain network's (3D-Speaker's definition) to float
+    rounding; one longer than a CAM segment (100 frames after the stride) checks the segment means."""
+    import torch
+
+    from models.campplus_folded import FoldedCAMPPlus
+    from models.voice_campplus import fbank
+
+    jfk = load(DATA / "speech" / "jfk.flac")
+    feats = [fbank(jfk[int(a * 16000) : int(b * 16000)]) for a, b in ((0.0, 1.2), (1.0, 3.4), (2.0, 5.5), (0.5, 11.0))]
+    net = campplus._load()
+    folded = FoldedCAMPPlus(net)
+    with torch.inference_mode():
+        plain = torch.cat([net(torch.from_numpy(f)[None]) for f in feats])
+        alone = torch.cat([folded(torch.from_numpy(f)[None]) for f in feats])
+        padded = np.zeros((len(feats), max(len(f) for f in feats), 80), dtype=np.float32)
+        for row, f in zip(padded, feats):
+            row[: len(f)] = f
+        together = folded(torch.from_numpy(padded), [len(f) for f in feats])
+    scale = float(plain.norm(dim=1).min())
+    assert float((alone - plain).abs().max()) < 1e-4 * scale
+    assert float((together - plain).abs().max()) < 1e-4 * scale
