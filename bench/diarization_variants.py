@@ -56,17 +56,13 @@ def _reduce(segments: Sequence[VoiceSegment], options: DiarizeOptions, linkage: 
     small clusters joined, too-short segments labelled by their neighbour in time)."""
     from scipy.cluster.hierarchy import fcluster, linkage as link
 
-    from perception.speaker_clusters import finish_labels
+    from perception.speaker_clusters import finish_labels, join_small, ordered_vectors
 
-    n = len(segments)
-    if n == 0:
+    if not segments:
         return []
-    order = sorted(range(n), key=lambda i: (segments[i].start, segments[i].end, i))
-    x = normalise(np.array([segments[i].embedding for i in order], dtype=np.float32))
-    dur = np.array([segments[i].end - segments[i].start for i in order], dtype=np.float64)
-    valid = x.any(axis=1)
+    order, x, dur, valid = ordered_vectors(segments)
     if not valid.any():
-        return [0] * n
+        return [0] * len(segments)
     voters = voting(valid, dur, options)
     xv = x[voters]
     if linkage == "centroid" and len(xv) > 1:
@@ -85,20 +81,10 @@ def _reduce(segments: Sequence[VoiceSegment], options: DiarizeOptions, linkage: 
     assign = np.argmax(x @ cent.T, axis=1)
     if split is not None:
         cent, assign = _split(x, dur, valid, voters, cent, assign, split, options.min_speaker)
-    while True:
-        mass = np.bincount(assign[valid], weights=dur[valid], minlength=len(cent))
-        alive = np.flatnonzero(mass > 0)
-        small = [c for c in alive if mass[c] < options.min_speaker]
-        if keep_far is not None and len(alive) > 1:
-            small = [c for c in small if max(float(cent[o] @ cent[c]) for o in alive if o != c) > 1 - keep_far]
-        if not small or len(alive) <= 1 or mass[alive].max() < options.min_speaker:
-            break
-        c = min(small, key=lambda c: (mass[c], c))
-        others = [o for o in alive if o != c]
-        target = others[int(np.argmax(cent[others] @ cent[c]))]
-        cent[target] = normalise((cent[target] * mass[target] + cent[c] * mass[c])[None, :])[0]
-        cent[c] = 0.0
-        assign[assign == c] = target
+    def far(cent: np.ndarray, alive: np.ndarray, c: int) -> bool:  # keep_far: a short cluster far from all stays
+        return keep_far is not None and len(alive) > 1 and max(float(cent[o] @ cent[c]) for o in alive if o != c) <= 1 - keep_far
+
+    join_small(cent, assign, dur, valid, options.min_speaker, far)
     return finish_labels(assign, valid, [segments[i] for i in order], order)
 
 

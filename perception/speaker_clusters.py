@@ -12,7 +12,7 @@ same way, until one block holds them all; memory stays O(block^2), never O(n^2).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -80,26 +80,41 @@ def cluster_vectors(x: FloatArray, w: npt.NDArray[np.float64], options: DiarizeO
 def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions = DiarizeOptions()) -> list[int]:
     """Reduce stage: one speaker label per segment, numbered by first appearance (0 = the first
     voice heard). Deterministic: the same segments give the same labels."""
-    n = len(segments)
-    if n == 0:
+    if not segments:
         return []
-    order = sorted(range(n), key=lambda i: (segments[i].start, segments[i].end, i))
-    x = normalise(np.array([segments[i].embedding for i in order], dtype=np.float32))
-    dur = np.array([segments[i].end - segments[i].start for i in order], dtype=np.float64)
-    valid = x.any(axis=1)
+    order, x, dur, valid = ordered_vectors(segments)
     if not valid.any():
-        return [0] * n
+        return [0] * len(segments)
     voters = voting(valid, dur, options)
     labels = cluster_vectors(x[voters], dur[voters], options)
     k = int(labels.max()) + 1
     cent = centroids(x[voters], dur[voters], labels, k)
     # every valid segment takes its nearest centroid; then small clusters join their nearest one
     assign = np.argmax(x @ cent.T, axis=1)
+    join_small(cent, assign, dur, valid, options.min_speaker)
+    return finish_labels(assign, valid, [segments[i] for i in order], order)
+
+
+def ordered_vectors(segments: Sequence[VoiceSegment]) -> tuple[list[int], npt.NDArray[np.float32],
+                                                                npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """The segments in time order: that order, their unit vectors, durations, and which have a
+    vector (a segment too short to embed has none)."""
+    order = sorted(range(len(segments)), key=lambda i: (segments[i].start, segments[i].end, i))
+    x = normalise(np.array([segments[i].embedding for i in order], dtype=np.float32))
+    dur = np.array([segments[i].end - segments[i].start for i in order], dtype=np.float64)
+    return order, x, dur, x.any(axis=1)
+
+
+def join_small(cent: npt.NDArray[np.float32], assign: npt.NDArray[np.int64], dur: npt.NDArray[np.float64],
+               valid: npt.NDArray[np.bool_], min_speaker: float,
+               keep: Callable[[npt.NDArray[np.float32], npt.NDArray[np.int64], int], bool] | None = None) -> None:
+    """Clusters with under ``min_speaker`` seconds of speech join their nearest one, smallest
+    first, in place (``cent`` and ``assign``); ``keep(cent, alive, c)`` spares a small cluster."""
     while True:
         mass = np.bincount(assign[valid], weights=dur[valid], minlength=len(cent))
         alive = np.flatnonzero(mass > 0)
-        small = [c for c in alive if mass[c] < options.min_speaker]
-        if not small or len(alive) <= 1 or mass[alive].max() < options.min_speaker:
+        small = [c for c in alive if mass[c] < min_speaker and not (keep and keep(cent, alive, c))]
+        if not small or len(alive) <= 1 or mass[alive].max() < min_speaker:
             break  # a short file where no speaker has min_speaker of speech: nobody to join, they stay apart
         c = min(small, key=lambda c: (mass[c], c))
         others = [o for o in alive if o != c]
@@ -107,7 +122,6 @@ def cluster_segments(segments: Sequence[VoiceSegment], options: DiarizeOptions =
         cent[target] = normalise((cent[target] * mass[target] + cent[c] * mass[c])[None, :])[0]
         cent[c] = 0.0
         assign[assign == c] = target
-    return finish_labels(assign, valid, [segments[i] for i in order], order)
 
 
 def finish_labels(assign: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_], ordered: Sequence[VoiceSegment],
